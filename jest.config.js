@@ -1,0 +1,18 @@
+// Jest in ESM mode (Middy 7 is ESM only): run with NODE_OPTIONS=--experimental-vm-modules.
+const shared = {
+  extensionsToTreatAsEsm: ['.ts'],
+  testEnvironment: 'node',
+  moduleNameMapper: {
+    '^@cloudmap-middy/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+    '^@cloudmap-middy/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@cloudmap-middy/middy$': '<rootDir>/packages/middy/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+}
+
+export default {
+  projects: [{ ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] }],
+}

@@ -1,0 +1,139 @@
+import { InvalidAddressError } from '../errors.js'
+
+/**
+ * Where a dependency lives in Cloud Map.
+ *
+ * `instance` pins one instance id; `account` reads a namespace shared with this
+ * account by another one (Cloud Map's `OwnerAccount`).
+ */
+export interface Address {
+  readonly namespace: string
+  readonly service: string
+  readonly instance?: string
+  readonly account?: string
+}
+
+/** An address as text (`prod.scheduler->get-job`) or as an object. */
+export type AddressInput = string | Address
+
+const SEPARATOR = '->'
+// Cloud Map's own rules (API reference of DiscoverInstances and CreateService).
+const NAMESPACE = /^[!-~]{1,1024}$/
+const SERVICE_LABEL = /^(?:[a-zA-Z0-9_][a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])$/
+const INSTANCE_ID = /^[0-9a-zA-Z_/:.@-]{1,64}$/
+const ACCOUNT = /^\d{12}$/
+const MAX_SERVICE_LENGTH = 127
+
+function serviceProblem(service: string): string | undefined {
+  if (service.length === 0) return 'the service name is empty'
+  if (service.length > MAX_SERVICE_LENGTH) return `the service name is longer than ${MAX_SERVICE_LENGTH} characters`
+  for (const label of service.split('.')) {
+    if (!SERVICE_LABEL.test(label)) {
+      return `the service name "${service}" may hold only letters, digits, "_" and "-" (not at either end), in dot-separated labels of at most 63 characters`
+    }
+  }
+  return undefined
+}
+
+function namespaceProblem(namespace: string): string | undefined {
+  if (namespace.length === 0) return 'the namespace is empty'
+  if (!NAMESPACE.test(namespace))
+    return `the namespace "${namespace}" may hold only printable ASCII characters without spaces, at most 1024`
+  if (namespace.startsWith('.') || namespace.endsWith('.')) return `the namespace "${namespace}" starts or ends with a dot`
+  return undefined
+}
+
+function instanceProblem(instance: string): string | undefined {
+  if (instance.length === 0) return 'the instance id after "->" is empty'
+  if (!INSTANCE_ID.test(instance)) return `the instance id "${instance}" may hold only letters, digits and _ / : . @ -, at most 64`
+  return undefined
+}
+
+function check(label: string, address: Address): Address {
+  const problem =
+    namespaceProblem(address.namespace) ??
+    serviceProblem(address.service) ??
+    (address.instance === undefined ? undefined : instanceProblem(address.instance)) ??
+    (address.account === undefined || ACCOUNT.test(address.account)
+      ? undefined
+      : `the account "${address.account}" is not a 12-digit AWS account id`)
+  if (problem) throw new InvalidAddressError(label, problem)
+  return address
+}
+
+/**
+ * Parses `<namespace>.<service>` or `<namespace>.<service>-><instanceId>`.
+ *
+ * The namespace may contain dots: the service is the segment after the last dot
+ * before `->`. Service names with dots need the object form.
+ *
+ * @throws {InvalidAddressError} naming the text and what is wrong with it.
+ * @example
+ * ```ts
+ * parseAddress('example.com.orders->v2')
+ * // { namespace: 'example.com', service: 'orders', instance: 'v2' }
+ * ```
+ */
+export function parseAddress(text: string): Address {
+  if (typeof text !== 'string') throw new InvalidAddressError(String(text), 'an address must be a string or an object')
+  const arrow = text.lastIndexOf(SEPARATOR)
+  const head = arrow === -1 ? text : text.slice(0, arrow)
+  const instance = arrow === -1 ? undefined : text.slice(arrow + SEPARATOR.length)
+  if (head.includes(SEPARATOR)) throw new InvalidAddressError(text, 'it contains "->" more than once')
+  const dot = head.lastIndexOf('.')
+  if (dot === -1) throw new InvalidAddressError(text, 'expected "<namespace>.<service>" (no dot between namespace and service)')
+  const namespace = head.slice(0, dot)
+  const service = head.slice(dot + 1)
+  return check(text, instance === undefined ? { namespace, service } : { namespace, service, instance })
+}
+
+/**
+ * Writes an address as text; the inverse of {@link parseAddress}.
+ *
+ * @throws {InvalidAddressError} when the address is invalid or has no text form
+ * (a service name with dots, a namespace containing `->`, an owner account).
+ * @example
+ * ```ts
+ * formatAddress({ namespace: 'prod', service: 'scheduler', instance: 'get-job' }) // 'prod.scheduler->get-job'
+ * ```
+ */
+export function formatAddress(address: Address): string {
+  const text = describeAddress(address)
+  check(text, address)
+  if (address.service.includes('.')) throw new InvalidAddressError(text, 'a service name with dots has no text form; use the object form')
+  if (address.namespace.includes(SEPARATOR))
+    throw new InvalidAddressError(text, 'a namespace containing "->" has no text form; use the object form')
+  if (address.account !== undefined) throw new InvalidAddressError(text, 'an owner account has no text form; use the object form')
+  return text
+}
+
+/** A readable label for any address, used in errors and logs (never parsed back). */
+export function describeAddress(address: Address): string {
+  const base = `${address.namespace}.${address.service}`
+  const pinned = address.instance === undefined ? base : `${base}${SEPARATOR}${address.instance}`
+  return address.account === undefined ? pinned : `${pinned} (account ${address.account})`
+}
+
+/**
+ * Accepts an address as text or object, checks it and returns the object form.
+ *
+ * @throws {InvalidAddressError}
+ * @example
+ * ```ts
+ * toAddress({ namespace: 'shared', service: 'billing.v2', account: '123456789012' })
+ * ```
+ */
+export function toAddress(input: AddressInput): Address {
+  if (typeof input === 'string') return parseAddress(input)
+  if (input === null || typeof input !== 'object' || typeof input.namespace !== 'string' || typeof input.service !== 'string') {
+    throw new InvalidAddressError(String(input), 'an address object needs string "namespace" and "service"')
+  }
+  const { namespace, service, instance, account } = input
+  const address: Address = {
+    namespace,
+    service,
+    ...(instance === undefined ? {} : { instance }),
+    ...(account === undefined ? {} : { account }),
+  }
+  return check(describeAddress(address), address)
+}

@@ -1,0 +1,114 @@
+import { type Address, type AddressInput, describeAddress, toAddress } from '../address/address.js'
+import { AttributeValidationError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { HealthStatusFilter, RegisteredInstance } from '../registry/types.js'
+import { check, type Schema } from '../schema.js'
+
+/** How one instance is chosen when several are registered. */
+export type PickStrategy = 'random' | 'first' | 'round-robin'
+
+/** What a dependency asks Cloud Map for, besides its address. */
+export interface DiscoveryOptions {
+  /** Only instances whose attributes equal all of these (Cloud Map `QueryParameters`). */
+  readonly queryParameters?: Readonly<Record<string, string>>
+  /** Preferred attributes (Cloud Map `OptionalParameters`). */
+  readonly optionalParameters?: Readonly<Record<string, string>>
+  /** Overrides the resolver's health filter (default `HEALTHY_OR_ELSE_ALL`). */
+  readonly healthStatus?: HealthStatusFilter
+  readonly maxResults?: number
+  /** Overrides the resolver's selection strategy. */
+  readonly pick?: PickStrategy
+}
+
+/** What a dependency kind is given when it turns a registered instance into its value. */
+export interface BindContext {
+  /** The dependency's address as text, for errors. */
+  readonly label: string
+  readonly logger: Logger
+}
+
+/**
+ * A declared dependency: where to find it and how to turn a registered instance into
+ * the value a handler receives. Created by `instance()`, `lambda()`, `queue()`, ...;
+ * resolved by a resolver or the `cloudMap()` middleware.
+ */
+export interface Dependency<Value> {
+  readonly kind: string
+  readonly address: Address
+  /** The address as text, for errors and logs. */
+  readonly label: string
+  readonly discovery: DiscoveryOptions
+  /** True for `optional(dep)`: resolves to `undefined` when nothing is registered. */
+  readonly optional: boolean
+  /**
+   * Turns one registered instance into the value. Throws a `CloudMapMiddyError`
+   * when the instance does not fit (bad attributes, wrong type). Called once per
+   * instance per fetched set, never per invocation.
+   */
+  readonly bind: (instance: RegisteredInstance, context: BindContext) => Value | Promise<Value>
+}
+
+/** The value a dependency resolves to. */
+export type Resolved<D> = D extends Dependency<infer Value> ? Value : never
+
+/** Any dependency, whatever its value. */
+// biome-ignore lint/suspicious/noExplicitAny: the value type is erased on purpose
+export type AnyDependency = Dependency<any>
+
+/** Applies `next` to a value or a promise of one, staying synchronous when it can. */
+export function andThen<T, U>(value: T | Promise<T>, next: (value: T) => U | Promise<U>): U | Promise<U> {
+  return value instanceof Promise ? value.then(next) : next(value)
+}
+
+/** Builds a dependency; the address is checked now, so a typo fails at declaration. */
+export function defineDependency<Value>(
+  kind: string,
+  address: AddressInput,
+  discovery: DiscoveryOptions,
+  bind: Dependency<Value>['bind'],
+): Dependency<Value> {
+  const parsed = toAddress(address)
+  const { queryParameters, optionalParameters, healthStatus, maxResults, pick } = discovery
+  return Object.freeze({
+    kind,
+    address: parsed,
+    label: describeAddress(parsed),
+    discovery: {
+      ...(queryParameters === undefined ? {} : { queryParameters }),
+      ...(optionalParameters === undefined ? {} : { optionalParameters }),
+      ...(healthStatus === undefined ? {} : { healthStatus }),
+      ...(maxResults === undefined ? {} : { maxResults }),
+      ...(pick === undefined ? {} : { pick }),
+    },
+    optional: false,
+    bind,
+  })
+}
+
+/**
+ * Validates an instance's attributes with the dependency's schema (or passes them
+ * through when there is none). Synchronous for synchronous schemas.
+ *
+ * @throws {AttributeValidationError} naming the address, the instance and the issue paths.
+ */
+export function parseAttributes<A>(schema: Schema<A> | undefined, instance: RegisteredInstance, label: string): A | Promise<A> {
+  if (!schema) return instance.attributes as A
+  return andThen(check(schema, instance.attributes), (result) => {
+    if (!result.ok) throw new AttributeValidationError(label, instance.instanceId, result.issues)
+    return result.value
+  })
+}
+
+/**
+ * Makes a dependency optional: it resolves to `undefined` when its service or
+ * instance is not registered (or has no instances). Bad attributes still throw.
+ *
+ * @example
+ * ```ts
+ * const audit = optional(queue('prod.audit->events'))
+ * const resolved = await resolver.resolve(audit) // undefined when prod.audit is not registered
+ * ```
+ */
+export function optional<Value>(dependency: Dependency<Value>): Dependency<Value | undefined> {
+  return Object.freeze({ ...dependency, optional: true })
+}

@@ -1,0 +1,44 @@
+import type { AddressInput } from '../address/address.js'
+import type { InferOutput, Schema } from '../schema.js'
+import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from './dependency.js'
+
+/** The attributes of an instance when no schema was given: Cloud Map's strings. */
+export type RawAttributes = Readonly<Record<string, string>>
+
+/** A resolved instance: its id and its (validated) attributes. */
+export interface ResolvedInstance<Attributes> {
+  readonly instanceId: string
+  /** The address it was resolved from, as text. */
+  readonly address: string
+  readonly attributes: Attributes
+}
+
+/** Options of `instance()`: a schema for the attributes, and discovery options. */
+export interface InstanceOptions<S extends Schema | undefined> extends DiscoveryOptions {
+  readonly attributes?: S
+}
+
+/**
+ * A dependency on any registered instance, for its attributes only (a table name, a
+ * bucket, a feature flag). The attributes are validated once per fetched instance set.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * const orders = instance('prod.storage->orders-table', {
+ *   attributes: z.object({ tableName: z.string(), region: z.string() }),
+ * })
+ * const { attributes } = await resolver.resolve(orders) // { tableName: string; region: string }
+ * ```
+ */
+export function instance<S extends Schema | undefined = undefined>(
+  address: AddressInput,
+  options: InstanceOptions<S> = {},
+): Dependency<ResolvedInstance<InferOutput<S, RawAttributes>>> {
+  const schema = options.attributes as Schema<InferOutput<S, RawAttributes>> | undefined
+  return defineDependency('instance', address, options, (registered, context) =>
+    andThen(parseAttributes(schema, registered, context.label), (attributes) =>
+      Object.freeze({ instanceId: registered.instanceId, address: context.label, attributes }),
+    ),
+  )
+}

@@ -1,0 +1,56 @@
+/** Cloud Map's health filter for DiscoverInstances. */
+export type HealthStatusFilter = 'HEALTHY' | 'UNHEALTHY' | 'ALL' | 'HEALTHY_OR_ELSE_ALL'
+
+/** What to ask the registry for: one service, optionally narrowed by attributes. */
+export interface DiscoveryQuery {
+  readonly namespace: string
+  readonly service: string
+  /** Only instances whose attributes equal all of these. */
+  readonly queryParameters?: Readonly<Record<string, string>>
+  /** Preferred attributes: used when at least one instance matches them all. */
+  readonly optionalParameters?: Readonly<Record<string, string>>
+  readonly healthStatus?: HealthStatusFilter
+  readonly maxResults?: number
+  /** Owner of a namespace shared with this account. */
+  readonly account?: string
+}
+
+/** One registered instance as the registry returned it. */
+export interface RegisteredInstance {
+  readonly instanceId: string
+  readonly healthStatus?: string
+  readonly attributes: Readonly<Record<string, string>>
+}
+
+/** The instances of a service, with Cloud Map's revision number when it gives one. */
+export interface Discovery {
+  readonly instances: readonly RegisteredInstance[]
+  readonly revision?: number
+}
+
+/** Per-call options: a signal aborts the request (timeouts, remaining Lambda time). */
+export interface RegistryCallOptions {
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Where instances come from. `cloudMapRegistry()` talks to AWS Cloud Map;
+ * `staticRegistry()` (from `@cloudmap-middy/core/testing`) serves a fixed table.
+ *
+ * A registry reports a missing namespace or service by throwing
+ * `ServiceNotFoundError`; any other error is classified by the resolver
+ * (transient errors are served stale, others are not).
+ *
+ * @example
+ * ```ts
+ * const registry: Registry = {
+ *   discover: async (query) => ({ instances: [{ instanceId: 'a', attributes: { type: 'http', url: 'http://localhost:3000' } }] }),
+ *   revision: async () => undefined,
+ * }
+ * ```
+ */
+export interface Registry {
+  discover(query: DiscoveryQuery, options?: RegistryCallOptions): Promise<Discovery>
+  /** The service's current revision, or `undefined` when the registry has no revisions. */
+  revision(query: DiscoveryQuery, options?: RegistryCallOptions): Promise<number | undefined>
+}

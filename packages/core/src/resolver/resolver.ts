@@ -1,0 +1,470 @@
+import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
+import type { AnyDependency, BindContext, Dependency, PickStrategy } from '../dependency/dependency.js'
+import { CloudMapMiddyError, DiscoveryError, InstanceNotFoundError, NoInstancesError, ServiceNotFoundError } from '../errors.js'
+import { consoleLogger, type Logger } from '../logger.js'
+import { cloudMapRegistry } from '../registry/cloud-map.js'
+import type { Discovery, DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
+import { type CacheEntry, cacheOf, track } from './cache.js'
+import { isTransient } from './transient.js'
+
+/** Options of {@link createResolver}. Every field is optional. */
+export interface ResolverOptions {
+  /** Where instances come from. Default: Cloud Map, through `client` or `clientConfig`. */
+  readonly registry?: Registry
+  /** A Cloud Map client to use (ignored when `registry` is given). */
+  readonly client?: ServiceDiscoveryClient
+  /** Configuration of a new Cloud Map client (ignored when `registry` or `client` is given). */
+  readonly clientConfig?: ServiceDiscoveryClientConfig
+  /** How long fetched instances are fresh. Default 60 000, or env `CLOUDMAP_MIDDY_TTL_MS`. */
+  readonly ttlMs?: number
+  /**
+   * How old instances may be and still be served, while a refresh runs or when it
+   * failed transiently. Default 900 000 (15 min), or env `CLOUDMAP_MIDDY_MAX_STALE_MS`;
+   * never less than `ttlMs`.
+   */
+  readonly maxStaleMs?: number
+  /**
+   * How an expired entry is revalidated: `full` calls DiscoverInstances; `revision`
+   * first asks DiscoverInstancesRevision and refetches only when it changed (it does
+   * not change on health changes). Default `full`.
+   */
+  readonly revalidate?: 'full' | 'revision'
+  /** Default `HEALTHY_OR_ELSE_ALL`. */
+  readonly healthStatus?: HealthStatusFilter
+  /** Default `random`. */
+  readonly pick?: PickStrategy
+  /** Bound on one Cloud Map request, retries included. Default 3 000 ms. */
+  readonly requestTimeoutMs?: number
+  /** Default: `console`. */
+  readonly logger?: Logger
+}
+
+/** The options a resolver runs with, defaults applied. */
+export interface ResolverSettings {
+  readonly registry: Registry
+  readonly ttlMs: number
+  readonly maxStaleMs: number
+  readonly revalidate: 'full' | 'revision'
+  readonly healthStatus: HealthStatusFilter
+  readonly pick: PickStrategy
+  readonly requestTimeoutMs: number
+  readonly logger: Logger
+}
+
+/** Per-call options of `resolve`. */
+export interface ResolveOptions {
+  /** Stops waiting (not the shared request) when aborted, e.g. when the Lambda runs out of time. */
+  readonly signal?: AbortSignal
+}
+
+/** Returned by `resolveSync` when the value cannot be had without waiting. */
+export const NOT_READY: unique symbol = Symbol('cloudmap-middy.not-ready')
+export type NotReady = typeof NOT_READY
+
+/**
+ * Resolves dependencies through a registry, with the process-wide cache.
+ *
+ * @example
+ * ```ts
+ * const resolver = createResolver({ ttlMs: 30_000 })
+ * const config = await resolver.resolve(instance('prod.config->flags'))
+ * ```
+ */
+export interface Resolver {
+  readonly settings: ResolverSettings
+  /** Resolves one dependency: from cache when it can, else from the registry. */
+  resolve<Value>(dependency: Dependency<Value>, options?: ResolveOptions): Promise<Value>
+  /**
+   * The value when it can be had without waiting: fresh, or stale within `maxStaleMs`
+   * (a refresh is then started in the background). `NOT_READY` otherwise, and then
+   * `resolve()` gives the value or the error. Never throws.
+   */
+  resolveSync<Value>(dependency: Dependency<Value>): Value | NotReady
+  /** Resolves all of them in parallel and never rejects: warms the cache at init. */
+  prefetch(dependencies: Iterable<AnyDependency>): Promise<void>
+}
+
+interface View {
+  readonly values: readonly unknown[]
+  readonly error?: Error
+  cursor: number
+}
+
+interface Plan {
+  readonly key: string
+  readonly query: DiscoveryQuery
+}
+
+const DEFAULT_TTL_MS = 60_000
+const DEFAULT_MAX_STALE_MS = 900_000
+const DEFAULT_REQUEST_TIMEOUT_MS = 3_000
+const MAX_BACKOFF_MS = 30_000
+
+function fromEnv(name: string): number | undefined {
+  const text = process.env[name]
+  if (text === undefined || text === '') return undefined
+  const value = Number(text)
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name}="${text}" is not a number of milliseconds`)
+  }
+  return value
+}
+
+function sortedRecord(record: Readonly<Record<string, string>> | undefined): string {
+  if (!record) return ''
+  return JSON.stringify(
+    Object.keys(record)
+      .sort()
+      .map((key) => [key, record[key]]),
+  )
+}
+
+/** True for the errors that mean "nothing is registered there". */
+function isMissing(error: unknown): boolean {
+  return error instanceof ServiceNotFoundError || error instanceof InstanceNotFoundError || error instanceof NoInstancesError
+}
+
+function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+class CachingResolver implements Resolver {
+  readonly settings: ResolverSettings
+  readonly #cache: Map<string, CacheEntry>
+  readonly #plans = new WeakMap<AnyDependency, Plan>()
+  readonly #views = new WeakMap<Discovery, Map<AnyDependency, View | Promise<View>>>()
+  readonly #contexts = new WeakMap<AnyDependency, BindContext>()
+
+  constructor(settings: ResolverSettings) {
+    this.settings = settings
+    this.#cache = cacheOf(settings.registry)
+  }
+
+  resolveSync<Value>(dependency: Dependency<Value>): Value | NotReady {
+    const entry = this.#cache.get(this.#plan(dependency).key)
+    const data = entry?.data
+    if (!entry || !data) return NOT_READY
+    const now = Date.now()
+    const age = now - entry.fetchedAt
+    if (age > this.settings.ttlMs) {
+      if (age > this.settings.maxStaleMs) return NOT_READY
+      this.#revalidate(entry, now)
+    }
+    const view = this.#view(dependency, data)
+    if (view instanceof Promise) return NOT_READY
+    if (view.error) return dependency.optional && isMissing(view.error) ? (undefined as Value) : NOT_READY
+    return this.#pick(dependency, view) as Value
+  }
+
+  async resolve<Value>(dependency: Dependency<Value>, options: ResolveOptions = {}): Promise<Value> {
+    const ready = this.resolveSync(dependency)
+    if (ready !== NOT_READY) return ready
+    try {
+      const data = await this.#load(dependency, options.signal)
+      const view = await this.#view(dependency, data)
+      if (view.error) throw view.error
+      return this.#pick(dependency, view) as Value
+    } catch (error) {
+      const failure = this.#failure(dependency, error)
+      if (dependency.optional && isMissing(failure)) return undefined as Value
+      throw failure
+    }
+  }
+
+  async prefetch(dependencies: Iterable<AnyDependency>): Promise<void> {
+    await Promise.allSettled(Array.from(dependencies, (dependency) => this.resolve(dependency)))
+  }
+
+  #plan(dependency: AnyDependency): Plan {
+    let plan = this.#plans.get(dependency)
+    if (!plan) {
+      const { namespace, service, account } = dependency.address
+      const { queryParameters, optionalParameters, maxResults } = dependency.discovery
+      const healthStatus = dependency.discovery.healthStatus ?? this.settings.healthStatus
+      const query: DiscoveryQuery = {
+        namespace,
+        service,
+        healthStatus,
+        ...(account === undefined ? {} : { account }),
+        ...(queryParameters === undefined ? {} : { queryParameters }),
+        ...(optionalParameters === undefined ? {} : { optionalParameters }),
+        ...(maxResults === undefined ? {} : { maxResults }),
+      }
+      const key = [
+        account ?? '',
+        namespace,
+        service,
+        healthStatus,
+        maxResults ?? '',
+        sortedRecord(queryParameters),
+        sortedRecord(optionalParameters),
+      ].join('\u0000')
+      plan = { key, query }
+      this.#plans.set(dependency, plan)
+    }
+    return plan
+  }
+
+  /** Instances young enough to serve, waiting for the registry only when there are none. */
+  async #load(dependency: AnyDependency, signal: AbortSignal | undefined): Promise<Discovery> {
+    const plan = this.#plan(dependency)
+    let entry = this.#cache.get(plan.key)
+    if (!entry) {
+      entry = { key: plan.key, query: plan.query, fetchedAt: 0, failures: 0, retryAt: 0 }
+      this.#cache.set(plan.key, entry)
+    }
+    const now = Date.now()
+    if (entry.data && now - entry.fetchedAt <= this.settings.maxStaleMs) {
+      if (now - entry.fetchedAt > this.settings.ttlMs) this.#revalidate(entry, now)
+      return entry.data
+    }
+    await waitFor(this.#refresh(entry), signal)
+    // A successful refresh always leaves data behind.
+    return entry.data as Discovery
+  }
+
+  /** Starts a background refresh of an expired entry unless one runs or backoff holds it. */
+  #revalidate(entry: CacheEntry, now: number): void {
+    if (entry.flight || now < entry.retryAt) return
+    this.#refresh(entry).catch(() => {
+      // Handled in #fetch: stale is served, or the entry was evicted.
+    })
+  }
+
+  #refresh(entry: CacheEntry): Promise<void> {
+    if (entry.flight) return entry.flight
+    const flight = this.#fetch(entry).finally(() => {
+      entry.flight = undefined
+    })
+    entry.flight = flight
+    track(flight)
+    return flight
+  }
+
+  async #fetch(entry: CacheEntry): Promise<void> {
+    const { registry, requestTimeoutMs, maxStaleMs, ttlMs, logger } = this.settings
+    const signal = AbortSignal.timeout(requestTimeoutMs)
+    const previous = entry.data
+    try {
+      if (this.settings.revalidate === 'revision' && previous?.revision !== undefined) {
+        const revision = await registry.revision(entry.query, { signal })
+        if (revision === previous.revision) {
+          entry.fetchedAt = Date.now()
+          entry.failures = 0
+          return
+        }
+      }
+      const data = await registry.discover(entry.query, { signal })
+      entry.data = data
+      entry.fetchedAt = Date.now()
+      entry.failures = 0
+      entry.retryAt = 0
+      if (previous) this.#rebuildViews(previous, data)
+    } catch (error) {
+      const now = Date.now()
+      if (previous && isTransient(error) && now - entry.fetchedAt <= maxStaleMs) {
+        entry.failures += 1
+        entry.retryAt = now + Math.min(1000 * 2 ** (entry.failures - 1), ttlMs, MAX_BACKOFF_MS)
+        logger.warn(
+          `cloudmap-middy: serving stale instances of "${describeQuery(entry.query)}" (${Math.round((now - entry.fetchedAt) / 1000)} s old) after a failed refresh: ${describeError(error)}`,
+        )
+      } else if (this.#cache.get(entry.key) === entry) {
+        this.#cache.delete(entry.key)
+        if (previous) logger.warn(`cloudmap-middy: evicted "${describeQuery(entry.query)}" after: ${describeError(error)}`)
+      }
+      throw error
+    }
+  }
+
+  /** Validates the new instance set now, for the dependencies that used the old one, so the next invocation finds it ready. */
+  #rebuildViews(previous: Discovery, data: Discovery): void {
+    const views = this.#views.get(previous)
+    if (!views) return
+    for (const dependency of views.keys()) {
+      const view = this.#view(dependency, data)
+      if (view instanceof Promise) view.catch(() => undefined)
+    }
+  }
+
+  #context(dependency: AnyDependency): BindContext {
+    let context = this.#contexts.get(dependency)
+    if (!context) {
+      context = { label: dependency.label, logger: this.settings.logger }
+      this.#contexts.set(dependency, context)
+    }
+    return context
+  }
+
+  #view(dependency: AnyDependency, data: Discovery): View | Promise<View> {
+    let views = this.#views.get(data)
+    if (!views) {
+      views = new Map()
+      this.#views.set(data, views)
+    }
+    let view = views.get(dependency)
+    if (!view) {
+      view = this.#buildView(dependency, data)
+      views.set(dependency, view)
+      if (view instanceof Promise) {
+        const settled = views
+        view.then((built) => settled.set(dependency, built))
+      }
+    }
+    return view
+  }
+
+  #buildView(dependency: AnyDependency, data: Discovery): View | Promise<View> {
+    const { label } = dependency
+    const pinned = dependency.address.instance
+    const instances = pinned === undefined ? data.instances : data.instances.filter((i) => i.instanceId === pinned)
+    if (instances.length === 0) {
+      const error =
+        pinned === undefined
+          ? new NoInstancesError(label)
+          : new InstanceNotFoundError(
+              label,
+              pinned,
+              data.instances.map((i) => i.instanceId),
+            )
+      return { values: [], error, cursor: 0 }
+    }
+    const context = this.#context(dependency)
+    const outcomes = instances.map((registered): unknown => {
+      try {
+        const value = dependency.bind(registered, context)
+        return value instanceof Promise ? value.then(ok, failed) : ok(value)
+      } catch (error) {
+        return failed(error)
+      }
+    })
+    const finish = (settled: readonly Outcome[]): View => {
+      const values: unknown[] = []
+      const errors: Error[] = []
+      settled.forEach((outcome, index) => {
+        if (outcome.ok) {
+          values.push(outcome.value)
+          return
+        }
+        errors.push(outcome.error)
+        const id = instances[index]?.instanceId
+        this.settings.logger.warn(`cloudmap-middy: dropped instance "${id}" of "${label}": ${outcome.error.message}`)
+      })
+      const [first] = errors
+      return first && values.length === 0 ? { values, error: first, cursor: 0 } : { values, cursor: 0 }
+    }
+    return outcomes.some((o) => o instanceof Promise)
+      ? Promise.all(outcomes as Array<Outcome | Promise<Outcome>>).then(finish)
+      : finish(outcomes as Outcome[])
+  }
+
+  #pick(dependency: AnyDependency, view: View): unknown {
+    const { values } = view
+    if (values.length === 1) return values[0]
+    switch (dependency.discovery.pick ?? this.settings.pick) {
+      case 'first':
+        return values[0]
+      case 'round-robin': {
+        const value = values[view.cursor % values.length]
+        view.cursor = (view.cursor + 1) % values.length
+        return value
+      }
+      default:
+        return values[Math.floor(Math.random() * values.length)]
+    }
+  }
+
+  /** The error a caller sees: ours as they are (named after the dependency), anything else a DiscoveryError. */
+  #failure(dependency: AnyDependency, error: unknown): Error {
+    if (error instanceof ServiceNotFoundError && error.address !== dependency.label) {
+      return new ServiceNotFoundError(dependency.label, { cause: error })
+    }
+    if (error instanceof CloudMapMiddyError) return error
+    return new DiscoveryError(dependency.label, error, isTransient(error))
+  }
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error }
+
+function ok(value: unknown): Outcome {
+  return { ok: true, value }
+}
+
+function failed(error: unknown): Outcome {
+  return { ok: false, error: error instanceof Error ? error : new Error(String(error)) }
+}
+
+function describeQuery(query: DiscoveryQuery): string {
+  return `${query.namespace}.${query.service}`
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}
+
+/**
+ * Creates a resolver. Resolvers on the same registry share one process-wide cache
+ * (the default Cloud Map registry is one per process), so N resolvers or N
+ * dependencies on one service cost one DiscoverInstances per TTL.
+ *
+ * @example
+ * ```ts
+ * import { createResolver, instance } from '@cloudmap-middy/core'
+ * import { z } from 'zod'
+ *
+ * const resolver = createResolver({ ttlMs: 30_000, pick: 'round-robin' })
+ * const flags = instance('prod.config->flags', { attributes: z.object({ beta: z.enum(['on', 'off']) }) })
+ * const { attributes } = await resolver.resolve(flags)
+ * ```
+ */
+export function createResolver(options: ResolverOptions = {}): Resolver {
+  const registry =
+    options.registry ??
+    (options.client
+      ? cloudMapRegistry({ client: options.client })
+      : options.clientConfig
+        ? cloudMapRegistry({ clientConfig: options.clientConfig })
+        : cloudMapRegistry())
+  const ttlMs = options.ttlMs ?? fromEnv('CLOUDMAP_MIDDY_TTL_MS') ?? DEFAULT_TTL_MS
+  const maxStaleMs = Math.max(ttlMs, options.maxStaleMs ?? fromEnv('CLOUDMAP_MIDDY_MAX_STALE_MS') ?? DEFAULT_MAX_STALE_MS)
+  return new CachingResolver({
+    registry,
+    ttlMs,
+    maxStaleMs,
+    revalidate: options.revalidate ?? 'full',
+    healthStatus: options.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
+    pick: options.pick ?? 'random',
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    logger: options.logger ?? consoleLogger,
+  })
+}
+
+let defaultResolver: Resolver | undefined
+
+/**
+ * The resolver shared by the whole process (Cloud Map, default options), created
+ * on first use. The middleware uses it unless given one.
+ *
+ * @example
+ * ```ts
+ * const jobs = await getDefaultResolver().resolve(lambda('prod.scheduler->get-job'))
+ * ```
+ */
+export function getDefaultResolver(): Resolver {
+  defaultResolver ??= createResolver()
+  return defaultResolver
+}

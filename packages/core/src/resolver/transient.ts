@@ -1,0 +1,49 @@
+const THROTTLING = new Set([
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+])
+const TIMEOUTS = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+
+interface SdkLikeError {
+  name?: string
+  code?: string
+  $retryable?: unknown
+  $metadata?: { httpStatusCode?: number }
+  cause?: unknown
+}
+
+/**
+ * True for failures that say nothing about the registry's content and may pass:
+ * throttling, network errors, 5xx answers and timeouts. These are the ones a
+ * resolver answers with stale instances.
+ */
+export function isTransient(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false
+  const e = error as SdkLikeError
+  if (e.name !== undefined && (THROTTLING.has(e.name) || TIMEOUTS.has(e.name))) return true
+  if (e.code !== undefined && NETWORK.has(e.code)) return true
+  if (e.$retryable) return true
+  const status = e.$metadata?.httpStatusCode
+  if (status !== undefined && (status >= 500 || status === 429)) return true
+  return e.cause !== undefined && isTransient(e.cause, depth + 1)
+}

@@ -1,0 +1,1 @@
+export { type StaticRegistry, type StaticTable, staticRegistry } from './static-registry.js'

@@ -1,0 +1,109 @@
+import { type AddressInput, describeAddress, toAddress } from '../address/address.js'
+import { ServiceNotFoundError } from '../errors.js'
+import type { Discovery, DiscoveryQuery, RegisteredInstance, Registry } from '../registry/types.js'
+
+/** Instances by service (`namespace.service`), then by instance id, with their attributes. */
+export type StaticTable = Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>>
+
+/** A registry held in memory, for tests: change it while they run. */
+export interface StaticRegistry extends Registry {
+  /** Adds or replaces an instance (the service is created when missing). */
+  register(service: AddressInput, instanceId: string, attributes: Readonly<Record<string, string>>): void
+  /** Removes an instance; the service stays, possibly empty. */
+  deregister(service: AddressInput, instanceId: string): void
+  /** Removes a service and its instances. */
+  remove(service: AddressInput): void
+  /** How many times `discover` was called, by service (`namespace.service`). */
+  readonly calls: ReadonlyMap<string, number>
+}
+
+function serviceKey(namespace: string, service: string): string {
+  return `${namespace}\u0000${service}`
+}
+
+function matches(attributes: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>> | undefined): boolean {
+  return wanted === undefined || Object.entries(wanted).every(([key, value]) => attributes[key] === value)
+}
+
+/**
+ * A registry that serves a fixed table, so a handler can be unit-tested without
+ * Cloud Map. It honours `queryParameters`, `optionalParameters` and `maxResults`;
+ * every instance counts as healthy. An unknown service throws `ServiceNotFoundError`
+ * as Cloud Map does.
+ *
+ * @example
+ * ```ts
+ * import { staticRegistry } from '@cloudmap-middy/core/testing'
+ *
+ * const registry = staticRegistry({
+ *   'prod.scheduler': {
+ *     'get-job': { type: 'lambda', arn: 'arn:aws:lambda:eu-west-1:123456789012:function:get-job' },
+ *   },
+ * })
+ * const resolver = createResolver({ registry })
+ * ```
+ */
+export function staticRegistry(table: StaticTable = {}): StaticRegistry {
+  const services = new Map<string, Map<string, Readonly<Record<string, string>>>>()
+  const revisions = new Map<string, number>()
+  const calls = new Map<string, number>()
+
+  const locate = (input: AddressInput) => {
+    const address = toAddress(input)
+    return {
+      key: serviceKey(address.namespace, address.service),
+      label: describeAddress({ namespace: address.namespace, service: address.service }),
+    }
+  }
+  const bump = (key: string) => revisions.set(key, (revisions.get(key) ?? 0) + 1)
+  const find = (query: DiscoveryQuery) => {
+    const key = serviceKey(query.namespace, query.service)
+    const instances = services.get(key)
+    if (!instances) throw new ServiceNotFoundError(describeAddress({ namespace: query.namespace, service: query.service }))
+    return { key, instances }
+  }
+
+  const registry: StaticRegistry = {
+    calls,
+    async discover(query): Promise<Discovery> {
+      const label = `${query.namespace}.${query.service}`
+      calls.set(label, (calls.get(label) ?? 0) + 1)
+      const { key, instances } = find(query)
+      let found: RegisteredInstance[] = [...instances]
+        .filter(([, attributes]) => matches(attributes, query.queryParameters))
+        .map(([instanceId, attributes]) => ({ instanceId, attributes: { ...attributes }, healthStatus: 'HEALTHY' }))
+      const preferred = found.filter((i) => matches(i.attributes, query.optionalParameters))
+      if (preferred.length > 0) found = preferred
+      if (query.maxResults !== undefined) found = found.slice(0, query.maxResults)
+      return { instances: found, revision: revisions.get(key) ?? 0 }
+    },
+    async revision(query) {
+      return revisions.get(find(query).key) ?? 0
+    },
+    register(service, instanceId, attributes) {
+      const { key } = locate(service)
+      let instances = services.get(key)
+      if (!instances) {
+        instances = new Map()
+        services.set(key, instances)
+      }
+      instances.set(instanceId, { ...attributes })
+      bump(key)
+    },
+    deregister(service, instanceId) {
+      const { key } = locate(service)
+      if (services.get(key)?.delete(instanceId)) bump(key)
+    },
+    remove(service) {
+      const { key } = locate(service)
+      services.delete(key)
+      bump(key)
+    },
+  }
+  for (const [service, instances] of Object.entries(table)) {
+    const { key, label } = locate(service)
+    if (!services.has(key)) services.set(key, new Map())
+    for (const [instanceId, attributes] of Object.entries(instances)) registry.register(label, instanceId, attributes)
+  }
+  return registry
+}

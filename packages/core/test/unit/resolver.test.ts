@@ -1,0 +1,411 @@
+import {
+  DiscoverInstancesCommand,
+  DiscoverInstancesRevisionCommand,
+  RequestLimitExceeded,
+  ServiceDiscoveryClient,
+  ServiceNotFound,
+} from '@aws-sdk/client-servicediscovery'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { mockClient } from 'aws-sdk-client-mock'
+import { z } from 'zod'
+import {
+  AttributeValidationError,
+  clearCache,
+  createResolver,
+  DiscoveryError,
+  InstanceNotFoundError,
+  instance,
+  NOT_READY,
+  NoInstancesError,
+  optional,
+  pendingRefreshes,
+  ServiceNotFoundError,
+  settleRefreshes,
+} from '../../src/index.js'
+
+process.env.AWS_REGION ??= 'us-east-1'
+
+const cloudMap = mockClient(ServiceDiscoveryClient)
+const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
+const warnings: string[] = []
+const logger = { warn: (message: string) => void warnings.push(message) }
+
+const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`
+const answer = (...ids: string[]) => ({
+  Instances: ids.map((id) => ({
+    InstanceId: id,
+    NamespaceName: 'prod',
+    ServiceName: 'scheduler',
+    Attributes: { type: 'lambda', arn: arn(id) },
+  })),
+  InstancesRevision: 1,
+})
+const discoverCalls = () => cloudMap.commandCalls(DiscoverInstancesCommand).length
+
+let now = 1_700_000_000_000
+const advance = (ms: number) => {
+  now += ms
+}
+
+beforeEach(() => {
+  cloudMap.reset()
+  clearCache()
+  warnings.length = 0
+  jest.spyOn(Date, 'now').mockImplementation(() => now)
+})
+
+afterEach(() => {
+  jest.restoreAllMocks()
+})
+
+describe('Class: Resolver', () => {
+  it('It should send the query with the default health filter and map the instances', async () => {
+    // Prepare
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('get-job'))
+    const resolver = createResolver({ client, logger })
+    const dep = instance('prod.scheduler', { queryParameters: { stage: 'blue' }, maxResults: 5 })
+
+    // Act
+    const resolved = await resolver.resolve(dep)
+
+    // Assess
+    expect(resolved).toEqual({ instanceId: 'get-job', address: 'prod.scheduler', attributes: { type: 'lambda', arn: arn('get-job') } })
+    expect(cloudMap.commandCalls(DiscoverInstancesCommand)[0]?.args[0].input).toEqual({
+      NamespaceName: 'prod',
+      ServiceName: 'scheduler',
+      HealthStatus: 'HEALTHY_OR_ELSE_ALL',
+      QueryParameters: { stage: 'blue' },
+      MaxResults: 5,
+    })
+  })
+
+  it('It should pass OwnerAccount and OptionalParameters for a shared namespace', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('a'))
+    const resolver = createResolver({ client, logger, healthStatus: 'HEALTHY' })
+    await resolver.resolve(
+      instance({ namespace: 'shared', service: 'billing.v2', account: '123456789012' }, { optionalParameters: { zone: 'a' } }),
+    )
+    expect(cloudMap.commandCalls(DiscoverInstancesCommand)[0]?.args[0].input).toEqual({
+      NamespaceName: 'shared',
+      ServiceName: 'billing.v2',
+      HealthStatus: 'HEALTHY',
+      OptionalParameters: { zone: 'a' },
+      OwnerAccount: '123456789012',
+    })
+  })
+
+  it('It should make one DiscoverInstances call for 100 concurrent resolves of one address', async () => {
+    cloudMap.on(DiscoverInstancesCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      return answer('get-job')
+    })
+    const resolver = createResolver({ client, logger })
+    const dep = instance('prod.scheduler->get-job')
+
+    const results = await Promise.all(Array.from({ length: 100 }, () => resolver.resolve(dep)))
+
+    expect(discoverCalls()).toBe(1)
+    expect(new Set(results.map((r) => r.instanceId))).toEqual(new Set(['get-job']))
+  })
+
+  it('It should share one call between two resolvers and between dependencies on one service', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('get-job', 'run-job'))
+    const first = createResolver({ logger })
+    const second = createResolver({ logger, ttlMs: 5_000 })
+
+    await Promise.all([
+      first.resolve(instance('prod.scheduler->get-job')),
+      second.resolve(instance('prod.scheduler->run-job')),
+      second.resolve(instance('prod.scheduler')),
+    ])
+
+    expect(discoverCalls()).toBe(1)
+  })
+
+  it('It should make no call within the TTL and answer synchronously', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('get-job'))
+    const resolver = createResolver({ client, logger, ttlMs: 60_000 })
+    const dep = instance('prod.scheduler->get-job')
+    await resolver.resolve(dep)
+
+    advance(59_000)
+    const value = resolver.resolveSync(dep)
+    await resolver.resolve(dep)
+
+    expect(value).not.toBe(NOT_READY)
+    expect(value).toBe(await resolver.resolve(dep))
+    expect(discoverCalls()).toBe(1)
+    expect(pendingRefreshes()).toBe(0)
+  })
+
+  it('It should serve stale at once after the TTL while one refresh runs', async () => {
+    let release: () => void = () => undefined
+    cloudMap
+      .on(DiscoverInstancesCommand)
+      .resolvesOnce(answer('old'))
+      .callsFake(async () => {
+        await new Promise<void>((resolve) => {
+          release = resolve
+        })
+        return answer('new')
+      })
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const dep = instance('prod.scheduler')
+    await resolver.resolve(dep)
+    advance(1_001)
+
+    const during = [resolver.resolveSync(dep), resolver.resolveSync(dep), await resolver.resolve(dep)]
+    expect(during.map((value) => (typeof value === 'symbol' ? value : value.instanceId))).toEqual(['old', 'old', 'old'])
+    expect(discoverCalls()).toBe(2)
+    expect(pendingRefreshes()).toBe(1)
+
+    release()
+    await settleRefreshes(1_000)
+    expect(pendingRefreshes()).toBe(0)
+    expect((await resolver.resolve(dep)).instanceId).toBe('new')
+    expect(discoverCalls()).toBe(2)
+  })
+
+  it.each([
+    ['throttling', new RequestLimitExceeded({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } })],
+    ['a network error', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })],
+    ['a 503', Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } })],
+  ])('It should serve stale with a warning when the refresh fails with %s', async (_, failure) => {
+    cloudMap.on(DiscoverInstancesCommand).resolvesOnce(answer('old')).rejects(failure)
+    const resolver = createResolver({ client, logger, ttlMs: 1_000, maxStaleMs: 600_000 })
+    const dep = instance('prod.scheduler')
+    await resolver.resolve(dep)
+    advance(5_000)
+
+    const stale = await resolver.resolve(dep)
+    await settleRefreshes(1_000)
+    const after = await resolver.resolve(dep)
+
+    expect(stale.instanceId).toBe('old')
+    expect(after.instanceId).toBe('old')
+    expect(warnings).toEqual([expect.stringMatching(/serving stale instances of "prod.scheduler" \(5 s old\).*failed refresh/)])
+  })
+
+  it('It should back off after a failed refresh instead of calling on every invocation', async () => {
+    cloudMap
+      .on(DiscoverInstancesCommand)
+      .resolvesOnce(answer('old'))
+      .rejects(new RequestLimitExceeded({ message: 'slow down', $metadata: {} }))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const dep = instance('prod.scheduler')
+    await resolver.resolve(dep)
+    advance(2_000)
+    await resolver.resolve(dep)
+    await settleRefreshes(1_000)
+
+    for (let i = 0; i < 20; i++) {
+      advance(10)
+      await resolver.resolve(dep)
+    }
+    expect(discoverCalls()).toBe(2)
+    advance(1_000)
+    await resolver.resolve(dep)
+    expect(discoverCalls()).toBe(3)
+  })
+
+  it('It should throw once stale data is older than maxStaleMs and the registry still fails', async () => {
+    cloudMap
+      .on(DiscoverInstancesCommand)
+      .resolvesOnce(answer('old'))
+      .rejects(new RequestLimitExceeded({ message: 'slow down', $metadata: {} }))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000, maxStaleMs: 10_000 })
+    const dep = instance('prod.scheduler')
+    await resolver.resolve(dep)
+    advance(10_001)
+
+    expect(resolver.resolveSync(dep)).toBe(NOT_READY)
+    await expect(resolver.resolve(dep)).rejects.toThrow(DiscoveryError)
+  })
+
+  it('It should evict on ServiceNotFound and throw on the next resolve', async () => {
+    cloudMap
+      .on(DiscoverInstancesCommand)
+      .resolvesOnce(answer('old'))
+      .rejects(new ServiceNotFound({ message: 'Service not found', $metadata: { httpStatusCode: 404 } }))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const dep = instance('prod.scheduler->old')
+    await resolver.resolve(dep)
+    advance(1_001)
+
+    await resolver.resolve(dep) // stale, starts the refresh
+    await settleRefreshes(1_000)
+
+    expect(resolver.resolveSync(dep)).toBe(NOT_READY)
+    const error = await resolver.resolve(dep).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ServiceNotFoundError)
+    expect((error as ServiceNotFoundError).address).toBe('prod.scheduler->old')
+    expect((error as Error).message).toBe('Cloud Map service "prod.scheduler->old" is not registered')
+  })
+
+  it('It should wrap a failure with no previous value in a DiscoveryError that names the address', async () => {
+    cloudMap.on(DiscoverInstancesCommand).rejects(new RequestLimitExceeded({ message: 'Rate exceeded', $metadata: {} }))
+    const resolver = createResolver({ client, logger })
+
+    const error = await resolver.resolve(instance('prod.scheduler->get-job')).catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(DiscoveryError)
+    expect(error).toMatchObject({ address: 'prod.scheduler->get-job', transient: true })
+    expect((error as Error).message).toContain('"prod.scheduler->get-job"')
+    expect((error as Error).cause).toBeInstanceOf(RequestLimitExceeded)
+  })
+
+  it('It should stop waiting when the caller signal aborts', async () => {
+    cloudMap.on(DiscoverInstancesCommand).callsFake(() => new Promise(() => undefined))
+    const resolver = createResolver({ client, logger, requestTimeoutMs: 60_000 })
+
+    const error = await resolver.resolve(instance('prod.scheduler'), { signal: AbortSignal.timeout(20) }).catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(DiscoveryError)
+    expect((error as DiscoveryError).transient).toBe(true)
+  })
+
+  it('It should revalidate by revision when asked, refetching only on a change', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('a'))
+    cloudMap.on(DiscoverInstancesRevisionCommand).resolvesOnce({ InstancesRevision: 1 }).resolves({ InstancesRevision: 2 })
+    const resolver = createResolver({ client, logger, ttlMs: 1_000, revalidate: 'revision' })
+    const dep = instance('prod.scheduler')
+    await resolver.resolve(dep)
+
+    advance(1_001)
+    await resolver.resolve(dep)
+    await settleRefreshes(1_000)
+    expect(discoverCalls()).toBe(1)
+
+    advance(1_001)
+    await resolver.resolve(dep)
+    await settleRefreshes(1_000)
+    expect(discoverCalls()).toBe(2)
+    expect(cloudMap.commandCalls(DiscoverInstancesRevisionCommand)).toHaveLength(2)
+  })
+})
+
+describe('Class: Resolver, attributes and selection', () => {
+  const schema = z.object({ type: z.literal('lambda'), arn: z.string().startsWith('arn:aws:lambda:') })
+
+  it('It should validate once per fetched set, not per resolve', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('a', 'b'))
+    const validate = jest.spyOn(schema['~standard'], 'validate')
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const dep = instance('prod.scheduler', { attributes: schema })
+
+    for (let i = 0; i < 50; i++) await resolver.resolve(dep)
+    expect(validate).toHaveBeenCalledTimes(2)
+
+    advance(1_001)
+    await resolver.resolve(dep)
+    await settleRefreshes(1_000)
+    for (let i = 0; i < 50; i++) await resolver.resolve(dep)
+    expect(validate).toHaveBeenCalledTimes(4)
+  })
+
+  it('It should drop one invalid instance among valid ones, with a warning naming it', async () => {
+    const response = answer('good-1', 'good-2')
+    response.Instances.push({
+      InstanceId: 'broken',
+      NamespaceName: 'prod',
+      ServiceName: 'scheduler',
+      Attributes: { type: 'lambda', arn: 'not-an-arn' },
+    })
+    cloudMap.on(DiscoverInstancesCommand).resolves(response)
+    const resolver = createResolver({ client, logger })
+    const dep = instance('prod.scheduler', { attributes: schema })
+
+    const seen = new Set<string>()
+    for (let i = 0; i < 60; i++) seen.add((await resolver.resolve(dep)).instanceId)
+
+    expect(seen).toEqual(new Set(['good-1', 'good-2']))
+    expect(warnings).toEqual([expect.stringMatching(/dropped instance "broken" of "prod.scheduler".*arn/)])
+  })
+
+  it('It should throw AttributeValidationError with address, instance id and issue paths when none is valid', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves({
+      Instances: [{ InstanceId: 'broken', Attributes: { type: 'queue' } }],
+    })
+    const resolver = createResolver({ client, logger })
+
+    const error = await resolver.resolve(instance('prod.scheduler', { attributes: schema })).catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(AttributeValidationError)
+    expect(error).toMatchObject({ address: 'prod.scheduler', instanceId: 'broken' })
+    expect((error as AttributeValidationError).issues.map((issue) => issue.path)).toEqual([['type'], ['arn']])
+    expect((error as Error).message).toMatch(/"broken" of "prod.scheduler" has invalid attributes: type: .*; arn: /)
+  })
+
+  it('It should select exactly the pinned instance, or throw InstanceNotFoundError listing the others', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('a', 'b', 'c'))
+    const resolver = createResolver({ client, logger })
+
+    for (let i = 0; i < 10; i++) expect((await resolver.resolve(instance('prod.scheduler->b'))).instanceId).toBe('b')
+    const error = await resolver.resolve(instance('prod.scheduler->z')).catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(InstanceNotFoundError)
+    expect((error as Error).message).toBe('Cloud Map instance "z" is not registered under "prod.scheduler->z" (instances: a, b, c)')
+  })
+
+  it('It should pick first, round-robin or random', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves(answer('a', 'b', 'c'))
+    const ids = async (pick: 'first' | 'round-robin' | 'random') => {
+      const resolver = createResolver({ client, logger, pick })
+      const dep = instance('prod.scheduler')
+      const out: string[] = []
+      for (let i = 0; i < 60; i++) out.push((await resolver.resolve(dep)).instanceId)
+      return out
+    }
+    expect(new Set(await ids('first'))).toEqual(new Set(['a']))
+    expect((await ids('round-robin')).slice(0, 6)).toEqual(['a', 'b', 'c', 'a', 'b', 'c'])
+    expect(new Set(await ids('random'))).toEqual(new Set(['a', 'b', 'c']))
+  })
+
+  it('It should throw NoInstancesError for an empty service, and give undefined for an optional one', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves({ Instances: [] })
+    const resolver = createResolver({ client, logger })
+
+    await expect(resolver.resolve(instance('prod.empty'))).rejects.toThrow(NoInstancesError)
+    await expect(resolver.resolve(instance('prod.empty'))).rejects.toThrow('"prod.empty"')
+    expect(await resolver.resolve(optional(instance('prod.empty')))).toBeUndefined()
+    expect(resolver.resolveSync(optional(instance('prod.empty')))).toBeUndefined()
+  })
+
+  it('It should give undefined for an optional dependency whose service is not registered', async () => {
+    cloudMap.on(DiscoverInstancesCommand).rejects(new ServiceNotFound({ message: 'nope', $metadata: {} }))
+    const resolver = createResolver({ client, logger })
+
+    expect(await resolver.resolve(optional(instance('prod.missing')))).toBeUndefined()
+    await expect(resolver.resolve(instance('prod.missing'))).rejects.toThrow(ServiceNotFoundError)
+  })
+
+  it('It should still throw for an optional dependency whose attributes are invalid', async () => {
+    cloudMap.on(DiscoverInstancesCommand).resolves({ Instances: [{ InstanceId: 'x', Attributes: {} }] })
+    const resolver = createResolver({ client, logger })
+    await expect(resolver.resolve(optional(instance('prod.scheduler', { attributes: schema })))).rejects.toThrow(AttributeValidationError)
+  })
+})
+
+describe('Function: createResolver', () => {
+  it('It should read the TTL from CLOUDMAP_MIDDY_TTL_MS and reject a bad one', () => {
+    process.env.CLOUDMAP_MIDDY_TTL_MS = '1234'
+    try {
+      expect(createResolver({ client }).settings.ttlMs).toBe(1234)
+      expect(createResolver({ client, ttlMs: 5 }).settings.ttlMs).toBe(5)
+      process.env.CLOUDMAP_MIDDY_TTL_MS = 'soon'
+      expect(() => createResolver({ client })).toThrow('CLOUDMAP_MIDDY_TTL_MS="soon" is not a number of milliseconds')
+    } finally {
+      delete process.env.CLOUDMAP_MIDDY_TTL_MS
+    }
+  })
+
+  it('It should use the documented defaults', () => {
+    expect(createResolver({ client }).settings).toMatchObject({
+      ttlMs: 60_000,
+      maxStaleMs: 900_000,
+      revalidate: 'full',
+      healthStatus: 'HEALTHY_OR_ELSE_ALL',
+      pick: 'random',
+    })
+  })
+})
