@@ -103,3 +103,132 @@ export class DiscoveryError extends CloudMapMiddyError {
     this.transient = transient
   }
 }
+
+/** The instance's `type` does not fit the declared kind, or is not a type this library knows. */
+export class InstanceTypeMismatchError extends CloudMapMiddyError {
+  readonly instanceId: string
+  /** The kind the dependency was declared as (`lambda`, `queue`, ...). */
+  readonly expected: string
+  /** The `type` attribute found, or `undefined` when it is missing. */
+  readonly actual: string | undefined
+
+  constructor(address: string, instanceId: string, expected: string, actual: string | undefined, known: boolean) {
+    const found = actual === undefined ? 'no "type" attribute' : known ? `type "${actual}"` : `unknown type "${actual}"`
+    super(address, `Cloud Map instance "${instanceId}" of "${address}" is declared as ${expected} but has ${found}`)
+    this.name = 'InstanceTypeMismatchError'
+    this.instanceId = instanceId
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/** A registered ARN points to an account or region outside `allowedAccounts` / `allowedRegions`. */
+export class DisallowedTargetError extends CloudMapMiddyError {
+  readonly instanceId: string
+  readonly target: string
+
+  constructor(address: string, instanceId: string, target: string, reason: string) {
+    super(address, `Cloud Map instance "${instanceId}" of "${address}" points to "${target}", refused: ${reason}`)
+    this.name = 'DisallowedTargetError'
+    this.instanceId = instanceId
+    this.target = target
+  }
+}
+
+/** A payload or message is larger than the service accepts; nothing was sent. */
+export class PayloadTooLargeError extends CloudMapMiddyError {
+  /** Size in bytes, as the service counts it. */
+  readonly size: number
+  readonly limit: number
+
+  constructor(address: string, what: string, size: number, limit: number) {
+    super(address, `${what} for "${address}" is ${size} bytes, over the limit of ${limit} bytes; nothing was sent`)
+    this.name = 'PayloadTooLargeError'
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/** A payload, message or result does not satisfy its schema. */
+export class PayloadValidationError extends CloudMapMiddyError {
+  /** Which value failed: `payload`, `result` or `message`. */
+  readonly what: string
+  readonly issues: readonly AttributeIssue[]
+
+  constructor(address: string, what: string, issues: readonly AttributeIssue[]) {
+    super(address, `Invalid ${what} for "${address}": ${describeIssues(issues)}`)
+    this.name = 'PayloadValidationError'
+    this.what = what
+    this.issues = issues
+  }
+}
+
+/** The invoked Lambda function failed (`FunctionError` Handled or Unhandled). */
+export class RemoteInvocationError extends CloudMapMiddyError {
+  /** `Handled` or `Unhandled`, as Lambda reports it. */
+  readonly functionError: string
+  readonly errorType: string
+  readonly errorMessage: string
+  /** The remote stack trace when the function reported one. */
+  readonly remoteStack: readonly string[] | undefined
+
+  constructor(address: string, functionError: string, errorType: string, errorMessage: string, remoteStack?: readonly string[]) {
+    super(address, `Lambda "${address}" failed (${functionError}): ${errorType}: ${errorMessage}`)
+    this.name = 'RemoteInvocationError'
+    this.functionError = functionError
+    this.errorType = errorType
+    this.errorMessage = errorMessage
+    this.remoteStack = remoteStack
+  }
+}
+
+/** A FIFO queue or topic was given a message without a group id; nothing was sent. */
+export class MissingGroupIdError extends CloudMapMiddyError {
+  constructor(address: string, target: string) {
+    super(address, `"${address}" is a FIFO ${target}: a message needs a groupId; nothing was sent`)
+    this.name = 'MissingGroupIdError'
+  }
+}
+
+/** One message of a batch that was not accepted. */
+export interface BatchFailure {
+  /** Position of the message in the array handed to `sendBatch` / `publishBatch`. */
+  readonly index: number
+  readonly code: string
+  readonly message: string
+  /** True when the service blamed the request (not worth retrying). */
+  readonly senderFault: boolean
+}
+
+/**
+ * Some messages of a batch were not accepted, after retrying the retriable ones.
+ * Every message handed in is either in `sent` or named in `failures`.
+ */
+export class BatchSendError extends CloudMapMiddyError {
+  readonly failures: readonly BatchFailure[]
+  /** Indexes of the messages that were accepted. */
+  readonly sent: readonly number[]
+
+  constructor(address: string, failures: readonly BatchFailure[], sent: readonly number[]) {
+    const list = failures.map((f) => `#${f.index} ${f.code}`).join(', ')
+    super(address, `${failures.length} of ${failures.length + sent.length} messages to "${address}" were not sent: ${list}`)
+    this.name = 'BatchSendError'
+    this.failures = failures
+    this.sent = sent
+  }
+}
+
+/** An HTTP call failed on every instance tried (connection error, timeout or 5xx). */
+export class HttpRequestError extends CloudMapMiddyError {
+  /** The last status seen, when a response came back. */
+  readonly status: number | undefined
+  /** The instances tried, in order. */
+  readonly attempts: readonly string[]
+
+  constructor(address: string, message: string, attempts: readonly string[], status?: number, options?: ErrorOptions) {
+    super(address, `HTTP call to "${address}" failed: ${message} (instances tried: ${attempts.join(', ')})`, options)
+    this.name = 'HttpRequestError'
+    this.status = status
+    this.attempts = attempts
+  }
+}

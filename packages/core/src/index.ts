@@ -8,7 +8,6 @@ export {
   type PickStrategy,
   type Resolved,
 } from './dependency/dependency.js'
-export { type InstanceOptions, instance, type RawAttributes, type ResolvedInstance } from './dependency/instance.js'
 export {
   type AttributeIssue,
   AttributeValidationError,
@@ -19,6 +18,7 @@ export {
   NoInstancesError,
   ServiceNotFoundError,
 } from './errors.js'
+export { type InstanceOptions, instance, type RawAttributes, type ResolvedInstance } from './kinds/instance.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'
 export type {

@@ -1,4 +1,6 @@
 import { type Address, type AddressInput, describeAddress, toAddress } from '../address/address.js'
+import type { ClientPool } from '../calls/clients.js'
+import type { TargetPolicy } from '../calls/target.js'
 import { AttributeValidationError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { HealthStatusFilter, RegisteredInstance } from '../registry/types.js'
@@ -25,6 +27,10 @@ export interface BindContext {
   /** The dependency's address as text, for errors. */
   readonly label: string
   readonly logger: Logger
+  /** SDK clients for the call helpers, created lazily per region. */
+  readonly clients: ClientPool
+  /** Accounts and regions a registered ARN may point to. */
+  readonly policy: TargetPolicy
 }
 
 /**
@@ -46,6 +52,11 @@ export interface Dependency<Value> {
    * instance per fetched set, never per invocation.
    */
   readonly bind: (instance: RegisteredInstance, context: BindContext) => Value | Promise<Value>
+  /**
+   * Called once per fetched set with every valid value, in registry order, for kinds
+   * whose values need their siblings (failover to another instance).
+   */
+  readonly link?: (values: readonly Value[]) => void
 }
 
 /** The value a dependency resolves to. */
@@ -66,6 +77,7 @@ export function defineDependency<Value>(
   address: AddressInput,
   discovery: DiscoveryOptions,
   bind: Dependency<Value>['bind'],
+  link?: Dependency<Value>['link'],
 ): Dependency<Value> {
   const parsed = toAddress(address)
   const { queryParameters, optionalParameters, healthStatus, maxResults, pick } = discovery
@@ -82,6 +94,7 @@ export function defineDependency<Value>(
     },
     optional: false,
     bind,
+    ...(link === undefined ? {} : { link }),
   })
 }
 

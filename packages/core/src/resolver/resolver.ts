@@ -1,4 +1,6 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
+import { type CallClients, ClientPool, sharedClientPool } from '../calls/clients.js'
+import type { TargetPolicy } from '../calls/target.js'
 import type { AnyDependency, BindContext, Dependency, PickStrategy } from '../dependency/dependency.js'
 import { CloudMapMiddyError, DiscoveryError, InstanceNotFoundError, NoInstancesError, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
@@ -37,6 +39,12 @@ export interface ResolverOptions {
   readonly requestTimeoutMs?: number
   /** Default: `console`. */
   readonly logger?: Logger
+  /** SDK clients for the call helpers; default: created lazily, once per process and region. */
+  readonly clients?: CallClients
+  /** Account ids a registered ARN may point to; a target elsewhere is refused before any call. */
+  readonly allowedAccounts?: readonly string[]
+  /** Regions a registered ARN may point to; a target elsewhere is refused before any call. */
+  readonly allowedRegions?: readonly string[]
 }
 
 /** The options a resolver runs with, defaults applied. */
@@ -49,6 +57,8 @@ export interface ResolverSettings {
   readonly pick: PickStrategy
   readonly requestTimeoutMs: number
   readonly logger: Logger
+  readonly clients: ClientPool
+  readonly policy: TargetPolicy
 }
 
 /** Per-call options of `resolve`. */
@@ -304,7 +314,7 @@ class CachingResolver implements Resolver {
   #context(dependency: AnyDependency): BindContext {
     let context = this.#contexts.get(dependency)
     if (!context) {
-      context = { label: dependency.label, logger: this.settings.logger }
+      context = { label: dependency.label, logger: this.settings.logger, clients: this.settings.clients, policy: this.settings.policy }
       this.#contexts.set(dependency, context)
     }
     return context
@@ -365,7 +375,9 @@ class CachingResolver implements Resolver {
         this.settings.logger.warn(`cloudmap-middy: dropped instance "${id}" of "${label}": ${outcome.error.message}`)
       })
       const [first] = errors
-      return first && values.length === 0 ? { values, error: first, cursor: 0 } : { values, cursor: 0 }
+      if (first && values.length === 0) return { values, error: first, cursor: 0 }
+      dependency.link?.(values)
+      return { values, cursor: 0 }
     }
     return outcomes.some((o) => o instanceof Promise)
       ? Promise.all(outcomes as Array<Outcome | Promise<Outcome>>).then(finish)
@@ -450,6 +462,11 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     pick: options.pick ?? 'random',
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     logger: options.logger ?? consoleLogger,
+    clients: options.clients ? new ClientPool(options.clients) : sharedClientPool(),
+    policy: {
+      ...(options.allowedAccounts ? { allowedAccounts: new Set(options.allowedAccounts) } : {}),
+      ...(options.allowedRegions ? { allowedRegions: new Set(options.allowedRegions) } : {}),
+    },
   })
 }
 

@@ -1,6 +1,6 @@
 import type { AddressInput } from '../address/address.js'
+import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
 import type { InferOutput, Schema } from '../schema.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from './dependency.js'
 
 /** The attributes of an instance when no schema was given: Cloud Map's strings. */
 export type RawAttributes = Readonly<Record<string, string>>
