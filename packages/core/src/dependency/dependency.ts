@@ -56,7 +56,7 @@ export interface Dependency<Value> {
    * Called once per fetched set with every valid value, in registry order, for kinds
    * whose values need their siblings (failover to another instance).
    */
-  readonly link?: (values: readonly Value[]) => void
+  link?(values: readonly Value[]): void
 }
 
 /** The value a dependency resolves to. */
