@@ -232,3 +232,38 @@ export class HttpRequestError extends CloudMapMiddyError {
     this.attempts = attempts
   }
 }
+
+/** One dependency that could not be resolved. */
+export interface DependencyFailure {
+  /** The name the handler gave it (`context.services.<name>`). */
+  readonly name: string
+  readonly address: string
+  /** The error's message. */
+  readonly reason: string
+  readonly error: Error
+}
+
+/**
+ * Some of a handler's dependencies could not be resolved; lists every one of them.
+ *
+ * Shaped for `@middy/http-error-handler`: `statusCode` 503 with `expose` true and a
+ * generic `message` ("Service Unavailable"), so clients see a 503 and no internals.
+ * The details are in `detail`, `failures` and the first line of `stack`, so logs
+ * keep them.
+ */
+export class DependencyResolutionError extends Error {
+  readonly statusCode = 503
+  readonly expose = true
+  readonly failures: readonly DependencyFailure[]
+  /** Every failure, by name, address and reason. */
+  readonly detail: string
+
+  constructor(failures: readonly DependencyFailure[]) {
+    super('Service Unavailable')
+    this.name = 'DependencyResolutionError'
+    this.failures = failures
+    const list = failures.map((f) => `${f.name} (${f.address}): ${f.reason}`).join('; ')
+    this.detail = `${failures.length} ${failures.length === 1 ? 'dependency' : 'dependencies'} could not be resolved: ${list}`
+    this.stack = `${this.name}: ${this.detail}\n${(this.stack ?? '').split('\n').slice(1).join('\n')}`
+  }
+}

@@ -1,4 +1,7 @@
 export { type Address, type AddressInput, describeAddress, formatAddress, parseAddress, toAddress } from './address/address.js'
+export type { CallClientConfig, CallClients } from './calls/clients.js'
+export { LIMITS } from './calls/limits.js'
+export type { MessageAttributeInput, MessageAttributes } from './calls/message-attributes.js'
 export {
   type AnyDependency,
   type BindContext,
@@ -11,14 +14,26 @@ export {
 export {
   type AttributeIssue,
   AttributeValidationError,
+  type BatchFailure,
+  BatchSendError,
   CloudMapMiddyError,
+  type DependencyFailure,
+  DependencyResolutionError,
+  DisallowedTargetError,
   DiscoveryError,
+  HttpRequestError,
   InstanceNotFoundError,
+  InstanceTypeMismatchError,
   InvalidAddressError,
+  MissingGroupIdError,
   NoInstancesError,
+  PayloadTooLargeError,
+  PayloadValidationError,
+  RemoteInvocationError,
   ServiceNotFoundError,
 } from './errors.js'
 export { type InstanceOptions, instance, type RawAttributes, type ResolvedInstance } from './kinds/instance.js'
+export { type CallOptions, type LambdaFunction, type LambdaOptions, lambda } from './kinds/lambda.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'
 export type {
@@ -40,5 +55,6 @@ export {
   type ResolverOptions,
   type ResolverSettings,
 } from './resolver/resolver.js'
+export { defineServices, type ResolvedServices, type ServiceSet, type Services } from './resolver/services.js'
 export { isTransient } from './resolver/transient.js'
 export type { InferInput, InferOutput, Schema } from './schema.js'

@@ -63,7 +63,7 @@ export async function settleRefreshes(timeoutMs: number): Promise<void> {
 
 /**
  * Forgets every cached instance set in this process (all registries, all resolvers).
- * Meant for tests; a refresh under way still completes but is not kept.
+ * Meant for tests; a refresh under way still completes but is neither kept nor waited for.
  *
  * @example
  * ```ts
@@ -72,4 +72,5 @@ export async function settleRefreshes(timeoutMs: number): Promise<void> {
  */
 export function clearCache(): void {
   for (const cache of caches.values()) cache.clear()
+  inflight.clear()
 }

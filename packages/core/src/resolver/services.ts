@@ -1,0 +1,87 @@
+import type { AnyDependency, Resolved } from '../dependency/dependency.js'
+import { type DependencyFailure, DependencyResolutionError } from '../errors.js'
+import { NOT_READY, type NotReady, type ResolveOptions, type Resolver } from './resolver.js'
+
+/** A handler's dependencies by the name it uses for them. */
+export type Services = Readonly<Record<string, AnyDependency>>
+
+/** What a set of dependencies resolves to: one typed value per name. */
+export type ResolvedServices<S extends Services> = { readonly [Name in keyof S]: Resolved<S[Name]> }
+
+/**
+ * A handler's dependencies, checked once and resolved together: synchronously when
+ * every one is cached, otherwise in parallel with every failure reported at once.
+ *
+ * @example
+ * ```ts
+ * const services = defineServices({ jobs: lambda('prod.scheduler->get-job'), flags: instance('prod.config->flags') })
+ * const resolved = await services.resolve(getDefaultResolver())
+ * ```
+ */
+export interface ServiceSet<S extends Services> {
+  readonly services: S
+  /** Every value when all can be had without waiting, else `NOT_READY`. */
+  resolveSync(resolver: Resolver): ResolvedServices<S> | NotReady
+  /** @throws {DependencyResolutionError} listing every dependency that failed. */
+  resolve(resolver: Resolver, options?: ResolveOptions): Promise<ResolvedServices<S>>
+  /** Starts resolving all of them (cold-start warm-up); never rejects. */
+  prefetch(resolver: Resolver): Promise<void>
+}
+
+function isDependency(value: unknown): value is AnyDependency {
+  return typeof value === 'object' && value !== null && typeof (value as AnyDependency).bind === 'function' && 'address' in value
+}
+
+/**
+ * Checks a services map and prepares it for resolution.
+ *
+ * @throws {TypeError} naming an entry that is not a dependency (`lambda()`, `queue()`, ...).
+ * @example
+ * ```ts
+ * const set = defineServices({ events: topic('prod.events->job-events') })
+ * ```
+ */
+export function defineServices<const S extends Services>(services: S): ServiceSet<S> {
+  if (typeof services !== 'object' || services === null) throw new TypeError('services must be an object of dependencies')
+  const names = Object.keys(services)
+  const dependencies = names.map((name) => {
+    const dependency = services[name]
+    if (!isDependency(dependency)) {
+      throw new TypeError(`services.${name} is not a dependency: declare it with instance(), lambda(), queue(), topic() or http()`)
+    }
+    return dependency
+  })
+  const count = names.length
+
+  return {
+    services,
+    resolveSync(resolver) {
+      const out: Record<string, unknown> = {}
+      for (let i = 0; i < count; i++) {
+        const value = resolver.resolveSync(dependencies[i] as AnyDependency)
+        if (value === NOT_READY) return NOT_READY
+        out[names[i] as string] = value
+      }
+      return out as ResolvedServices<S>
+    },
+    async resolve(resolver, options) {
+      const settled = await Promise.allSettled(dependencies.map((dependency) => resolver.resolve(dependency, options)))
+      const out: Record<string, unknown> = {}
+      const failures: DependencyFailure[] = []
+      settled.forEach((result, i) => {
+        const name = names[i] as string
+        if (result.status === 'fulfilled') {
+          out[name] = result.value
+          return
+        }
+        const error = result.reason instanceof Error ? result.reason : new Error(String(result.reason))
+        failures.push({ name, address: (dependencies[i] as AnyDependency).label, reason: error.message, error })
+      })
+      if (failures.length > 0) throw new DependencyResolutionError(failures)
+      return out as ResolvedServices<S>
+    },
+    prefetch(resolver) {
+      return resolver.prefetch(dependencies)
+    },
+  }
+}
