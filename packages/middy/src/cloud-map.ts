@@ -1,0 +1,130 @@
+import {
+  createResolver,
+  defineServices,
+  getDefaultResolver,
+  type Logger,
+  NOT_READY,
+  pendingRefreshes,
+  type ResolvedServices,
+  type Resolver,
+  type Services,
+  settleRefreshes,
+} from '@cloudmap-middy/core'
+import type { MiddlewareObj, Request } from '@middy/core'
+import type { Context as LambdaContext } from 'aws-lambda'
+
+/** Options of {@link cloudMap}: the services, and either a resolver or the settings of one. */
+export type CloudMapOptions<S extends Services> = {
+  /** The handler's dependencies by name: `context.services.<name>`. */
+  readonly services: S
+  /** Resolve the services at `.use()` time, in parallel (the free init phase). Default true. */
+  readonly prefetch?: boolean
+  /**
+   * Time kept free at the end of the invocation: resolution gives up when the Lambda
+   * has less than this left. Default 500 ms.
+   */
+  readonly timeoutMarginMs?: number
+} & (
+  | {
+      /** The resolver to use; default: the process-wide one (or a new one when `ttlMs` or `logger` is set). */
+      readonly resolver: Resolver
+      readonly ttlMs?: never
+      readonly logger?: never
+    }
+  | {
+      readonly resolver?: never
+      /** TTL of this middleware's resolver (it still shares the process-wide cache). */
+      readonly ttlMs?: number
+      readonly logger?: Logger
+    }
+)
+
+/** The context a handler gets: the Lambda context plus `services`. */
+export type CloudMapContext<S extends Services> = LambdaContext & { readonly services: ResolvedServices<S> }
+
+const DEFAULT_MARGIN_MS = 500
+
+/** The time left for discovery in this invocation, or undefined outside Lambda. */
+function budget(context: Partial<LambdaContext> | undefined, marginMs: number): number | undefined {
+  const remaining = context?.getRemainingTimeInMillis?.()
+  return typeof remaining === 'number' && Number.isFinite(remaining) ? Math.max(0, remaining - marginMs) : undefined
+}
+
+/**
+ * The Middy middleware: resolves the declared services through Cloud Map before the
+ * handler runs and hands them over as a typed `context.services`.
+ *
+ * - Addresses are checked when `cloudMap()` is called: a typo fails the module load.
+ * - Every service is prefetched at once, in parallel, during init.
+ * - Warm invocations with every entry fresh (or stale and refreshing) assign
+ *   `context.services` synchronously: `before` returns no promise.
+ * - A refresh still running when the handler finishes is awaited in `after` /
+ *   `onError`, bounded by the remaining time, so a frozen container holds no
+ *   half-sent request.
+ * - Failures throw one `DependencyResolutionError` listing every failed service
+ *   (503 with `@middy/http-error-handler`, no internals in the body).
+ *
+ * @example
+ * ```ts
+ * import middy from '@middy/core'
+ * import { lambda, queue } from '@cloudmap-middy/core'
+ * import { cloudMap } from '@cloudmap-middy/middy'
+ * import { z } from 'zod'
+ *
+ * const Job = z.object({ id: z.string(), status: z.string() })
+ *
+ * export const handler = middy<{ id: string }>()
+ *   .use(cloudMap({ services: {
+ *     jobs: lambda('prod.scheduler->get-job', { result: Job }),
+ *     queue: queue('prod.scheduler->scheduler-queue', { message: z.object({ jobId: z.string() }) }),
+ *   } }))
+ *   .handler(async (event, context) => {
+ *     const job = await context.services.jobs.request({ id: event.id }) // typed Job
+ *     await context.services.queue.send({ jobId: job.id }, { groupId: job.id })
+ *     return job
+ *   })
+ * ```
+ */
+export function cloudMap<const S extends Services>(
+  options: CloudMapOptions<S>,
+): MiddlewareObj<unknown, unknown, Error, CloudMapContext<S>> {
+  const set = defineServices(options.services)
+  const resolver =
+    options.resolver ??
+    (options.ttlMs !== undefined || options.logger !== undefined
+      ? createResolver({
+          ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+          ...(options.logger === undefined ? {} : { logger: options.logger }),
+        })
+      : getDefaultResolver())
+  const marginMs = options.timeoutMarginMs ?? DEFAULT_MARGIN_MS
+  const settleLimitMs = resolver.settings.requestTimeoutMs
+
+  if (options.prefetch !== false) void set.prefetch(resolver)
+
+  const resolveSlowly = async (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> => {
+    const left = budget(request.context, marginMs)
+    const signal = left === undefined ? undefined : AbortSignal.timeout(left)
+    const services = await set.resolve(resolver, signal ? { signal } : {})
+    ;(request.context as { services: ResolvedServices<S> }).services = services
+  }
+
+  const cloudMapMiddlewareBefore = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
+    const ready = set.resolveSync(resolver)
+    if (ready === NOT_READY) return resolveSlowly(request)
+    ;(request.context as { services: ResolvedServices<S> }).services = ready
+    return undefined
+  }
+
+  const cloudMapMiddlewareAfter = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
+    if (pendingRefreshes() === 0) return undefined
+    const left = budget(request.context, marginMs)
+    return settleRefreshes(left === undefined ? settleLimitMs : Math.min(left, settleLimitMs))
+  }
+
+  return {
+    before: cloudMapMiddlewareBefore,
+    after: cloudMapMiddlewareAfter,
+    onError: cloudMapMiddlewareAfter,
+  }
+}

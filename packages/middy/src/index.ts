@@ -1,0 +1,1 @@
+export { type CloudMapContext, type CloudMapOptions, cloudMap } from './cloud-map.js'

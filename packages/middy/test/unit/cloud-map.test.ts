@@ -1,0 +1,263 @@
+import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
+import {
+  clearCache,
+  createResolver,
+  DependencyResolutionError,
+  DiscoveryError,
+  InvalidAddressError,
+  instance,
+  optional,
+  pendingRefreshes,
+  ServiceNotFoundError,
+} from '@cloudmap-middy/core'
+import { staticRegistry } from '@cloudmap-middy/core/testing'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import middy7 from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import type { Context } from 'aws-lambda'
+import { mockClient } from 'aws-sdk-client-mock'
+import middy5 from 'middy5'
+import middy6 from 'middy6'
+import { z } from 'zod'
+import { cloudMap } from '../../src/index.js'
+
+const cloudMapSdk = mockClient(ServiceDiscoveryClient)
+const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
+const logger = { warn: jest.fn() }
+
+// `services: never` stands for what the middleware adds, as a handler's own tests would pass it.
+const lambdaContext = (remainingMs = 10_000): Context & { services: never } =>
+  ({
+    functionName: 'test',
+    awsRequestId: 'req-1',
+    getRemainingTimeInMillis: () => remainingMs,
+  }) as unknown as Context & { services: never }
+
+const answer = (service: string, ...ids: string[]) => ({
+  Instances: ids.map((id) => ({ InstanceId: id, Attributes: { type: 'http', url: `http://${service}.${id}.internal` } })),
+})
+const discoverCalls = (service?: string) =>
+  cloudMapSdk.commandCalls(DiscoverInstancesCommand).filter((call) => service === undefined || call.args[0].input.ServiceName === service)
+    .length
+
+let now = 1_700_000_000_000
+beforeEach(() => {
+  cloudMapSdk.reset()
+  clearCache()
+  logger.warn.mockReset()
+  jest.spyOn(Date, 'now').mockImplementation(() => now)
+})
+afterEach(() => {
+  jest.restoreAllMocks()
+})
+
+describe('Function: cloudMap', () => {
+  it('It should hand the typed services to the handler', async () => {
+    // Prepare
+    const registry = staticRegistry({
+      'prod.storage': { orders: { tableName: 'orders-prod' } },
+      'prod.flags': { beta: { enabled: 'yes' } },
+    })
+    const handler = middy7<{ id: string }>()
+      .use(
+        cloudMap({
+          resolver: createResolver({ registry, logger }),
+          services: {
+            orders: instance('prod.storage->orders', { attributes: z.object({ tableName: z.string() }) }),
+            flags: instance('prod.flags'),
+            audit: optional(instance('prod.audit')),
+          },
+        }),
+      )
+      .handler(async (event, context) => ({
+        id: event.id,
+        table: context.services.orders.attributes.tableName,
+        beta: context.services.flags.attributes.enabled,
+        audit: context.services.audit,
+      }))
+
+    // Act
+    const result = await handler({ id: 'job-1' }, lambdaContext())
+
+    // Assess
+    expect(result).toEqual({ id: 'job-1', table: 'orders-prod', beta: 'yes', audit: undefined })
+  })
+
+  it('It should make one DiscoverInstances call per service for 50 concurrent cold invocations', async () => {
+    cloudMapSdk.on(DiscoverInstancesCommand).callsFake(async (input: { ServiceName: string }) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      return answer(input.ServiceName, 'a', 'b')
+    })
+    const handler = middy7()
+      .use(
+        cloudMap({
+          prefetch: false,
+          resolver: createResolver({ client, logger }),
+          services: { users: instance('prod.users'), billing: instance('prod.billing'), orders: instance('prod.orders->a') },
+        }),
+      )
+      .handler(async (_event: unknown, context) => context.services.orders.instanceId)
+
+    const results = await Promise.all(Array.from({ length: 50 }, () => handler({}, lambdaContext())))
+
+    expect(new Set(results)).toEqual(new Set(['a']))
+    expect(discoverCalls('users')).toBe(1)
+    expect(discoverCalls('billing')).toBe(1)
+    expect(discoverCalls('orders')).toBe(1)
+  })
+
+  it('It should prefetch every service in parallel at .use() time', async () => {
+    let inFlight = 0
+    let peak = 0
+    cloudMapSdk.on(DiscoverInstancesCommand).callsFake(async (input: { ServiceName: string }) => {
+      inFlight += 1
+      peak = Math.max(peak, inFlight)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      inFlight -= 1
+      return answer(input.ServiceName, 'a')
+    })
+    const resolver = createResolver({ client, logger })
+
+    cloudMap({ resolver, services: { a: instance('prod.a'), b: instance('prod.b'), c: instance('prod.c') } })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+
+    expect(discoverCalls()).toBe(3)
+    expect(peak).toBe(3)
+  })
+
+  it('It should answer warm invocations synchronously with no Cloud Map call within the TTL', async () => {
+    cloudMapSdk.on(DiscoverInstancesCommand).resolves(answer('users', 'a'))
+    const middleware = cloudMap({
+      prefetch: false,
+      resolver: createResolver({ client, logger, ttlMs: 60_000 }),
+      services: { users: instance('prod.users') },
+    })
+    const request = { event: {}, context: lambdaContext(), response: undefined, error: undefined, internal: {} }
+    await middleware.before?.(request as never)
+
+    now += 59_000
+    const warm = Array.from({ length: 100 }, () => middleware.before?.(request as never))
+
+    expect(warm.every((returned) => returned === undefined)).toBe(true)
+    expect((request.context as unknown as { services: { users: { instanceId: string } } }).services.users.instanceId).toBe('a')
+    expect(discoverCalls()).toBe(1)
+  })
+
+  it('It should serve an expired entry stale, refresh it once, and await the refresh before the invocation ends', async () => {
+    cloudMapSdk
+      .on(DiscoverInstancesCommand)
+      .resolvesOnce(answer('users', 'old'))
+      .callsFake(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30))
+        return answer('users', 'new')
+      })
+    const handler = middy7()
+      .use(
+        cloudMap({
+          prefetch: false,
+          resolver: createResolver({ client, logger, ttlMs: 1_000 }),
+          services: { users: instance('prod.users') },
+        }),
+      )
+      .handler(async (_event: unknown, context) => context.services.users.instanceId)
+    expect(await handler({}, lambdaContext())).toBe('old')
+    now += 1_001
+
+    const stale = await Promise.all([handler({}, lambdaContext()), handler({}, lambdaContext())])
+    const afterwards = pendingRefreshes()
+    const fresh = await handler({}, lambdaContext())
+
+    expect(stale).toEqual(['old', 'old'])
+    expect(afterwards).toBe(0)
+    expect(fresh).toBe('new')
+    expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should aggregate every failure in one DependencyResolutionError that names them', async () => {
+    const registry = staticRegistry({ 'prod.users': { a: { type: 'http' } } })
+    const handler = middy7()
+      .use(
+        cloudMap({
+          resolver: createResolver({ registry, logger }),
+          services: {
+            users: instance('prod.users->a'),
+            billing: instance('prod.billing'),
+            orders: instance('prod.users->zz'),
+          },
+        }),
+      )
+      .handler(async () => 'never')
+
+    const error = (await handler({}, lambdaContext()).catch((e: unknown) => e)) as DependencyResolutionError
+
+    expect(error).toBeInstanceOf(DependencyResolutionError)
+    expect(error.failures.map((f) => [f.name, f.address])).toEqual([
+      ['billing', 'prod.billing'],
+      ['orders', 'prod.users->zz'],
+    ])
+    expect(error.failures[0]?.error).toBeInstanceOf(ServiceNotFoundError)
+    expect(error.detail).toMatch(/2 dependencies could not be resolved: billing \(prod.billing\): .*; orders \(prod.users->zz\): /)
+    expect(error.stack).toContain(error.detail)
+  })
+
+  it('It should make @middy/http-error-handler answer 503 without internals', async () => {
+    const handler = middy7()
+      .use(httpErrorHandler({ logger: false }))
+      .use(cloudMap({ resolver: createResolver({ registry: staticRegistry(), logger }), services: { billing: instance('prod.billing') } }))
+      .handler(async () => ({ statusCode: 200, body: 'ok' }))
+
+    const response = (await handler({}, lambdaContext())) as { statusCode: number; body: string }
+
+    expect(response.statusCode).toBe(503)
+    expect(response.body).toBe('Service Unavailable')
+    expect(response.body).not.toContain('prod.billing')
+  })
+
+  it('It should fail at declaration on a bad address or a value that is not a dependency', () => {
+    expect(() => cloudMap({ services: { users: instance('users') } })).toThrow(InvalidAddressError)
+    expect(() => cloudMap({ services: { users: 'prod.users' as never } })).toThrow('services.users is not a dependency')
+  })
+
+  it('It should bound resolution by the remaining time minus the margin', async () => {
+    cloudMapSdk.on(DiscoverInstancesCommand).callsFake(() => new Promise(() => undefined))
+    const handler = middy7()
+      .use(
+        cloudMap({
+          prefetch: false,
+          timeoutMarginMs: 500,
+          resolver: createResolver({ client, logger, requestTimeoutMs: 2_000 }),
+          services: { users: instance('prod.users') },
+        }),
+      )
+      .handler(async () => 'never')
+    jest.restoreAllMocks()
+
+    const started = performance.now()
+    const error = (await handler({}, lambdaContext(650)).catch((e: unknown) => e)) as DependencyResolutionError
+    const elapsed = performance.now() - started
+
+    expect(error).toBeInstanceOf(DependencyResolutionError)
+    expect(error.failures[0]?.error).toBeInstanceOf(DiscoveryError)
+    expect(elapsed).toBeLessThan(1_000)
+  })
+})
+
+describe('Function: cloudMap with each Middy major', () => {
+  it.each([
+    ['5', middy5],
+    ['6', middy6],
+    ['7', middy7],
+  ])('It should run under @middy/core %s', async (_, factory) => {
+    // The majors' typings differ only in details; each is type-checked in test/types.
+    const middy = factory as unknown as typeof middy7
+    const registry = staticRegistry({ 'prod.storage': { orders: { tableName: `orders-${_}` } } })
+    const handler = middy()
+      .use(cloudMap({ resolver: createResolver({ registry, logger }), services: { orders: instance('prod.storage->orders') } }))
+      .handler(
+        async (_event: unknown, context: { services: { orders: { attributes: Record<string, string> } } }) =>
+          context.services.orders.attributes.tableName,
+      )
+
+    expect(await handler({}, lambdaContext())).toBe(`orders-${_}`)
+  })
+})
