@@ -32,8 +32,10 @@ export {
   RemoteInvocationError,
   ServiceNotFoundError,
 } from './errors.js'
+export { type HttpFetchInit, type HttpOptions, type HttpService, http } from './kinds/http.js'
 export { type InstanceOptions, instance, type RawAttributes, type ResolvedInstance } from './kinds/instance.js'
 export { type CallOptions, type LambdaFunction, type LambdaOptions, lambda } from './kinds/lambda.js'
+export { type PublishOptions, type PublishResult, type Topic, type TopicOptions, topic } from './kinds/topic.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'
 export type {

@@ -1,0 +1,276 @@
+import { PublishBatchCommand, type PublishBatchRequestEntry, PublishCommand, type SNSClient } from '@aws-sdk/client-sns'
+import type { AddressInput } from '../address/address.js'
+import { byteLength, encodeJson, validate } from '../calls/json.js'
+import { LIMITS } from '../calls/limits.js'
+import { attributesSize, type MessageAttributes, toSnsAttributes } from '../calls/message-attributes.js'
+import { checkType, requireArn } from '../calls/target.js'
+import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import { AttributeValidationError, type BatchFailure, BatchSendError, MissingGroupIdError } from '../errors.js'
+import { isTransient } from '../resolver/transient.js'
+import type { InferInput, InferOutput, Schema } from '../schema.js'
+import type { RawAttributes } from './instance.js'
+
+/** Options of `topic()`: schemas for the message and the attributes, and discovery options. */
+export interface TopicOptions<M extends Schema | undefined, A extends Schema | undefined> extends DiscoveryOptions {
+  /** Checks what is published; its input type is what `publish()` accepts. */
+  readonly message?: M
+  readonly attributes?: A
+}
+
+/** Per-message options of `publish()` and `publishBatch()`. */
+export interface PublishOptions {
+  /** Subject of the message (used by email subscriptions). */
+  readonly subject?: string
+  /** Message attributes, counted in the 256 KiB limit. */
+  readonly attributes?: MessageAttributes
+  /** Message group id: required by FIFO topics. */
+  readonly groupId?: string
+  /** Deduplication id for FIFO topics without content-based deduplication. */
+  readonly deduplicationId?: string
+}
+
+/** What SNS answers to one `publish()`. */
+export interface PublishResult {
+  readonly messageId: string
+  /** Set by FIFO topics. */
+  readonly sequenceNumber?: string
+}
+
+/** What `publishBatch()` answers: one message id per message, in the order they were handed in. */
+export interface BatchResult {
+  readonly messageIds: readonly string[]
+}
+
+/** A resolved SNS topic: the registered instance and its publish helpers. */
+export interface Topic<Message, Attributes> {
+  readonly instanceId: string
+  /** The address it was resolved from, as text. */
+  readonly address: string
+  readonly attributes: Attributes
+  /** The topic ARN from the registry. */
+  readonly arn: string
+  /** The topic's region, taken from its ARN. */
+  readonly region: string
+  /** True for a FIFO topic (ARN ending in `.fifo`): every message then needs a `groupId`. */
+  readonly fifo: boolean
+  /**
+   * Publishes one message as JSON.
+   *
+   * @throws {PayloadValidationError} when the message does not satisfy its schema; nothing is sent.
+   * @throws {PayloadTooLargeError} over 256 KiB, attributes included; nothing is sent.
+   * @throws {MissingGroupIdError} for a FIFO topic without `groupId`; nothing is sent.
+   */
+  publish(message: Message, options?: PublishOptions): Promise<PublishResult>
+  /**
+   * Publishes many messages with PublishBatch, in chunks of at most 10 entries and
+   * 256 KiB. Every message is checked before anything is sent. Entries SNS rejects
+   * without blaming the request, and chunks that fail transiently, are retried (3
+   * times, with backoff); chunks of a FIFO topic are sent one after the other, to
+   * keep their order.
+   *
+   * @param options the same options for every message, or a function giving each message its own.
+   * @throws {PayloadValidationError} | {PayloadTooLargeError} | {MissingGroupIdError} naming the first bad message (`message #<index>`); nothing is sent.
+   * @throws {BatchSendError} when some messages were still not accepted: `failures` names them by index, `sent` lists the others.
+   */
+  publishBatch(
+    messages: readonly Message[],
+    options?: PublishOptions | ((message: Message, index: number) => PublishOptions),
+  ): Promise<BatchResult>
+}
+
+/** One checked, encoded message of a batch. */
+interface Entry {
+  readonly index: number
+  readonly size: number
+  readonly request: PublishBatchRequestEntry
+}
+
+const MAX_RETRIES = 3
+/** Small on purpose: a handler is waiting, and the SDK already backs off on throttled requests. */
+const RETRY_BASE_DELAY_MS = 50
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function describeError(error: unknown): { readonly code: string; readonly message: string; readonly senderFault: boolean } {
+  if (!(error instanceof Error)) return { code: 'Error', message: String(error), senderFault: false }
+  return { code: error.name, message: error.message, senderFault: (error as { $fault?: string }).$fault === 'client' }
+}
+
+/**
+ * A dependency on an SNS topic registered in Cloud Map (`type` `sns`, `topic`,
+ * `event` or `pubsub`, and its `arn`). The instance is checked once per fetched set:
+ * type, ARN (account and region within the resolver's `allowedAccounts` /
+ * `allowedRegions`) and attributes. The SDK client is the one for the ARN's region.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * const events = topic('prod.events->job-events', { message: z.object({ jobId: z.string(), state: z.string() }) })
+ * const jobEvents = await resolver.resolve(events)
+ * await jobEvents.publish({ jobId: '42', state: 'done' }, { attributes: { tenant: 'acme', priority: 5 } })
+ * const { messageIds } = await jobEvents.publishBatch(jobs.map((job) => ({ jobId: job.id, state: job.state })))
+ * ```
+ */
+export function topic<M extends Schema | undefined = undefined, A extends Schema | undefined = undefined>(
+  address: AddressInput,
+  options: TopicOptions<M, A> = {},
+): Dependency<Topic<InferInput<M, unknown>, InferOutput<A, RawAttributes>>> {
+  type Message = InferInput<M, unknown>
+  type Value = Topic<Message, InferOutput<A, RawAttributes>>
+  const messageSchema = options.message as Schema | undefined
+  const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
+
+  return defineDependency<Value>('topic', address, options, (registered, context) => {
+    const { label, policy } = context
+    checkType(label, registered, 'sns')
+    const { arn, region, resource } = requireArn(label, registered, 'sns', policy)
+    // A subscription ARN (`topic:uuid`) is an sns ARN too, but cannot be published to.
+    if (resource.includes(':') || region === '') {
+      throw new AttributeValidationError(label, registered.instanceId, [
+        { path: ['arn'], message: `"${arn}" is not a topic ARN with a region` },
+      ])
+    }
+    const fifo = arn.endsWith('.fifo')
+    const client: SNSClient = context.clients.sns(region)
+
+    /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
+    const prepare = (
+      message: unknown,
+      publishOptions: PublishOptions,
+      what: string,
+    ): Omit<PublishBatchRequestEntry, 'Id'> | Promise<Omit<PublishBatchRequestEntry, 'Id'>> =>
+      andThen(validate(label, what, messageSchema, message), (value) => {
+        const { subject, attributes, groupId, deduplicationId } = publishOptions
+        if (fifo && (groupId === undefined || groupId === '')) {
+          throw new MissingGroupIdError(label, what === 'message' ? 'topic' : `topic (${what})`)
+        }
+        const text = encodeJson(label, what, value, LIMITS.snsMessage, attributesSize(attributes))
+        return {
+          Message: text,
+          ...(subject === undefined ? {} : { Subject: subject }),
+          ...(attributes === undefined ? {} : { MessageAttributes: toSnsAttributes(attributes) }),
+          ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
+          ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
+        }
+      })
+
+    /** Checks every message before anything is sent; the error names the first bad one by index. */
+    const prepareAll = (
+      messages: readonly unknown[],
+      batchOptions: PublishOptions | ((message: Message, index: number) => PublishOptions),
+    ) => {
+      const outcomes = messages.map((message, index) => {
+        const own = typeof batchOptions === 'function' ? batchOptions(message as Message, index) : batchOptions
+        return andThen(prepare(message, own, `message #${index}`), (request): Entry => {
+          const size = byteLength(request.Message ?? '') + attributesSize(own.attributes)
+          return { index, size, request: { ...request, Id: String(index) } }
+        })
+      })
+      if (!outcomes.some((outcome) => outcome instanceof Promise)) return outcomes as Entry[]
+      // An asynchronous schema: wait for all, then report the lowest bad index, as the synchronous path does.
+      return Promise.allSettled(outcomes).then((settled) =>
+        settled.map((outcome) => {
+          if (outcome.status === 'rejected') throw outcome.reason
+          return outcome.value
+        }),
+      )
+    }
+
+    /** Sends one chunk, retrying what may pass; records each entry as sent (with its id) or failed. */
+    const sendChunk = async (chunk: readonly Entry[], messageIds: string[], failures: BatchFailure[]): Promise<void> => {
+      let pending = chunk
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        if (attempt > 0) await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1))
+        const canRetry = attempt < MAX_RETRIES
+        const byId = new Map(pending.map((entry) => [entry.request.Id, entry]))
+        const retry: Entry[] = []
+        try {
+          const output = await client.send(
+            new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: pending.map((entry) => entry.request) }),
+          )
+          for (const success of output.Successful ?? []) {
+            const entry = byId.get(success.Id)
+            if (!entry) continue
+            byId.delete(success.Id)
+            messageIds[entry.index] = success.MessageId ?? ''
+          }
+          for (const failure of output.Failed ?? []) {
+            const entry = byId.get(failure.Id)
+            if (!entry) continue
+            byId.delete(failure.Id)
+            const senderFault = failure.SenderFault === true
+            if (!senderFault && canRetry) retry.push(entry)
+            else failures.push({ index: entry.index, code: failure.Code ?? 'Unknown', message: failure.Message ?? '', senderFault })
+          }
+          // SNS answers for every entry; one it did not mention is neither confirmed nor refused: try it again.
+          for (const entry of byId.values()) {
+            if (canRetry) retry.push(entry)
+            else
+              failures.push({ index: entry.index, code: 'NoResult', message: 'SNS reported no result for this entry', senderFault: false })
+          }
+        } catch (error) {
+          if (canRetry && isTransient(error)) retry.push(...pending)
+          else for (const entry of pending) failures.push({ index: entry.index, ...describeError(error) })
+        }
+        pending = retry
+      }
+    }
+
+    return andThen(
+      parseAttributes(attributesSchema, registered, label),
+      (attributes): Value =>
+        Object.freeze({
+          instanceId: registered.instanceId,
+          address: label,
+          attributes,
+          arn,
+          region,
+          fifo,
+          async publish(message: Message, publishOptions: PublishOptions = {}): Promise<PublishResult> {
+            const prepared = prepare(message, publishOptions, 'message')
+            const request = prepared instanceof Promise ? await prepared : prepared
+            const output = await client.send(new PublishCommand({ TopicArn: arn, ...request }))
+            return {
+              messageId: output.MessageId ?? '',
+              ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
+            }
+          },
+          async publishBatch(
+            messages: readonly Message[],
+            batchOptions: PublishOptions | ((message: Message, index: number) => PublishOptions) = {},
+          ): Promise<BatchResult> {
+            const prepared = prepareAll(messages, batchOptions)
+            const entries = prepared instanceof Promise ? await prepared : prepared
+            const chunks: Entry[][] = []
+            let chunk: Entry[] = []
+            let bytes = 0
+            for (const entry of entries) {
+              if (chunk.length === LIMITS.snsBatchEntries || bytes + entry.size > LIMITS.snsBatch) {
+                chunks.push(chunk)
+                chunk = []
+                bytes = 0
+              }
+              chunk.push(entry)
+              bytes += entry.size
+            }
+            if (chunk.length > 0) chunks.push(chunk)
+
+            const messageIds: string[] = new Array(entries.length)
+            const failures: BatchFailure[] = []
+            if (fifo) for (const one of chunks) await sendChunk(one, messageIds, failures)
+            else await Promise.all(chunks.map((one) => sendChunk(one, messageIds, failures)))
+            if (failures.length > 0) {
+              const failed = new Set(failures.map((failure) => failure.index))
+              const sent = entries.map((entry) => entry.index).filter((index) => !failed.has(index))
+              throw new BatchSendError(
+                label,
+                [...failures].sort((a, b) => a.index - b.index),
+                sent,
+              )
+            }
+            return Object.freeze({ messageIds: Object.freeze(messageIds) })
+          },
+        }),
+    )
+  })
+}
