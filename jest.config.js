@@ -1,4 +1,4 @@
-// Jest in ESM mode (Middy 7 is ESM only): run with NODE_OPTIONS=--experimental-vm-modules.
+// Jest in ESM mode (Middy 7 is ESM only): run through scripts/jest.mjs, which sets --experimental-vm-modules.
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
@@ -6,6 +6,7 @@ const shared = {
     '^@cloudmap-middy/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@cloudmap-middy/core$': '<rootDir>/packages/core/src/index.ts',
     '^@cloudmap-middy/middy$': '<rootDir>/packages/middy/src/index.ts',
+    '^@cloudmap-middy/moto-harness$': '<rootDir>/tools/moto-harness/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
@@ -14,5 +15,9 @@ const shared = {
 }
 
 export default {
-  projects: [{ ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] }],
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] },
+    // Integration: each file starts its own moto server (tools/moto-harness) and talks HTTP to it.
+    { ...shared, displayName: 'int', testMatch: ['<rootDir>/packages/*/test/int/**/*.test.ts'] },
+  ],
 }

@@ -267,19 +267,20 @@ class CachingResolver implements Resolver {
   }
 
   async #fetch(entry: CacheEntry): Promise<void> {
-    const { registry, requestTimeoutMs, maxStaleMs, ttlMs, logger } = this.settings
+    const { registry, requestTimeoutMs, maxStaleMs, logger } = this.settings
     const signal = AbortSignal.timeout(requestTimeoutMs)
     const previous = entry.data
     try {
       if (this.settings.revalidate === 'revision' && previous?.revision !== undefined) {
-        const revision = await registry.revision(entry.query, { signal })
+        const revision = await waitFor(registry.revision(entry.query, { signal }), signal)
         if (revision === previous.revision) {
           entry.fetchedAt = Date.now()
           entry.failures = 0
           return
         }
       }
-      const data = await registry.discover(entry.query, { signal })
+      // The SDK does not always stop at the signal (a retry's backoff sleeps through it): bound the wait here.
+      const data = await waitFor(registry.discover(entry.query, { signal }), signal)
       entry.data = data
       entry.fetchedAt = Date.now()
       entry.failures = 0
@@ -289,7 +290,7 @@ class CachingResolver implements Resolver {
       const now = Date.now()
       if (previous && isTransient(error) && now - entry.fetchedAt <= maxStaleMs) {
         entry.failures += 1
-        entry.retryAt = now + Math.min(1000 * 2 ** (entry.failures - 1), ttlMs, MAX_BACKOFF_MS)
+        entry.retryAt = now + Math.min(1000 * 2 ** (entry.failures - 1), MAX_BACKOFF_MS)
         logger.warn(
           `cloudmap-middy: serving stale instances of "${describeQuery(entry.query)}" (${Math.round((now - entry.fetchedAt) / 1000)} s old) after a failed refresh: ${describeError(error)}`,
         )

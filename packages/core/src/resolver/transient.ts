@@ -24,6 +24,8 @@ const NETWORK = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ])
 
+const NETWORK_IN_TEXT = new RegExp(`\\b(?:${[...NETWORK].join('|')})\\b`)
+
 interface SdkLikeError {
   name?: string
   code?: string
@@ -42,6 +44,9 @@ export function isTransient(error: unknown, depth = 0): boolean {
   const e = error as SdkLikeError
   if (e.name !== undefined && (THROTTLING.has(e.name) || TIMEOUTS.has(e.name))) return true
   if (e.code !== undefined && NETWORK.has(e.code)) return true
+  // Some wrappers keep only the text of a network error ("AWS SDK error wrapper for Error: connect ECONNREFUSED ...").
+  const message = (error as { message?: unknown }).message
+  if (typeof message === 'string' && NETWORK_IN_TEXT.test(message)) return true
   if (e.$retryable) return true
   const status = e.$metadata?.httpStatusCode
   if (status !== undefined && (status >= 500 || status === 429)) return true

@@ -12,6 +12,7 @@ describe('Function: isTransient', () => {
     ['a 429', { name: 'Unknown', $metadata: { httpStatusCode: 429 } }],
     ['a retryable SDK error', { name: 'X', $retryable: {} }],
     ['a wrapped network error', { name: 'Error', cause: { code: 'EPIPE' } }],
+    ['a network error known only by its text', { message: 'AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:1' }],
   ])('It should count %s as transient', (_, error) => {
     expect(isTransient(Object.assign(new Error('x'), error))).toBe(true)
   })

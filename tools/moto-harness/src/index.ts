@@ -1,0 +1,3 @@
+export { type FaultMode, type FaultProxy, startFaultProxy } from './fault-proxy.js'
+export { freePort, type MotoServer, motoCommand, queueLambdaResults, startMoto } from './moto.js'
+export { ACCOUNT, awsConfig, MotoResources, type QueueRef, REGION } from './resources.js'
