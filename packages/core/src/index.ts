@@ -35,6 +35,17 @@ export {
 export { type HttpFetchInit, type HttpOptions, type HttpService, http } from './kinds/http.js'
 export { type InstanceOptions, instance, type RawAttributes, type ResolvedInstance } from './kinds/instance.js'
 export { type CallOptions, type LambdaFunction, type LambdaOptions, lambda } from './kinds/lambda.js'
+export {
+  type BatchResult,
+  type ListenOptions,
+  type Queue,
+  type QueueOptions,
+  queue,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  type SendOptions,
+  type SendResult,
+} from './kinds/queue.js'
 export { type PublishOptions, type PublishResult, type Topic, type TopicOptions, topic } from './kinds/topic.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'

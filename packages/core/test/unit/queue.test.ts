@@ -1,0 +1,575 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs'
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { mockClient } from 'aws-sdk-client-mock'
+import { z } from 'zod'
+import {
+  AttributeValidationError,
+  BatchSendError,
+  DisallowedTargetError,
+  InstanceTypeMismatchError,
+  MissingGroupIdError,
+  PayloadTooLargeError,
+  PayloadValidationError,
+} from '../../src/errors.js'
+import { clearCache, createResolver, type ResolverOptions, type Schema } from '../../src/index.js'
+import { type QueueOptions, queue } from '../../src/kinds/queue.js'
+import { staticRegistry } from '../../src/testing/index.js'
+
+const sqs = mockClient(SQSClient)
+const client = new SQSClient({ region: 'us-east-1' })
+const warnings: string[] = []
+const logger = { warn: (message: string) => void warnings.push(message) }
+
+const ACCOUNT = '123456789012'
+const QUEUE_URL = `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/jobs`
+const FIFO_ARN = `arn:aws:sqs:eu-west-1:${ACCOUNT}:jobs.fifo`
+const Job = z.object({ jobId: z.string(), priority: z.number().default(0) })
+
+function resolveQueue<M extends Schema | undefined = undefined>(
+  attributes: Record<string, string>,
+  options: QueueOptions<M, undefined> = {},
+  resolverOptions: ResolverOptions = {},
+) {
+  const registry = staticRegistry({ 'prod.scheduler': { q: attributes } })
+  const resolver = createResolver({ registry, clients: { sqs: client }, logger, ...resolverOptions })
+  return resolver.resolve(queue('prod.scheduler->q', options))
+}
+
+const raw = (id: string, body: unknown, extra: Partial<Message> = {}): Message => ({
+  MessageId: id,
+  ReceiptHandle: `rh-${id}`,
+  Body: JSON.stringify(body),
+  Attributes: { ApproximateReceiveCount: '1' },
+  ...extra,
+})
+
+/** Answers SendMessageBatch with every entry accepted, its id derived from the entry id. */
+const acceptAll = (input: { Entries: SendMessageBatchRequestEntry[] }) => ({
+  Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: 'x' })),
+  Failed: [],
+})
+
+const calls = {
+  receive: () => sqs.commandCalls(ReceiveMessageCommand),
+  delete: () => sqs.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input.ReceiptHandle),
+  release: () => sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input),
+  batches: () => sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries ?? []),
+}
+
+beforeEach(() => {
+  sqs.reset()
+  clearCache()
+  warnings.length = 0
+  sqs.on(DeleteMessageCommand).resolves({})
+  sqs.on(ChangeMessageVisibilityCommand).resolves({})
+})
+
+describe('Function: queue', () => {
+  describe('bind', () => {
+    it('It should use the registered url, its region, and mark a standard queue', async () => {
+      // Prepare
+      const regions: Array<string | undefined> = []
+      const registry = staticRegistry({ 'prod.scheduler': { q: { type: 'queue', url: QUEUE_URL, team: 'jobs' } } })
+      const resolver = createResolver({
+        registry,
+        logger,
+        clients: {
+          sqs: (region) => {
+            regions.push(region)
+            return client
+          },
+        },
+      })
+
+      // Act
+      const jobs = await resolver.resolve(queue('prod.scheduler->q'))
+
+      // Assess
+      expect(jobs).toMatchObject({ instanceId: 'q', address: 'prod.scheduler->q', url: QUEUE_URL, arn: undefined, fifo: false })
+      expect(jobs.attributes).toEqual({ type: 'queue', url: QUEUE_URL, team: 'jobs' })
+      expect(regions).toEqual(['eu-west-1'])
+      expect(Object.isFrozen(jobs)).toBe(true)
+    })
+
+    it('It should derive the url from the arn and detect a FIFO queue by its name', async () => {
+      const jobs = await resolveQueue({ type: 'sqs', arn: FIFO_ARN })
+
+      expect(jobs.url).toBe(`https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/jobs.fifo`)
+      expect(jobs.arn).toBe(FIFO_ARN)
+      expect(jobs.fifo).toBe(true)
+    })
+
+    it('It should validate the attributes with their schema', async () => {
+      const registry = staticRegistry({ 'prod.scheduler': { q: { type: 'sqs', url: QUEUE_URL, maxReceive: '5' } } })
+      const resolver = createResolver({ registry, clients: { sqs: client }, logger })
+
+      const jobs = await resolver.resolve(queue('prod.scheduler->q', { attributes: z.object({ maxReceive: z.coerce.number() }) }))
+
+      expect(jobs.attributes).toEqual({ maxReceive: 5 })
+    })
+
+    it('It should refuse an arn in a disallowed account before any call', async () => {
+      const resolving = resolveQueue({ type: 'sqs', arn: 'arn:aws:sqs:eu-west-1:999999999999:jobs' }, {}, { allowedAccounts: [ACCOUNT] })
+
+      await expect(resolving).rejects.toThrow(DisallowedTargetError)
+      await expect(resolving).rejects.toThrow(/999999999999/)
+      expect(sqs.calls()).toHaveLength(0)
+    })
+
+    it('It should check the account and region of a url when there is no arn', async () => {
+      await expect(resolveQueue({ type: 'sqs', url: QUEUE_URL }, {}, { allowedRegions: ['us-east-1'] })).rejects.toThrow(/region eu-west-1/)
+      await expect(
+        resolveQueue({ type: 'sqs', url: QUEUE_URL }, {}, { allowedAccounts: [ACCOUNT], allowedRegions: ['eu-west-1'] }),
+      ).resolves.toMatchObject({
+        url: QUEUE_URL,
+      })
+    })
+
+    it('It should refuse an instance without url or arn, or of another type', async () => {
+      const missing = resolveQueue({ type: 'sqs' })
+      await expect(missing).rejects.toThrow(AttributeValidationError)
+      await expect(missing).rejects.toThrow(/url: required/)
+      await expect(resolveQueue({ type: 'lambda', arn: 'arn:aws:lambda:eu-west-1:123456789012:function:f' })).rejects.toThrow(
+        InstanceTypeMismatchError,
+      )
+      await expect(resolveQueue({ type: 'sqs', url: 'not a url' })).rejects.toThrow(/is not a URL/)
+    })
+  })
+
+  describe('send', () => {
+    it('It should send the validated message as JSON with its options and attributes', async () => {
+      // Prepare
+      sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL }, { message: Job })
+
+      // Act
+      const result = await jobs.send({ jobId: '42' }, { delaySeconds: 5, attributes: { tenant: 'acme', attempt: 2 } })
+
+      // Assess
+      expect(result).toEqual({ messageId: 'm-1' })
+      expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({
+        QueueUrl: QUEUE_URL,
+        MessageBody: '{"jobId":"42","priority":0}',
+        DelaySeconds: 5,
+        MessageAttributes: {
+          tenant: { DataType: 'String', StringValue: 'acme' },
+          attempt: { DataType: 'Number', StringValue: '2' },
+        },
+      })
+    })
+
+    it('It should pass the group and deduplication ids to a FIFO queue and return the sequence number', async () => {
+      sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1', SequenceNumber: '100' })
+      const jobs = await resolveQueue({ type: 'sqs', arn: FIFO_ARN })
+
+      const result = await jobs.send({ any: 'thing' }, { groupId: 'g1', deduplicationId: 'd1' })
+
+      expect(result).toEqual({ messageId: 'm-1', sequenceNumber: '100' })
+      expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({ MessageGroupId: 'g1', MessageDeduplicationId: 'd1' })
+    })
+
+    it('It should refuse a FIFO message without a group id, with no call', async () => {
+      const jobs = await resolveQueue({ type: 'sqs', arn: FIFO_ARN })
+
+      await expect(jobs.send({ jobId: '1' })).rejects.toThrow(MissingGroupIdError)
+      expect(sqs.calls()).toHaveLength(0)
+    })
+
+    it('It should refuse a message whose body and attributes exceed 1 MiB, with no call', async () => {
+      // Prepare: the body alone fits, the attributes push it over.
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const body = 'x'.repeat(1_048_576 - 100)
+
+      // Act
+      const sending = jobs.send(body, { attributes: { note: 'y'.repeat(200) } })
+
+      // Assess
+      await expect(sending).rejects.toThrow(PayloadTooLargeError)
+      await expect(sending).rejects.toMatchObject({ size: 1_048_576 - 100 + 2 + 'note'.length + 'String'.length + 200 })
+      expect(sqs.calls()).toHaveLength(0)
+    })
+
+    it('It should refuse a message its schema rejects, with no call', async () => {
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL }, { message: Job })
+
+      // @ts-expect-error jobId must be a string
+      const sending = jobs.send({ jobId: 42 })
+
+      await expect(sending).rejects.toThrow(PayloadValidationError)
+      await expect(sending).rejects.toThrow(/jobId/)
+      expect(sqs.calls()).toHaveLength(0)
+    })
+  })
+
+  describe('sendBatch', () => {
+    it('It should send 25 messages in 3 requests of 10, 10 and 5, ids aligned with the input', async () => {
+      // Prepare
+      sqs.on(SendMessageBatchCommand).callsFake(acceptAll)
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL }, { message: Job })
+      const messages = Array.from({ length: 25 }, (_, i) => ({ jobId: `j${i}` }))
+
+      // Act
+      const result = await jobs.sendBatch(messages, { attributes: { source: 'test' } })
+
+      // Assess
+      const batches = calls.batches()
+      expect(batches.map((entries) => entries.length)).toEqual([10, 10, 5])
+      expect(batches.flat().map((entry) => entry.Id)).toEqual(messages.map((_, i) => String(i)))
+      expect(batches[2]?.[4]).toMatchObject({
+        MessageBody: '{"jobId":"j24","priority":0}',
+        MessageAttributes: { source: { DataType: 'String', StringValue: 'test' } },
+      })
+      expect(result.messageIds).toEqual(messages.map((_, i) => `m-${i}`))
+    })
+
+    it('It should split the requests to stay under 1 MiB each', async () => {
+      sqs.on(SendMessageBatchCommand).callsFake(acceptAll)
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const messages = Array.from({ length: 5 }, (_, i) => `${i}`.repeat(300_000))
+
+      const result = await jobs.sendBatch(messages)
+
+      const sizes = calls.batches().map((entries) => entries.reduce((sum, entry) => sum + Buffer.byteLength(entry.MessageBody ?? ''), 0))
+      expect(sizes.length).toBeGreaterThan(1)
+      for (const size of sizes) expect(size).toBeLessThanOrEqual(1_048_576)
+      expect(calls.batches().flat()).toHaveLength(5)
+      expect(result.messageIds).toHaveLength(5)
+    })
+
+    it('It should take per-message options from a function, and refuse a FIFO message without group id before sending', async () => {
+      sqs.on(SendMessageBatchCommand).callsFake(acceptAll)
+      const jobs = await resolveQueue({ type: 'sqs', arn: FIFO_ARN }, { message: Job })
+      const messages = [{ jobId: 'a' }, { jobId: 'b' }]
+
+      await jobs.sendBatch(messages, (message, index) => ({ groupId: message.jobId, deduplicationId: `d${index}` }))
+      const missing = jobs.sendBatch(messages, (_, index) => (index === 1 ? {} : { groupId: 'g' }))
+
+      expect(calls.batches()[0]?.map((entry) => [entry.MessageGroupId, entry.MessageDeduplicationId])).toEqual([
+        ['a', 'd0'],
+        ['b', 'd1'],
+      ])
+      await expect(missing).rejects.toThrow(MissingGroupIdError)
+      await expect(missing).rejects.toThrow(/message #1/)
+      expect(calls.batches()).toHaveLength(1)
+    })
+
+    it('It should refuse the whole batch when one message is invalid, naming its index, with no call', async () => {
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL }, { message: Job })
+      const messages = [{ jobId: 'a' }, { jobId: 'b' }, { jobId: 'c' }, { jobId: 7 as unknown as string }]
+
+      const sending = jobs.sendBatch(messages)
+
+      await expect(sending).rejects.toThrow(PayloadValidationError)
+      await expect(sending).rejects.toThrow(/message #3/)
+      expect(sqs.calls()).toHaveLength(0)
+    })
+
+    it('It should retry a retriable failed entry and report the rest by index in a BatchSendError', async () => {
+      // Prepare: #1 fails once on the server side, #2 is refused as the sender's fault.
+      let attempts = 0
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+        attempts += 1
+        const failing = attempts === 1 ? ['1', '2'] : []
+        return {
+          Successful: input.Entries.filter((e) => !failing.includes(e.Id ?? '')).map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
+          Failed: [
+            ...(failing.includes('1') ? [{ Id: '1', SenderFault: false, Code: 'InternalError', Message: 'try again' }] : []),
+            ...(failing.includes('2') ? [{ Id: '2', SenderFault: true, Code: 'InvalidParameterValue', Message: 'bad' }] : []),
+          ],
+        }
+      })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+
+      // Act
+      const error = await jobs.sendBatch(['a', 'b', 'c', 'd']).catch((e: unknown) => e)
+
+      // Assess
+      expect(error).toBeInstanceOf(BatchSendError)
+      const { failures, sent } = error as BatchSendError
+      expect(failures).toEqual([{ index: 2, code: 'InvalidParameterValue', message: 'bad', senderFault: true }])
+      expect(sent).toEqual([0, 1, 3])
+      expect(calls.batches().map((entries) => entries.map((e) => e.Id))).toEqual([['0', '1', '2', '3'], ['1']])
+    })
+
+    it('It should stop retrying after 3 retries and account for every index', async () => {
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({
+        Successful: input.Entries.filter((e) => e.Id !== '0').map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
+        Failed: input.Entries.filter((e) => e.Id === '0').map((e) => ({ Id: e.Id, SenderFault: true, Code: 'ThrottlingException' })),
+      }))
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const messages = Array.from({ length: 12 }, (_, i) => i)
+
+      const error = (await jobs.sendBatch(messages).catch((e: unknown) => e)) as BatchSendError
+
+      expect(calls.batches().map((entries) => entries.length)).toEqual([10, 2, 1, 1, 1])
+      expect(error.failures.map((f) => [f.index, f.code])).toEqual([[0, 'ThrottlingException']])
+      expect([...error.sent, ...error.failures.map((f) => f.index)].sort((a, b) => a - b)).toEqual(messages)
+    })
+
+    it('It should mark every entry of a request that threw as failed, retrying only transient errors', async () => {
+      // Prepare: the first request throttles once; the second is denied.
+      let attempts = 0
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+        attempts += 1
+        if (input.Entries[0]?.Id === '10') throw Object.assign(new Error('no access'), { name: 'AccessDenied', $fault: 'client' })
+        if (attempts === 1) throw Object.assign(new Error('slow down'), { name: 'ThrottlingException' })
+        return acceptAll(input)
+      })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const messages = Array.from({ length: 13 }, (_, i) => i)
+
+      // Act
+      const error = (await jobs.sendBatch(messages).catch((e: unknown) => e)) as BatchSendError
+
+      // Assess
+      expect(error).toBeInstanceOf(BatchSendError)
+      expect(error.sent).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      expect(error.failures).toEqual(
+        [10, 11, 12].map((index) => ({ index, code: 'AccessDenied', message: 'no access', senderFault: true })),
+      )
+      expect(calls.batches().map((entries) => entries.length)).toEqual([10, 3, 10])
+    })
+
+    it('It should send nothing for an empty batch', async () => {
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+
+      await expect(jobs.sendBatch([])).resolves.toEqual({ messageIds: [] })
+      expect(sqs.calls()).toHaveLength(0)
+    })
+  })
+
+  describe('receive', () => {
+    it('It should ask for messages with their attributes and return the valid ones parsed', async () => {
+      // Prepare
+      sqs.on(ReceiveMessageCommand).resolves({
+        Messages: [
+          raw(
+            '1',
+            { jobId: 'a' },
+            {
+              Attributes: { ApproximateReceiveCount: '3', MessageGroupId: 'g' },
+              MessageAttributes: { tenant: { DataType: 'String', StringValue: 'acme' }, attempt: { DataType: 'Number', StringValue: '2' } },
+            },
+          ),
+          raw('2', null, { Body: 'not json {' }),
+          raw('3', { jobId: 3 }),
+        ],
+      })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL }, { message: Job })
+
+      // Act
+      const messages = await jobs.receive({ max: 50, waitSeconds: 5, visibilityTimeout: 30 })
+
+      // Assess
+      expect(calls.receive()[0]?.args[0].input).toEqual({
+        QueueUrl: QUEUE_URL,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 5,
+        VisibilityTimeout: 30,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
+      })
+      expect(messages).toHaveLength(1)
+      expect(messages[0]).toMatchObject({
+        messageId: '1',
+        receiptHandle: 'rh-1',
+        body: { jobId: 'a', priority: 0 },
+        attributes: { tenant: 'acme', attempt: 2 },
+        receiveCount: 3,
+        groupId: 'g',
+      })
+      expect(calls.delete()).toEqual([])
+      expect(warnings).toHaveLength(2)
+      expect(warnings[0]).toMatch(/"2".*prod\.scheduler->q.*not JSON/)
+      expect(warnings[1]).toMatch(/"3".*prod\.scheduler->q.*jobId/)
+    })
+
+    it('It should delete on ack and release on release, once each', async () => {
+      sqs.on(ReceiveMessageCommand).resolves({ Messages: [raw('1', 1), raw('2', 2)] })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const [first, second] = await jobs.receive()
+
+      await first?.ack()
+      await first?.ack()
+      await first?.release()
+      await second?.release()
+      await second?.release()
+
+      expect(calls.delete()).toEqual(['rh-1'])
+      expect(calls.release()).toEqual([{ QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-2', VisibilityTimeout: 0 }])
+    })
+
+    it('It should allow a failed ack to be tried again', async () => {
+      sqs.on(ReceiveMessageCommand).resolves({ Messages: [raw('1', 1)] })
+      sqs.on(DeleteMessageCommand).rejectsOnce(new Error('network')).resolves({})
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const [message] = await jobs.receive()
+
+      await expect(message?.ack()).rejects.toThrow('network')
+      await message?.ack()
+
+      expect(calls.delete()).toEqual(['rh-1', 'rh-1'])
+    })
+  })
+
+  describe('listen', () => {
+    let unhandled: unknown[]
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+    beforeEach(() => {
+      unhandled = []
+      process.on('unhandledRejection', onUnhandled)
+    })
+    afterEach(() => {
+      process.off('unhandledRejection', onUnhandled)
+    })
+
+    /** A ReceiveMessage that waits until the controller aborts, then fails as the SDK does. */
+    const hang = (controller: AbortController) => () =>
+      new Promise((_, reject) =>
+        controller.signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+      )
+
+    it('It should yield messages one by one and delete each after the loop body', async () => {
+      // Prepare
+      const controller = new AbortController()
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [raw('1', 'a'), raw('2', 'b')] })
+        .resolvesOnce({ Messages: [raw('3', 'c')] })
+        .callsFake(hang(controller))
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const seen: Array<[unknown, number]> = []
+
+      // Act
+      for await (const message of jobs.listen({ signal: controller.signal })) {
+        seen.push([message.body, calls.delete().length])
+        if (message.body === 'c') controller.abort()
+      }
+
+      // Assess
+      expect(seen).toEqual([
+        ['a', 0],
+        ['b', 1],
+        ['c', 2],
+      ])
+      expect(calls.delete()).toEqual(['rh-1', 'rh-2', 'rh-3'])
+      expect(calls.receive()).toHaveLength(2)
+      expect(calls.receive()[0]?.args[0].input).toMatchObject({ WaitTimeSeconds: 20 })
+    })
+
+    it('It should stop cleanly when aborted during a long poll', async () => {
+      // Prepare
+      const controller = new AbortController()
+      sqs.on(ReceiveMessageCommand).callsFake(hang(controller))
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      setTimeout(() => controller.abort(), 20)
+      const seen: unknown[] = []
+
+      // Act
+      for await (const message of jobs.listen({ signal: controller.signal, waitSeconds: 10 })) seen.push(message)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+
+      // Assess
+      expect(seen).toEqual([])
+      expect(calls.receive()).toHaveLength(1)
+      // The SDK call options travel as send's second argument.
+      expect((calls.receive()[0]?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: controller.signal })
+      expect(unhandled).toEqual([])
+    })
+
+    it('It should stop when the request ignores the abort, releasing what arrives late', async () => {
+      const controller = new AbortController()
+      let answer: (value: unknown) => void = () => undefined
+      sqs.on(ReceiveMessageCommand).callsFake(() => new Promise((resolve) => (answer = resolve)))
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      setTimeout(() => controller.abort(), 20)
+
+      for await (const _ of jobs.listen({ signal: controller.signal })) throw new Error('nothing should be yielded')
+      answer({ Messages: [raw('9', 'late')] })
+      await new Promise((resolve) => setTimeout(resolve, 10))
+
+      expect(calls.release()).toEqual([{ QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-9', VisibilityTimeout: 0 }])
+      expect(calls.receive()).toHaveLength(1)
+    })
+
+    it('It should release the messages not yet yielded when aborted', async () => {
+      const controller = new AbortController()
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [raw('1', 'a'), raw('2', 'b'), raw('3', 'c')] })
+        .callsFake(hang(controller))
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const seen: unknown[] = []
+
+      for await (const message of jobs.listen({ signal: controller.signal })) {
+        seen.push(message.body)
+        controller.abort()
+      }
+
+      expect(seen).toEqual(['a'])
+      expect(calls.delete()).toEqual(['rh-1'])
+      expect(calls.release().map((input) => input.ReceiptHandle)).toEqual(['rh-2', 'rh-3'])
+      expect(calls.receive()).toHaveLength(1)
+    })
+
+    it('It should not delete the current message when the loop breaks or throws', async () => {
+      // Prepare
+      const controller = new AbortController()
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [raw('1', 'a'), raw('2', 'b')] })
+        .resolvesOnce({ Messages: [raw('3', 'c'), raw('4', 'd')] })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+
+      // Act
+      for await (const _ of jobs.listen({ signal: controller.signal })) break
+      const thrown = (async () => {
+        for await (const _ of jobs.listen({ signal: controller.signal })) throw new Error('handler failed')
+      })()
+
+      // Assess
+      await expect(thrown).rejects.toThrow('handler failed')
+      expect(calls.delete()).toEqual([])
+      expect(calls.release().map((input) => input.ReceiptHandle)).toEqual(['rh-2', 'rh-4'])
+    })
+
+    it('It should not delete a message the loop body released or acked itself', async () => {
+      const controller = new AbortController()
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [raw('1', 'a'), raw('2', 'b')] })
+        .callsFake(hang(controller))
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+
+      for await (const message of jobs.listen({ signal: controller.signal })) {
+        if (message.body === 'a') await message.release()
+        else {
+          await message.ack()
+          controller.abort()
+        }
+      }
+
+      expect(calls.release().map((input) => input.ReceiptHandle)).toEqual(['rh-1'])
+      expect(calls.delete()).toEqual(['rh-2'])
+    })
+
+    it('It should yield nothing when the signal is already aborted', async () => {
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+      const seen: unknown[] = []
+
+      for await (const message of jobs.listen({ signal: AbortSignal.abort() })) seen.push(message)
+
+      expect(seen).toEqual([])
+      expect(sqs.calls()).toHaveLength(0)
+    })
+  })
+})
