@@ -27,6 +27,19 @@ export function awsConfig(endpoint: string, region: string = REGION) {
   return { endpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 2 }
 }
 
+type AnyClient = { middlewareStack: { add(middleware: unknown, options: { step: 'build'; name: string }): void } }
+
+/** Makes moto act in `account` for this client's requests (its `x-moto-account-id` header). */
+function actIn(client: AnyClient, account: string): void {
+  client.middlewareStack.add(
+    (next: (args: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
+      args.request.headers['x-moto-account-id'] = account
+      return next(args)
+    },
+    { step: 'build', name: 'motoAccount' },
+  )
+}
+
 /** A queue as created: its URL and ARN. */
 export interface QueueRef {
   readonly name: string
@@ -49,7 +62,8 @@ export class MotoResources {
   readonly #services = new Map<string, string>()
   #role: string | undefined
 
-  constructor(endpoint: string) {
+  /** `account`: act in another account than moto's default one. */
+  constructor(endpoint: string, account?: string) {
     this.endpoint = endpoint
     const config = awsConfig(endpoint)
     this.cloudMap = new ServiceDiscoveryClient({ ...config, disableHostPrefix: true })
@@ -57,6 +71,7 @@ export class MotoResources {
     this.sns = new SNSClient(config)
     this.lambda = new LambdaClient(config)
     this.iam = new IAMClient(config)
+    if (account) for (const client of [this.cloudMap, this.sqs, this.sns, this.lambda, this.iam]) actIn(client as unknown as AnyClient, account)
   }
 
   /** Forgets the ids it remembered (after a moto reset). */
