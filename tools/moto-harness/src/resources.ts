@@ -32,10 +32,11 @@ type AnyClient = { middlewareStack: { add(middleware: unknown, options: { step: 
 /** Makes moto act in `account` for this client's requests (its `x-moto-account-id` header). */
 function actIn(client: AnyClient, account: string): void {
   client.middlewareStack.add(
-    (next: (args: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
-      args.request.headers['x-moto-account-id'] = account
-      return next(args)
-    },
+    (next: (args: { request: { headers: Record<string, string> } }) => unknown) =>
+      (args: { request: { headers: Record<string, string> } }) => {
+        args.request.headers['x-moto-account-id'] = account
+        return next(args)
+      },
     { step: 'build', name: 'motoAccount' },
   )
 }
@@ -71,7 +72,8 @@ export class MotoResources {
     this.sns = new SNSClient(config)
     this.lambda = new LambdaClient(config)
     this.iam = new IAMClient(config)
-    if (account) for (const client of [this.cloudMap, this.sqs, this.sns, this.lambda, this.iam]) actIn(client as unknown as AnyClient, account)
+    if (account)
+      for (const client of [this.cloudMap, this.sqs, this.sns, this.lambda, this.iam]) actIn(client as unknown as AnyClient, account)
   }
 
   /** Forgets the ids it remembered (after a moto reset). */

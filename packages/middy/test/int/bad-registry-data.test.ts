@@ -1,4 +1,3 @@
-import { awsConfig, MotoResources } from '@cloudmap-middy/moto-harness'
 import {
   AttributeValidationError,
   clearCache,
@@ -10,6 +9,7 @@ import {
   lambda,
   queue,
 } from '@cloudmap-middy/core'
+import { awsConfig, MotoResources } from '@cloudmap-middy/moto-harness'
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import middy from '@middy/core'
 import { z } from 'zod'
@@ -54,7 +54,9 @@ describe('Integration: bad registry data', () => {
     await moto.aws.register('it-bad', 'scheduler', 'mistyped', { type: 'function', url: target.url, arn: target.arn })
     const error = await failureOf({ jobs: queue('it-bad.scheduler->mistyped') })
     expect(error).toBeInstanceOf(InstanceTypeMismatchError)
-    expect((error as Error).message).toBe('Cloud Map instance "mistyped" of "it-bad.scheduler->mistyped" is declared as sqs but has type "function"')
+    expect((error as Error).message).toBe(
+      'Cloud Map instance "mistyped" of "it-bad.scheduler->mistyped" is declared as sqs but has type "function"',
+    )
     expect(await moto.aws.drain(target.url, 1, 1_000)).toEqual([])
   })
 
@@ -66,7 +68,9 @@ describe('Integration: bad registry data', () => {
 
   it('It should refuse attributes that fail the schema, naming the issue paths', async () => {
     await moto.aws.register('it-bad', 'storage', 'orders', { tableName: '' })
-    const error = await failureOf({ orders: instance('it-bad.storage->orders', { attributes: z.object({ tableName: z.string().min(1), region: z.string() }) }) })
+    const error = await failureOf({
+      orders: instance('it-bad.storage->orders', { attributes: z.object({ tableName: z.string().min(1), region: z.string() }) }),
+    })
     expect(error).toBeInstanceOf(AttributeValidationError)
     expect((error as AttributeValidationError).issues.map((issue) => issue.path)).toEqual([['tableName'], ['region']])
   })

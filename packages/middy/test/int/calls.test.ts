@@ -1,5 +1,5 @@
-import { awsConfig, queueLambdaResults } from '@cloudmap-middy/moto-harness'
 import { clearCache, createResolver, lambda, queue, topic } from '@cloudmap-middy/core'
+import { awsConfig, queueLambdaResults } from '@cloudmap-middy/moto-harness'
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import middy from '@middy/core'
 import { z } from 'zod'
@@ -8,7 +8,11 @@ import { lambdaContext, quietLogger, useMoto } from './moto.js'
 
 const moto = useMoto()
 const resolver = () =>
-  createResolver({ clientConfig: awsConfig(moto.server.endpoint), clients: { config: awsConfig(moto.server.endpoint) }, logger: quietLogger })
+  createResolver({
+    clientConfig: awsConfig(moto.server.endpoint),
+    clients: { config: awsConfig(moto.server.endpoint) },
+    logger: quietLogger,
+  })
 
 const Job = z.object({ id: z.string(), step: z.number().int() })
 

@@ -29,5 +29,7 @@ it('returns the job from get-job', async () => {
   lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Uint8ArrayBlobAdapter.fromString(JSON.stringify({ id: '1' })) })
   const context = { getRemainingTimeInMillis: () => 3_000 } as never
   await expect(handler({ id: '1' }, context)).resolves.toEqual({ id: '1' })
-  expect(lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input.FunctionName).toBe('arn:aws:lambda:eu-west-1:123456789012:function:get-job')
+  expect(lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input.FunctionName).toBe(
+    'arn:aws:lambda:eu-west-1:123456789012:function:get-job',
+  )
 })
