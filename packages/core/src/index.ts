@@ -1,4 +1,5 @@
 export { type Address, type AddressInput, describeAddress, formatAddress, parseAddress, toAddress } from './address/address.js'
+export type { BatchResult } from './calls/batch.js'
 export type { CallClientConfig, CallClients } from './calls/clients.js'
 export { LIMITS } from './calls/limits.js'
 export type { MessageAttributeInput, MessageAttributes } from './calls/message-attributes.js'
@@ -36,7 +37,6 @@ export { type HttpFetchInit, type HttpOptions, type HttpService, http } from './
 export { type InstanceOptions, instance, type RawAttributes, type ResolvedInstance } from './kinds/instance.js'
 export { type CallOptions, type LambdaFunction, type LambdaOptions, lambda } from './kinds/lambda.js'
 export {
-  type BatchResult,
   type ListenOptions,
   type Queue,
   type QueueOptions,

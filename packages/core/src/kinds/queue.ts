@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs'
 import type { AddressInput } from '../address/address.js'
 import { parseQueueUrl } from '../calls/arn.js'
+import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, fromSqsAttributes, type MessageAttributes, toSqsAttributes } from '../calls/message-attributes.js'
@@ -22,9 +23,8 @@ import {
   defineDependency,
   parseAttributes,
 } from '../dependency/dependency.js'
-import { AttributeValidationError, type BatchFailure, BatchSendError, MissingGroupIdError } from '../errors.js'
+import { AttributeValidationError, MissingGroupIdError } from '../errors.js'
 import type { RegisteredInstance } from '../registry/types.js'
-import { isTransient } from '../resolver/transient.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
 
@@ -54,10 +54,8 @@ export interface SendResult {
   readonly sequenceNumber?: string
 }
 
-/** What SQS answered to `sendBatch`: `messageIds[i]` is the id of the i-th message handed in. */
-export interface BatchResult {
-  readonly messageIds: readonly string[]
-}
+/** Kept here too for imports from this module. */
+export type { BatchResult } from '../calls/batch.js'
 
 /** Options of `receive` (and `listen`). */
 export interface ReceiveOptions {
@@ -158,19 +156,6 @@ export interface Queue<Message, Body, Attributes> {
   listen(options: ListenOptions): AsyncIterable<ReceivedMessage<Body>>
 }
 
-/** Failed batch entries worth sending again, by error code (besides those SQS does not blame on the sender). */
-const RETRIABLE_CODES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'RequestThrottled',
-  'ServiceUnavailable',
-  'InternalError',
-  'InternalFailure',
-  'KmsThrottled',
-])
-const MAX_RETRIES = 3
-/** First retry delay; doubled for each further retry. Small: the SDK has already retried the request itself. */
-const RETRY_BASE_MS = 50
 const LISTEN_WAIT_SECONDS = 20
 const STOPPED: unique symbol = Symbol('stopped')
 
@@ -217,32 +202,6 @@ function sendFields(options: SendOptions) {
     ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { MessageAttributes: toSqsAttributes(attributes) }),
   }
 }
-
-interface PendingEntry {
-  readonly index: number
-  readonly entry: SendMessageBatchRequestEntry
-  readonly size: number
-}
-
-/** Groups entries into requests of at most 10 entries and 1 MiB, in order. */
-function chunk(entries: readonly PendingEntry[]): PendingEntry[][] {
-  const chunks: PendingEntry[][] = []
-  let current: PendingEntry[] = []
-  let size = 0
-  for (const entry of entries) {
-    if (current.length === LIMITS.sqsBatchEntries || (current.length > 0 && size + entry.size > LIMITS.sqsBatch)) {
-      chunks.push(current)
-      current = []
-      size = 0
-    }
-    current.push(entry)
-    size += entry.size
-  }
-  if (current.length > 0) chunks.push(current)
-  return chunks
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
@@ -310,86 +269,24 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
           : { messageId: out.MessageId ?? '', sequenceNumber: out.SequenceNumber }
       }
 
-      const sendBatch = async (
-        messages: readonly Input[],
-        batchOptions?: SendOptions | ((message: Input, index: number) => SendOptions),
-      ): Promise<BatchResult> => {
-        // Everything is checked before the first request: a bad message sends nothing.
-        const entries = await Promise.all(
-          messages.map(async (message, index): Promise<PendingEntry> => {
-            const sendOptions = (typeof batchOptions === 'function' ? batchOptions(message, index) : batchOptions) ?? {}
-            const body = await prepare(message, sendOptions, `message #${index}`)
-            return {
-              index,
-              entry: { Id: String(index), MessageBody: body, ...sendFields(sendOptions) },
-              size: byteLength(body) + attributesSize(sendOptions.attributes),
-            }
-          }),
-        )
-        const messageIds: Array<string | undefined> = new Array(messages.length)
-        const failures = new Map<number, BatchFailure>()
-
-        const sendChunk = async (requests: readonly PendingEntry[]): Promise<PendingEntry[]> => {
-          const retry: PendingEntry[] = []
-          const byId = new Map(requests.map((request) => [request.entry.Id, request]))
-          try {
-            const out = await client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: requests.map((r) => r.entry) }))
-            for (const success of out.Successful ?? []) {
-              const request = byId.get(success.Id)
-              if (!request) continue
-              byId.delete(success.Id)
-              messageIds[request.index] = success.MessageId ?? ''
-              failures.delete(request.index)
-            }
-            for (const failure of out.Failed ?? []) {
-              const request = byId.get(failure.Id)
-              if (!request) continue
-              byId.delete(failure.Id)
-              const code = failure.Code ?? 'Unknown'
-              const senderFault = failure.SenderFault ?? false
-              failures.set(request.index, { index: request.index, code, message: failure.Message ?? code, senderFault })
-              if (!senderFault || RETRIABLE_CODES.has(code)) retry.push(request)
-            }
-            // An entry SQS said nothing about may or may not be on the queue: reported, not resent.
-            for (const request of byId.values()) {
-              failures.set(request.index, {
-                index: request.index,
-                code: 'NoResult',
-                message: 'SQS returned no result for this entry',
-                senderFault: false,
-              })
-            }
-          } catch (error) {
-            const transient = isTransient(error)
-            const code = error instanceof Error ? error.name : 'Error'
-            const message = error instanceof Error ? error.message : String(error)
-            const senderFault = (error as { $fault?: string }).$fault === 'client'
-            for (const request of requests) {
-              failures.set(request.index, { index: request.index, code, message, senderFault })
-              if (transient) retry.push(request)
-            }
+      const sendBatch = batchSender<Input, SendOptions, Omit<SendMessageBatchRequestEntry, 'Id'>>({
+        label,
+        limits: { entries: LIMITS.sqsBatchEntries, bytes: LIMITS.sqsBatch },
+        ordered: fifo,
+        prepare: async (message, sendOptions = {}, what) => {
+          const body = await prepare(message, sendOptions, what)
+          return {
+            entry: { MessageBody: body, ...sendFields(sendOptions) },
+            size: byteLength(body) + attributesSize(sendOptions.attributes),
           }
-          return retry
-        }
-
-        let pending: PendingEntry[] = entries
-        for (let attempt = 0; pending.length > 0 && attempt <= MAX_RETRIES; attempt++) {
-          if (attempt > 0) await sleep(RETRY_BASE_MS * 2 ** (attempt - 1))
-          const chunks = chunk(pending)
-          // FIFO order within a group holds only if requests go one after the other.
-          const retries = fifo ? await sequence(chunks, sendChunk) : await Promise.all(chunks.map(sendChunk))
-          pending = retries.flat().sort((a, b) => a.index - b.index)
-        }
-        if (failures.size > 0) {
-          const sent = messageIds.flatMap((id, index) => (id === undefined ? [] : [index]))
-          throw new BatchSendError(
-            label,
-            [...failures.values()].sort((a, b) => a.index - b.index),
-            sent,
-          )
-        }
-        return { messageIds: messageIds as string[] }
-      }
+        },
+        send: async (entries) =>
+          toBatchAnswer(
+            await client.send(
+              new SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }),
+            ),
+          ),
+      })
 
       const toMessage = (raw: Message, body: Body): ReceivedMessage<Body> => {
         const receiptHandle = raw.ReceiptHandle ?? ''
@@ -525,11 +422,4 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
       })
     })
   })
-}
-
-/** Runs one item after the other. */
-async function sequence<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = []
-  for (const item of items) results.push(await run(item))
-  return results
 }

@@ -1,12 +1,12 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, PublishCommand, type SNSClient } from '@aws-sdk/client-sns'
 import type { AddressInput } from '../address/address.js'
+import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toSnsAttributes } from '../calls/message-attributes.js'
 import { checkType, requireArn } from '../calls/target.js'
 import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
-import { AttributeValidationError, type BatchFailure, BatchSendError, MissingGroupIdError } from '../errors.js'
-import { isTransient } from '../resolver/transient.js'
+import { AttributeValidationError, MissingGroupIdError } from '../errors.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
 
@@ -36,10 +36,8 @@ export interface PublishResult {
   readonly sequenceNumber?: string
 }
 
-/** What `publishBatch()` answers: one message id per message, in the order they were handed in. */
-export interface BatchResult {
-  readonly messageIds: readonly string[]
-}
+/** Kept here too for imports from this module. */
+export type { BatchResult } from '../calls/batch.js'
 
 /** A resolved SNS topic: the registered instance and its publish helpers. */
 export interface Topic<Message, Attributes> {
@@ -64,9 +62,10 @@ export interface Topic<Message, Attributes> {
   /**
    * Publishes many messages with PublishBatch, in chunks of at most 10 entries and
    * 256 KiB. Every message is checked before anything is sent. Entries SNS rejects
-   * without blaming the request, and chunks that fail transiently, are retried (3
-   * times, with backoff); chunks of a FIFO topic are sent one after the other, to
-   * keep their order.
+   * without blaming the request or with a throttling or server-side code, and chunks
+   * that fail transiently, are retried (3 times, with backoff); an entry SNS says
+   * nothing about is reported (`NoResult`), not sent again, as it may have been
+   * published. Chunks of a FIFO topic are sent one after the other, to keep their order.
    *
    * @param options the same options for every message, or a function giving each message its own.
    * @throws {PayloadValidationError} | {PayloadTooLargeError} | {MissingGroupIdError} naming the first bad message (`message #<index>`); nothing is sent.
@@ -76,24 +75,6 @@ export interface Topic<Message, Attributes> {
     messages: readonly Message[],
     options?: PublishOptions | ((message: Message, index: number) => PublishOptions),
   ): Promise<BatchResult>
-}
-
-/** One checked, encoded message of a batch. */
-interface Entry {
-  readonly index: number
-  readonly size: number
-  readonly request: PublishBatchRequestEntry
-}
-
-const MAX_RETRIES = 3
-/** Small on purpose: a handler is waiting, and the SDK already backs off on throttled requests. */
-const RETRY_BASE_DELAY_MS = 50
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-function describeError(error: unknown): { readonly code: string; readonly message: string; readonly senderFault: boolean } {
-  if (!(error instanceof Error)) return { code: 'Error', message: String(error), senderFault: false }
-  return { code: error.name, message: error.message, senderFault: (error as { $fault?: string }).$fault === 'client' }
 }
 
 /**
@@ -154,67 +135,22 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
         }
       })
 
-    /** Checks every message before anything is sent; the error names the first bad one by index. */
-    const prepareAll = (
-      messages: readonly unknown[],
-      batchOptions: PublishOptions | ((message: Message, index: number) => PublishOptions),
-    ) => {
-      const outcomes = messages.map((message, index) => {
-        const own = typeof batchOptions === 'function' ? batchOptions(message as Message, index) : batchOptions
-        return andThen(prepare(message, own, `message #${index}`), (request): Entry => {
-          const size = byteLength(request.Message ?? '') + attributesSize(own.attributes)
-          return { index, size, request: { ...request, Id: String(index) } }
-        })
-      })
-      if (!outcomes.some((outcome) => outcome instanceof Promise)) return outcomes as Entry[]
-      // An asynchronous schema: wait for all, then report the lowest bad index, as the synchronous path does.
-      return Promise.allSettled(outcomes).then((settled) =>
-        settled.map((outcome) => {
-          if (outcome.status === 'rejected') throw outcome.reason
-          return outcome.value
-        }),
-      )
-    }
-
-    /** Sends one chunk, retrying what may pass; records each entry as sent (with its id) or failed. */
-    const sendChunk = async (chunk: readonly Entry[], messageIds: string[], failures: BatchFailure[]): Promise<void> => {
-      let pending = chunk
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt > 0) await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1))
-        const canRetry = attempt < MAX_RETRIES
-        const byId = new Map(pending.map((entry) => [entry.request.Id, entry]))
-        const retry: Entry[] = []
-        try {
-          const output = await client.send(
-            new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: pending.map((entry) => entry.request) }),
-          )
-          for (const success of output.Successful ?? []) {
-            const entry = byId.get(success.Id)
-            if (!entry) continue
-            byId.delete(success.Id)
-            messageIds[entry.index] = success.MessageId ?? ''
-          }
-          for (const failure of output.Failed ?? []) {
-            const entry = byId.get(failure.Id)
-            if (!entry) continue
-            byId.delete(failure.Id)
-            const senderFault = failure.SenderFault === true
-            if (!senderFault && canRetry) retry.push(entry)
-            else failures.push({ index: entry.index, code: failure.Code ?? 'Unknown', message: failure.Message ?? '', senderFault })
-          }
-          // SNS answers for every entry; one it did not mention is neither confirmed nor refused: try it again.
-          for (const entry of byId.values()) {
-            if (canRetry) retry.push(entry)
-            else
-              failures.push({ index: entry.index, code: 'NoResult', message: 'SNS reported no result for this entry', senderFault: false })
-          }
-        } catch (error) {
-          if (canRetry && isTransient(error)) retry.push(...pending)
-          else for (const entry of pending) failures.push({ index: entry.index, ...describeError(error) })
-        }
-        pending = retry
-      }
-    }
+    const publishBatch = batchSender<Message, PublishOptions, Omit<PublishBatchRequestEntry, 'Id'>>({
+      label,
+      limits: { entries: LIMITS.snsBatchEntries, bytes: LIMITS.snsBatch },
+      ordered: fifo,
+      prepare: (message, publishOptions = {}, what) =>
+        andThen(prepare(message, publishOptions, what), (entry) => ({
+          entry,
+          size: byteLength(entry.Message ?? '') + attributesSize(publishOptions.attributes),
+        })),
+      send: async (entries) =>
+        toBatchAnswer(
+          await client.send(
+            new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }),
+          ),
+        ),
+    })
 
     return andThen(
       parseAttributes(attributesSchema, registered, label),
@@ -235,41 +171,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
               ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
             }
           },
-          async publishBatch(
-            messages: readonly Message[],
-            batchOptions: PublishOptions | ((message: Message, index: number) => PublishOptions) = {},
-          ): Promise<BatchResult> {
-            const prepared = prepareAll(messages, batchOptions)
-            const entries = prepared instanceof Promise ? await prepared : prepared
-            const chunks: Entry[][] = []
-            let chunk: Entry[] = []
-            let bytes = 0
-            for (const entry of entries) {
-              if (chunk.length === LIMITS.snsBatchEntries || bytes + entry.size > LIMITS.snsBatch) {
-                chunks.push(chunk)
-                chunk = []
-                bytes = 0
-              }
-              chunk.push(entry)
-              bytes += entry.size
-            }
-            if (chunk.length > 0) chunks.push(chunk)
-
-            const messageIds: string[] = new Array(entries.length)
-            const failures: BatchFailure[] = []
-            if (fifo) for (const one of chunks) await sendChunk(one, messageIds, failures)
-            else await Promise.all(chunks.map((one) => sendChunk(one, messageIds, failures)))
-            if (failures.length > 0) {
-              const failed = new Set(failures.map((failure) => failure.index))
-              const sent = entries.map((entry) => entry.index).filter((index) => !failed.has(index))
-              throw new BatchSendError(
-                label,
-                [...failures].sort((a, b) => a.index - b.index),
-                sent,
-              )
-            }
-            return Object.freeze({ messageIds: Object.freeze(messageIds) })
-          },
+          publishBatch,
         }),
     )
   })
