@@ -13,6 +13,13 @@ export interface Logger {
   debug?(message: string, ...details: unknown[]): void
 }
 
-export const consoleLogger: Logger = {
-  warn: (message, ...details) => console.warn(message, ...details),
+/**
+ * The default logger: `console.warn` for warnings; with env `CLOUDMAP_MIDDY_LOG=debug`,
+ * also `console.debug` for every discovery, cache hit, miss and stale answer.
+ */
+export function consoleLogger(): Logger {
+  const warn = (message: string, ...details: unknown[]) => console.warn(message, ...details)
+  return process.env.CLOUDMAP_MIDDY_LOG === 'debug'
+    ? { warn, debug: (message, ...details) => console.debug(message, ...details) }
+    : { warn }
 }

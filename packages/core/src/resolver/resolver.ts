@@ -159,9 +159,13 @@ class CachingResolver implements Resolver {
   readonly #plans = new WeakMap<AnyDependency, Plan>()
   readonly #views = new WeakMap<Discovery, Map<AnyDependency, View | Promise<View>>>()
   readonly #contexts = new WeakMap<AnyDependency, BindContext>()
+  /** Set only when the logger has `debug`, so the warm path pays one check otherwise. */
+  readonly #debug: ((message: string) => void) | undefined
 
   constructor(settings: ResolverSettings) {
     this.settings = settings
+    const { logger } = settings
+    this.#debug = logger.debug ? (message) => logger.debug?.(message) : undefined
     this.#cache = cacheOf(settings.registry)
   }
 
@@ -173,8 +177,9 @@ class CachingResolver implements Resolver {
     const age = now - entry.fetchedAt
     if (age > this.settings.ttlMs) {
       if (age > this.settings.maxStaleMs) return NOT_READY
+      this.#debug?.(`cloudmap-middy: stale ${dependency.label} (${age} ms old), serving it while it refreshes`)
       this.#revalidate(entry, now)
-    }
+    } else this.#debug?.(`cloudmap-middy: cache hit ${dependency.label} (${age} ms old)`)
     const view = this.#view(dependency, data)
     if (view instanceof Promise) return NOT_READY
     if (view.error) return dependency.optional && isMissing(view.error) ? (undefined as Value) : NOT_READY
@@ -184,6 +189,7 @@ class CachingResolver implements Resolver {
   async resolve<Value>(dependency: Dependency<Value>, options: ResolveOptions = {}): Promise<Value> {
     const ready = this.resolveSync(dependency)
     if (ready !== NOT_READY) return ready
+    this.#debug?.(`cloudmap-middy: cache miss ${dependency.label}`)
     try {
       const data = await this.#load(dependency, options.signal)
       const view = await this.#view(dependency, data)
@@ -280,7 +286,11 @@ class CachingResolver implements Resolver {
         }
       }
       // The SDK does not always stop at the signal (a retry's backoff sleeps through it): bound the wait here.
+      const started = this.#debug ? performance.now() : 0
       const data = await waitFor(registry.discover(entry.query, { signal }), signal)
+      this.#debug?.(
+        `cloudmap-middy: DiscoverInstances ${describeQuery(entry.query)} -> ${data.instances.map((i) => i.instanceId).join(', ') || 'no instances'} in ${Math.round(performance.now() - started)} ms`,
+      )
       entry.data = data
       entry.fetchedAt = Date.now()
       entry.failures = 0
@@ -462,7 +472,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     healthStatus: options.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
     pick: options.pick ?? 'random',
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    logger: options.logger ?? consoleLogger,
+    logger: options.logger ?? consoleLogger(),
     clients: options.clients ? new ClientPool(options.clients) : sharedClientPool(),
     policy: {
       ...(options.allowedAccounts ? { allowedAccounts: new Set(options.allowedAccounts) } : {}),
