@@ -18,6 +18,6 @@ export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] },
     // Integration: each file starts its own moto server (tools/moto-harness) and talks HTTP to it.
-    { ...shared, displayName: 'int', testMatch: ['<rootDir>/packages/*/test/int/**/*.test.ts'] },
+    { ...shared, displayName: 'int', testMatch: ['<rootDir>/packages/*/test/int/**/*.test.ts', '<rootDir>/examples/*/test/**/*.test.ts'] },
   ],
 }

@@ -1,0 +1,90 @@
+// The scheduler, end to end on this machine: moto stands in for AWS, the template's
+// functions run as local Lambdas, and the scenario is driven over the local HTTP API.
+//   pnpm demo                       (from the repository root)
+// With DEMO_REPORT=<file>, the outcome is also written there as JSON (the CI test reads it).
+import { writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type LocalApp, startLocalApp, type Trace } from './app.js'
+
+const started = performance.now()
+const counts = { discover: 0, hits: 0, misses: 0, stale: 0 }
+
+const trace: Trace = (source, message) => {
+  if (message.includes('DiscoverInstances')) counts.discover += 1
+  if (message.includes('cache hit')) counts.hits += 1
+  if (message.includes('cache miss')) counts.misses += 1
+  if (message.includes('stale ')) counts.stale += 1
+  const at = `${Math.round(performance.now() - started)}`.padStart(6)
+  console.log(`${at} ms  ${source.padEnd(16)} ${message.replace(/^cloudmap-middy: /, 'cloud map: ')}`)
+}
+
+const step = (title: string) => console.log(`\n── ${title}`)
+
+async function call(app: LocalApp, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${app.apiUrl}${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  })
+  const text = await response.text()
+  trace('client', `${method} ${path} -> ${response.status} ${text}`)
+  return { status: response.status, body: text ? JSON.parse(text) : undefined }
+}
+
+async function main(): Promise<number> {
+  const templatePath = join(dirname(fileURLToPath(import.meta.url)), '..', 'template.yaml')
+  step('provision template.yaml into moto and start the functions')
+  const app = await startLocalApp({ templatePath, trace })
+  const stopOnSignal = () => {
+    trace('demo', 'interrupted: stopping every process it started')
+    app.stop().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', stopOnSignal)
+  process.once('SIGTERM', stopOnSignal)
+
+  try {
+    step('POST /jobs (schedule-job: zod check, table, FIFO queue, topic)')
+    const scheduled = await call(app, 'POST', '/jobs', { name: 'nightly-report' })
+    const id = String(scheduled.body?.id ?? '')
+
+    step('POST /jobs with a bad body (rejected before anything is sent)')
+    const rejected = await call(app, 'POST', '/jobs', { name: '' })
+
+    step('the worker receives the job from the queue')
+    let job: { status?: string } | undefined
+    for (let i = 0; id !== '' && i < 40 && job?.status !== 'done'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      step(`GET /jobs/${id} (jobs-api -> Cloud Map -> get-job, Lambda to Lambda)`)
+      job = (await call(app, 'GET', `/jobs/${id}`)).body
+    }
+
+    step('GET an unknown job')
+    const missing = await call(app, 'GET', '/jobs/no-such-job')
+
+    const outcome = {
+      scheduled: { status: scheduled.status, id },
+      rejected: rejected.status,
+      job,
+      missing: missing.status,
+      registered: app.registered,
+      cloudMap: counts,
+    }
+    step('outcome')
+    console.log(JSON.stringify(outcome, null, 2))
+    if (process.env.DEMO_REPORT) writeFileSync(process.env.DEMO_REPORT, JSON.stringify(outcome))
+    const ok = scheduled.status === 202 && rejected.status === 400 && job?.status === 'done' && missing.status === 404
+    console.log(ok ? '\ndemo: the scenario passed' : '\ndemo: the scenario FAILED')
+    return ok ? 0 : 1
+  } finally {
+    step('stop')
+    await app.stop()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`demo failed: ${error.stack ?? error.message}`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,14 @@
+import { instance, lambda, queue, topic } from '@cloudmap-middy/core'
+import { z } from 'zod'
+import { GetJobInput, Job, JobMessage, JobScheduled } from './jobs.js'
+
+/** The stage's Cloud Map namespace (the template sets it from its Stage parameter). */
+const namespace = process.env.CLOUDMAP_NAMESPACE ?? 'dev'
+
+// Every dependency of the app, by address: no ARN, URL or table name is configured anywhere else.
+export const jobsTable = instance(`${namespace}.storage->jobs-table`, {
+  attributes: z.object({ tableName: z.string().min(1) }),
+})
+export const schedulerQueue = queue(`${namespace}.scheduler->scheduler-queue`, { message: JobMessage })
+export const jobEvents = topic(`${namespace}.events->job-events`, { message: JobScheduled })
+export const getJob = lambda(`${namespace}.scheduler->get-job`, { payload: GetJobInput, result: Job.nullable() })
