@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type LocalApp, startLocalApp, type Trace } from './app.js'
+import { type LocalApp, startLocalApp, type Trace } from '@cloudmap-middy/sam-local'
 
 const started = performance.now()
 const counts = { discover: 0, hits: 0, misses: 0, stale: 0 }

@@ -10,7 +10,8 @@ export interface Resource {
 }
 
 export interface Template {
-  readonly Parameters?: Record<string, { Default?: string }>
+  readonly Parameters?: Record<string, { Type?: string; Default?: string | number }>
+  readonly Conditions?: Record<string, unknown>
   readonly Globals?: { Function?: Record<string, unknown> }
   readonly Resources: Record<string, Resource>
 }
@@ -29,6 +30,12 @@ const tags: Tags = [
   tag('Sub', 'Fn::Sub', 'scalar'),
   tag('Sub', 'Fn::Sub', 'seq'),
   tag('Join', 'Fn::Join', 'seq'),
+  tag('If', 'Fn::If', 'seq'),
+  tag('Equals', 'Fn::Equals', 'seq'),
+  tag('Not', 'Fn::Not', 'seq'),
+  tag('And', 'Fn::And', 'seq'),
+  tag('Or', 'Fn::Or', 'seq'),
+  tag('Select', 'Fn::Select', 'seq'),
 ] as unknown as Tags
 
 /** Reads a SAM template, short-form intrinsics included. */
@@ -42,16 +49,27 @@ export interface Provided {
   readonly attributes: Record<string, string>
 }
 
-/** Resolves intrinsics against parameters and the resources created so far. */
+/** Stands for `AWS::NoValue`: the property it is the value of is left out. */
+const NO_VALUE = Symbol('AWS::NoValue')
+
+/** Resolves intrinsics against parameters, conditions and the resources created so far. */
 export class Resolver {
-  readonly #parameters: Record<string, string>
+  readonly #parameters: Record<string, string | string[]>
+  readonly #conditions: Record<string, unknown>
   readonly provided = new Map<string, Provided>()
 
-  constructor(parameters: Record<string, string>) {
+  constructor(parameters: Record<string, string | string[]>, conditions: Record<string, unknown> = {}) {
     this.#parameters = parameters
+    this.#conditions = conditions
   }
 
-  #ref(name: string): string {
+  #condition(name: string): boolean {
+    if (!(name in this.#conditions)) throw new Error(`template: no condition ${name}`)
+    return Boolean(this.resolve(this.#conditions[name]))
+  }
+
+  #ref(name: string): string | string[] | typeof NO_VALUE {
+    if (name === 'AWS::NoValue') return NO_VALUE
     const value = this.#parameters[name] ?? this.provided.get(name)?.ref
     if (value === undefined) throw new Error(`template: !Ref ${name} names nothing created yet`)
     return value
@@ -67,13 +85,13 @@ export class Resolver {
   #sub(text: string, variables: Record<string, unknown> = {}): string {
     return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
       if (name in variables) return String(this.resolve(variables[name]))
-      return name.includes('.') ? this.#getAtt(name) : this.#ref(name)
+      return name.includes('.') ? this.#getAtt(name) : String(this.#ref(name))
     })
   }
 
   /** The value with every intrinsic replaced. */
   resolve(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((item) => this.resolve(item))
+    if (Array.isArray(value)) return value.map((item) => this.resolve(item)).filter((item) => item !== NO_VALUE)
     if (value === null || typeof value !== 'object') return value
     const intrinsic = value as Intrinsic
     if ('Ref' in intrinsic) return this.#ref(intrinsic.Ref)
@@ -82,11 +100,32 @@ export class Resolver {
       const sub = intrinsic['Fn::Sub']
       return Array.isArray(sub) ? this.#sub(sub[0], sub[1]) : this.#sub(sub)
     }
-    const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']
-    if (join) {
-      const [separator, parts] = join
-      return (this.resolve(parts) as unknown[]).join(separator)
+    const fn = value as Record<string, unknown[]>
+    if (fn['Fn::Join']) {
+      const [separator, parts] = fn['Fn::Join'] as [string, unknown]
+      const resolved = this.resolve(parts)
+      return (Array.isArray(resolved) ? resolved : [resolved]).join(separator)
     }
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.resolve(item)]))
+    if (fn['Fn::Select']) {
+      const [index, list] = fn['Fn::Select'] as [number, unknown]
+      return (this.resolve(list) as unknown[])[Number(index)]
+    }
+    if (fn['Fn::Equals']) {
+      const [a, b] = this.resolve(fn['Fn::Equals']) as [unknown, unknown]
+      return JSON.stringify(a) === JSON.stringify(b)
+    }
+    if (fn['Fn::Not']) return !(this.resolve(fn['Fn::Not'][0]) as boolean)
+    if (fn['Fn::And']) return (this.resolve(fn['Fn::And']) as boolean[]).every(Boolean)
+    if (fn['Fn::Or']) return (this.resolve(fn['Fn::Or']) as boolean[]).some(Boolean)
+    if (fn['Fn::If']) {
+      const [condition, yes, no] = fn['Fn::If'] as [string, unknown, unknown]
+      return this.resolve(this.#condition(condition) ? yes : no)
+    }
+    if ('Condition' in value && Object.keys(value).length === 1) return this.#condition(String((value as { Condition: string }).Condition))
+    return Object.fromEntries(
+      Object.entries(value)
+        .map(([key, item]) => [key, this.resolve(item)])
+        .filter(([, item]) => item !== NO_VALUE),
+    )
   }
 }

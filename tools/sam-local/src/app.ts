@@ -263,15 +263,17 @@ export async function startLocalApp(options: {
   const { templatePath, trace } = options
   const template = loadTemplate(templatePath)
   const root = dirname(templatePath)
-  const parameters = Object.fromEntries(Object.entries(template.Parameters ?? {}).map(([name, p]) => [name, String(p.Default ?? '')]))
-  const resolver = new Resolver({
-    ...parameters,
-    ...options.parameters,
-    'AWS::Region': REGION,
-    'AWS::AccountId': ACCOUNT,
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackName': 'local',
-  })
+  const given = { ...options.parameters }
+  const parameters = Object.fromEntries(
+    Object.entries(template.Parameters ?? {}).map(([name, p]) => {
+      const text = String(given[name] ?? p.Default ?? '')
+      return [name, p.Type === 'CommaDelimitedList' ? (text === '' ? [''] : text.split(',')) : text]
+    }),
+  )
+  const resolver = new Resolver(
+    { ...parameters, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'local' },
+    template.Conditions,
+  )
 
   const moto = await startMoto()
   trace('moto', `moto_server pid ${moto.pid} on ${moto.endpoint}`)
