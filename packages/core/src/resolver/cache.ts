@@ -17,6 +17,29 @@ export interface CacheEntry {
 
 const caches = new Map<Registry, Map<string, CacheEntry>>()
 const inflight = new Set<Promise<void>>()
+/** Bumped whenever an entry leaves a cache, so a reference kept to one is known to be still current while it is unchanged. */
+let generation = 0
+
+/**
+ * The cache's generation: while it is unchanged, every entry seen in a cache is still there.
+ *
+ * @internal
+ */
+export function cacheGeneration(): number {
+  return generation
+}
+
+/**
+ * Removes `entry` from `cache`, if it is still the one there.
+ *
+ * @internal
+ */
+export function evict(cache: Map<string, CacheEntry>, entry: CacheEntry): boolean {
+  if (cache.get(entry.key) !== entry) return false
+  cache.delete(entry.key)
+  generation += 1
+  return true
+}
 
 /** The process-wide cache of one registry. */
 export function cacheOf(registry: Registry): Map<string, CacheEntry> {
@@ -72,5 +95,6 @@ export async function settleRefreshes(timeoutMs: number): Promise<void> {
  */
 export function clearCache(): void {
   for (const cache of caches.values()) cache.clear()
+  generation += 1
   inflight.clear()
 }
