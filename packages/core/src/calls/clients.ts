@@ -1,6 +1,10 @@
-import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda'
-import { SNSClient } from '@aws-sdk/client-sns'
-import { SQSClient } from '@aws-sdk/client-sqs'
+// Types only: the modules themselves are loaded on the first call that sends (see `loadLambdaSdk`).
+import type * as LambdaSdk from '@aws-sdk/client-lambda'
+import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
+import type * as SnsSdk from '@aws-sdk/client-sns'
+import type { SNSClient } from '@aws-sdk/client-sns'
+import type * as SqsSdk from '@aws-sdk/client-sqs'
+import type { SQSClient } from '@aws-sdk/client-sqs'
 
 type Provided<C> = C | ((region: string | undefined) => C)
 
@@ -9,7 +13,8 @@ export type CallClientConfig = Pick<LambdaClientConfig, 'endpoint' | 'credential
 
 /**
  * The SDK clients the call helpers use: each one injected (one client, or a factory
- * by region) or created lazily, once per process and region, from `config`.
+ * by region) or created lazily, once per process and region, from `config`. A factory
+ * is asked, and a client created, when a call first needs it.
  *
  * @example
  * ```ts
@@ -25,40 +30,123 @@ export interface CallClients {
 
 type Factory<C> = new (config: Record<string, unknown>) => C
 
-/** Lazily created SDK clients, one per service and region. */
+/** Runs `load` once; a failed load is tried again by the next caller. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined
+  return () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined
+      throw error
+    })
+    return loading
+  }
+}
+
+/**
+ * `@aws-sdk/client-lambda`, imported on first use: a handler that never invokes a function
+ * does not load it at init.
+ *
+ * @internal
+ */
+export const loadLambdaSdk: () => Promise<typeof LambdaSdk> = once(() => import('@aws-sdk/client-lambda'))
+
+/**
+ * `@aws-sdk/client-sqs`, imported on first use.
+ *
+ * @internal
+ */
+export const loadSqsSdk: () => Promise<typeof SqsSdk> = once(() => import('@aws-sdk/client-sqs'))
+
+/**
+ * `@aws-sdk/client-sns`, imported on first use.
+ *
+ * @internal
+ */
+export const loadSnsSdk: () => Promise<typeof SnsSdk> = once(() => import('@aws-sdk/client-sns'))
+
+/**
+ * SDK clients, one per service and region. Each method is called at bind time and gives a
+ * function that hands the client over: an injected client, or one from the injected factory
+ * (asked now, once per region), or one created from `config` on that function's first call,
+ * when the SDK module is loaded (once per process).
+ */
 export class ClientPool {
   readonly #overrides: CallClients
   readonly #clients = new Map<string, unknown>()
+  readonly #created = new Map<string, Promise<unknown>>()
 
   constructor(overrides: CallClients = {}) {
     this.#overrides = overrides
   }
 
-  lambda(region: string | undefined): LambdaClient {
-    return this.#get('lambda', region, this.#overrides.lambda, LambdaClient as unknown as Factory<LambdaClient>)
+  lambda(region: string | undefined): () => Promise<LambdaClient> {
+    return this.#get('lambda', region, this.#overrides.lambda, async () => (await loadLambdaSdk()).LambdaClient)
   }
 
-  sqs(region: string | undefined): SQSClient {
-    return this.#get('sqs', region, this.#overrides.sqs, SQSClient as unknown as Factory<SQSClient>)
+  sqs(region: string | undefined): () => Promise<SQSClient> {
+    return this.#get('sqs', region, this.#overrides.sqs, async () => (await loadSqsSdk()).SQSClient)
   }
 
-  sns(region: string | undefined): SNSClient {
-    return this.#get('sns', region, this.#overrides.sns, SNSClient as unknown as Factory<SNSClient>)
+  sns(region: string | undefined): () => Promise<SNSClient> {
+    return this.#get('sns', region, this.#overrides.sns, async () => (await loadSnsSdk()).SNSClient)
   }
 
-  #get<C>(service: string, region: string | undefined, provided: Provided<C> | undefined, Client: Factory<C>): C {
-    if (provided !== undefined && typeof provided !== 'function') return provided
+  #get<C>(
+    service: string,
+    region: string | undefined,
+    provided: Provided<C> | undefined,
+    load: () => Promise<Factory<C>>,
+  ): () => Promise<C> {
     const key = `${service}:${region ?? ''}`
-    let client = this.#clients.get(key) as C | undefined
-    if (!client) {
-      client =
-        typeof provided === 'function'
-          ? (provided as (region: string | undefined) => C)(region)
-          : new Client({ ...this.#overrides.config, ...(region ? { region } : {}) })
+    if (provided === undefined) return () => this.#create(key, region, load)
+    let client: C
+    if (typeof provided !== 'function') client = provided
+    else if (this.#clients.has(key)) client = this.#clients.get(key) as C
+    else {
+      client = (provided as (region: string | undefined) => C)(region)
       this.#clients.set(key, client)
+    }
+    const ready = Promise.resolve(client)
+    return () => ready
+  }
+
+  #create<C>(key: string, region: string | undefined, load: () => Promise<Factory<C>>): Promise<C> {
+    let client = this.#created.get(key) as Promise<C> | undefined
+    if (!client) {
+      const created = load().then((Client) => new Client({ ...this.#overrides.config, ...(region ? { region } : {}) }))
+      // A failed creation (the SDK could not be loaded) is tried again by the next call.
+      created.catch(() => {
+        if (this.#created.get(key) === created) this.#created.delete(key)
+      })
+      this.#created.set(key, created)
+      client = created
     }
     return client
   }
+}
+
+/**
+ * What a bound instance sends with: the SDK module (for its command classes) and the client.
+ *
+ * @internal
+ */
+export interface Sender<Sdk, Client> {
+  readonly sdk: Sdk
+  readonly client: Client
+}
+
+/**
+ * The sender of one bound instance, got on its first call (loading the SDK module and
+ * creating the client when needed) and kept: nothing is loaded at bind time, so checks
+ * that fail before sending never need the SDK.
+ *
+ * @internal
+ */
+export function lazySender<Sdk, Client>(load: () => Promise<Sdk>, connect: () => Promise<Client>): () => Promise<Sender<Sdk, Client>> {
+  return once(async () => {
+    const [sdk, client] = await Promise.all([load(), connect()])
+    return { sdk, client }
+  })
 }
 
 let shared: ClientPool | undefined

@@ -27,7 +27,11 @@ export interface BindContext {
   /** The dependency's address as text, for errors. */
   readonly label: string
   readonly logger: Logger
-  /** SDK clients for the call helpers, created lazily per region. */
+  /**
+   * SDK clients for the call helpers: `clients.sqs(region)`, asked at bind time, gives a function
+   * that hands the client over; a client the library creates is created, and its SDK module
+   * loaded, on the first call of that function, so only a call that sends pays for it.
+   */
   readonly clients: ClientPool
   /** Accounts and regions a registered ARN may point to. */
   readonly policy: TargetPolicy

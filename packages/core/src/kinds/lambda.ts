@@ -1,5 +1,6 @@
-import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput } from '@aws-sdk/client-lambda'
+import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import type { AddressInput } from '../address/address.js'
+import { lazySender, loadLambdaSdk } from '../calls/clients.js'
 import { encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn } from '../calls/target.js'
@@ -136,7 +137,8 @@ export function lambda<
         { path: ['arn'], message: `"${arn}" is not a function ARN with a region` },
       ])
     }
-    const client = context.clients.lambda(region)
+    // The SDK is loaded on the first call, after its payload passed every check.
+    const sender = lazySender(loadLambdaSdk, context.clients.lambda(region))
 
     /** Validates and encodes the payload, then sends it; every failure is a rejection. */
     const send = async (
@@ -149,7 +151,8 @@ export function lambda<
       const value = checked instanceof Promise ? await checked : checked
       const input: InvokeCommandInput = { FunctionName: arn, InvocationType: invocationType }
       if (value !== undefined) input.Payload = encoder.encode(encodeJson(label, 'payload', value, limit))
-      return client.send(new InvokeCommand(input), signal ? { abortSignal: signal } : {})
+      const { sdk, client } = await sender()
+      return client.send(new sdk.InvokeCommand(input), signal ? { abortSignal: signal } : {})
     }
 
     return andThen(

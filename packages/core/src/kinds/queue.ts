@@ -1,16 +1,8 @@
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs'
+import type { Message, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs'
 import type { AddressInput } from '../address/address.js'
 import { parseQueueUrl } from '../calls/arn.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
+import { lazySender, loadSqsSdk } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, fromSqsAttributes, type MessageAttributes, toSqsAttributes } from '../calls/message-attributes.js'
@@ -250,7 +242,8 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
     const fifo = target.name.endsWith('.fifo')
 
     return andThen(parseAttributes(attributesSchema, registered, label), (attributes) => {
-      const client: SQSClient = context.clients.sqs(target.region)
+      // The SDK is loaded on the first call, after its messages passed every check.
+      const sender = lazySender(loadSqsSdk, context.clients.sqs(target.region))
 
       /** Validates and encodes one message; `what` names it in errors. */
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {
@@ -263,7 +256,8 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
 
       const send = async (message: Input, sendOptions: SendOptions = {}): Promise<SendResult> => {
         const body = await prepare(message, sendOptions, 'message')
-        const out = await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body, ...sendFields(sendOptions) }))
+        const { sdk, client } = await sender()
+        const out = await client.send(new sdk.SendMessageCommand({ QueueUrl: url, MessageBody: body, ...sendFields(sendOptions) }))
         return out.SequenceNumber === undefined
           ? { messageId: out.MessageId ?? '' }
           : { messageId: out.MessageId ?? '', sequenceNumber: out.SequenceNumber }
@@ -280,12 +274,14 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
             size: byteLength(body) + attributesSize(sendOptions.attributes),
           }
         },
-        send: async (entries) =>
-          toBatchAnswer(
+        send: async (entries) => {
+          const { sdk, client } = await sender()
+          return toBatchAnswer(
             await client.send(
-              new SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }),
+              new sdk.SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }),
             ),
-          ),
+          )
+        },
       })
 
       const toMessage = (raw: Message, body: Body): ReceivedMessage<Body> => {
@@ -311,11 +307,18 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
           attributes: Object.freeze(fromSqsAttributes(raw.MessageAttributes)),
           receiveCount: Number.isFinite(receiveCount) ? receiveCount : 1,
           ...(groupId === undefined ? {} : { groupId }),
-          ack: () => settle(() => client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle }))),
+          ack: () =>
+            settle(async () => {
+              const { sdk, client } = await sender()
+              return client.send(new sdk.DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle }))
+            }),
           release: () =>
-            settle(() =>
-              client.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 })),
-            ),
+            settle(async () => {
+              const { sdk, client } = await sender()
+              return client.send(
+                new sdk.ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+              )
+            }),
         })
       }
 
@@ -342,8 +345,9 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
 
       const receive = async (receiveOptions: ReceiveOptions = {}): Promise<ReceivedMessage<Body>[]> => {
         const { waitSeconds, visibilityTimeout, signal } = receiveOptions
+        const { sdk, client } = await sender()
         const out = await client.send(
-          new ReceiveMessageCommand({
+          new sdk.ReceiveMessageCommand({
             QueueUrl: url,
             MaxNumberOfMessages: clampMax(receiveOptions.max),
             ...(waitSeconds === undefined ? {} : { WaitTimeSeconds: waitSeconds }),

@@ -1,6 +1,7 @@
-import { PublishBatchCommand, type PublishBatchRequestEntry, PublishCommand, type SNSClient } from '@aws-sdk/client-sns'
+import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns'
 import type { AddressInput } from '../address/address.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
+import { lazySender, loadSnsSdk } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toSnsAttributes } from '../calls/message-attributes.js'
@@ -112,7 +113,8 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
       ])
     }
     const fifo = arn.endsWith('.fifo')
-    const client: SNSClient = context.clients.sns(region)
+    // The SDK is loaded on the first call, after its messages passed every check.
+    const sender = lazySender(loadSnsSdk, context.clients.sns(region))
 
     /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (
@@ -144,12 +146,17 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
           entry,
           size: byteLength(entry.Message ?? '') + attributesSize(publishOptions.attributes),
         })),
-      send: async (entries) =>
-        toBatchAnswer(
+      send: async (entries) => {
+        const { sdk, client } = await sender()
+        return toBatchAnswer(
           await client.send(
-            new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }),
+            new sdk.PublishBatchCommand({
+              TopicArn: arn,
+              PublishBatchRequestEntries: entries.map(({ id, entry }) => ({ Id: id, ...entry })),
+            }),
           ),
-        ),
+        )
+      },
     })
 
     return andThen(
@@ -165,7 +172,8 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
           async publish(message: Message, publishOptions: PublishOptions = {}): Promise<PublishResult> {
             const prepared = prepare(message, publishOptions, 'message')
             const request = prepared instanceof Promise ? await prepared : prepared
-            const output = await client.send(new PublishCommand({ TopicArn: arn, ...request }))
+            const { sdk, client } = await sender()
+            const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request }))
             return {
               messageId: output.MessageId ?? '',
               ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),

@@ -6,7 +6,7 @@ import { CloudMapMiddyError, DiscoveryError, InstanceNotFoundError, NoInstancesE
 import { consoleLogger, type Logger } from '../logger.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
 import type { Discovery, DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
-import { type CacheEntry, cacheOf, track } from './cache.js'
+import { type CacheEntry, cacheGeneration, cacheOf, evict, track } from './cache.js'
 import { isTransient } from './transient.js'
 
 /** Options of {@link createResolver}. Every field is optional. */
@@ -100,9 +100,35 @@ interface View {
   cursor: number
 }
 
-interface Plan {
+/**
+ * What a resolver keeps per dependency: its cache key and query and, for the warm path,
+ * the cache entry it found and the last instance set it served with the view built from it.
+ *
+ * @internal
+ */
+export interface Plan {
+  readonly dependency: AnyDependency
   readonly key: string
   readonly query: DiscoveryQuery
+  readonly pick: PickStrategy
+  /** The cache entry as of `generation` (see `cacheGeneration`); looked up again once that changed. */
+  entry: CacheEntry | undefined
+  generation: number
+  /** The instance set `view` was built from: while the entry still holds it, `view` is the one to pick from. */
+  data: Discovery | undefined
+  view: View | undefined
+}
+
+/**
+ * The warm path of a resolver made by `createResolver`, for a `ServiceSet` that resolves the
+ * same dependencies on every invocation: their plans once, then one clock reading per call.
+ *
+ * @internal
+ */
+export interface PlannedResolver {
+  plan(dependency: AnyDependency): Plan
+  /** `resolveSync` of the plan's dependency, with `now` read once by the caller. */
+  resolvePlanned(plan: Plan, now: number): unknown
 }
 
 const DEFAULT_TTL_MS = 60_000
@@ -153,9 +179,11 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promi
   })
 }
 
-class CachingResolver implements Resolver {
+class CachingResolver implements Resolver, PlannedResolver {
   readonly settings: ResolverSettings
   readonly #cache: Map<string, CacheEntry>
+  readonly #ttlMs: number
+  readonly #maxStaleMs: number
   readonly #plans = new WeakMap<AnyDependency, Plan>()
   readonly #views = new WeakMap<Discovery, Map<AnyDependency, View | Promise<View>>>()
   readonly #contexts = new WeakMap<AnyDependency, BindContext>()
@@ -167,23 +195,43 @@ class CachingResolver implements Resolver {
     const { logger } = settings
     this.#debug = logger.debug ? (message) => logger.debug?.(message) : undefined
     this.#cache = cacheOf(settings.registry)
+    this.#ttlMs = settings.ttlMs
+    this.#maxStaleMs = settings.maxStaleMs
   }
 
   resolveSync<Value>(dependency: Dependency<Value>): Value | NotReady {
-    const entry = this.#cache.get(this.#plan(dependency).key)
-    const data = entry?.data
-    if (!entry || !data) return NOT_READY
-    const now = Date.now()
+    return this.resolvePlanned(this.plan(dependency), Date.now()) as Value | NotReady
+  }
+
+  /** @internal */
+  resolvePlanned(plan: Plan, now: number): unknown {
+    let entry = plan.entry
+    const generation = cacheGeneration()
+    if (entry === undefined || plan.generation !== generation) {
+      // First use, or an entry left a cache since: the one kept may be gone.
+      entry = this.#cache.get(plan.key)
+      plan.entry = entry
+      plan.generation = generation
+      if (entry === undefined) return NOT_READY
+    }
+    const data = entry.data
+    if (data === undefined) return NOT_READY
+    const { dependency } = plan
     const age = now - entry.fetchedAt
-    if (age > this.settings.ttlMs) {
-      if (age > this.settings.maxStaleMs) return NOT_READY
+    if (age > this.#ttlMs) {
+      if (age > this.#maxStaleMs) return NOT_READY
       this.#debug?.(`cloudmap-middy: stale ${dependency.label} (${age} ms old), serving it while it refreshes`)
       this.#revalidate(entry, now)
     } else this.#debug?.(`cloudmap-middy: cache hit ${dependency.label} (${age} ms old)`)
-    const view = this.#view(dependency, data)
-    if (view instanceof Promise) return NOT_READY
-    if (view.error) return dependency.optional && isMissing(view.error) ? (undefined as Value) : NOT_READY
-    return this.#pick(dependency, view) as Value
+    let view = plan.view
+    if (plan.data !== data || view === undefined) {
+      const built = this.#view(dependency, data)
+      if (built instanceof Promise) return NOT_READY
+      plan.data = data
+      plan.view = view = built
+    }
+    if (view.error) return dependency.optional && isMissing(view.error) ? undefined : NOT_READY
+    return pick(plan.pick, view)
   }
 
   async resolve<Value>(dependency: Dependency<Value>, options: ResolveOptions = {}): Promise<Value> {
@@ -194,7 +242,7 @@ class CachingResolver implements Resolver {
       const data = await this.#load(dependency, options.signal)
       const view = await this.#view(dependency, data)
       if (view.error) throw view.error
-      return this.#pick(dependency, view) as Value
+      return pick(this.plan(dependency).pick, view) as Value
     } catch (error) {
       const failure = this.#failure(dependency, error)
       if (dependency.optional && isMissing(failure)) return undefined as Value
@@ -206,7 +254,8 @@ class CachingResolver implements Resolver {
     await Promise.allSettled(Array.from(dependencies, (dependency) => this.resolve(dependency)))
   }
 
-  #plan(dependency: AnyDependency): Plan {
+  /** @internal */
+  plan(dependency: AnyDependency): Plan {
     let plan = this.#plans.get(dependency)
     if (!plan) {
       const { namespace, service, account } = dependency.address
@@ -230,7 +279,8 @@ class CachingResolver implements Resolver {
         sortedRecord(queryParameters),
         sortedRecord(optionalParameters),
       ].join('\u0000')
-      plan = { key, query }
+      const strategy = dependency.discovery.pick ?? this.settings.pick
+      plan = { dependency, key, query, pick: strategy, entry: undefined, generation: 0, data: undefined, view: undefined }
       this.#plans.set(dependency, plan)
     }
     return plan
@@ -238,7 +288,7 @@ class CachingResolver implements Resolver {
 
   /** Instances young enough to serve, waiting for the registry only when there are none. */
   async #load(dependency: AnyDependency, signal: AbortSignal | undefined): Promise<Discovery> {
-    const plan = this.#plan(dependency)
+    const plan = this.plan(dependency)
     let entry = this.#cache.get(plan.key)
     if (!entry) {
       entry = { key: plan.key, query: plan.query, fetchedAt: 0, failures: 0, retryAt: 0 }
@@ -304,9 +354,8 @@ class CachingResolver implements Resolver {
         logger.warn(
           `cloudmap-middy: serving stale instances of "${describeQuery(entry.query)}" (${Math.round((now - entry.fetchedAt) / 1000)} s old) after a failed refresh: ${describeError(error)}`,
         )
-      } else if (this.#cache.get(entry.key) === entry) {
-        this.#cache.delete(entry.key)
-        if (previous) logger.warn(`cloudmap-middy: evicted "${describeQuery(entry.query)}" after: ${describeError(error)}`)
+      } else if (evict(this.#cache, entry) && previous) {
+        logger.warn(`cloudmap-middy: evicted "${describeQuery(entry.query)}" after: ${describeError(error)}`)
       }
       throw error
     }
@@ -395,22 +444,6 @@ class CachingResolver implements Resolver {
       : finish(outcomes as Outcome[])
   }
 
-  #pick(dependency: AnyDependency, view: View): unknown {
-    const { values } = view
-    if (values.length === 1) return values[0]
-    switch (dependency.discovery.pick ?? this.settings.pick) {
-      case 'first':
-        return values[0]
-      case 'round-robin': {
-        const value = values[view.cursor % values.length]
-        view.cursor = (view.cursor + 1) % values.length
-        return value
-      }
-      default:
-        return values[Math.floor(Math.random() * values.length)]
-    }
-  }
-
   /** The error a caller sees: ours as they are (named after the dependency), anything else a DiscoveryError. */
   #failure(dependency: AnyDependency, error: unknown): Error {
     if (error instanceof ServiceNotFoundError && error.address !== dependency.label) {
@@ -418,6 +451,22 @@ class CachingResolver implements Resolver {
     }
     if (error instanceof CloudMapMiddyError) return error
     return new DiscoveryError(dependency.label, error, isTransient(error))
+  }
+}
+
+function pick(strategy: PickStrategy, view: View): unknown {
+  const { values } = view
+  if (values.length === 1) return values[0]
+  switch (strategy) {
+    case 'first':
+      return values[0]
+    case 'round-robin': {
+      const value = values[view.cursor % values.length]
+      view.cursor = (view.cursor + 1) % values.length
+      return value
+    }
+    default:
+      return values[Math.floor(Math.random() * values.length)]
   }
 }
 
@@ -479,6 +528,16 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       ...(options.allowedRegions ? { allowedRegions: new Set(options.allowedRegions) } : {}),
     },
   })
+}
+
+/**
+ * The warm path of `resolver` when `createResolver` made it, else `undefined` (any other
+ * `Resolver` is used through its public methods).
+ *
+ * @internal
+ */
+export function plannedResolver(resolver: Resolver): PlannedResolver | undefined {
+  return resolver instanceof CachingResolver ? resolver : undefined
 }
 
 let defaultResolver: Resolver | undefined

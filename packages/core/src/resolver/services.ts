@@ -1,6 +1,14 @@
 import type { AnyDependency, Resolved } from '../dependency/dependency.js'
 import { type DependencyFailure, DependencyResolutionError } from '../errors.js'
-import { NOT_READY, type NotReady, type ResolveOptions, type Resolver } from './resolver.js'
+import {
+  NOT_READY,
+  type NotReady,
+  type Plan,
+  type PlannedResolver,
+  plannedResolver,
+  type ResolveOptions,
+  type Resolver,
+} from './resolver.js'
 
 /** A handler's dependencies by the name it uses for them. */
 export type Services = Readonly<Record<string, AnyDependency>>
@@ -53,16 +61,45 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
   })
   const count = names.length
 
+  // The plans of the resolver last used (almost always the only one), so a warm call looks nothing up.
+  let lastResolver: Resolver | undefined
+  let planned: PlannedResolver | undefined
+  let plans: readonly Plan[] = []
+  // The values last resolved, by position and by name: a warm call copies `last` (one allocation,
+  // no per-name store) and writes only the names whose value changed (a pick among several instances).
+  const previous: unknown[] = new Array(count).fill(NOT_READY)
+  const last: Record<string, unknown> = {}
+  for (const name of names) Object.defineProperty(last, name, { value: undefined, enumerable: true, writable: true, configurable: true })
+
   return {
     services,
     resolveSync(resolver) {
-      const out: Record<string, unknown> = {}
-      for (let i = 0; i < count; i++) {
-        const value = resolver.resolveSync(dependencies[i] as AnyDependency)
-        if (value === NOT_READY) return NOT_READY
-        out[names[i] as string] = value
+      if (resolver !== lastResolver) {
+        lastResolver = resolver
+        planned = plannedResolver(resolver)
+        const current = planned
+        plans = current ? dependencies.map((dependency) => current.plan(dependency)) : []
       }
-      return out as ResolvedServices<S>
+      if (planned === undefined) {
+        const out: Record<string, unknown> = {}
+        for (let i = 0; i < count; i++) {
+          const value = resolver.resolveSync(dependencies[i] as AnyDependency)
+          if (value === NOT_READY) return NOT_READY
+          out[names[i] as string] = value
+        }
+        return out as ResolvedServices<S>
+      }
+      // One clock reading for the whole set: the entries' ages are taken at the same instant.
+      const now = Date.now()
+      for (let i = 0; i < count; i++) {
+        const value = planned.resolvePlanned(plans[i] as Plan, now)
+        if (value === NOT_READY) return NOT_READY
+        if (value !== previous[i]) {
+          previous[i] = value
+          last[names[i] as string] = value
+        }
+      }
+      return { ...last } as ResolvedServices<S>
     },
     async resolve(resolver, options) {
       const settled = await Promise.allSettled(dependencies.map((dependency) => resolver.resolve(dependency, options)))
