@@ -189,7 +189,7 @@ export async function sizeAndInit(options: SizeOptions): Promise<Section> {
         .map(([file, bytes]) => `${file} ${kib(bytes)}`)
         .join(', ')}.`,
       "esbuild: bundle, minify, format esm, platform node, target node20, external @aws-sdk/*; bytes per package are the metafile's bytesInOutput; @cloudmap-middy/* resolve to packages/*/dist (built by `pnpm build`). 1 KiB = 1024 bytes.",
-      `Import time: median of ${options.spawns} fresh \`node\` processes per variant (interleaved), measured inside the process around the dynamic imports (node's own start excluded). @cloudmap-middy/core imports the Lambda, SQS, SNS and Cloud Map SDK clients when loaded.`,
+      `Import time: median of ${options.spawns} fresh \`node\` processes per variant (interleaved), measured inside the process around the dynamic imports (node's own start excluded). @cloudmap-middy/core loads the Cloud Map SDK client when imported; the Lambda, SQS and SNS clients load on the first call that needs them.`,
     ],
   }
 }

@@ -157,7 +157,7 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
       {
         figure: 'of which defineServices().resolveSync(), alone',
         measured: duration(of('resolveSync')),
-        detail: `${Math.round((of('resolveSync') / (of('cloudMap()') - of('hard-coded'))) * 100)} % of the ${duration(of('cloudMap()') - of('hard-coded'))} cloudMap() adds: ten cached lookups (one Date.now() each) and the services object`,
+        detail: `${Math.round((of('resolveSync') / (of('cloudMap()') - of('hard-coded'))) * 100)} % of the ${duration(of('cloudMap()') - of('hard-coded'))} cloudMap() adds: ten cached lookups (one clock read in all) and the services object`,
       },
       {
         figure: 'naive await resolve() ×10 vs hard-coded ARNs',
