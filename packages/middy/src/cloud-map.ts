@@ -100,7 +100,8 @@ export function cloudMap<const S extends Services>(
   const marginMs = options.timeoutMarginMs ?? DEFAULT_MARGIN_MS
   const settleLimitMs = resolver.settings.requestTimeoutMs
 
-  if (options.prefetch !== false) void set.prefetch(resolver)
+  // A resolver of the user's own might reject here; the invocation reports failures, not the prefetch.
+  if (options.prefetch !== false) set.prefetch(resolver).catch(() => undefined)
 
   const resolveSlowly = async (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> => {
     const left = budget(request.context, marginMs)

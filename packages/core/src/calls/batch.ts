@@ -220,8 +220,24 @@ export function batchSender<M, O, E>(
     }
 
     const chunks = chunk(items, limits)
-    if (ordered) for (const one of chunks) await sendChunk(one)
-    else await Promise.all(chunks.map(sendChunk))
+    if (ordered) {
+      // FIFO: once a message is lost for good, sending the ones behind it would break their
+      // order, so they are reported as not sent instead.
+      for (const [position, one] of chunks.entries()) {
+        if (failures.length > 0) {
+          for (const later of chunks.slice(position).flat()) {
+            failures.push({
+              index: later.index,
+              code: 'NotSent',
+              message: 'not sent: an earlier message of this FIFO batch failed',
+              senderFault: false,
+            })
+          }
+          break
+        }
+        await sendChunk(one)
+      }
+    } else await Promise.all(chunks.map(sendChunk))
     if (failures.length > 0) {
       const sent = messageIds.flatMap((id, index) => (id === undefined ? [] : [index]))
       throw new BatchSendError(

@@ -14,7 +14,8 @@ export type CallClientConfig = Pick<LambdaClientConfig, 'endpoint' | 'credential
 /**
  * The SDK clients the call helpers use: each one injected (one client, or a factory
  * by region) or created lazily, once per process and region, from `config`. A factory
- * is asked, and a client created, when a call first needs it.
+ * is asked when an instance of its region is first bound; a client the library creates
+ * itself (and its SDK module) waits for the first call that needs it.
  *
  * @example
  * ```ts

@@ -149,6 +149,8 @@ export interface Queue<Message, Body, Attributes> {
 }
 
 const LISTEN_WAIT_SECONDS = 20
+/** Messages whose ack() or release() was called: listen() leaves them alone. */
+const decided = new WeakSet<object>()
 const STOPPED: unique symbol = Symbol('stopped')
 
 interface Target {
@@ -247,7 +249,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
 
       /** Validates and encodes one message; `what` names it in errors. */
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {
-        if (fifo && sendOptions.groupId === undefined) {
+        if (fifo && (sendOptions.groupId === undefined || sendOptions.groupId === '')) {
           throw new MissingGroupIdError(label, what === 'message' ? 'queue' : `queue (${what})`)
         }
         const value = await validate(label, what, messageSchema, message)
@@ -289,6 +291,8 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
         // One ack or release per message; a failed one may be tried again.
         let settling: Promise<void> | undefined
         const settle = (call: () => Promise<unknown>) => {
+          // The caller decided this message's fate: listen() must not ack it on its own, even if this call fails.
+          decided.add(message)
           settling ??= call().then(
             () => undefined,
             (error: unknown) => {
@@ -300,7 +304,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
         }
         const groupId = raw.Attributes?.MessageGroupId
         const receiveCount = Number(raw.Attributes?.ApproximateReceiveCount ?? 1)
-        return Object.freeze({
+        const message: ReceivedMessage<Body> = Object.freeze({
           messageId: raw.MessageId ?? '',
           receiptHandle,
           body,
@@ -320,6 +324,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
               )
             }),
         })
+        return message
       }
 
       /** The message, or `undefined` (with a warning) when its body is unreadable: it then stays on the queue. */
@@ -402,8 +407,9 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
             while (buffered.length > 0 && !signal.aborted) {
               const message = buffered.shift() as ReceivedMessage<Body>
               yield message
-              // The loop asked for the next message: the body completed, so this one is done.
-              await message.ack()
+              // The loop asked for the next message: the body completed, so this one is done
+              // (unless the body already acked or released it, successfully or not).
+              if (!decided.has(message)) await message.ack()
             }
           }
         } finally {

@@ -131,10 +131,20 @@ export interface PlannedResolver {
   resolvePlanned(plan: Plan, now: number): unknown
 }
 
+/** Answers of a registry that said the service does not exist (kept for a TTL like any other). */
+const notRegistered = new WeakSet<Discovery>()
+
 const DEFAULT_TTL_MS = 60_000
 const DEFAULT_MAX_STALE_MS = 900_000
 const DEFAULT_REQUEST_TIMEOUT_MS = 3_000
 const MAX_BACKOFF_MS = 30_000
+
+/** An option in milliseconds, checked as the environment's values are. */
+function milliseconds(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+    throw new RangeError(`${name}=${value} is not a number of milliseconds`)
+  return value
+}
 
 function fromEnv(name: string): number | undefined {
   const text = process.env[name]
@@ -348,6 +358,19 @@ class CachingResolver implements Resolver, PlannedResolver {
       if (previous) this.#rebuildViews(previous, data)
     } catch (error) {
       const now = Date.now()
+      if (error instanceof ServiceNotFoundError) {
+        // The instances go, the answer stays for a TTL: a dependency on a service that is not
+        // there (an optional one, typically) costs one call per TTL, not one per invocation.
+        const missing: Discovery = { instances: [] }
+        notRegistered.add(missing)
+        entry.data = missing
+        entry.fetchedAt = now
+        entry.failures = 0
+        entry.retryAt = 0
+        if (previous && previous.instances.length > 0)
+          logger.warn(`cloudmap-middy: evicted "${describeQuery(entry.query)}": it is no longer registered`)
+        throw error
+      }
       if (previous && isTransient(error) && now - entry.fetchedAt <= maxStaleMs) {
         entry.failures += 1
         entry.retryAt = now + Math.min(1000 * 2 ** (entry.failures - 1), MAX_BACKOFF_MS)
@@ -392,7 +415,10 @@ class CachingResolver implements Resolver, PlannedResolver {
       views.set(dependency, view)
       if (view instanceof Promise) {
         const settled = views
-        view.then((built) => settled.set(dependency, built))
+        view.then(
+          (built) => settled.set(dependency, built),
+          () => settled.delete(dependency),
+        )
       }
     }
     return view
@@ -400,6 +426,7 @@ class CachingResolver implements Resolver, PlannedResolver {
 
   #buildView(dependency: AnyDependency, data: Discovery): View | Promise<View> {
     const { label } = dependency
+    if (notRegistered.has(data)) return { values: [], error: new ServiceNotFoundError(label), cursor: 0 }
     const pinned = dependency.address.instance
     const instances = pinned === undefined ? data.instances : data.instances.filter((i) => i.instanceId === pinned)
     if (instances.length === 0) {
@@ -511,8 +538,11 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       : options.clientConfig
         ? cloudMapRegistry({ clientConfig: options.clientConfig })
         : cloudMapRegistry())
-  const ttlMs = options.ttlMs ?? fromEnv('CLOUDMAP_MIDDY_TTL_MS') ?? DEFAULT_TTL_MS
-  const maxStaleMs = Math.max(ttlMs, options.maxStaleMs ?? fromEnv('CLOUDMAP_MIDDY_MAX_STALE_MS') ?? DEFAULT_MAX_STALE_MS)
+  const ttlMs = milliseconds('ttlMs', options.ttlMs) ?? fromEnv('CLOUDMAP_MIDDY_TTL_MS') ?? DEFAULT_TTL_MS
+  const maxStaleMs = Math.max(
+    ttlMs,
+    milliseconds('maxStaleMs', options.maxStaleMs) ?? fromEnv('CLOUDMAP_MIDDY_MAX_STALE_MS') ?? DEFAULT_MAX_STALE_MS,
+  )
   return new CachingResolver({
     registry,
     ttlMs,
@@ -520,7 +550,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     revalidate: options.revalidate ?? 'full',
     healthStatus: options.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
     pick: options.pick ?? 'random',
-    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: milliseconds('requestTimeoutMs', options.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_MS,
     logger: options.logger ?? consoleLogger(),
     clients: options.clients ? new ClientPool(options.clients) : sharedClientPool(),
     policy: {

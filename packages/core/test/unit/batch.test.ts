@@ -171,6 +171,25 @@ describe('Function: batchSender', () => {
     expect(result.messageIds).toEqual(messages(12).map((_, i) => `m-${i}`))
   })
 
+  it('It should not send the chunks behind a lost message of an ordered batch, reporting them as not sent', async () => {
+    const { sendBatch, requests } = senderFor(
+      (ids) => ({
+        successful: ids.filter((id) => id !== '3').map((id) => ({ id, messageId: `m-${id}` })),
+        failed: ids.includes('3') ? [{ id: '3', code: 'InvalidParameterValue', message: 'bad', senderFault: true }] : [],
+      }),
+      { ordered: true },
+    )
+
+    const error = (await sendBatch(messages(25)).catch((e: unknown) => e)) as BatchSendError
+
+    expect(requests).toHaveLength(1)
+    expect(error.failures.map((f) => [f.index, f.code])).toEqual([
+      [3, 'InvalidParameterValue'],
+      ...Array.from({ length: 15 }, (_, i) => [10 + i, 'NotSent']),
+    ])
+    expect([...error.sent, ...error.failures.map((f) => f.index)].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i))
+  })
+
   it('It should send nothing for an empty batch', async () => {
     const { sendBatch, requests } = senderFor(accept)
 

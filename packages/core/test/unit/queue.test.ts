@@ -562,6 +562,23 @@ describe('Function: queue', () => {
       expect(calls.delete()).toEqual(['rh-2'])
     })
 
+    it('It should not delete a message whose release failed in the loop body', async () => {
+      const controller = new AbortController()
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [raw('1', 'a'), raw('2', 'b')] })
+        .callsFake(hang(controller))
+      sqs.on(ChangeMessageVisibilityCommand).rejectsOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }))
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+
+      for await (const message of jobs.listen({ signal: controller.signal })) {
+        if (message.body === 'a') await message.release().catch(() => undefined)
+        else controller.abort()
+      }
+
+      expect(calls.delete()).not.toContain('rh-1')
+    })
+
     it('It should yield nothing when the signal is already aborted', async () => {
       const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
       const seen: unknown[] = []

@@ -399,6 +399,11 @@ describe('Function: createResolver', () => {
     }
   })
 
+  it('It should reject a negative or non-finite duration option, naming it', () => {
+    expect(() => createResolver({ client, ttlMs: -1 })).toThrow('ttlMs=-1 is not a number of milliseconds')
+    expect(() => createResolver({ client, requestTimeoutMs: Number.NaN })).toThrow('requestTimeoutMs=NaN')
+  })
+
   it('It should use the documented defaults', () => {
     expect(createResolver({ client }).settings).toMatchObject({
       ttlMs: 60_000,
@@ -407,5 +412,40 @@ describe('Function: createResolver', () => {
       healthStatus: 'HEALTHY_OR_ELSE_ALL',
       pick: 'random',
     })
+  })
+})
+
+describe('Class: Resolver, services that are not registered', () => {
+  it('It should ask Cloud Map once per TTL for an optional dependency on a missing service, answering undefined synchronously', async () => {
+    cloudMap.on(DiscoverInstancesCommand).rejects(new ServiceNotFound({ message: 'nope', $metadata: {} }))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const audit = optional(instance('prod.audit'))
+
+    expect(await resolver.resolve(audit)).toBeUndefined()
+    const later = Array.from({ length: 20 }, () => resolver.resolveSync(audit))
+    await expect(resolver.resolve(instance('prod.audit'))).rejects.toThrow(ServiceNotFoundError)
+
+    expect(later.every((value) => value === undefined)).toBe(true)
+    expect(discoverCalls()).toBe(1)
+    advance(1_001)
+    expect(resolver.resolveSync(audit)).toBeUndefined()
+    await settleRefreshes(1_000)
+    expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should pick up a service registered after it was missing, once the TTL has passed', async () => {
+    cloudMap
+      .on(DiscoverInstancesCommand)
+      .rejectsOnce(new ServiceNotFound({ message: 'nope', $metadata: {} }))
+      .resolves(answer('late'))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const dep = optional(instance('prod.scheduler'))
+    expect(await resolver.resolve(dep)).toBeUndefined()
+
+    advance(1_001)
+    await resolver.resolve(dep)
+    await settleRefreshes(1_000)
+
+    expect((await resolver.resolve(dep))?.instanceId).toBe('late')
   })
 })
