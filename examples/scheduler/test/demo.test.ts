@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runScenario } from '@cloudmap-middy/sam-local'
 import { describe, expect, it } from '@jest/globals'
 
 const example = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -10,17 +8,10 @@ const example = join(dirname(fileURLToPath(import.meta.url)), '..')
 describe('Example: scheduler, run locally end to end', () => {
   it('It should schedule a job, run it in the worker and return it through jobs-api and get-job', () => {
     // Act: the same program as `pnpm demo`, in its own process as a user runs it
-    const report = join(mkdtempSync(join(tmpdir(), 'scheduler-demo-')), 'outcome.json')
-    const run = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'local/run.ts'], {
-      cwd: example,
-      env: { ...process.env, DEMO_REPORT: report },
-      encoding: 'utf8',
-      timeout: 90_000,
-    })
+    const run = runScenario(example)
 
-    // Assess
     expect(run.status).toBe(0)
-    const outcome = JSON.parse(readFileSync(report, 'utf8'))
+    const { outcome } = run
     expect(outcome.scheduled).toEqual({ status: 202, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
     expect(outcome.rejected).toBe(400)
     expect(outcome.job).toMatchObject({ id: outcome.scheduled.id, name: 'nightly-report', status: 'done' })

@@ -1,2 +1,3 @@
 export { type LocalApp, startLocalApp, type Trace } from './app.js'
+export { runScenario, type ScenarioRun } from './scenario.js'
 export { loadTemplate, Resolver, type Template } from './template.js'
