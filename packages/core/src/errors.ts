@@ -73,6 +73,11 @@ export interface AttributeIssue {
   readonly message: string
 }
 
+/** Any thrown value as one line (`Name: message`), for errors and warnings. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}
+
 /** Formats issues as `path: message; ...`. */
 export function describeIssues(issues: readonly AttributeIssue[]): string {
   return issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ')
@@ -97,8 +102,7 @@ export class DiscoveryError extends CloudMapMiddyError {
   readonly transient: boolean
 
   constructor(address: string, cause: unknown, transient: boolean) {
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
-    super(address, `Cloud Map discovery of "${address}" failed: ${reason}`, { cause })
+    super(address, `Cloud Map discovery of "${address}" failed: ${describeError(cause)}`, { cause })
     this.name = 'DiscoveryError'
     this.transient = transient
   }

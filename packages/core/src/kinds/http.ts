@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net'
 import type { AddressInput } from '../address/address.js'
 import { checkType } from '../calls/target.js'
 import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
-import { type AttributeIssue, AttributeValidationError, HttpRequestError } from '../errors.js'
+import { type AttributeIssue, AttributeValidationError, describeError, HttpRequestError } from '../errors.js'
 import type { RegisteredInstance } from '../registry/types.js'
 import { isTransient } from '../resolver/transient.js'
 import type { InferOutput, Schema } from '../schema.js'
@@ -101,10 +101,13 @@ function isUnreachable(error: unknown): boolean {
   return (error instanceof TypeError && error.cause !== undefined) || isTransient(error)
 }
 
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error)
-  const cause = error.cause instanceof Error ? `: ${(error.cause as Error & { code?: string }).code ?? error.cause.message}` : ''
-  return `${error.name}: ${error.message}${cause}`
+/** The error, and its cause's code or message (fetch hides ECONNREFUSED there). */
+function describeFailure(error: unknown): string {
+  const cause =
+    error instanceof Error && error.cause instanceof Error
+      ? `: ${(error.cause as Error & { code?: string }).code ?? error.cause.message}`
+      : ''
+  return `${describeError(error)}${cause}`
 }
 
 /** Cancels an unread body so its connection is released before the next attempt. */
@@ -173,7 +176,7 @@ export function http<A extends Schema | undefined = undefined>(
         }
       }
       // The last attempt got no answer (a 5xx there is returned above); earlier 5xx statuses are kept in `status`.
-      throw new HttpRequestError(label, describeError(lastError), attempts, lastStatus, { cause: lastError })
+      throw new HttpRequestError(label, describeFailure(lastError), attempts, lastStatus, { cause: lastError })
     }
 
     return andThen(parseAttributes(attributesSchema, registered, label), (attributes): Value => {

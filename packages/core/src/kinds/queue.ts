@@ -15,7 +15,7 @@ import {
   defineDependency,
   parseAttributes,
 } from '../dependency/dependency.js'
-import { AttributeValidationError, MissingGroupIdError } from '../errors.js'
+import { AttributeValidationError, describeError, MissingGroupIdError } from '../errors.js'
 import type { RegisteredInstance } from '../registry/types.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
@@ -195,10 +195,6 @@ function sendFields(options: SendOptions) {
     ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }),
     ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { MessageAttributes: toSqsAttributes(attributes) }),
   }
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
 
 function clampMax(max: number | undefined): number {

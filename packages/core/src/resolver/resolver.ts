@@ -2,7 +2,14 @@ import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-
 import { type CallClients, ClientPool, sharedClientPool } from '../calls/clients.js'
 import type { TargetPolicy } from '../calls/target.js'
 import type { AnyDependency, BindContext, Dependency, PickStrategy } from '../dependency/dependency.js'
-import { CloudMapMiddyError, DiscoveryError, InstanceNotFoundError, NoInstancesError, ServiceNotFoundError } from '../errors.js'
+import {
+  CloudMapMiddyError,
+  DiscoveryError,
+  describeError,
+  InstanceNotFoundError,
+  NoInstancesError,
+  ServiceNotFoundError,
+} from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
 import type { Discovery, DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
@@ -192,8 +199,6 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promi
 class CachingResolver implements Resolver, PlannedResolver {
   readonly settings: ResolverSettings
   readonly #cache: Map<string, CacheEntry>
-  readonly #ttlMs: number
-  readonly #maxStaleMs: number
   readonly #plans = new WeakMap<AnyDependency, Plan>()
   readonly #views = new WeakMap<Discovery, Map<AnyDependency, View | Promise<View>>>()
   readonly #contexts = new WeakMap<AnyDependency, BindContext>()
@@ -205,8 +210,6 @@ class CachingResolver implements Resolver, PlannedResolver {
     const { logger } = settings
     this.#debug = logger.debug ? (message) => logger.debug?.(message) : undefined
     this.#cache = cacheOf(settings.registry)
-    this.#ttlMs = settings.ttlMs
-    this.#maxStaleMs = settings.maxStaleMs
   }
 
   resolveSync<Value>(dependency: Dependency<Value>): Value | NotReady {
@@ -228,8 +231,8 @@ class CachingResolver implements Resolver, PlannedResolver {
     if (data === undefined) return NOT_READY
     const { dependency } = plan
     const age = now - entry.fetchedAt
-    if (age > this.#ttlMs) {
-      if (age > this.#maxStaleMs) return NOT_READY
+    if (age > this.settings.ttlMs) {
+      if (age > this.settings.maxStaleMs) return NOT_READY
       this.#debug?.(`cloudmap-middy: stale ${dependency.label} (${age} ms old), serving it while it refreshes`)
       this.#revalidate(entry, now)
     } else this.#debug?.(`cloudmap-middy: cache hit ${dependency.label} (${age} ms old)`)
@@ -509,10 +512,6 @@ function failed(error: unknown): Outcome {
 
 function describeQuery(query: DiscoveryQuery): string {
   return `${query.namespace}.${query.service}`
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
 
 /**
