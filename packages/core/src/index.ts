@@ -69,5 +69,5 @@ export {
   type ResolverSettings,
 } from './resolver/resolver.js'
 export { defineServices, type ResolvedServices, type ServiceSet, type Services } from './resolver/services.js'
-export { isTransient } from './resolver/transient.js'
+export { isTransient } from './transient.js'
 export type { InferInput, InferOutput, Schema } from './schema.js'

@@ -1,5 +1,5 @@
 import { type BatchFailure, BatchSendError } from '../errors.js'
-import { isTransient } from '../resolver/transient.js'
+import { isTransient } from '../transient.js'
 
 /** What a batch call answers: `messageIds[i]` is the id of the i-th message handed in. */
 export interface BatchResult {

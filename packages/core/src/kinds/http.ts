@@ -4,7 +4,7 @@ import { checkType } from '../calls/target.js'
 import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
 import { type AttributeIssue, AttributeValidationError, describeError, HttpRequestError } from '../errors.js'
 import type { RegisteredInstance } from '../registry/types.js'
-import { isTransient } from '../resolver/transient.js'
+import { isTransient } from '../transient.js'
 import type { InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
 

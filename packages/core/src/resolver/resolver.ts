@@ -14,7 +14,7 @@ import { consoleLogger, type Logger } from '../logger.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
 import type { Discovery, DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
 import { type CacheEntry, cacheGeneration, cacheOf, evict, track } from './cache.js'
-import { isTransient } from './transient.js'
+import { isTransient } from '../transient.js'
 
 /** Options of {@link createResolver}. Every field is optional. */
 export interface ResolverOptions {
