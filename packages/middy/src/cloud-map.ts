@@ -21,7 +21,7 @@ export type CloudMapOptions<S extends Services> = {
   readonly prefetch?: boolean
   /**
    * Time kept free at the end of the invocation: resolution gives up when the Lambda
-   * has less than this left. Default 500 ms.
+   * has less than this left. A finite number of milliseconds, 0 or more. Default 500 ms.
    */
   readonly timeoutMarginMs?: number
 } & (
@@ -44,6 +44,47 @@ export type CloudMapContext<S extends Services> = LambdaContext & { readonly ser
 
 const DEFAULT_MARGIN_MS = 500
 
+/** A value as it appears in an error: strings quoted, anything else as JavaScript writes it. */
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : String(value)
+}
+
+/**
+ * Checks what `cloudMap()` is given, so a mistake fails the module load (declaration),
+ * never the first invocation. `ttlMs` is checked by `createResolver`, the services by
+ * `defineServices`.
+ */
+function checkOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`cloudMap() needs an options object, as in cloudMap({ services: { ... } }), not ${show(options)}`)
+  }
+  const { services, prefetch, timeoutMarginMs, resolver, ttlMs, logger } = options as Record<string, unknown>
+  if (services === null || typeof services !== 'object' || Array.isArray(services)) {
+    throw new TypeError(`cloudMap(): services=${show(services)} is not an object of dependencies by name`)
+  }
+  if (prefetch !== undefined && typeof prefetch !== 'boolean') {
+    throw new TypeError(`cloudMap(): prefetch=${show(prefetch)} is not a boolean`)
+  }
+  if (timeoutMarginMs !== undefined && !(typeof timeoutMarginMs === 'number' && Number.isFinite(timeoutMarginMs) && timeoutMarginMs >= 0)) {
+    throw new RangeError(`timeoutMarginMs=${show(timeoutMarginMs)} is not a number of milliseconds`)
+  }
+  if (resolver !== undefined) {
+    const { resolve, resolveSync, prefetch: prefetchAll, settings } = (resolver ?? {}) as Record<string, unknown>
+    if (
+      typeof resolve !== 'function' ||
+      typeof resolveSync !== 'function' ||
+      typeof prefetchAll !== 'function' ||
+      typeof settings !== 'object' ||
+      settings === null
+    ) {
+      throw new TypeError(`cloudMap(): resolver=${show(resolver)} is not a resolver (see createResolver())`)
+    }
+    if (ttlMs !== undefined || logger !== undefined) {
+      throw new TypeError('cloudMap(): give either a resolver or its settings (ttlMs, logger), not both')
+    }
+  }
+}
+
 /** The time left for discovery in this invocation, or undefined outside Lambda. */
 function budget(context: Partial<LambdaContext> | undefined, marginMs: number): number | undefined {
   const remaining = context?.getRemainingTimeInMillis?.()
@@ -54,7 +95,9 @@ function budget(context: Partial<LambdaContext> | undefined, marginMs: number): 
  * The Middy middleware: resolves the declared services through Cloud Map before the
  * handler runs and hands them over as a typed `context.services`.
  *
- * - Addresses are checked when `cloudMap()` is called: a typo fails the module load.
+ * - Addresses and options are checked when `cloudMap()` is called: a typo fails the
+ *   module load (`InvalidAddressError`; a `TypeError` or `RangeError` naming the option
+ *   and its value).
  * - Every service is prefetched at once, in parallel, during init.
  * - Warm invocations with every entry fresh (or stale and refreshing) assign
  *   `context.services` synchronously: `before` returns no promise.
@@ -88,6 +131,7 @@ function budget(context: Partial<LambdaContext> | undefined, marginMs: number): 
 export function cloudMap<const S extends Services>(
   options: CloudMapOptions<S>,
 ): MiddlewareObj<unknown, unknown, Error, CloudMapContext<S>> {
+  checkOptions(options)
   const set = defineServices(options.services)
   const resolver =
     options.resolver ??
@@ -100,8 +144,15 @@ export function cloudMap<const S extends Services>(
   const marginMs = options.timeoutMarginMs ?? DEFAULT_MARGIN_MS
   const settleLimitMs = resolver.settings.requestTimeoutMs
 
-  // A resolver of the user's own might reject here; the invocation reports failures, not the prefetch.
-  if (options.prefetch !== false) set.prefetch(resolver).catch(() => undefined)
+  // Best effort: a resolver of the user's own might throw or reject here; the invocation
+  // reports failures, not the prefetch (nor the module load).
+  if (options.prefetch !== false) {
+    try {
+      Promise.resolve(set.prefetch(resolver)).catch(() => undefined)
+    } catch {
+      // Reported by the invocation that needs the services.
+    }
+  }
 
   const resolveSlowly = async (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> => {
     const left = budget(request.context, marginMs)

@@ -49,6 +49,59 @@ function instanceProblem(instance: string): string | undefined {
   return undefined
 }
 
+/** A value as it appears in an error: strings quoted, objects and arrays as JSON (a value of any kind). */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'bigint') return `${value}n`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+/** What an address object of any shape looks like in an error: its four fields, whatever their types. */
+function showFields(fields: Readonly<Record<string, unknown>>): string {
+  const parts = (['namespace', 'service', 'instance', 'account'] as const)
+    .filter((name) => fields[name] !== undefined)
+    .map((name) => `${name}: ${show(fields[name])}`)
+  return `{ ${parts.join(', ')} }`
+}
+
+/** The first field of an address object that is not of its type (namespace and service required, instance and account optional). */
+function typeProblem(fields: Readonly<Record<string, unknown>>): string | undefined {
+  for (const name of ['namespace', 'service'] as const) {
+    const value = fields[name]
+    if (value === undefined) return `"${name}" is missing`
+    if (typeof value !== 'string') return `"${name}" must be a string, not ${show(value)}`
+  }
+  for (const name of ['instance', 'account'] as const) {
+    const value = fields[name]
+    if (value !== undefined && typeof value !== 'string') return `"${name}" must be a string when given, not ${show(value)}`
+  }
+  return undefined
+}
+
+/** The object form of an address whose fields are checked for their types, or an `InvalidAddressError`. */
+function fromObject(input: unknown): Address {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidAddressError(
+      show(input),
+      'an address must be a "<namespace>.<service>" string or a { namespace, service, instance?, account? } object',
+    )
+  }
+  const { namespace, service, instance, account } = input as Readonly<Record<string, unknown>>
+  const fields = {
+    namespace,
+    service,
+    ...(instance === undefined ? {} : { instance }),
+    ...(account === undefined ? {} : { account }),
+  }
+  const problem = typeProblem(fields)
+  if (problem) throw new InvalidAddressError(showFields(fields), problem)
+  return fields as Address
+}
+
 function check(label: string, address: Address): Address {
   const problem =
     namespaceProblem(address.namespace) ??
@@ -75,7 +128,7 @@ function check(label: string, address: Address): Address {
  * ```
  */
 export function parseAddress(text: string): Address {
-  if (typeof text !== 'string') throw new InvalidAddressError(String(text), 'an address must be a string or an object')
+  if (typeof text !== 'string') throw new InvalidAddressError(show(text), 'an address text must be a string')
   const arrow = text.lastIndexOf(SEPARATOR)
   const head = arrow === -1 ? text : text.slice(0, arrow)
   const instance = arrow === -1 ? undefined : text.slice(arrow + SEPARATOR.length)
@@ -98,7 +151,7 @@ export function parseAddress(text: string): Address {
  * ```
  */
 export function formatAddress(address: Address): string {
-  const text = describeAddress(address)
+  const text = describeAddress(fromObject(address))
   check(text, address)
   if (address.service.includes('.')) throw new InvalidAddressError(text, 'a service name with dots has no text form; use the object form')
   if (address.namespace.includes(SEPARATOR))
@@ -115,9 +168,13 @@ export function describeAddress(address: Address): string {
 }
 
 /**
- * Accepts an address as text or object, checks it and returns the object form.
+ * Accepts an address as text or object, checks it and returns the object form (only
+ * its four fields, absent ones left out).
  *
- * @throws {InvalidAddressError}
+ * @throws {InvalidAddressError} naming the address and what is wrong: a text of the wrong
+ * shape, a value that is neither text nor an object, a field of the wrong type (`instance`
+ * and `account` are strings when given: `null` or a number is refused), or a value
+ * Cloud Map does not allow.
  * @example
  * ```ts
  * toAddress({ namespace: 'shared', service: 'billing.v2', account: '123456789012' })
@@ -125,15 +182,6 @@ export function describeAddress(address: Address): string {
  */
 export function toAddress(input: AddressInput): Address {
   if (typeof input === 'string') return parseAddress(input)
-  if (input === null || typeof input !== 'object' || typeof input.namespace !== 'string' || typeof input.service !== 'string') {
-    throw new InvalidAddressError(String(input), 'an address object needs string "namespace" and "service"')
-  }
-  const { namespace, service, instance, account } = input
-  const address: Address = {
-    namespace,
-    service,
-    ...(instance === undefined ? {} : { instance }),
-    ...(account === undefined ? {} : { account }),
-  }
+  const address = fromObject(input)
   return check(describeAddress(address), address)
 }

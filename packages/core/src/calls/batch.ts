@@ -16,6 +16,13 @@ export interface BatchLimits {
 export interface PreparedEntry<E> {
   readonly entry: E
   readonly size: number
+  /**
+   * The message group of the entry (SQS and SNS `MessageGroupId`), read only when the
+   * batch is `ordered`: order is kept within a group, and a message lost for good holds
+   * back the later ones of its group only. Entries without one form one group together,
+   * so an ordered batch whose kind gives no groups is kept in order as a whole.
+   */
+  readonly group?: string | undefined
 }
 
 /** One entry of a request, with the id the service's answer refers to it by. */
@@ -35,7 +42,11 @@ export interface BatchSpec<M, O, E> {
   /** The address, as text, for errors. */
   readonly label: string
   readonly limits: BatchLimits
-  /** FIFO: requests go one after the other, each finished (retries included) before the next, to keep the order. */
+  /**
+   * FIFO: requests go one after the other, each finished (retries included) before the
+   * next, and the order of each message group (`PreparedEntry.group`) is kept: see
+   * {@link batchSender}.
+   */
   readonly ordered: boolean
   /** Validates and encodes one message; throws an error naming it by `what` (`message #<index>`). */
   prepare(message: M, options: O | undefined, what: string): PreparedEntry<E> | Promise<PreparedEntry<E>>
@@ -76,6 +87,57 @@ const RETRIABLE_CODES = new Set([
 interface Item<E> extends PreparedEntry<E> {
   readonly index: number
   readonly id: string
+}
+
+/** An item to send, with the failure of its last attempt when it is a retry. */
+interface Pending<E> {
+  readonly item: Item<E>
+  readonly failure?: Omit<BatchFailure, 'index'>
+}
+
+/** The group of the entries that name none (kept apart from every group id a user can write). */
+const UNGROUPED = Symbol('ungrouped')
+
+/**
+ * The order of the message groups of one ordered batch: per group, the highest index
+ * accepted and the lowest index lost for good. An item may be sent only when it lands
+ * behind everything of its group sent so far and nothing before it in its group was lost.
+ */
+function fifoOrder() {
+  const highestAccepted = new Map<string | typeof UNGROUPED, number>()
+  const lowestLost = new Map<string | typeof UNGROUPED, number>()
+  return {
+    accepted(item: Item<unknown>): void {
+      const group = item.group ?? UNGROUPED
+      if ((highestAccepted.get(group) ?? -1) < item.index) highestAccepted.set(group, item.index)
+    },
+    lost(item: Item<unknown>): void {
+      const group = item.group ?? UNGROUPED
+      if ((lowestLost.get(group) ?? Number.POSITIVE_INFINITY) > item.index) lowestLost.set(group, item.index)
+    },
+    /** Why the item must not be sent now, or undefined when it may. */
+    hold({ item, failure }: Pending<unknown>): Omit<BatchFailure, 'index'> | undefined {
+      const group = item.group ?? UNGROUPED
+      const after = highestAccepted.get(group)
+      const before = lowestLost.get(group)
+      const last = failure === undefined ? '' : ` (last attempt: ${failure.code})`
+      if (after !== undefined && after > item.index) {
+        return {
+          code: 'OutOfOrder',
+          message: `not sent again: message #${after} of its FIFO group was accepted meanwhile, and a retry would arrive behind it${last}`,
+          senderFault: false,
+        }
+      }
+      if (before !== undefined && before < item.index) {
+        return {
+          code: 'NotSent',
+          message: `not sent: message #${before} of its FIFO group was not sent, and this one must not overtake it${last}`,
+          senderFault: false,
+        }
+      }
+      return undefined
+    },
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -134,8 +196,8 @@ async function prepareAll<M, O, E>(
     messages.map(async (message, index): Promise<Item<E>> => {
       // O is an options object, never a function itself.
       const own = typeof options === 'function' ? (options as (message: M, index: number) => O)(message, index) : options
-      const { entry, size } = await spec.prepare(message, own, `message #${index}`)
-      return { index, id: String(index), entry, size }
+      const { entry, size, group } = await spec.prepare(message, own, `message #${index}`)
+      return { index, id: String(index), entry, size, group }
     }),
   )
   return settled.map((outcome) => {
@@ -151,9 +213,19 @@ async function prepareAll<M, O, E>(
  * when `ordered`), and retries up to 3 times with backoff (50, 100, 200 ms) the entries
  * that may pass: those the service does not blame on the sender or that failed with a
  * throttling or server-side code, and those of a request that threw a transient error.
- * An entry the service neither confirmed nor refused is reported (`NoResult`), not sent
- * again, as it may have been sent. Every message is either confirmed or named in the
- * `BatchSendError`.
+ * Every message is either confirmed or named in the `BatchSendError`, with the service's
+ * code or one of these:
+ *
+ * - `NoResult`: the service neither confirmed nor refused the entry. It may have been
+ *   sent, so it is not sent again.
+ * - `OutOfOrder` (ordered only): the entry failed, and a later message of its group was
+ *   accepted meanwhile (a FIFO service may accept the rest of a request around a failed
+ *   entry). A retry would arrive behind that message, so it is not sent again.
+ * - `NotSent` (ordered only): an earlier message of its group was lost for good (any
+ *   failure above), so this one is not sent (or not sent again) rather than overtake it.
+ *
+ * When `ordered`, the order is kept per group (`PreparedEntry.group`; entries without
+ * one are one group together): the messages of other groups are still sent and retried.
  *
  * @example
  * ```ts
@@ -163,7 +235,7 @@ async function prepareAll<M, O, E>(
  *   ordered: fifo,
  *   prepare: (message, options = {}, what) => {
  *     const text = encodeJson(label, what, message, LIMITS.snsMessage)
- *     return { entry: { Message: text, MessageGroupId: options.groupId }, size: byteLength(text) }
+ *     return { entry: { Message: text, MessageGroupId: options.groupId }, size: byteLength(text), group: options.groupId }
  *   },
  *   send: async (entries) =>
  *     toBatchAnswer(await client.send(new PublishBatchCommand({ TopicArn, PublishBatchRequestEntries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }))),
@@ -179,65 +251,68 @@ export function batchSender<M, O, E>(
     const items = await prepareAll(messages, options, spec)
     const messageIds: string[] = new Array(items.length)
     const failures: BatchFailure[] = []
+    const order = ordered ? fifoOrder() : undefined
+
+    const accept = (item: Item<E>, messageId: string) => {
+      messageIds[item.index] = messageId
+      order?.accepted(item)
+    }
+    const fail = (item: Item<E>, failure: Omit<BatchFailure, 'index'>) => {
+      failures.push({ index: item.index, ...failure })
+      order?.lost(item)
+    }
+    /** Ordered: reports what may not be sent now, in index order, so a loss holds back the later ones of its group. */
+    const sendable = (pending: readonly Pending<E>[]): Pending<E>[] =>
+      pending.filter((one) => {
+        const held = order?.hold(one)
+        if (held) fail(one.item, held)
+        return held === undefined
+      })
 
     /** Sends one chunk and its retries; records each item as sent (with its id) or failed. */
     const sendChunk = async (chunkItems: readonly Item<E>[]): Promise<void> => {
-      let pending = chunkItems
+      let pending: Pending<E>[] = sendable(chunkItems.map((item) => ({ item })))
       for (let attempt = 0; pending.length > 0; attempt += 1) {
         if (attempt > 0) await sleep(RETRY_BASE_MS * 2 ** (attempt - 1))
-        const retry: Item<E>[] = []
+        const retry: Pending<E>[] = []
         const settle = (item: Item<E>, failure: Omit<BatchFailure, 'index'>, retriable: boolean) => {
-          if (retriable && attempt < MAX_RETRIES) retry.push(item)
-          else failures.push({ index: item.index, ...failure })
+          if (retriable && attempt < MAX_RETRIES) retry.push({ item, failure })
+          else fail(item, failure)
         }
-        let answer: BatchAnswer
+        const requested = pending.map(({ item }) => item)
+        let answer: BatchAnswer | undefined
         try {
-          answer = await send(pending)
+          answer = await send(requested)
         } catch (error) {
-          for (const item of pending) settle(item, describeError(error), isTransient(error))
-          pending = retry
-          continue
+          for (const item of requested) settle(item, describeError(error), isTransient(error))
         }
-        const byId = new Map(pending.map((item) => [item.id, item]))
-        for (const success of answer.successful) {
-          const item = byId.get(success.id)
-          if (!item) continue
-          byId.delete(success.id)
-          messageIds[item.index] = success.messageId
+        if (answer) {
+          const byId = new Map(requested.map((item) => [item.id, item]))
+          for (const success of answer.successful) {
+            const item = byId.get(success.id)
+            if (!item) continue
+            byId.delete(success.id)
+            accept(item, success.messageId)
+          }
+          for (const { id, ...failure } of answer.failed) {
+            const item = byId.get(id)
+            if (!item) continue
+            byId.delete(id)
+            settle(item, failure, !failure.senderFault || RETRIABLE_CODES.has(failure.code))
+          }
+          // Neither confirmed nor refused: it may have been sent, so resending could duplicate it.
+          for (const item of byId.values()) {
+            settle(item, { code: 'NoResult', message: 'the service returned no result for this entry', senderFault: false }, false)
+          }
         }
-        for (const { id, ...failure } of answer.failed) {
-          const item = byId.get(id)
-          if (!item) continue
-          byId.delete(id)
-          settle(item, failure, !failure.senderFault || RETRIABLE_CODES.has(failure.code))
-        }
-        // Neither confirmed nor refused: it may have been sent, so resending could duplicate it.
-        for (const item of byId.values()) {
-          settle(item, { code: 'NoResult', message: 'the service returned no result for this entry', senderFault: false }, false)
-        }
-        pending = retry
+        // Retries go in their original order (the service lists failures in any order).
+        pending = sendable(retry.sort((a, b) => a.item.index - b.item.index))
       }
     }
 
     const chunks = chunk(items, limits)
-    if (ordered) {
-      // FIFO: once a message is lost for good, sending the ones behind it would break their
-      // order, so they are reported as not sent instead.
-      for (const [position, one] of chunks.entries()) {
-        if (failures.length > 0) {
-          for (const later of chunks.slice(position).flat()) {
-            failures.push({
-              index: later.index,
-              code: 'NotSent',
-              message: 'not sent: an earlier message of this FIFO batch failed',
-              senderFault: false,
-            })
-          }
-          break
-        }
-        await sendChunk(one)
-      }
-    } else await Promise.all(chunks.map(sendChunk))
+    if (ordered) for (const one of chunks) await sendChunk(one)
+    else await Promise.all(chunks.map(sendChunk))
     if (failures.length > 0) {
       const sent = messageIds.flatMap((id, index) => (id === undefined ? [] : [index]))
       throw new BatchSendError(

@@ -35,13 +35,50 @@ export function toSnsAttributes(attributes: MessageAttributes): Record<string, S
   return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, encode(value)]))
 }
 
-/** Reads SQS's MessageAttributes back into a typed map (numbers as numbers). */
-export function fromSqsAttributes(attributes: Record<string, SqsAttribute> | undefined): Record<string, string | number | Uint8Array> {
-  const out: Record<string, string | number | Uint8Array> = {}
-  for (const [name, attribute] of Object.entries(attributes ?? {})) {
-    if (attribute.BinaryValue !== undefined) out[name] = attribute.BinaryValue
-    else if (attribute.DataType?.startsWith('Number') && attribute.StringValue !== undefined) out[name] = Number(attribute.StringValue)
-    else if (attribute.StringValue !== undefined) out[name] = attribute.StringValue
+/** Received message attributes by name: a null-prototype object, so any name (`__proto__`, `constructor`) is a plain own key. */
+export type ReceivedAttributes = Record<string, string | number | Uint8Array>
+
+/** The number an SQS `Number` attribute holds, or undefined when its text is not a finite number. */
+function numberOf(text: string): number | undefined {
+  const value = Number(text)
+  return text.trim() !== '' && Number.isFinite(value) ? value : undefined
+}
+
+/**
+ * Reads SQS's MessageAttributes back into a typed map: binary data as a `Uint8Array`,
+ * `Number` (and `Number.<custom>`) as a number, anything else as its text.
+ *
+ * The result has no prototype, so an attribute named `__proto__` or `constructor` (any
+ * producer may send one) is an ordinary own key and a missing one reads `undefined`.
+ * An attribute that holds nothing usable is left out, never an error: one with neither a
+ * string nor a binary value, or a `Number` whose text is not a finite number (SQS checks
+ * numbers when they are sent, so that only comes from a misbehaving client or proxy).
+ *
+ * @example
+ * ```ts
+ * fromSqsAttributes({ priority: { DataType: 'Number', StringValue: '5' }, __proto__: { DataType: 'String', StringValue: 'x' } })
+ * // { priority: 5, __proto__: 'x' } (null prototype)
+ * ```
+ */
+export function fromSqsAttributes(attributes: Record<string, SqsAttribute> | undefined): ReceivedAttributes {
+  const out: ReceivedAttributes = Object.create(null)
+  if (attributes === null || typeof attributes !== 'object') return out
+  for (const [name, attribute] of Object.entries(attributes)) {
+    if (attribute === null || typeof attribute !== 'object') continue
+    // Untrusted wire data: every field is checked, whatever the SDK's types say.
+    const {
+      DataType: type,
+      StringValue: text,
+      BinaryValue: binary,
+    }: { DataType?: unknown; StringValue?: unknown; BinaryValue?: unknown } = attribute
+    if (ArrayBuffer.isView(binary)) {
+      out[name] = binary instanceof Uint8Array ? binary : new Uint8Array(binary.buffer, binary.byteOffset, binary.byteLength)
+    } else if (typeof text === 'string') {
+      if (typeof type === 'string' && (type === 'Number' || type.startsWith('Number.'))) {
+        const value = numberOf(text)
+        if (value !== undefined) out[name] = value
+      } else out[name] = text
+    }
   }
   return out
 }

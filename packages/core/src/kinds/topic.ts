@@ -145,6 +145,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
         andThen(prepare(message, publishOptions, what), (entry) => ({
           entry,
           size: byteLength(entry.Message ?? '') + attributesSize(publishOptions.attributes),
+          group: publishOptions.groupId,
         })),
       send: async (entries) => {
         const { sdk, client } = await sender()

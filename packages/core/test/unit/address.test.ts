@@ -72,6 +72,68 @@ describe('Function: toAddress', () => {
   it('It should reject an object without a service', () => {
     expect(() => toAddress({ namespace: 'ns' } as unknown as Address)).toThrow(InvalidAddressError)
   })
+
+  it('It should keep only the four fields of an object', () => {
+    const address = { namespace: 'ns', service: 'svc', instance: 'a', extra: 1 } as Address
+    expect(toAddress(address)).toEqual({ namespace: 'ns', service: 'svc', instance: 'a' })
+  })
+
+  // [input, the address as the error names it, the problem]
+  const bad: Array<[unknown, string, RegExp]> = [
+    [
+      { namespace: 'ns', service: 'svc', instance: null },
+      '{ namespace: "ns", service: "svc", instance: null }',
+      /"instance" must be a string when given, not null/,
+    ],
+    [
+      { namespace: 'ns', service: 'svc', instance: 7 },
+      '{ namespace: "ns", service: "svc", instance: 7 }',
+      /"instance" must be a string when given, not 7/,
+    ],
+    [
+      { namespace: 'ns', service: 'svc', instance: ['a'] },
+      '{ namespace: "ns", service: "svc", instance: ["a"] }',
+      /"instance" must be a string/,
+    ],
+    [
+      { namespace: 'shared', service: 'svc', account: 123456789012 },
+      '{ namespace: "shared", service: "svc", account: 123456789012 }',
+      /"account" must be a string when given, not 123456789012/,
+    ],
+    [
+      { namespace: 'shared', service: 'svc', account: null },
+      '{ namespace: "shared", service: "svc", account: null }',
+      /"account" must be a string/,
+    ],
+    [{ namespace: 42, service: 'svc' }, '{ namespace: 42, service: "svc" }', /"namespace" must be a string, not 42/],
+    [{ namespace: null, service: 'svc' }, '{ namespace: null, service: "svc" }', /"namespace" must be a string, not null/],
+    [{ namespace: 'ns', service: 7 }, '{ namespace: "ns", service: 7 }', /"service" must be a string, not 7/],
+    [{ namespace: 'ns', service: ['a', 'b'] }, '{ namespace: "ns", service: ["a","b"] }', /"service" must be a string, not \["a","b"\]/],
+    [{ service: 'svc' }, '{ service: "svc" }', /"namespace" is missing/],
+    [{ namespace: 'ns', service: 'svc', instance: '' }, 'ns.svc->', /instance id after "->" is empty/],
+    [{ namespace: 'ns', service: 'svc', account: '' }, 'ns.svc (account )', /12-digit AWS account id/],
+    [null, 'null', /a "<namespace>.<service>" string or a \{ namespace, service, instance\?, account\? \} object/],
+    [undefined, 'undefined', /string or a \{ namespace, service/],
+    [42, '42', /string or a \{ namespace, service/],
+    [['ns', 'svc'], '["ns","svc"]', /string or a \{ namespace, service/],
+    ['scheduler', 'scheduler', /no dot/],
+    ['ns.svc->a->b', 'ns.svc->a->b', /more than once/],
+  ]
+  it.each(bad)('It should reject %j, naming it and the problem', (input, label, reason) => {
+    // Act
+    let error: unknown
+    try {
+      toAddress(input as Address)
+    } catch (caught) {
+      error = caught
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidAddressError)
+    expect((error as InvalidAddressError).address).toBe(label)
+    expect((error as InvalidAddressError).message).toContain(`"${label}"`)
+    expect((error as InvalidAddressError).reason).toMatch(reason)
+  })
 })
 
 describe('Function: formatAddress', () => {
@@ -79,6 +141,12 @@ describe('Function: formatAddress', () => {
     expect(() => formatAddress({ namespace: 'ns', service: 'a.b' })).toThrow(/use the object form/)
     expect(() => formatAddress({ namespace: 'ns', service: 'svc', account: '123456789012' })).toThrow(/owner account/)
     expect(() => formatAddress({ namespace: 'a->b', service: 'svc' })).toThrow(/containing "->"/)
+  })
+
+  it('It should refuse an object with a field of the wrong type, naming it', () => {
+    expect(() => formatAddress({ namespace: 'ns', service: 'svc', instance: null } as unknown as Address)).toThrow(
+      /Invalid Cloud Map address "\{ namespace: "ns", service: "svc", instance: null \}": "instance" must be a string/,
+    )
   })
 
   const label = fc.stringMatching(/^(?:[a-zA-Z0-9_][a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])$/)

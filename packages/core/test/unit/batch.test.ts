@@ -4,6 +4,7 @@ import { BatchSendError, PayloadValidationError } from '../../src/errors.js'
 
 interface Options {
   readonly size?: number
+  readonly group?: string
 }
 
 /** A sender whose entries are the messages themselves; `answer` plays the service and sees every request. */
@@ -16,7 +17,7 @@ const senderFor = (
     label: 'prod.jobs->queue',
     limits: { entries: 10, bytes: 1_000 },
     ordered: false,
-    prepare: (message, options = {}) => ({ entry: message, size: options.size ?? 1 }),
+    prepare: (message, options = {}) => ({ entry: message, size: options.size ?? 1, group: options.group }),
     send: async (entries: readonly BatchRequestEntry<string>[]) => {
       const ids = entries.map((entry) => entry.id)
       requests.push(ids)
@@ -145,7 +146,7 @@ describe('Function: batchSender', () => {
   })
 
   it('It should send the chunks of an ordered batch one after the other, retries included', async () => {
-    // Prepare: #0 fails once; the next chunk must wait until it passed.
+    // Prepare: #0 (alone in its group) fails once; the next chunk must wait until it passed.
     let inFlight = 0
     let most = 0
     const { sendBatch, requests } = senderFor(
@@ -163,7 +164,7 @@ describe('Function: batchSender', () => {
     )
 
     // Act
-    const result = await sendBatch(messages(12))
+    const result = await sendBatch(messages(12), (_, index) => ({ group: index === 0 ? 'first' : 'rest' }))
 
     // Assess
     expect(requests.map((ids) => ids.length)).toEqual([10, 1, 2])
@@ -188,6 +189,65 @@ describe('Function: batchSender', () => {
       ...Array.from({ length: 15 }, (_, i) => [10 + i, 'NotSent']),
     ])
     expect([...error.sent, ...error.failures.map((f) => f.index)].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i))
+  })
+
+  it('It should not resend a FIFO entry behind a later accepted message of its group, holding back the rest of that group only', async () => {
+    // Prepare: groups a (#0 #1 #3 #5) and b (#2 #4 #6), 5 entries a request. The first answer
+    // accepts #1 around #0, #2, #3 and #4, which fail on the service side (listed in reverse).
+    const groups = ['a', 'a', 'b', 'a', 'b', 'a', 'b']
+    const { sendBatch, requests } = senderFor(
+      (ids, attempt) =>
+        attempt === 1
+          ? {
+              successful: [{ id: '1', messageId: 'm-1' }],
+              failed: ['4', '3', '2', '0'].map((id) => ({ id, code: 'InternalError', message: 'again', senderFault: false })),
+            }
+          : accept(ids),
+      { ordered: true, limits: { entries: 5, bytes: 1_000 } },
+    )
+
+    // Act
+    const error = (await sendBatch(messages(7), (_, index) => ({ group: groups[index] as string })).catch(
+      (caught: unknown) => caught,
+    )) as BatchSendError
+
+    // Assess: #0 would land behind #1; #3 and #5 must not overtake #0; group b is retried in its order.
+    expect(requests).toEqual([['0', '1', '2', '3', '4'], ['2', '4'], ['6']])
+    expect(error).toBeInstanceOf(BatchSendError)
+    expect(error.failures.map((failure) => [failure.index, failure.code])).toEqual([
+      [0, 'OutOfOrder'],
+      [3, 'NotSent'],
+      [5, 'NotSent'],
+    ])
+    expect(error.failures[0]?.message).toMatch(/#1 of its FIFO group was accepted.*InternalError/)
+    expect(error.failures[1]?.message).toMatch(/#0 of its FIFO group was not sent/)
+    expect(error.sent).toEqual([1, 2, 4, 6])
+  })
+
+  it('It should keep an ordered batch whose entries name no group in order as a whole', async () => {
+    // Prepare: #1 fails once while the rest of its request is accepted.
+    const { sendBatch, requests } = senderFor(
+      (ids, attempt) =>
+        attempt === 1
+          ? {
+              ...accept(ids.filter((id) => id !== '1')),
+              failed: [{ id: '1', code: 'ThrottlingException', message: '', senderFault: true }],
+            }
+          : accept(ids),
+      { ordered: true },
+    )
+
+    // Act
+    const error = (await sendBatch(messages(12)).catch((caught: unknown) => caught)) as BatchSendError
+
+    // Assess
+    expect(requests).toHaveLength(1)
+    expect(error.failures.map((failure) => [failure.index, failure.code])).toEqual([
+      [1, 'OutOfOrder'],
+      [10, 'NotSent'],
+      [11, 'NotSent'],
+    ])
+    expect([...error.sent, ...error.failures.map((failure) => failure.index)].sort((a, b) => a - b)).toEqual(messages(12).map((_, i) => i))
   })
 
   it('It should send nothing for an empty batch', async () => {

@@ -8,6 +8,7 @@ import {
   instance,
   optional,
   pendingRefreshes,
+  type Resolver,
   ServiceNotFoundError,
 } from '@cloudmap-middy/core'
 import { staticRegistry } from '@cloudmap-middy/core/testing'
@@ -216,6 +217,59 @@ describe('Function: cloudMap', () => {
   it('It should fail at declaration on a bad address or a value that is not a dependency', () => {
     expect(() => cloudMap({ services: { users: instance('users') } })).toThrow(InvalidAddressError)
     expect(() => cloudMap({ services: { users: 'prod.users' as never } })).toThrow('services.users is not a dependency')
+  })
+
+  it.each([
+    [Number.NaN, 'timeoutMarginMs=NaN is'],
+    [-1, 'timeoutMarginMs=-1 is'],
+    [Number.POSITIVE_INFINITY, 'timeoutMarginMs=Infinity is'],
+    ['500', 'timeoutMarginMs="500" is'],
+  ])('It should refuse timeoutMarginMs=%p at declaration, naming it', (timeoutMarginMs, named) => {
+    // Act
+    const declare = () => cloudMap({ timeoutMarginMs: timeoutMarginMs as number, services: { users: instance('prod.users') } })
+
+    // Assess
+    expect(declare).toThrow(RangeError)
+    expect(declare).toThrow(`${named} not a number of milliseconds`)
+  })
+
+  it.each([
+    [{ services: 'prod.users' }, /services="prod.users" is not an object of dependencies by name/],
+    [{ services: [instance('prod.users')] }, /services=an array is not an object of dependencies by name/],
+    [{ services: null }, /services=null is not an object/],
+    [{ services: {}, prefetch: 'no' }, /prefetch="no" is not a boolean/],
+    [{ services: {}, prefetch: 0 }, /prefetch=0 is not a boolean/],
+    [{ services: {}, resolver: {} }, /resolver=\[object Object\] is not a resolver/],
+    [{ services: {}, resolver: createResolver(), ttlMs: 5 }, /either a resolver or its settings/],
+    [undefined, /needs an options object/],
+  ])('It should refuse %p at declaration with a TypeError that names the option', (options, reason) => {
+    // Act
+    const declare = () => cloudMap(options as never)
+
+    // Assess
+    expect(declare).toThrow(TypeError)
+    expect(declare).toThrow(reason)
+  })
+
+  it("It should not fail the module load when a resolver's prefetch throws, and resolve on invocation", async () => {
+    // Prepare
+    const inner = createResolver({ registry: staticRegistry({ 'prod.users': { a: {} } }), logger })
+    const resolver: Resolver = {
+      settings: inner.settings,
+      resolve: (dependency, options) => inner.resolve(dependency, options),
+      resolveSync: (dependency) => inner.resolveSync(dependency),
+      prefetch: () => {
+        throw new Error('not ready at init')
+      },
+    }
+
+    // Act
+    const handler = middy7()
+      .use(cloudMap({ resolver, services: { users: instance('prod.users') } }))
+      .handler(async (_event: unknown, context) => context.services.users.instanceId)
+
+    // Assess
+    expect(await handler({}, lambdaContext())).toBe('a')
   })
 
   it('It should bound resolution by the remaining time minus the margin', async () => {
