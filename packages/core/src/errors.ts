@@ -1,3 +1,5 @@
+import { redactUrl } from './redact.js'
+
 /**
  * Every error the library throws. Each one names the address it is about, so a
  * log line is enough to know which dependency failed and why.
@@ -126,16 +128,38 @@ export class InstanceTypeMismatchError extends CloudMapMiddyError {
   }
 }
 
-/** A registered ARN points to an account or region outside `allowedAccounts` / `allowedRegions`. */
+/**
+ * A target read from the registry (an ARN, a queue URL, an HTTP base URL) is outside the
+ * resolver's target policy; nothing was sent to it. `rule` says which rule refused it:
+ * `allowedAccounts`, `allowedRegions`, `allowedHosts`, `always refused` (link-local,
+ * instance metadata, the Lambda Runtime API) or `sqs url` (a queue URL that is not the
+ * SQS endpoint of its region or the configured one, or that names another queue than the ARN).
+ */
 export class DisallowedTargetError extends CloudMapMiddyError {
   readonly instanceId: string
+  /** The target as it may be shown (userinfo redacted). */
   readonly target: string
+  readonly rule: string
 
-  constructor(address: string, instanceId: string, target: string, reason: string) {
-    super(address, `Cloud Map instance "${instanceId}" of "${address}" points to "${target}", refused: ${reason}`)
+  constructor(address: string, instanceId: string, target: string, rule: string, reason: string) {
+    super(address, `Cloud Map instance "${instanceId}" of "${address}" points to "${target}", refused (${rule}): ${reason}`)
     this.name = 'DisallowedTargetError'
     this.instanceId = instanceId
     this.target = target
+    this.rule = rule
+  }
+}
+
+/** A `fetch` path would leave the resolved base URL (another host, or above its path); nothing was sent. */
+export class DisallowedPathError extends CloudMapMiddyError {
+  /** The path as it may be shown: without its query, userinfo redacted, cut at 200 characters. */
+  readonly path: string
+
+  constructor(address: string, path: string, reason: string) {
+    const shown = redactUrl(path.split(/[?#]/, 1)[0] ?? '')
+    super(address, `HTTP path "${shown}" for "${address}" is refused: ${reason}; nothing was sent`)
+    this.name = 'DisallowedPathError'
+    this.path = shown
   }
 }
 

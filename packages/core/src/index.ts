@@ -20,6 +20,7 @@ export {
   CloudMapMiddyError,
   type DependencyFailure,
   DependencyResolutionError,
+  DisallowedPathError,
   DisallowedTargetError,
   DiscoveryError,
   HttpRequestError,
@@ -69,5 +70,5 @@ export {
   type ResolverSettings,
 } from './resolver/resolver.js'
 export { defineServices, type ResolvedServices, type ServiceSet, type Services } from './resolver/services.js'
-export { isTransient } from './transient.js'
 export type { InferInput, InferOutput, Schema } from './schema.js'
+export { isTransient } from './transient.js'

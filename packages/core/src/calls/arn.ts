@@ -16,19 +16,3 @@ export function parseArn(arn: string): ArnParts | undefined {
   const [, partition = '', service = '', region = '', account = '', resource = ''] = match
   return { partition, service, region, account, resource }
 }
-
-/** Region and account of an AWS SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`), when it has them. */
-export function parseQueueUrl(url: string): { readonly region?: string; readonly account?: string; readonly name?: string } {
-  try {
-    const { hostname, pathname } = new URL(url)
-    const [account, name] = pathname.split('/').filter(Boolean)
-    const region = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(hostname)?.[1] ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com/.exec(hostname)?.[1]
-    return {
-      ...(region === undefined ? {} : { region }),
-      ...(account !== undefined && /^\d{12}$/.test(account) ? { account } : {}),
-      ...(name === undefined ? {} : { name }),
-    }
-  } catch {
-    return {}
-  }
-}

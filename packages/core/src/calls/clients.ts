@@ -92,6 +92,23 @@ export class ClientPool {
     return this.#get('sns', region, this.#overrides.sns, async () => (await loadSnsSdk()).SNSClient)
   }
 
+  /**
+   * The origin (`http://127.0.0.1:5000`) of the custom endpoint SQS requests of `region` go
+   * to, or `undefined` for AWS's own: the injected client's `endpoint`, else `config.endpoint`,
+   * else env `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`, as the SDK reads them. A queue URL
+   * on that origin is accepted as a queue URL (see `locateQueue`).
+   */
+  sqsEndpoint(region: string | undefined): string | undefined | Promise<string | undefined> {
+    const provided = this.#overrides.sqs
+    if (provided !== undefined) {
+      const client =
+        typeof provided === 'function' ? this.#provided('sqs', region, provided as (region: string | undefined) => SQSClient) : provided
+      const endpoint = (client as { config?: { endpoint?: unknown } }).config?.endpoint
+      if (endpoint !== undefined) return endpointOrigin(endpoint)
+    } else if (this.#overrides.config?.endpoint !== undefined) return endpointOrigin(this.#overrides.config.endpoint)
+    return environmentEndpoint('SQS')
+  }
+
   #get<C>(
     service: string,
     region: string | undefined,
@@ -100,15 +117,19 @@ export class ClientPool {
   ): () => Promise<C> {
     const key = `${service}:${region ?? ''}`
     if (provided === undefined) return () => this.#create(key, region, load)
-    let client: C
-    if (typeof provided !== 'function') client = provided
-    else if (this.#clients.has(key)) client = this.#clients.get(key) as C
-    else {
-      client = (provided as (region: string | undefined) => C)(region)
-      this.#clients.set(key, client)
-    }
+    const client =
+      typeof provided === 'function' ? this.#provided(service, region, provided as (region: string | undefined) => C) : provided
     const ready = Promise.resolve(client)
     return () => ready
+  }
+
+  /** The client an injected factory gives for a region: asked once per region. */
+  #provided<C>(service: string, region: string | undefined, factory: (region: string | undefined) => C): C {
+    const key = `${service}:${region ?? ''}`
+    if (this.#clients.has(key)) return this.#clients.get(key) as C
+    const client = factory(region)
+    this.#clients.set(key, client)
+    return client
   }
 
   #create<C>(key: string, region: string | undefined, load: () => Promise<Factory<C>>): Promise<C> {
@@ -148,6 +169,33 @@ export function lazySender<Sdk, Client>(load: () => Promise<Sdk>, connect: () =>
     const [sdk, client] = await Promise.all([load(), connect()])
     return { sdk, client }
   })
+}
+
+/** The origin of an SDK `endpoint` setting: a string, a URL, an `Endpoint`, an `EndpointV2`, or a provider of one. */
+function endpointOrigin(endpoint: unknown): string | undefined | Promise<string | undefined> {
+  if (typeof endpoint === 'function') {
+    const value: unknown = endpoint()
+    return value instanceof Promise ? value.then(originOf, () => undefined) : originOf(value)
+  }
+  return originOf(endpoint)
+}
+
+function originOf(endpoint: unknown): string | undefined {
+  if (typeof endpoint === 'string') return URL.canParse(endpoint) ? new URL(endpoint).origin : undefined
+  if (endpoint instanceof URL) return endpoint.origin
+  if (typeof endpoint !== 'object' || endpoint === null) return undefined
+  const { url, protocol, hostname, port } = endpoint as { url?: unknown; protocol?: unknown; hostname?: unknown; port?: unknown }
+  if (url instanceof URL) return url.origin
+  if (typeof protocol !== 'string' || typeof hostname !== 'string') return undefined
+  const text = `${protocol.endsWith(':') ? protocol : `${protocol}:`}//${hostname}${port === undefined ? '' : `:${port}`}`
+  return URL.canParse(text) ? new URL(text).origin : undefined
+}
+
+/** The endpoint the SDK takes from the environment for a service (`AWS_ENDPOINT_URL_SQS`, then `AWS_ENDPOINT_URL`). */
+function environmentEndpoint(service: string): string | undefined {
+  if (['true', '1'].includes(process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined
+  const text = process.env[`AWS_ENDPOINT_URL_${service}`] || process.env.AWS_ENDPOINT_URL
+  return text ? originOf(text) : undefined
 }
 
 let shared: ClientPool | undefined

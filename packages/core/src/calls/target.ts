@@ -1,45 +1,55 @@
-import { AttributeValidationError, DisallowedTargetError, InstanceTypeMismatchError } from '../errors.js'
+import { AttributeValidationError, InstanceTypeMismatchError } from '../errors.js'
+import { checkAccountAndRegion, type TargetPolicy } from '../policy/policy.js'
 import type { RegisteredInstance } from '../registry/types.js'
 import { type ArnParts, parseArn } from './arn.js'
 
 /** The instance types this library knows, by the kind they belong to. */
 export type InstanceType = 'lambda' | 'sqs' | 'sns' | 'http'
 
-const TYPES: Readonly<Record<string, InstanceType>> = {
-  lambda: 'lambda',
-  function: 'lambda',
-  sqs: 'sqs',
-  queue: 'sqs',
-  sns: 'sns',
-  topic: 'sns',
-  event: 'sns',
-  pubsub: 'sns',
-  http: 'http',
-}
+// A Map, not an object: a registered type such as "constructor" must not find a prototype key.
+const TYPES: ReadonlyMap<string, InstanceType> = new Map([
+  ['lambda', 'lambda'],
+  ['function', 'lambda'],
+  ['sqs', 'sqs'],
+  ['queue', 'sqs'],
+  ['sns', 'sns'],
+  ['topic', 'sns'],
+  ['event', 'sns'],
+  ['pubsub', 'sns'],
+  ['http', 'http'],
+])
 
-/** Which accounts and regions a registered ARN may point to (unset: any). */
-export interface TargetPolicy {
-  readonly allowedAccounts?: ReadonlySet<string>
-  readonly allowedRegions?: ReadonlySet<string>
-}
+/** The attributes ECS and EC2 register for an endpoint; with no `type`, they make an instance an `http` one. */
+const ENDPOINT_ATTRIBUTES = ['AWS_INSTANCE_IPV4', 'AWS_INSTANCE_IPV6', 'AWS_INSTANCE_CNAME']
 
 /**
  * Checks the instance's `type` attribute (aliases: `function`; `queue`; `topic`,
  * `event`, `pubsub`) against the kind the dependency was declared as.
  *
+ * An instance with no `type` but an `AWS_INSTANCE_IPV4`, `AWS_INSTANCE_IPV6` or
+ * `AWS_INSTANCE_CNAME` attribute (as ECS and EC2 register them) is an `http` one.
+ *
  * @throws {InstanceTypeMismatchError} for another kind, a missing or an unknown type.
  */
 export function checkType(label: string, instance: RegisteredInstance, expected: InstanceType): void {
-  const actual = instance.attributes.type
-  const known = actual === undefined ? undefined : TYPES[actual.toLowerCase()]
+  const actual: unknown = instance.attributes.type
+  if (actual !== undefined && typeof actual !== 'string') {
+    throw new AttributeValidationError(label, instance.instanceId, [{ path: ['type'], message: `must be a string, not ${typeof actual}` }])
+  }
+  // ECS service discovery and EC2/IP registrations carry no type (ECS cannot add custom attributes): an endpoint.
+  if (actual === undefined && expected === 'http' && ENDPOINT_ATTRIBUTES.some((name) => Object.hasOwn(instance.attributes, name))) return
+  const known = actual === undefined ? undefined : TYPES.get(actual.toLowerCase())
   if (known !== expected) throw new InstanceTypeMismatchError(label, instance.instanceId, expected, actual, known !== undefined)
 }
 
 /** A required string attribute, or an `AttributeValidationError` naming it. */
 export function requireAttribute(label: string, instance: RegisteredInstance, name: string, why: string): string {
-  const value = instance.attributes[name]
+  const value: unknown = Object.hasOwn(instance.attributes, name) ? instance.attributes[name] : undefined
   if (value === undefined || value === '') {
     throw new AttributeValidationError(label, instance.instanceId, [{ path: [name], message: `required ${why}` }])
+  }
+  if (typeof value !== 'string') {
+    throw new AttributeValidationError(label, instance.instanceId, [{ path: [name], message: `must be a string, not ${typeof value}` }])
   }
   return value
 }
@@ -59,23 +69,9 @@ export function requireArn(
   if (!parts || parts.service !== service) {
     throw new AttributeValidationError(label, instance.instanceId, [{ path: ['arn'], message: `"${arn}" is not a ${service} ARN` }])
   }
-  checkAllowed(label, instance.instanceId, arn, parts, policy)
+  checkAccountAndRegion({ label, instanceId: instance.instanceId }, arn, parts, policy)
   return { ...parts, arn }
 }
 
-/** Refuses a target outside `allowedAccounts` / `allowedRegions`, before any call. */
-export function checkAllowed(
-  label: string,
-  instanceId: string,
-  target: string,
-  where: { readonly account?: string | undefined; readonly region?: string | undefined },
-  policy: TargetPolicy,
-): void {
-  const { allowedAccounts, allowedRegions } = policy
-  if (allowedAccounts && (where.account === undefined || !allowedAccounts.has(where.account))) {
-    throw new DisallowedTargetError(label, instanceId, target, `account ${where.account ?? '(unknown)'} is not in allowedAccounts`)
-  }
-  if (allowedRegions && (where.region === undefined || !allowedRegions.has(where.region))) {
-    throw new DisallowedTargetError(label, instanceId, target, `region ${where.region ?? '(unknown)'} is not in allowedRegions`)
-  }
-}
+/** Kept here for the modules that import it from this one. */
+export type { TargetPolicy } from '../policy/policy.js'

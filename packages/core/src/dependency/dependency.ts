@@ -1,8 +1,8 @@
 import { type Address, type AddressInput, describeAddress, toAddress } from '../address/address.js'
 import type { ClientPool } from '../calls/clients.js'
-import type { TargetPolicy } from '../calls/target.js'
 import { AttributeValidationError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { TargetPolicy } from '../policy/policy.js'
 import type { HealthStatusFilter, RegisteredInstance } from '../registry/types.js'
 import { check, type Schema } from '../schema.js'
 

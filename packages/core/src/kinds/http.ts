@@ -1,11 +1,14 @@
-import { isIPv4 } from 'node:net'
+import { isIPv4, isIPv6 } from 'node:net'
 import type { AddressInput } from '../address/address.js'
-import { checkType } from '../calls/target.js'
+import { checkType, requireAttribute } from '../calls/target.js'
 import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
-import { type AttributeIssue, AttributeValidationError, describeError, HttpRequestError } from '../errors.js'
+import { AttributeValidationError, DisallowedPathError, DisallowedTargetError, describeError, HttpRequestError } from '../errors.js'
+import { isHostName } from '../policy/hosts.js'
+import { checkHost, type TargetPolicy } from '../policy/policy.js'
+import { redactUrl } from '../redact.js'
 import type { RegisteredInstance } from '../registry/types.js'
-import { isTransient } from '../transient.js'
 import type { InferOutput, Schema } from '../schema.js'
+import { isTransient } from '../transient.js'
 import type { RawAttributes } from './instance.js'
 
 /** Options of `http()`: a schema for the attributes, a default timeout, and discovery options. */
@@ -64,35 +67,77 @@ const endpoints = new WeakMap<object, Endpoint>()
 
 /** The instance's base URL: its `url` attribute, else the IP address (or CNAME) and port that ECS and EC2 register. */
 function baseUrlOf(label: string, registered: RegisteredInstance): string {
-  const { url, AWS_INSTANCE_IPV4: ip, AWS_INSTANCE_CNAME: cname, AWS_INSTANCE_PORT: port } = registered.attributes
-  const invalid = (issues: AttributeIssue[]) => new AttributeValidationError(label, registered.instanceId, issues)
-  if (url !== undefined && url !== '') return url
-  if ((ip === undefined || ip === '') && (cname === undefined || cname === '')) {
-    const message = 'required for an http target: a url, or an AWS_INSTANCE_IPV4 or AWS_INSTANCE_CNAME (with an optional AWS_INSTANCE_PORT)'
-    throw invalid(['url', 'AWS_INSTANCE_IPV4', 'AWS_INSTANCE_CNAME'].map((name) => ({ path: [name], message })))
+  const text = (name: string) => (registered.attributes[name] ? requireAttribute(label, registered, name, 'for an http target') : undefined)
+  const url = text('url')
+  if (url !== undefined) return url
+  const ipv4 = text('AWS_INSTANCE_IPV4')
+  const ipv6 = text('AWS_INSTANCE_IPV6')
+  const cname = text('AWS_INSTANCE_CNAME')
+  const port = text('AWS_INSTANCE_PORT')
+  const invalid = (name: string, message: string) => new AttributeValidationError(label, registered.instanceId, [{ path: [name], message }])
+  if (ipv4 !== undefined && !isIPv4(ipv4)) throw invalid('AWS_INSTANCE_IPV4', `"${ipv4}" is not an IPv4 address`)
+  if (ipv6 !== undefined && !isIPv6(ipv6)) throw invalid('AWS_INSTANCE_IPV6', `"${ipv6}" is not an IPv6 address`)
+  if (cname !== undefined && !isHostName(cname)) throw invalid('AWS_INSTANCE_CNAME', `"${redactUrl(cname)}" is not a host name`)
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
+    throw invalid('AWS_INSTANCE_PORT', `"${port}" is not a port number`)
   }
-  if (ip !== undefined && ip !== '' && !isIPv4(ip))
-    throw invalid([{ path: ['AWS_INSTANCE_IPV4'], message: `"${ip}" is not an IPv4 address` }])
-  if (port !== undefined && port !== '' && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
-    throw invalid([{ path: ['AWS_INSTANCE_PORT'], message: `"${port}" is not a port number` }])
+  const host = ipv4 ?? (ipv6 === undefined ? cname : `[${ipv6}]`)
+  if (host === undefined) {
+    const message =
+      'required for an http target: a url, or an AWS_INSTANCE_IPV4, AWS_INSTANCE_IPV6 or AWS_INSTANCE_CNAME (with an optional AWS_INSTANCE_PORT)'
+    throw new AttributeValidationError(
+      label,
+      registered.instanceId,
+      ['url', 'AWS_INSTANCE_IPV4', 'AWS_INSTANCE_IPV6', 'AWS_INSTANCE_CNAME'].map((name) => ({ path: [name], message })),
+    )
   }
-  const host = ip !== undefined && ip !== '' ? ip : cname
-  return port !== undefined && port !== '' ? `http://${host}:${port}` : `http://${host}`
+  return port === undefined ? `http://${host}` : `http://${host}:${port}`
 }
 
-/** Parses the base URL once, at bind time: http or https, with a trailing slash on its path. */
-function parseBase(label: string, instanceId: string, url: string): URL {
-  let base: URL
-  try {
-    base = new URL(url)
-  } catch {
-    throw new AttributeValidationError(label, instanceId, [{ path: ['url'], message: `"${url}" is not a URL` }])
+/**
+ * Parses the base URL once, at bind time, and checks it against the policy: http or
+ * https, no userinfo, query or fragment, a host the policy allows; its path gets a
+ * trailing slash so relative paths keep it.
+ */
+function parseBase(label: string, instanceId: string, url: string, policy: TargetPolicy): URL {
+  const shown = redactUrl(url)
+  const invalid = (message: string) => new AttributeValidationError(label, instanceId, [{ path: ['url'], message }])
+  if (!URL.canParse(url)) throw invalid(`"${shown}" is not a URL`)
+  const base = new URL(url)
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw invalid(`"${shown}" is not an http or https URL`)
+  if (base.username !== '' || base.password !== '') {
+    throw new DisallowedTargetError(label, instanceId, shown, 'http url', 'a base URL carries no userinfo (user:password@)')
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new AttributeValidationError(label, instanceId, [{ path: ['url'], message: `"${url}" is not an http or https URL` }])
+  if (base.search !== '' || base.hash !== '' || url.includes('?') || url.includes('#')) {
+    throw invalid(`"${shown}" has a query or fragment; a base URL is a scheme, a host and a path`)
   }
+  checkHost({ label, instanceId }, base, policy)
   if (!base.pathname.endsWith('/')) base.pathname += '/'
   return base
+}
+
+// A scheme (`https:`, `mailto:`), or anything a URL parser reads as one.
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/
+
+/**
+ * The URL a `fetch(path)` requests: `path` relative to the base URL (one leading slash is
+ * allowed and means the same), never outside the base URL's origin and path.
+ *
+ * @throws {DisallowedPathError} for an absolute or protocol-relative path, a backslash, or a path that leaves the base URL.
+ */
+export function resolvePath(label: string, base: URL, path: string): URL {
+  if (typeof path !== 'string') throw new DisallowedPathError(label, String(path), 'a path is a string')
+  const relative = path.startsWith('/') ? path.slice(1) : path
+  const beforeQuery = relative.split(/[?#]/, 1)[0] ?? ''
+  const refuse = (reason: string) => new DisallowedPathError(label, path, reason)
+  if (SCHEME.test(relative)) throw refuse('it is an absolute URL (prefix a relative path with "./")')
+  if (relative.startsWith('/')) throw refuse('it is protocol-relative (it names another host)')
+  if (beforeQuery.includes('\\')) throw refuse('it holds a backslash, which URL parsers read as a slash')
+  const target = new URL(relative, base)
+  if (target.origin !== base.origin || !target.pathname.startsWith(base.pathname)) {
+    throw refuse(`it resolves outside the base URL's path ${base.pathname}`)
+  }
+  return target
 }
 
 /** No answer came back: a timeout, or a network failure (`fetch` rejects those with a TypeError whose cause says why). */
@@ -146,7 +191,11 @@ export function http<A extends Schema | undefined = undefined>(
     const { label } = context
     checkType(label, registered, 'http')
     const url = baseUrlOf(label, registered)
-    const self: Endpoint = { instanceId: registered.instanceId, base: parseBase(label, registered.instanceId, url), siblings: [] }
+    const self: Endpoint = {
+      instanceId: registered.instanceId,
+      base: parseBase(label, registered.instanceId, url, context.policy),
+      siblings: [],
+    }
 
     const fetchWithFailover = async (path: string, init: HttpFetchInit = {}): Promise<Response> => {
       const { timeoutMs = defaultTimeoutMs, ...rest } = init
@@ -157,7 +206,8 @@ export function http<A extends Schema | undefined = undefined>(
       const position = self.siblings.indexOf(self)
       const others = position < 0 ? [] : [...self.siblings.slice(position + 1), ...self.siblings.slice(0, position)]
       const targets = canFailover ? [self, ...others] : [self]
-      const relative = path.replace(/^\/+/, '')
+      // Checked against this instance's base; the others share its path (one service, one API).
+      resolvePath(label, self.base, path)
       const attempts: string[] = []
       let lastStatus: number | undefined
       let lastError: unknown
@@ -166,7 +216,7 @@ export function http<A extends Schema | undefined = undefined>(
         const timeout = AbortSignal.timeout(timeoutMs)
         const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
         try {
-          const response = await fetch(new URL(relative, target.base), { ...rest, signal })
+          const response = await fetch(resolvePath(label, target.base, path), { ...rest, signal })
           if (response.status < 500 || response.status > 599 || index === targets.length - 1) return response
           lastStatus = response.status
           await discard(response)

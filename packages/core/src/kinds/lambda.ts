@@ -3,9 +3,12 @@ import type { AddressInput } from '../address/address.js'
 import { lazySender, loadLambdaSdk } from '../calls/clients.js'
 import { encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
-import { checkType, requireArn } from '../calls/target.js'
+import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
 import { AttributeValidationError, CloudMapMiddyError, PayloadValidationError, RemoteInvocationError } from '../errors.js'
+import { checkAccountAndRegion, type TargetPolicy } from '../policy/policy.js'
+import { describeSize } from '../redact.js'
+import type { RegisteredInstance } from '../registry/types.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
 
@@ -36,9 +39,9 @@ export interface LambdaFunction<Payload, Result, Attributes> {
   /** The address it was resolved from, as text. */
   readonly address: string
   readonly attributes: Attributes
-  /** The function ARN from the registry (it may carry a version or alias). */
+  /** The function ARN from the registry (it may carry a version or alias), or the partial ARN or function name registered. */
   readonly arn: string
-  /** The function's region, taken from its ARN. */
+  /** The function's region: from its ARN, else the caller's (env `AWS_REGION`; empty when unset). */
   readonly region: string
   /**
    * RequestResponse: JSON in and out, result checked by its schema. An empty
@@ -80,9 +83,11 @@ function remoteError(label: string, functionError: string, text: string): Remote
   } catch {
     body = undefined
   }
-  if (!isRecord(body)) return new RemoteInvocationError(label, functionError, 'Unknown', text)
+  // A payload that is not Lambda's error shape may hold anything: only its size is told.
+  const unreadable = `the function's error payload is not { errorType, errorMessage } (${describeSize(text)})`
+  if (!isRecord(body)) return new RemoteInvocationError(label, functionError, 'Unknown', unreadable)
   const errorType = typeof body.errorType === 'string' ? body.errorType : 'Unknown'
-  const errorMessage = typeof body.errorMessage === 'string' ? body.errorMessage : text
+  const errorMessage = typeof body.errorMessage === 'string' ? body.errorMessage : unreadable
   return new RemoteInvocationError(label, functionError, errorType, errorMessage, toStack(body.trace ?? body.stackTrace))
 }
 
@@ -91,9 +96,46 @@ function decodeResult(label: string, payload: Uint8Array | undefined): unknown {
   if (text === '') return undefined
   try {
     return JSON.parse(text)
-  } catch (error) {
-    throw new PayloadValidationError(label, 'result', [{ path: [], message: `is not JSON: ${(error as Error).message}` }])
+  } catch {
+    // The parser's message quotes the text: only its size is told.
+    throw new PayloadValidationError(label, 'result', [{ path: [], message: `is not JSON (${describeSize(text)})` }])
   }
+}
+
+// Lambda's own rules for FunctionName: a name of at most 64 characters, and a version or alias.
+const QUALIFIED_NAME = '[A-Za-z0-9_-]{1,64}(?::(?:\\$LATEST|[A-Za-z0-9_-]{1,128}))?'
+const FUNCTION_RESOURCE = new RegExp(`^function:${QUALIFIED_NAME}$`)
+const FUNCTION_NAME = new RegExp(`^${QUALIFIED_NAME}$`)
+const PARTIAL_ARN = new RegExp(`^(\\d{12}):function:${QUALIFIED_NAME}$`)
+
+/**
+ * What the registered `arn` names: a function ARN (its region and account checked), or, as
+ * Peak's registrations write it, a partial ARN (`123456789012:function:name`) or a function
+ * name, invoked in the caller's region (env `AWS_REGION`) and, for a name, account.
+ * `allowedRegions` checks that region; `allowedAccounts` checks a partial ARN's account and
+ * passes a bare name, which can only name a function of the caller's own account.
+ */
+function locateFunction(label: string, registered: RegisteredInstance, policy: TargetPolicy): { arn: string; region: string } {
+  const source = { label, instanceId: registered.instanceId }
+  const text = requireAttribute(label, registered, 'arn', 'for a lambda target (a function ARN, partial ARN or name)')
+  const invalid = (message: string) => new AttributeValidationError(label, registered.instanceId, [{ path: ['arn'], message }])
+  if (text.startsWith('arn:')) {
+    const { arn, region, resource } = requireArn(label, registered, 'lambda', policy)
+    // A layer or event-source-mapping ARN is a lambda ARN too, but cannot be invoked.
+    if (!FUNCTION_RESOURCE.test(resource) || region === '') throw invalid(`"${arn}" is not a function ARN with a region`)
+    return { arn, region }
+  }
+  const partial = PARTIAL_ARN.exec(text)
+  if (!partial && !FUNCTION_NAME.test(text)) throw invalid(`"${text}" is not a function ARN, partial ARN or function name`)
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || ''
+  const { allowedRegions } = policy
+  checkAccountAndRegion(
+    source,
+    text,
+    { account: partial?.[1], region: region || undefined },
+    partial ? policy : allowedRegions ? { allowedRegions } : {},
+  )
+  return { arn: text, region }
 }
 
 /**
@@ -130,15 +172,9 @@ export function lambda<
   return defineDependency<Value>('lambda', address, options, (registered, context) => {
     const { label, policy } = context
     checkType(label, registered, 'lambda')
-    const { arn, region, resource } = requireArn(label, registered, 'lambda', policy)
-    // A layer or event-source-mapping ARN is a lambda ARN too, but cannot be invoked.
-    if (!resource.startsWith('function:') || region === '') {
-      throw new AttributeValidationError(label, registered.instanceId, [
-        { path: ['arn'], message: `"${arn}" is not a function ARN with a region` },
-      ])
-    }
+    const { arn, region } = locateFunction(label, registered, policy)
     // The SDK is loaded on the first call, after its payload passed every check.
-    const sender = lazySender(loadLambdaSdk, context.clients.lambda(region))
+    const sender = lazySender(loadLambdaSdk, context.clients.lambda(region === '' ? undefined : region))
 
     /** Validates and encodes the payload, then sends it; every failure is a rejection. */
     const send = async (

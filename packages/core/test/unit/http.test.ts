@@ -2,9 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { z } from 'zod'
-import { AttributeValidationError, HttpRequestError, InstanceTypeMismatchError } from '../../src/errors.js'
-import { createResolver } from '../../src/index.js'
+import {
+  AttributeValidationError,
+  DisallowedPathError,
+  DisallowedTargetError,
+  HttpRequestError,
+  InstanceTypeMismatchError,
+} from '../../src/errors.js'
+import { createResolver, type ResolverOptions } from '../../src/index.js'
 import { http } from '../../src/kinds/http.js'
+import { queue } from '../../src/kinds/queue.js'
 import { type StaticTable, staticRegistry } from '../../src/testing/index.js'
 
 const warnings: string[] = []
@@ -65,7 +72,8 @@ beforeEach(() => {
 })
 
 const at = (port: number, path = '') => ({ type: 'http', url: `http://127.0.0.1:${port}${path}` })
-const resolverFor = (instances: StaticTable[string]) => createResolver({ registry: staticRegistry({ 'prod.orders': instances }), logger })
+const resolverFor = (instances: StaticTable[string], options: ResolverOptions = {}) =>
+  createResolver({ registry: staticRegistry({ 'prod.orders': instances }), logger, ...options })
 /** The first registered instance is selected, so failover order is the registry's. */
 const api = (options: Parameters<typeof http>[1] = {}) => http('prod.orders', { pick: 'first', ...options })
 
@@ -96,13 +104,41 @@ describe('Function: http', () => {
     // Act
     const task = await resolver.resolve(http('prod.orders->task'))
     const host = await resolver.resolve(http('prod.orders->host'))
-    const response = await task.fetch('//health', { method: 'HEAD' })
+    const response = await task.fetch('/health', { method: 'HEAD' })
 
     // Assess
     expect(task.url).toBe(`http://127.0.0.1:${live}`)
     expect(host.url).toBe('http://orders.internal')
     expect(response.status).toBe(200)
     expect(hits).toEqual(['live HEAD /health'])
+  })
+
+  it('It should take an instance registered by ECS (no type, IP and port, ECS attributes) as an HTTP endpoint', async () => {
+    // Prepare: what ECS service discovery registers for a task; ECS cannot add a type.
+    const ecs = {
+      AWS_INSTANCE_IPV4: '127.0.0.1',
+      AWS_INSTANCE_PORT: String(live),
+      AVAILABILITY_ZONE: 'eu-west-1a',
+      AWS_INIT_HEALTH_STATUS: 'HEALTHY',
+      ECS_CLUSTER_NAME: 'prod',
+      ECS_SERVICE_NAME: 'orders',
+      ECS_TASK_DEFINITION_FAMILY: 'orders',
+      REGION: 'eu-west-1',
+    }
+    const resolver = resolverFor({ task: ecs, v6: { AWS_INSTANCE_IPV6: '::1', AWS_INSTANCE_PORT: String(live) } })
+
+    // Act
+    const task = await resolver.resolve(http('prod.orders->task'))
+    const v6 = await resolver.resolve(http('prod.orders->v6'))
+    const response = await task.fetch('/orders')
+    const asQueue = await resolver.resolve(queue('prod.orders->task')).catch((caught: unknown) => caught)
+
+    // Assess
+    expect(task.url).toBe(`http://127.0.0.1:${live}`)
+    expect(v6.url).toBe(`http://[::1]:${live}`)
+    expect(response.status).toBe(200)
+    expect(asQueue).toBeInstanceOf(InstanceTypeMismatchError)
+    expect((asQueue as Error).message).toContain('no "type" attribute')
   })
 
   it('It should fail a GET over from a refused port to the next instance', async () => {
@@ -230,6 +266,7 @@ describe('Function: http', () => {
     expect((errors[0] as AttributeValidationError).issues.map((issue) => issue.path)).toEqual([
       ['url'],
       ['AWS_INSTANCE_IPV4'],
+      ['AWS_INSTANCE_IPV6'],
       ['AWS_INSTANCE_CNAME'],
     ])
     expect((errors[1] as AttributeValidationError).message).toContain('not an http or https URL')
@@ -257,5 +294,178 @@ describe('Function: http', () => {
     // Assess
     expect(error).toBeInstanceOf(InstanceTypeMismatchError)
     expect(error).toMatchObject({ expected: 'http', actual: 'queue' })
+  })
+
+  describe('target policy', () => {
+    /** Resolves each instance on its own and returns what it failed with. */
+    const failures = async (instances: StaticTable[string], options: ResolverOptions = {}) => {
+      const resolver = resolverFor(instances, options)
+      return Promise.all(
+        Object.keys(instances).map((id) => resolver.resolve(http(`prod.orders->${id}`)).catch((caught: unknown) => caught)),
+      )
+    }
+
+    it('It should refuse instance-metadata and link-local targets in every spelling, with no allowlist set', async () => {
+      // Prepare
+      const instances = {
+        imds: { type: 'http', url: 'http://169.254.169.254/latest/meta-data/' },
+        decimal: { type: 'http', url: 'http://2852039166/latest/' },
+        hex: { type: 'http', url: 'http://0xa9.0xfe.0xa9.0xfe/' },
+        mapped: { type: 'http', url: 'http://[::ffff:169.254.169.254]/' },
+        v6: { type: 'http', url: 'http://[fd00:ec2::254]/' },
+        ecs: { type: 'http', AWS_INSTANCE_IPV4: '169.254.170.2', AWS_INSTANCE_PORT: '80' },
+        linklocal6: { type: 'http', AWS_INSTANCE_IPV6: 'fe80::1' },
+        name: { type: 'http', AWS_INSTANCE_CNAME: 'instance-data.ec2.internal' },
+      }
+
+      // Act
+      const errors = await failures(instances)
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect(errors.map((error) => (error as DisallowedTargetError).instanceId)).toEqual(Object.keys(instances))
+    })
+
+    it('It should refuse the Lambda Runtime API of the container', async () => {
+      // Prepare
+      const before = process.env.AWS_LAMBDA_RUNTIME_API
+      process.env.AWS_LAMBDA_RUNTIME_API = '127.0.0.1:9001'
+
+      // Act
+      const errors = await failures({ runtime: { type: 'http', url: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' } })
+      if (before === undefined) delete process.env.AWS_LAMBDA_RUNTIME_API
+      else process.env.AWS_LAMBDA_RUNTIME_API = before
+
+      // Assess
+      expect(errors[0]).toBeInstanceOf(DisallowedTargetError)
+      expect((errors[0] as Error).message).toContain('Lambda Runtime API')
+    })
+
+    it('It should refuse userinfo in a base URL without showing the password anywhere', async () => {
+      // Prepare
+      const resolver = resolverFor({ creds: { type: 'http', url: `http://admin:hunter2@127.0.0.1:${live}/` } })
+
+      // Act
+      const error = await resolver.resolve(http('prod.orders')).catch((caught: unknown) => caught)
+
+      // Assess
+      expect(error).toBeInstanceOf(DisallowedTargetError)
+      expect(error).toMatchObject({ rule: 'http url', target: `http://***@127.0.0.1:${live}/` })
+      expect(`${(error as Error).message} ${(error as Error).stack} ${warnings.join(' ')}`).not.toContain('hunter2')
+      expect(hits).toEqual([])
+    })
+
+    it('It should accept only a host name as AWS_INSTANCE_CNAME', async () => {
+      // Act
+      const errors = await failures({
+        userinfo: { type: 'http', AWS_INSTANCE_CNAME: 'user@evil.example' },
+        path: { type: 'http', AWS_INSTANCE_CNAME: 'evil.example/x' },
+        ip: { type: 'http', AWS_INSTANCE_CNAME: '169.254.169.254' },
+      })
+
+      // Assess
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(AttributeValidationError)
+        expect((error as AttributeValidationError).issues[0]?.path).toEqual(['AWS_INSTANCE_CNAME'])
+      }
+    })
+
+    it('It should allow only the hosts of allowedHosts: names, *.suffix wildcards, addresses and CIDR blocks', async () => {
+      // Prepare
+      const instances = { local: at(live), named: { type: 'http', url: 'https://api.internal.example.com/v1' } }
+      const resolve = (allowedHosts: string[]) =>
+        Promise.all(
+          Object.keys(instances).map((id) =>
+            resolverFor(instances, { allowedHosts })
+              .resolve(http(`prod.orders->${id}`))
+              .then(
+                () => 'allowed',
+                (error: unknown) => (error as DisallowedTargetError).rule,
+              ),
+          ),
+        )
+
+      // Act
+      const outcomes = {
+        cidr: await resolve(['127.0.0.0/8']),
+        address: await resolve(['127.0.0.1', 'api.internal.example.com']),
+        wildcard: await resolve(['*.example.com']),
+        apex: await resolve(['*.internal.example.com.', '::1']),
+        v6: await resolve(['fd00::/8']),
+      }
+
+      // Assess
+      expect(outcomes).toEqual({
+        cidr: ['allowed', 'allowedHosts'],
+        address: ['allowed', 'allowed'],
+        wildcard: ['allowedHosts', 'allowed'],
+        apex: ['allowedHosts', 'allowed'],
+        v6: ['allowedHosts', 'allowedHosts'],
+      })
+    })
+
+    it('It should refuse a malformed allowedHosts entry when the resolver is created', () => {
+      for (const entry of ['10.0.0.0/33', 'exa mple.com', '*.', 'https://api.example.com', '']) {
+        expect(() => resolverFor({}, { allowedHosts: [entry] })).toThrow(/allowedHosts/)
+      }
+    })
+  })
+
+  describe('request paths', () => {
+    let evil: number
+    beforeAll(async () => {
+      evil = await serve('evil', echo('evil'))
+    })
+
+    it('It should refuse a path that leaves the base URL, before any request', async () => {
+      // Prepare
+      const orders = await resolverFor({ a: at(live, '/api/v1') }).resolve(api())
+      const escapes = [
+        `http://127.0.0.1:${evil}/x`,
+        `//127.0.0.1:${evil}/x`,
+        `/\\/127.0.0.1:${evil}/x`,
+        `\\\\127.0.0.1:${evil}/x`,
+        '/orders\\..\\..\\admin',
+        '../admin',
+        '/../../admin',
+        '%2e%2e/%2e%2e/admin',
+        'orders/../../admin',
+        'javascript:alert(1)',
+      ]
+
+      // Act
+      const errors = await Promise.all(escapes.map((path) => orders.fetch(path).catch((caught: unknown) => caught)))
+
+      // Assess
+      for (const error of errors) expect(error).toBeInstanceOf(DisallowedPathError)
+      expect((errors[0] as Error).message).toContain('prod.orders')
+      expect(hits).toEqual([])
+    })
+
+    it('It should keep a path that stays under the base URL, dot segments included', async () => {
+      // Prepare
+      const orders = await resolverFor({ a: at(live, '/api/v1') }).resolve(api())
+
+      // Act
+      const bodies = [await (await orders.fetch('orders/../items?q=a:b')).json(), await (await orders.fetch('./x:y')).json()]
+
+      // Assess
+      expect(bodies).toEqual([
+        { server: 'live', method: 'GET', path: '/api/v1/items?q=a:b' },
+        { server: 'live', method: 'GET', path: '/api/v1/x:y' },
+      ])
+    })
+
+    it('It should not show the query of a refused path', async () => {
+      // Prepare
+      const orders = await resolverFor({ a: at(live, '/api/v1') }).resolve(api())
+
+      // Act
+      const error = await orders.fetch('../admin?token=s3cret').catch((caught: unknown) => caught)
+
+      // Assess
+      expect(error).toMatchObject({ name: 'DisallowedPathError', path: '../admin' })
+      expect((error as Error).message).not.toContain('s3cret')
+    })
   })
 })

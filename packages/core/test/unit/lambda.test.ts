@@ -127,17 +127,19 @@ describe('Function: lambda', () => {
     expect((error as Error).message).toContain('KeyError')
   })
 
-  it('It should keep the raw text of a function error whose payload is not JSON or lacks fields', async () => {
+  it('It should describe a function error payload that is not JSON by its size, never its text, and keep a lone errorMessage', async () => {
     lambdaMock
       .on(InvokeCommand)
-      .resolvesOnce({ StatusCode: 200, FunctionError: 'Unhandled', Payload: text('Runtime exited') })
+      .resolvesOnce({ StatusCode: 200, FunctionError: 'Unhandled', Payload: text('token=s3cret-value') })
       .resolvesOnce({ StatusCode: 200, FunctionError: 'Unhandled', Payload: json({ errorMessage: 'Task timed out after 3.00 seconds' }) })
     const jobs = await resolverFor(registered).resolve(lambda('prod.scheduler->get-job'))
 
     const crashed = await jobs.request({}).catch((e: unknown) => e)
     const timedOut = await jobs.request({}).catch((e: unknown) => e)
 
-    expect(crashed).toMatchObject({ errorType: 'Unknown', errorMessage: 'Runtime exited', remoteStack: undefined })
+    expect(crashed).toMatchObject({ errorType: 'Unknown', remoteStack: undefined })
+    expect((crashed as Error).message).toContain('(18 bytes)')
+    expect(JSON.stringify({ ...(crashed as object), message: (crashed as Error).message })).not.toContain('s3cret')
     expect(timedOut).toMatchObject({ errorType: 'Unknown', errorMessage: 'Task timed out after 3.00 seconds' })
   })
 
@@ -180,7 +182,7 @@ describe('Function: lambda', () => {
     lambdaMock
       .on(InvokeCommand)
       .resolvesOnce({ StatusCode: 200, Payload: json({ id: 42 }) })
-      .resolvesOnce({ StatusCode: 200, Payload: text('not json') })
+      .resolvesOnce({ StatusCode: 200, Payload: text('password=hunter2') })
     const jobs = await resolverFor(registered).resolve(lambda('prod.scheduler->get-job', { result: z.object({ id: z.string() }) }))
 
     const invalid = await jobs.request({}).catch((e: unknown) => e)
@@ -191,6 +193,8 @@ describe('Function: lambda', () => {
     expect((invalid as PayloadValidationError).issues[0]?.path).toEqual(['id'])
     expect(garbled).toBeInstanceOf(PayloadValidationError)
     expect(garbled).toMatchObject({ what: 'result' })
+    expect((garbled as Error).message).toContain('is not JSON (16 bytes)')
+    expect((garbled as Error).message).not.toContain('hunter2')
   })
 
   it('It should refuse an ARN in an account outside allowedAccounts, with no SDK call', async () => {
@@ -278,5 +282,88 @@ describe('Function: lambda', () => {
     await jobs.request({}, { signal: controller.signal })
 
     expect((invokeCalls()[0]?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: controller.signal })
+  })
+
+  describe('registrations by function name or partial ARN', () => {
+    const withRegion = async <T>(region: string | undefined, run: () => Promise<T>): Promise<T> => {
+      const before = process.env.AWS_REGION
+      if (region === undefined) delete process.env.AWS_REGION
+      else process.env.AWS_REGION = region
+      try {
+        return await run()
+      } finally {
+        if (before === undefined) delete process.env.AWS_REGION
+        else process.env.AWS_REGION = before
+      }
+    }
+
+    it("It should invoke a function name or a partial ARN as registered, in the caller's region", async () => {
+      // Prepare
+      lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: json('ok') })
+      const regions: Array<string | undefined> = []
+      const resolve = (arn: string) =>
+        createResolver({
+          registry: staticRegistry({ 'prod.scheduler': { 'get-job': { type: 'lambda', arn } } }),
+          clients: {
+            lambda: (region) => {
+              regions.push(region)
+              return client
+            },
+          },
+          logger,
+        }).resolve(lambda('prod.scheduler->get-job'))
+
+      // Act
+      const [byName, byPartial] = await withRegion('eu-west-1', () =>
+        Promise.all([resolve('get-job'), resolve('123456789012:function:get-job:live')]),
+      )
+      await byName.request({})
+      await byPartial.request({})
+
+      // Assess
+      expect(invokeCalls().map((call) => call.args[0].input.FunctionName)).toEqual(['get-job', '123456789012:function:get-job:live'])
+      expect([byName.arn, byName.region, byPartial.region]).toEqual(['get-job', 'eu-west-1', 'eu-west-1'])
+      expect(regions).toEqual(['eu-west-1', 'eu-west-1'])
+    })
+
+    it('It should pass a bare name through allowedAccounts, check a partial ARN account, and check the caller region', async () => {
+      // Act
+      const outcome = (arn: string, options: Omit<ResolverOptions, 'registry' | 'logger'>, region = 'eu-west-1') =>
+        withRegion(region, () =>
+          resolverFor({ type: 'lambda', arn }, options)
+            .resolve(lambda('prod.scheduler->get-job'))
+            .then(
+              () => 'bound',
+              (error: unknown) => (error as DisallowedTargetError).rule ?? (error as Error).name,
+            ),
+        )
+      const outcomes = [
+        await outcome('get-job', { allowedAccounts: ['123456789012'] }),
+        await outcome('999999999999:function:get-job', { allowedAccounts: ['123456789012'] }),
+        await outcome('123456789012:function:get-job', { allowedAccounts: ['123456789012'] }),
+        await outcome('get-job', { allowedRegions: ['us-east-1'] }),
+        await outcome('get-job', { allowedRegions: ['eu-west-1'] }),
+      ]
+
+      // Assess
+      expect(outcomes).toEqual(['bound', 'allowedAccounts', 'bound', 'allowedRegions', 'bound'])
+    })
+
+    it('It should refuse an arn that is neither a function ARN, a partial ARN nor a name', async () => {
+      // Act
+      const errors = await Promise.all(
+        ['get job', 'arn:aws:lambda:eu-west-1:123456789012:layer:x:1', '12345:function:f', 'f:v1:extra', 'x'.repeat(65)].map((arn) =>
+          resolverFor({ type: 'lambda', arn })
+            .resolve(lambda('prod.scheduler->get-job'))
+            .catch((error: unknown) => error),
+        ),
+      )
+
+      // Assess
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(AttributeValidationError)
+        expect((error as AttributeValidationError).issues[0]?.path).toEqual(['arn'])
+      }
+    })
   })
 })

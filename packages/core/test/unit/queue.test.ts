@@ -145,6 +145,107 @@ describe('Function: queue', () => {
     })
   })
 
+  describe('target policy', () => {
+    const ARN = `arn:aws:sqs:eu-west-1:${ACCOUNT}:jobs`
+    /** Resolves each registration on its own; what each failed with (or 'bound'). */
+    const outcomes = (registrations: Record<string, string>[], resolverOptions: ResolverOptions = {}) =>
+      Promise.all(
+        registrations.map((attributes) =>
+          resolveQueue({ type: 'sqs', ...attributes }, {}, resolverOptions).then(
+            () => 'bound',
+            (error: unknown) => error as Error,
+          ),
+        ),
+      )
+
+    it('It should refuse a url that points elsewhere than the arn, whatever the arn allows, with no call', async () => {
+      // Act
+      const errors = await outcomes(
+        [
+          { arn: ARN, url: `https://evil.example/${ACCOUNT}/jobs` },
+          { arn: ARN, url: 'https://sqs.eu-west-1.amazonaws.com/999999999999/jobs' },
+          { arn: ARN, url: `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/other` },
+          { arn: ARN, url: `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/jobs` },
+        ],
+        { allowedAccounts: [ACCOUNT] },
+      )
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'sqs url', instanceId: 'q' })
+      expect(sqs.calls()).toHaveLength(0)
+    })
+
+    it('It should accept only the SQS endpoint of a region over https as a queue url', async () => {
+      // Act
+      const errors = await outcomes([
+        { url: `https://sqs.us-east-1.amazonaws.com.evil.example/${ACCOUNT}/jobs` },
+        { url: `http://sqs.us-east-1.amazonaws.com/${ACCOUNT}/jobs` },
+        { url: `https://sqs.us-east-1.amazonaws.com:8443/${ACCOUNT}/jobs` },
+        { url: `https://evil.example/sqs.us-east-1.amazonaws.com/${ACCOUNT}/jobs` },
+        { url: `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/jobs?x=1` },
+        { url: `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/../999999999999/jobs` },
+        { url: `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/%2e%2e/999999999999/jobs` },
+        { url: `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}\\jobs` },
+      ])
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'sqs url' })
+    })
+
+    it('It should refuse an arn whose resource is not a queue name', async () => {
+      // Act
+      const [error] = await outcomes([{ arn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:../../999999999999/x` }], { allowedAccounts: [ACCOUNT] })
+
+      // Assess
+      expect(error).toBeInstanceOf(AttributeValidationError)
+      expect((error as AttributeValidationError).issues[0]?.path).toEqual(['arn'])
+    })
+
+    it('It should refuse a url with userinfo without showing the password', async () => {
+      // Act
+      const [error] = await outcomes([{ url: `https://user:hunter2@sqs.eu-west-1.amazonaws.com/${ACCOUNT}/jobs` }])
+
+      // Assess
+      expect(error).toMatchObject({ name: 'DisallowedTargetError', target: `https://***@sqs.eu-west-1.amazonaws.com/${ACCOUNT}/jobs` })
+      expect((error as Error).message).not.toContain('hunter2')
+    })
+
+    it('It should accept a url of the configured SQS endpoint, and only of that one', async () => {
+      // Prepare
+      const local = `http://127.0.0.1:4566/${ACCOUNT}/jobs`
+      const registry = staticRegistry({
+        'prod.scheduler': {
+          local: { type: 'sqs', url: local, arn: ARN },
+          other: { type: 'sqs', url: `http://127.0.0.1:9999/${ACCOUNT}/jobs` },
+        },
+      })
+      const configured = createResolver({ registry, logger, clients: { config: { endpoint: 'http://127.0.0.1:4566' } } })
+      const injected = createResolver({
+        registry,
+        logger,
+        clients: { sqs: new SQSClient({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566/' }) },
+      })
+      const before = process.env.AWS_ENDPOINT_URL_SQS
+      process.env.AWS_ENDPOINT_URL_SQS = 'http://127.0.0.1:4566'
+      const fromEnv = createResolver({ registry, logger, clients: { sqs: client } })
+
+      // Act
+      const bound = await Promise.all([configured, injected, fromEnv].map((resolver) => resolver.resolve(queue('prod.scheduler->local'))))
+      const refused = await configured.resolve(queue('prod.scheduler->other')).catch((error: unknown) => error)
+      if (before === undefined) delete process.env.AWS_ENDPOINT_URL_SQS
+      else process.env.AWS_ENDPOINT_URL_SQS = before
+
+      // Assess
+      expect(bound.map((jobs) => [jobs.url, jobs.arn])).toEqual([
+        [local, ARN],
+        [local, ARN],
+        [local, ARN],
+      ])
+      expect(refused).toMatchObject({ name: 'DisallowedTargetError', rule: 'sqs url' })
+      expect((refused as Error).message).toContain('http://127.0.0.1:9999')
+    })
+  })
+
   describe('send', () => {
     it('It should send the validated message as JSON with its options and attributes', async () => {
       // Prepare
@@ -300,6 +401,34 @@ describe('Function: queue', () => {
       expect(calls.batches().map((entries) => entries.map((e) => e.Id))).toEqual([['0', '1', '2', '3'], ['1']])
     })
 
+    it('It should never re-send a FIFO entry behind a later accepted message of its group, and still retry other groups', async () => {
+      // Prepare: #0 (group a) fails retriably while #1 (group a) is accepted; #2 and #3 (group b) both fail retriably.
+      let attempts = 0
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+        attempts += 1
+        const failing = attempts === 1 ? ['0', '2', '3'] : []
+        return {
+          Successful: input.Entries.filter((e) => !failing.includes(e.Id ?? '')).map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
+          Failed: failing.map((id) => ({ Id: id, SenderFault: false, Code: 'InternalError', Message: 'try again' })),
+        }
+      })
+      const jobs = await resolveQueue({ type: 'sqs', arn: FIFO_ARN })
+
+      // Act
+      const error = await jobs
+        .sendBatch(['a0', 'a1', 'b2', 'b3'], (message) => ({ groupId: String(message).slice(0, 1) }))
+        .catch((e: unknown) => e)
+
+      // Assess
+      expect(error).toBeInstanceOf(BatchSendError)
+      expect((error as BatchSendError).failures.map((f) => [f.index, f.code])).toEqual([[0, 'OutOfOrder']])
+      expect((error as BatchSendError).sent).toEqual([1, 2, 3])
+      expect(calls.batches().map((entries) => entries.map((e) => `${e.Id}:${e.MessageGroupId}`))).toEqual([
+        ['0:a', '1:a', '2:b', '3:b'],
+        ['2:b', '3:b'],
+      ])
+    })
+
     it('It should stop retrying after 3 retries and account for every index', async () => {
       sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({
         Successful: input.Entries.filter((e) => e.Id !== '0').map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
@@ -389,8 +518,55 @@ describe('Function: queue', () => {
       })
       expect(calls.delete()).toEqual([])
       expect(warnings).toHaveLength(2)
-      expect(warnings[0]).toMatch(/"2".*prod\.scheduler->q.*not JSON/)
+      expect(warnings[0]).toMatch(/"2".*prod\.scheduler->q.*not JSON \(10 bytes\)/)
       expect(warnings[1]).toMatch(/"3".*prod\.scheduler->q.*jobId/)
+    })
+
+    it('It should never quote an unreadable body in a warning', async () => {
+      // Prepare
+      sqs.on(ReceiveMessageCommand).resolves({ Messages: [raw('1', null, { Body: '{"password":"hunter2"' })] })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
+
+      // Act
+      const messages = await jobs.receive()
+
+      // Assess
+      expect(messages).toEqual([])
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain('21 bytes')
+      expect(warnings[0]).not.toContain('hunter2')
+    })
+
+    it('It should hand over a message whose attributes are named __proto__ or constructor, as plain keys', async () => {
+      // Prepare
+      sqs.on(ReceiveMessageCommand).resolves({
+        Messages: [
+          raw(
+            '1',
+            { jobId: 'a' },
+            {
+              MessageAttributes: {
+                // An own key, as a parsed response holds it (a literal `__proto__:` would set the prototype).
+                ['__proto__']: { DataType: 'String', StringValue: 'polluted' },
+                constructor: { DataType: 'Number', StringValue: '7' },
+                empty: { DataType: 'String' },
+                gone: null as unknown as { DataType: string },
+              },
+            },
+          ),
+        ],
+      })
+      const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL }, { message: Job })
+
+      // Act
+      const messages = await jobs.receive()
+
+      // Assess
+      expect(messages).toHaveLength(1)
+      expect(Object.keys(messages[0]?.attributes ?? {}).sort()).toEqual(['__proto__', 'constructor'])
+      expect(Object.getOwnPropertyDescriptor(messages[0]?.attributes, '__proto__')?.value).toBe('polluted')
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      expect(warnings).toEqual([])
     })
 
     it('It should delete on ack and release on release, once each', async () => {

@@ -3,14 +3,16 @@ import {
   clearCache,
   createResolver,
   DependencyResolutionError,
+  DisallowedPathError,
   DisallowedTargetError,
+  http,
   InstanceTypeMismatchError,
   instance,
   lambda,
   queue,
 } from '@cloudmap-middy/core'
-import { awsConfig, MotoResources } from '@cloudmap-middy/moto-harness'
-import { beforeEach, describe, expect, it } from '@jest/globals'
+import { awsConfig, MotoResources, type StandIn, startStandIn } from '@cloudmap-middy/moto-harness'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import middy from '@middy/core'
 import { z } from 'zod'
 import { cloudMap } from '../../src/index.js'
@@ -87,5 +89,80 @@ describe('Integration: bad registry data', () => {
     expect(error).toBeInstanceOf(DisallowedTargetError)
     expect((error as Error).message).toContain('account 999999999999 is not in allowedAccounts')
     expect(await elsewhere.drain(foreign.url, 1, 1_000)).toEqual([])
+  })
+
+  describe('targets that lead elsewhere', () => {
+    let standIn: StandIn
+    beforeAll(async () => {
+      standIn = await startStandIn()
+    })
+    afterAll(async () => {
+      await standIn.close()
+    })
+    beforeEach(() => {
+      ;(standIn.requests as unknown[]).length = 0
+    })
+
+    it('It should refuse a queue whose url names another host than its allowed arn: nothing reaches either', async () => {
+      // Prepare: a real queue of the allowed account, registered with a url on a stand-in host.
+      const real = await moto.aws.queue('it-steered')
+      const steered = `${standIn.origin}/123456789012/it-steered`
+      await moto.aws.register('it-bad', 'scheduler', 'steered', { type: 'sqs', arn: real.arn, url: steered })
+
+      // Act
+      const error = await failureOf({ jobs: queue('it-bad.scheduler->steered') })
+
+      // Assess
+      expect(error).toBeInstanceOf(DisallowedTargetError)
+      expect(error).toMatchObject({ rule: 'sqs url', instanceId: 'steered' })
+      expect(standIn.requests).toEqual([])
+      expect(await moto.aws.drain(real.url, 1, 1_000)).toEqual([])
+    })
+
+    it('It should refuse an http target on the instance-metadata address, and one with userinfo without showing it', async () => {
+      // Prepare
+      await moto.aws.register('it-bad', 'web', 'imds', { type: 'http', url: 'http://169.254.169.254/latest/meta-data/' })
+      await moto.aws.register('it-bad', 'web', 'creds', { type: 'http', url: `http://admin:hunter2@127.0.0.1:${standIn.port}/` })
+      const handler = middy()
+        .use(cloudMap({ resolver: resolver(), services: { imds: http('it-bad.web->imds'), creds: http('it-bad.web->creds') } }))
+        .handler(async () => 'unreachable')
+
+      // Act
+      const error = (await handler({}, lambdaContext()).catch((e: unknown) => e)) as DependencyResolutionError
+
+      // Assess
+      expect(error).toBeInstanceOf(DependencyResolutionError)
+      expect(error.failures.map((failure) => [failure.name, (failure.error as DisallowedTargetError).rule])).toEqual([
+        ['imds', 'always refused'],
+        ['creds', 'http url'],
+      ])
+      expect(`${error.detail} ${error.stack} ${quietLogger.warnings.join(' ')}`).not.toContain('hunter2')
+      expect(standIn.requests).toEqual([])
+    })
+
+    it("It should keep a handler's fetch under the registered base URL", async () => {
+      // Prepare
+      await moto.aws.register('it-bad', 'web', 'api', { type: 'http', url: `${standIn.origin}/api/v1` })
+      const paths = ['https://evil.example/x', '//evil.example/x', '/\\/evil.example/x', '\\\\evil.example/x', '../admin', 'ok']
+      const handler = middy()
+        .use(cloudMap({ resolver: resolver(), services: { api: http('it-bad.web->api') } }))
+        .handler(async (_event: unknown, context) =>
+          Promise.all(
+            paths.map((path) =>
+              context.services.api.fetch(path).then(
+                (response) => response.status,
+                (e: Error) => e.name,
+              ),
+            ),
+          ),
+        )
+
+      // Act
+      const outcomes = await handler({}, lambdaContext())
+
+      // Assess
+      expect(outcomes).toEqual([...paths.slice(0, -1).map(() => DisallowedPathError.name), 200])
+      expect(standIn.requests.map((request) => request.path)).toEqual(['/api/v1/ok'])
+    })
   })
 })

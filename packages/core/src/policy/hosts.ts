@@ -1,0 +1,102 @@
+import { BlockList, isIP } from 'node:net'
+
+/**
+ * A compiled `allowedHosts` list: exact host names, `*.suffix` wildcards, IP addresses
+ * and IPv4/IPv6 CIDR blocks.
+ */
+export interface HostRules {
+  /** The list as given, for error messages. */
+  readonly source: readonly string[]
+  readonly names: ReadonlySet<string>
+  /** Suffixes of `*.suffix` rules, with their leading dot (`.example.com`). */
+  readonly suffixes: readonly string[]
+  readonly addresses: BlockList
+}
+
+const HOST_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?'
+const HOST_NAME = new RegExp(`^(?=.{1,253}$)${HOST_LABEL}(?:\\.${HOST_LABEL})*$`)
+
+/** Lower case, without the brackets of an IPv6 literal or a final dot: the form rules and URLs are compared in. */
+export function normalizeHost(host: string): string {
+  const lower = host.toLowerCase()
+  const bare = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower
+  return bare.endsWith('.') ? bare.slice(0, -1) : bare
+}
+
+/** True for a DNS host name (letters, digits, `_` and `-` in dot-separated labels), not an IP address. */
+export function isHostName(text: string): boolean {
+  return isIP(text) === 0 && HOST_NAME.test(normalizeHost(text))
+}
+
+function ipFamily(address: string): 'ipv4' | 'ipv6' | undefined {
+  const family = isIP(address)
+  return family === 4 ? 'ipv4' : family === 6 ? 'ipv6' : undefined
+}
+
+/**
+ * Compiles `allowedHosts`.
+ *
+ * @throws {TypeError} naming the first entry that is neither a host name, `*.suffix`, an IP address nor a CIDR block.
+ */
+export function compileHostRules(list: readonly string[]): HostRules {
+  if (!Array.isArray(list)) throw new TypeError('allowedHosts must be an array of host names, *.suffix patterns or CIDR blocks')
+  const names = new Set<string>()
+  const suffixes: string[] = []
+  const addresses = new BlockList()
+  for (const entry of list) {
+    const bad = () =>
+      new TypeError(`allowedHosts: ${JSON.stringify(entry)} is not a host name, a "*.suffix" pattern, an IP address or a CIDR block`)
+    if (typeof entry !== 'string') throw bad()
+    const rule = normalizeHost(entry.trim())
+    const slash = rule.indexOf('/')
+    if (slash !== -1) {
+      const network = rule.slice(0, slash)
+      const prefixText = rule.slice(slash + 1)
+      const family = ipFamily(network)
+      const prefix = Number(prefixText)
+      if (!family || !/^\d{1,3}$/.test(prefixText) || prefix > (family === 'ipv4' ? 32 : 128)) throw bad()
+      addresses.addSubnet(network, prefix, family)
+    } else if (ipFamily(rule)) {
+      addresses.addAddress(rule, ipFamily(rule))
+    } else if (rule.startsWith('*.') && HOST_NAME.test(rule.slice(2))) {
+      suffixes.push(rule.slice(1))
+    } else if (HOST_NAME.test(rule)) {
+      names.add(rule)
+    } else throw bad()
+  }
+  return Object.freeze({ source: Object.freeze([...list]), names, suffixes: Object.freeze(suffixes), addresses })
+}
+
+/** Whether `host` (as a URL gives it: an IPv6 literal in brackets) is allowed by the rules. */
+export function hostAllowed(rules: HostRules, host: string): boolean {
+  const normal = normalizeHost(host)
+  const family = ipFamily(normal)
+  if (family) return rules.addresses.check(normal, family)
+  return rules.names.has(normal) || rules.suffixes.some((suffix) => normal.endsWith(suffix))
+}
+
+// Link-local (IPv4 169.254/16, where the EC2 instance metadata service and the ECS task
+// metadata endpoint answer, and IPv6 fe80::/10), the IPv6 instance metadata address, and
+// the names that resolve to the metadata service inside EC2. IPv4-mapped IPv6 forms of
+// an IPv4 block are matched by BlockList too.
+const ALWAYS_REFUSED = new BlockList()
+ALWAYS_REFUSED.addSubnet('169.254.0.0', 16, 'ipv4')
+ALWAYS_REFUSED.addSubnet('fe80::', 10, 'ipv6')
+ALWAYS_REFUSED.addAddress('fd00:ec2::254', 'ipv6')
+const METADATA_NAMES = new Set(['instance-data', 'instance-data.ec2.internal'])
+
+/**
+ * Why a host is refused whatever `allowedHosts` says, or `undefined`. `runtimeApi` is
+ * the Lambda Runtime API's `host:port` (env `AWS_LAMBDA_RUNTIME_API`), which a handler
+ * must never be pointed at.
+ */
+export function alwaysRefused(host: string, port: string, runtimeApi: string | undefined): string | undefined {
+  const normal = normalizeHost(host)
+  const family = ipFamily(normal)
+  if (family && ALWAYS_REFUSED.check(normal, family)) return `${normal} is a link-local or instance-metadata address`
+  if (METADATA_NAMES.has(normal)) return `${normal} is the instance-metadata service`
+  if (runtimeApi !== undefined && runtimeApi !== '' && `${host}:${port}` === runtimeApi.toLowerCase()) {
+    return `${host}:${port} is the Lambda Runtime API`
+  }
+  return undefined
+}

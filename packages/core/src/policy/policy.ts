@@ -1,0 +1,117 @@
+import { DisallowedTargetError } from '../errors.js'
+import { redactUrl } from '../redact.js'
+import { alwaysRefused, compileHostRules, type HostRules, hostAllowed } from './hosts.js'
+
+/** The allowlists a resolver is created with: see {@link createTargetPolicy}. */
+export interface TargetPolicyOptions {
+  /** 12-digit account ids an ARN or queue URL from the registry may point to. Default: any. */
+  readonly allowedAccounts?: readonly string[]
+  /** Regions an ARN or queue URL from the registry may point to. Default: any. */
+  readonly allowedRegions?: readonly string[]
+  /**
+   * Hosts an HTTP base URL from the registry may point to: exact names (`api.example.com`),
+   * `*.suffix` wildcards (`*.internal.example.com`: any name below it, not itself), IP
+   * addresses and IPv4/IPv6 CIDR blocks (`10.0.0.0/8`, `fd00::/8`). Default: any host but
+   * the ones always refused (link-local, instance metadata, the Lambda Runtime API).
+   */
+  readonly allowedHosts?: readonly string[]
+}
+
+/** What the dependency kinds check every registry-derived target against, before any call. */
+export interface TargetPolicy {
+  readonly allowedAccounts?: ReadonlySet<string>
+  readonly allowedRegions?: ReadonlySet<string>
+  readonly allowedHosts?: HostRules
+}
+
+const ACCOUNT = /^\d{12}$/
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
+
+function stringList(name: string, list: readonly string[], valid: RegExp, what: string): ReadonlySet<string> {
+  if (!Array.isArray(list)) throw new TypeError(`${name} must be an array of ${what}s`)
+  for (const entry of list) {
+    if (typeof entry !== 'string' || !valid.test(entry)) throw new TypeError(`${name}: ${JSON.stringify(entry)} is not ${what}`)
+  }
+  return new Set(list)
+}
+
+/**
+ * Checks and compiles the allowlists once, when the resolver is created, so a typo in
+ * a CIDR block fails at module load rather than refusing every target later.
+ *
+ * @throws {TypeError} naming the option and the entry that is not valid.
+ * @example
+ * ```ts
+ * const policy = createTargetPolicy({ allowedAccounts: ['123456789012'], allowedHosts: ['*.internal.example.com', '10.0.0.0/8'] })
+ * ```
+ */
+export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
+  const { allowedAccounts, allowedRegions, allowedHosts } = options
+  return Object.freeze({
+    ...(allowedAccounts === undefined
+      ? {}
+      : { allowedAccounts: stringList('allowedAccounts', allowedAccounts, ACCOUNT, 'a 12-digit account id') }),
+    ...(allowedRegions === undefined ? {} : { allowedRegions: stringList('allowedRegions', allowedRegions, REGION, 'a region') }),
+    ...(allowedHosts === undefined ? {} : { allowedHosts: compileHostRules(allowedHosts) }),
+  })
+}
+
+/** The instance a target came from, for errors. */
+export interface TargetSource {
+  readonly label: string
+  readonly instanceId: string
+}
+
+/**
+ * Refuses a target outside `allowedAccounts` / `allowedRegions`, before any call.
+ *
+ * @throws {DisallowedTargetError} naming the rule.
+ */
+export function checkAccountAndRegion(
+  source: TargetSource,
+  target: string,
+  where: { readonly account?: string | undefined; readonly region?: string | undefined },
+  policy: TargetPolicy,
+): void {
+  const { allowedAccounts, allowedRegions } = policy
+  if (allowedAccounts && (where.account === undefined || !allowedAccounts.has(where.account))) {
+    throw new DisallowedTargetError(
+      source.label,
+      source.instanceId,
+      target,
+      'allowedAccounts',
+      `account ${where.account ?? '(unknown)'} is not in allowedAccounts`,
+    )
+  }
+  if (allowedRegions && (where.region === undefined || !allowedRegions.has(where.region))) {
+    throw new DisallowedTargetError(
+      source.label,
+      source.instanceId,
+      target,
+      'allowedRegions',
+      `region ${where.region ?? '(unknown)'} is not in allowedRegions`,
+    )
+  }
+}
+
+/**
+ * Refuses an HTTP target whose host is always refused (link-local, instance metadata,
+ * the Lambda Runtime API) or is not in `allowedHosts`, before any call.
+ *
+ * @throws {DisallowedTargetError} naming the rule.
+ */
+export function checkHost(source: TargetSource, url: URL, policy: TargetPolicy): void {
+  const shown = redactUrl(url.href)
+  const refused = alwaysRefused(url.hostname, url.port, process.env.AWS_LAMBDA_RUNTIME_API)
+  if (refused) throw new DisallowedTargetError(source.label, source.instanceId, shown, 'always refused', refused)
+  const rules = policy.allowedHosts
+  if (rules && !hostAllowed(rules, url.hostname)) {
+    throw new DisallowedTargetError(
+      source.label,
+      source.instanceId,
+      shown,
+      'allowedHosts',
+      `host ${url.hostname} is not in allowedHosts (${rules.source.join(', ')})`,
+    )
+  }
+}
