@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { coldStart } from './cold.js'
 import { cells, type Failure, HEADER, markdownTable, type Section, textTable, verdict } from './lib/report.js'
+import { memory } from './memory.js'
 import { sizeAndInit } from './size.js'
 import { availability, cloudMapCalls, type TrafficOptions } from './traffic.js'
 import { warmOverhead } from './warm.js'
@@ -31,6 +32,7 @@ const benchmarks: ReadonlyArray<readonly [string, () => Promise<Section>]> = [
   ['3. Cloud Map calls', () => cloudMapCalls(traffic)],
   ['4. Availability', () => availability(traffic)],
   ['5. Size and init', () => sizeAndInit({ spawns: quick ? 2 : 15 })],
+  ['6. Memory', () => memory(quick ? { resolvers: 300, keys: 2_000 } : { resolvers: 3_000, keys: 20_000 })],
 ]
 
 function versionOf(name: string): string {

@@ -92,11 +92,81 @@ class CloudMapRegistry implements Registry {
 }
 
 const byClient = new WeakMap<ServiceDiscoveryClient, Registry>()
+/** Registries made from a `clientConfig`, by its key: held weakly, so one nobody uses any more is collected with its cache. */
+const byConfig = new Map<string, WeakRef<Registry>>()
+const forgetConfig = new FinalizationRegistry<string>((key) => {
+  if (byConfig.get(key)?.deref() === undefined) byConfig.delete(key)
+})
+/** Identities of the non-plain values of configurations (providers, handlers): compared by identity, never retained. */
+const identities = new WeakMap<object, number>()
+let lastIdentity = 0
 let shared: Registry | undefined
+
+function identityOf(value: object): string {
+  let id = identities.get(value)
+  if (id === undefined) {
+    lastIdentity += 1
+    id = lastIdentity
+    identities.set(value, id)
+  }
+  return `#${id}`
+}
+
+function isPlain(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value)
+  return Array.isArray(value) || prototype === Object.prototype || prototype === null
+}
+
+/**
+ * A text equal for equal configurations: primitives by value, plain objects and arrays by
+ * their members (keys sorted, `undefined` members ignored), anything else by identity.
+ */
+function configKey(value: unknown, path: Set<object>): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return `${typeof value}:${String(value)}`
+    case 'object':
+      if (value === null) return 'null'
+      // A cycle is keyed by identity where it closes.
+      return isPlain(value) && !path.has(value) ? plainKey(value, path) : identityOf(value)
+    case 'function':
+      return identityOf(value)
+    default:
+      // A symbol: a key of its own, never shared.
+      return identityOf(Object(value))
+  }
+}
+
+function plainKey(value: object, path: Set<object>): string {
+  path.add(value)
+  const members = value as Record<string, unknown>
+  const text = Array.isArray(value)
+    ? `[${value.map((item: unknown) => configKey(item, path)).join(',')}]`
+    : `{${Object.keys(members)
+        .filter((name) => members[name] !== undefined)
+        .sort()
+        .map((name) => `${JSON.stringify(name)}:${configKey(members[name], path)}`)
+        .join(',')}}`
+  path.delete(value)
+  return text
+}
 
 /**
  * The Cloud Map registry. Without options it is one registry per process, so every
  * resolver that uses it shares one cache; with the same injected client, too.
+ *
+ * With `clientConfig`, equal configurations share one registry (one client, one cache) for
+ * as long as any resolver uses it. Equal means: the same plain values (strings, numbers,
+ * plain objects and arrays, compared member by member, `undefined` members ignored), and
+ * the very same object for anything else: a credentials provider function, a
+ * `requestHandler`, a logger. Create such values once and pass the same one, or each call
+ * makes a client of its own (`fromNodeProviderChain()` called twice gives two providers).
+ * A configuration equal to `{}` is the process-wide registry.
  *
  * @example
  * ```ts
@@ -113,7 +183,16 @@ export function cloudMapRegistry(options: CloudMapRegistryOptions = {}): Registr
     }
     return registry
   }
-  if (options.clientConfig) return new CloudMapRegistry(createCloudMapClient(options.clientConfig))
-  shared ??= new CloudMapRegistry(createCloudMapClient())
-  return shared
+  const key = options.clientConfig ? configKey(options.clientConfig, new Set()) : '{}'
+  if (key === '{}') {
+    shared ??= new CloudMapRegistry(createCloudMapClient())
+    return shared
+  }
+  let registry = byConfig.get(key)?.deref()
+  if (!registry) {
+    registry = new CloudMapRegistry(createCloudMapClient(options.clientConfig))
+    byConfig.set(key, new WeakRef(registry))
+    forgetConfig.register(registry, key)
+  }
+  return registry
 }

@@ -7,6 +7,8 @@ export interface CacheEntry {
   /** The last good answer; kept through transient failures. */
   data?: Discovery
   fetchedAt: number
+  /** The largest `maxStaleMs` of the resolvers that use it: older than that, nobody may serve it and it is pruned. */
+  maxStaleMs: number
   /** The request under way, shared by every caller (single flight). */
   flight?: Promise<void> | undefined
   /** Consecutive failed refreshes, for backoff while stale is served. */
@@ -15,10 +17,40 @@ export interface CacheEntry {
   retryAt: number
 }
 
-const caches = new Map<Registry, Map<string, CacheEntry>>()
+/** Below this size a cache is not swept for growing: the sweep would cost more than the entries. */
+const MIN_SWEEP_SIZE = 256
+/** A cache that does not grow is swept at most this often, and only while it is used. */
+const SWEEP_INTERVAL_MS = 60_000
+
+const caches = new WeakMap<Registry, Cache>()
 const inflight = new Set<Promise<void>>()
 /** Bumped whenever an entry leaves a cache, so a reference kept to one is known to be still current while it is unchanged. */
 let generation = 0
+/** Bumped by `clearCache()`: a cache from an older epoch empties itself when next used (a WeakMap cannot be iterated). */
+let epoch = 0
+
+/** Answers of a registry that said the service does not exist (kept for a TTL like any other). */
+const notRegistered = new WeakSet<Discovery>()
+
+/**
+ * The answer cached when the registry says the service does not exist.
+ *
+ * @internal
+ */
+export function notRegisteredAnswer(): Discovery {
+  const answer: Discovery = { instances: [] }
+  notRegistered.add(answer)
+  return answer
+}
+
+/**
+ * True for an answer made by {@link notRegisteredAnswer}.
+ *
+ * @internal
+ */
+export function isNotRegistered(data: Discovery): boolean {
+  return notRegistered.has(data)
+}
 
 /**
  * The cache's generation: while it is unchanged, every entry seen in a cache is still there.
@@ -30,22 +62,92 @@ export function cacheGeneration(): number {
 }
 
 /**
- * Removes `entry` from `cache`, if it is still the one there.
+ * The entries of one registry. Entries that nobody may serve any more (older than their
+ * `maxStaleMs`) are pruned as the cache is used: when it has doubled since the last sweep
+ * (amortised O(1) per new entry, so memory stays bounded by the entries in use), and at most
+ * once a minute otherwise. Never by a timer: a frozen container must not wake up to sweep.
  *
  * @internal
  */
-export function evict(cache: Map<string, CacheEntry>, entry: CacheEntry): boolean {
-  if (cache.get(entry.key) !== entry) return false
-  cache.delete(entry.key)
-  generation += 1
-  return true
+export class Cache {
+  readonly #entries = new Map<string, CacheEntry>()
+  #epoch = epoch
+  #sweepSize = MIN_SWEEP_SIZE
+  #sweepAt = Number.NEGATIVE_INFINITY
+
+  /** How many entries it holds. */
+  get size(): number {
+    this.#sync()
+    return this.#entries.size
+  }
+
+  get(key: string): CacheEntry | undefined {
+    this.#sync()
+    return this.#entries.get(key)
+  }
+
+  /** True while `entry` is the one cached under its key. */
+  holds(entry: CacheEntry): boolean {
+    return this.get(entry.key) === entry
+  }
+
+  /** The entry of `key`, added empty when missing; a resolver with a larger `maxStaleMs` keeps it longer. */
+  entry(key: string, query: DiscoveryQuery, maxStaleMs: number, now: number): CacheEntry {
+    // Before the lookup: a new entry has no data yet, and must not be taken for an old one.
+    this.maintain(now)
+    let entry = this.#entries.get(key)
+    if (entry === undefined) {
+      entry = { key, query, fetchedAt: 0, maxStaleMs, failures: 0, retryAt: 0 }
+      this.#entries.set(key, entry)
+    } else if (entry.maxStaleMs < maxStaleMs) entry.maxStaleMs = maxStaleMs
+    return entry
+  }
+
+  /** Removes `entry`, if it is still the one cached under its key. */
+  evict(entry: CacheEntry): boolean {
+    if (!this.holds(entry)) return false
+    this.#entries.delete(entry.key)
+    generation += 1
+    return true
+  }
+
+  /** Prunes when the cache has grown or the last sweep is old enough; a couple of comparisons otherwise. */
+  maintain(now: number): void {
+    this.#sync()
+    if (this.#entries.size >= this.#sweepSize || now >= this.#sweepAt) this.#sweep(now)
+  }
+
+  #sweep(now: number): void {
+    let pruned = false
+    for (const entry of this.#entries.values()) {
+      // An entry with a request under way is about to be fresh (or evicted by it).
+      if (entry.flight === undefined && now - entry.fetchedAt > entry.maxStaleMs) {
+        this.#entries.delete(entry.key)
+        pruned = true
+      }
+    }
+    if (pruned) generation += 1
+    this.#sweepSize = Math.max(MIN_SWEEP_SIZE, this.#entries.size * 2)
+    this.#sweepAt = now + SWEEP_INTERVAL_MS
+  }
+
+  #sync(): void {
+    if (this.#epoch === epoch) return
+    this.#entries.clear()
+    this.#epoch = epoch
+    this.#sweepSize = MIN_SWEEP_SIZE
+  }
 }
 
-/** The process-wide cache of one registry. */
-export function cacheOf(registry: Registry): Map<string, CacheEntry> {
+/**
+ * The process-wide cache of one registry: it lives as long as the registry (or a resolver using it).
+ *
+ * @internal
+ */
+export function cacheOf(registry: Registry): Cache {
   let cache = caches.get(registry)
   if (!cache) {
-    cache = new Map()
+    cache = new Cache()
     caches.set(registry, cache)
   }
   return cache
@@ -60,7 +162,14 @@ export function track(flight: Promise<void>): void {
   )
 }
 
-/** How many refreshes are under way in this process. */
+/**
+ * How many refreshes are under way in this process.
+ *
+ * @example
+ * ```ts
+ * if (pendingRefreshes() > 0) await settleRefreshes(500)
+ * ```
+ */
 export function pendingRefreshes(): number {
   return inflight.size
 }
@@ -94,7 +203,7 @@ export async function settleRefreshes(timeoutMs: number): Promise<void> {
  * ```
  */
 export function clearCache(): void {
-  for (const cache of caches.values()) cache.clear()
+  epoch += 1
   generation += 1
   inflight.clear()
 }

@@ -1,14 +1,7 @@
 import type { AnyDependency, Resolved } from '../dependency/dependency.js'
 import { type DependencyFailure, DependencyResolutionError } from '../errors.js'
-import {
-  NOT_READY,
-  type NotReady,
-  type Plan,
-  type PlannedResolver,
-  plannedResolver,
-  type ResolveOptions,
-  type Resolver,
-} from './resolver.js'
+import { NOT_READY, type NotReady, type Plan, type PlannedResolver } from './plans.js'
+import { plannedResolver, type ResolveOptions, type Resolver } from './resolver.js'
 
 /** A handler's dependencies by the name it uses for them. */
 export type Services = Readonly<Record<string, AnyDependency>>

@@ -428,12 +428,14 @@ describe('Class: Resolver, services that are not registered', () => {
     expect(later.every((value) => value === undefined)).toBe(true)
     expect(discoverCalls()).toBe(1)
     advance(1_001)
+    expect(resolver.resolveSync(audit)).toBe(NOT_READY)
+    expect(await resolver.resolve(audit)).toBeUndefined()
     expect(resolver.resolveSync(audit)).toBeUndefined()
-    await settleRefreshes(1_000)
     expect(discoverCalls()).toBe(2)
   })
 
-  it('It should pick up a service registered after it was missing, once the TTL has passed', async () => {
+  it('It should ask again before serving a not-found answer past its TTL, and serve the service registered since', async () => {
+    // Prepare
     cloudMap
       .on(DiscoverInstancesCommand)
       .rejectsOnce(new ServiceNotFound({ message: 'nope', $metadata: {} }))
@@ -441,11 +443,102 @@ describe('Class: Resolver, services that are not registered', () => {
     const resolver = createResolver({ client, logger, ttlMs: 1_000 })
     const dep = optional(instance('prod.scheduler'))
     expect(await resolver.resolve(dep)).toBeUndefined()
-
     advance(1_001)
-    await resolver.resolve(dep)
-    await settleRefreshes(1_000)
 
-    expect((await resolver.resolve(dep))?.instanceId).toBe('late')
+    // Act
+    const sync = resolver.resolveSync(dep)
+    const required = await resolver.resolve(instance('prod.scheduler'))
+    const optionally = await resolver.resolve(dep)
+
+    // Assess
+    expect(sync).toBe(NOT_READY)
+    expect(required.instanceId).toBe('late')
+    expect(optionally?.instanceId).toBe('late')
+    expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should ask again before serving an empty service or a missing pinned instance past the TTL', async () => {
+    // Prepare: first no instances at all, then only "a"; later "a" and "b".
+    cloudMap.on(DiscoverInstancesCommand).resolvesOnce({ Instances: [] }).resolvesOnce(answer('a')).resolves(answer('a', 'b'))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const any = instance('prod.scheduler')
+    const pinned = instance('prod.scheduler->b')
+    const empty = await resolver.resolve(any).catch((error: unknown) => error)
+    advance(1_001)
+
+    // Act
+    const refilled = await resolver.resolve(any)
+    const missing = await resolver.resolve(pinned).catch((error: unknown) => error)
+    advance(1_001)
+    const found = await resolver.resolve(pinned)
+
+    // Assess
+    expect(empty).toBeInstanceOf(NoInstancesError)
+    expect(refilled.instanceId).toBe('a')
+    expect(missing).toBeInstanceOf(InstanceNotFoundError)
+    expect(found.instanceId).toBe('b')
+    expect(discoverCalls()).toBe(3)
+  })
+
+  it('It should make one call for concurrent resolves of an expired not-found answer', async () => {
+    // Prepare
+    cloudMap
+      .on(DiscoverInstancesCommand)
+      .rejectsOnce(new ServiceNotFound({ message: 'nope', $metadata: {} }))
+      .callsFake(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        return answer('late')
+      })
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    await expect(resolver.resolve(instance('prod.scheduler'))).rejects.toThrow(ServiceNotFoundError)
+    advance(1_001)
+
+    // Act
+    const results = await Promise.all(Array.from({ length: 20 }, () => resolver.resolve(instance('prod.scheduler'))))
+
+    // Assess
+    expect(results.map((r) => r.instanceId)).toEqual(Array(20).fill('late'))
+    expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should throw ServiceNotFoundError again when the service is still missing after the TTL', async () => {
+    cloudMap.on(DiscoverInstancesCommand).rejects(new ServiceNotFound({ message: 'nope', $metadata: {} }))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const dep = instance('prod.missing')
+    await expect(resolver.resolve(dep)).rejects.toThrow(ServiceNotFoundError)
+    advance(1_001)
+
+    const error = await resolver.resolve(dep).catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(ServiceNotFoundError)
+    expect((error as ServiceNotFoundError).address).toBe('prod.missing')
+    expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should keep serving a not-found answer, with backoff, while its revalidation fails transiently', async () => {
+    // Prepare
+    cloudMap
+      .on(DiscoverInstancesCommand)
+      .rejectsOnce(new ServiceNotFound({ message: 'nope', $metadata: {} }))
+      .rejects(new RequestLimitExceeded({ message: 'slow down', $metadata: {} }))
+    const resolver = createResolver({ client, logger, ttlMs: 1_000 })
+    const audit = optional(instance('prod.audit'))
+    expect(await resolver.resolve(audit)).toBeUndefined()
+    advance(1_001)
+
+    // Act
+    const during = await resolver.resolve(audit)
+    const backingOff = [
+      resolver.resolveSync(audit),
+      await resolver.resolve(audit),
+      await resolver.resolve(instance('prod.audit')).catch((e) => e),
+    ]
+
+    // Assess
+    expect(during).toBeUndefined()
+    expect(backingOff.slice(0, 2)).toEqual([undefined, undefined])
+    expect(backingOff[2]).toBeInstanceOf(ServiceNotFoundError)
+    expect(discoverCalls()).toBe(2)
+    expect(warnings).toEqual([expect.stringMatching(/serving stale instances of "prod.audit".*failed refresh/)])
   })
 })

@@ -1,0 +1,148 @@
+import type { AnyDependency, PickStrategy } from '../dependency/dependency.js'
+import type { Discovery, DiscoveryQuery } from '../registry/types.js'
+import { type Cache, type CacheEntry, cacheGeneration } from './cache.js'
+import { type Refresher, servable } from './refresh.js'
+import type { ResolverSettings } from './resolver.js'
+import { isMissing, pick, type View, type Views } from './views.js'
+
+/** Returned by `resolveSync` when the value cannot be had without waiting. */
+export const NOT_READY: unique symbol = Symbol('cloudmap-middy.not-ready')
+export type NotReady = typeof NOT_READY
+
+/**
+ * What a resolver keeps per dependency: its cache key and query and, for the warm path,
+ * the cache entry it found and the last instance set it served with the view built from it.
+ *
+ * @internal
+ */
+export interface Plan {
+  readonly dependency: AnyDependency
+  readonly key: string
+  readonly query: DiscoveryQuery
+  readonly pick: PickStrategy
+  /** The cache entry as of `generation` (see `cacheGeneration`); looked up again once that changed. */
+  entry: CacheEntry | undefined
+  generation: number
+  /** The instance set `view` was built from: while the entry still holds it, `view` is the one to pick from. */
+  data: Discovery | undefined
+  view: View | undefined
+}
+
+/**
+ * The warm path of a resolver made by `createResolver`, for a `ServiceSet` that resolves the
+ * same dependencies on every invocation: their plans once, then one clock reading per call.
+ *
+ * @internal
+ */
+export interface PlannedResolver {
+  plan(dependency: AnyDependency): Plan
+  /** `resolveSync` of the plan's dependency, with `now` read once by the caller. */
+  resolvePlanned(plan: Plan, now: number): unknown
+}
+
+function sortedRecord(record: Readonly<Record<string, string>> | undefined): string {
+  if (!record) return ''
+  return JSON.stringify(
+    Object.keys(record)
+      .sort()
+      .map((key) => [key, record[key]]),
+  )
+}
+
+/**
+ * Answers from the cache without waiting: plans a dependency once (key, query, pick),
+ * then serves it with comparisons only while its entry and instance set are unchanged.
+ *
+ * @internal
+ */
+export class Planner implements PlannedResolver {
+  readonly #settings: ResolverSettings
+  readonly #cache: Cache
+  readonly #views: Views
+  readonly #refresher: Refresher
+  readonly #plans = new WeakMap<AnyDependency, Plan>()
+  /** Set only when the logger has `debug`, so the warm path pays one check otherwise. */
+  readonly #debug: ((message: string) => void) | undefined
+
+  constructor(
+    settings: ResolverSettings,
+    cache: Cache,
+    views: Views,
+    refresher: Refresher,
+    debug: ((message: string) => void) | undefined,
+  ) {
+    this.#settings = settings
+    this.#cache = cache
+    this.#views = views
+    this.#refresher = refresher
+    this.#debug = debug
+  }
+
+  resolvePlanned(plan: Plan, now: number): unknown {
+    let entry = plan.entry
+    const generation = cacheGeneration()
+    if (entry === undefined || plan.generation !== generation) {
+      // First use, or an entry left a cache since: the one kept may be gone.
+      entry = this.#cache.get(plan.key)
+      plan.entry = entry
+      plan.generation = generation
+      if (entry === undefined) return NOT_READY
+      // Read by this resolver too: kept while this resolver may still serve it.
+      if (entry.maxStaleMs < this.#settings.maxStaleMs) entry.maxStaleMs = this.#settings.maxStaleMs
+    }
+    const data = entry.data
+    if (data === undefined) return NOT_READY
+    const { dependency } = plan
+    const age = now - entry.fetchedAt
+    if (age > this.#settings.ttlMs) {
+      if (!servable(entry, now, this.#settings)) return NOT_READY
+      this.#debug?.(`cloudmap-middy: stale ${dependency.label} (${age} ms old), serving it while it refreshes`)
+      this.#refresher.revalidate(entry, now)
+    } else this.#debug?.(`cloudmap-middy: cache hit ${dependency.label} (${age} ms old)`)
+    let view = plan.view
+    if (plan.data !== data || view === undefined) {
+      const built = this.#views.of(dependency, data)
+      if (built instanceof Promise) return NOT_READY
+      plan.data = data
+      plan.view = view = built
+    }
+    // An error answer (nothing registered there, no valid instance) older than the TTL is asked again before it is
+    // served, unless backoff holds it after a failed refresh.
+    if (view.error) {
+      const current = age <= this.#settings.ttlMs || now < entry.retryAt
+      return current && dependency.optional && isMissing(view.error) ? undefined : NOT_READY
+    }
+    return pick(plan.pick, view)
+  }
+
+  plan(dependency: AnyDependency): Plan {
+    let plan = this.#plans.get(dependency)
+    if (!plan) {
+      const { namespace, service, account } = dependency.address
+      const { queryParameters, optionalParameters, maxResults } = dependency.discovery
+      const healthStatus = dependency.discovery.healthStatus ?? this.#settings.healthStatus
+      const query: DiscoveryQuery = {
+        namespace,
+        service,
+        healthStatus,
+        ...(account === undefined ? {} : { account }),
+        ...(queryParameters === undefined ? {} : { queryParameters }),
+        ...(optionalParameters === undefined ? {} : { optionalParameters }),
+        ...(maxResults === undefined ? {} : { maxResults }),
+      }
+      const key = [
+        account ?? '',
+        namespace,
+        service,
+        healthStatus,
+        maxResults ?? '',
+        sortedRecord(queryParameters),
+        sortedRecord(optionalParameters),
+      ].join('\u0000')
+      const strategy = dependency.discovery.pick ?? this.#settings.pick
+      plan = { dependency, key, query, pick: strategy, entry: undefined, generation: 0, data: undefined, view: undefined }
+      this.#plans.set(dependency, plan)
+    }
+    return plan
+  }
+}
