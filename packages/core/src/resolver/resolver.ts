@@ -214,7 +214,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       ? cloudMapRegistry({ client: options.client })
       : options.clientConfig
         ? cloudMapRegistry({ clientConfig: options.clientConfig })
-        : cloudMapRegistry())
+        : (defaultRegistry ?? cloudMapRegistry()))
   const ttlMs = milliseconds('ttlMs', options.ttlMs) ?? fromEnv('CLOUDMAP_MIDDY_TTL_MS') ?? DEFAULT_TTL_MS
   const maxStaleMs = Math.max(
     ttlMs,
@@ -245,6 +245,21 @@ export function plannedResolver(resolver: Resolver): PlannedResolver | undefined
 }
 
 let defaultResolver: Resolver | undefined
+/** Set by `useStaticRegistry` (testing): what resolvers without a registry or client of their own read. */
+let defaultRegistry: Registry | undefined
+
+/**
+ * Makes every resolver created from now on without a `registry`, `client` or `clientConfig`
+ * of its own — the process default among them — read from `registry`; `undefined` goes
+ * back to Cloud Map. Used by `useStaticRegistry` in `@cloudmap-middy/core/testing`.
+ *
+ * @internal
+ */
+export function setDefaultRegistry(registry: Registry | undefined): void {
+  defaultRegistry = registry
+  // The process default is made again, on the registry now in force, when it is next asked for.
+  defaultResolver = undefined
+}
 
 /**
  * The resolver shared by the whole process (Cloud Map, default options), created

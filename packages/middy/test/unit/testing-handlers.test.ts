@@ -1,29 +1,27 @@
-// The README's "Testing your handlers" example, run as written, so the documentation cannot rot.
+// The README's "Testing your handlers" example (Jest in ESM mode), run as written, so the
+// documentation cannot rot: the handler module is imported as deployed, after useStaticRegistry.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
-import { clearCache, createResolver, lambda } from '@cloudmap-middy/core'
-import { staticRegistry } from '@cloudmap-middy/core/testing'
-import { beforeEach, expect, it } from '@jest/globals'
-import middy from '@middy/core'
+import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
+import { restoreDefaultRegistry, useStaticRegistry } from '@cloudmap-middy/core/testing'
+import { afterAll, beforeEach, expect, it } from '@jest/globals'
 import { Uint8ArrayBlobAdapter } from '@smithy/util-stream'
 import { mockClient } from 'aws-sdk-client-mock'
-import { cloudMap } from '../../src/index.js'
 
 const lambdaMock = mockClient(LambdaClient)
+// Not part of the README's example: proves that no Cloud Map call was even attempted.
+const cloudMapMock = mockClient(ServiceDiscoveryClient)
 
-const registry = staticRegistry({
+const registry = useStaticRegistry({
   'prod.scheduler': {
     'get-job': { type: 'lambda', arn: 'arn:aws:lambda:eu-west-1:123456789012:function:get-job' },
   },
 })
-
-const handler = middy<{ id: string }>()
-  .use(cloudMap({ resolver: createResolver({ registry }), services: { jobs: lambda('prod.scheduler->get-job') } }))
-  .handler(async (event, context) => context.services.jobs.request({ id: event.id }))
+const { handler } = await import('../fixtures/jobs.js')
 
 beforeEach(() => {
   lambdaMock.reset()
-  clearCache()
 })
+afterAll(() => restoreDefaultRegistry())
 
 it('returns the job from get-job', async () => {
   lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Uint8ArrayBlobAdapter.fromString(JSON.stringify({ id: '1' })) })
@@ -32,4 +30,7 @@ it('returns the job from get-job', async () => {
   expect(lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input.FunctionName).toBe(
     'arn:aws:lambda:eu-west-1:123456789012:function:get-job',
   )
+  // The module's prefetch and the invocation read the table: one lookup, no Cloud Map call.
+  expect(registry.calls.get('prod.scheduler')).toBe(1)
+  expect(cloudMapMock.commandCalls(DiscoverInstancesCommand)).toHaveLength(0)
 })

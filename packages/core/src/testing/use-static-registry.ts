@@ -1,0 +1,48 @@
+import { clearCache } from '../resolver/cache.js'
+import { setDefaultRegistry } from '../resolver/resolver.js'
+import { type StaticRegistry, type StaticTable, staticRegistry } from './static-registry.js'
+
+/**
+ * Makes the process read Cloud Map from a table in memory: every resolver created from
+ * now on without a `registry`, `client` or `clientConfig` of its own — the process default
+ * that `cloudMap()` uses, and the ones `cloudMap({ ttlMs })` creates — reads from a
+ * `staticRegistry(table)`, which is returned so a test can change it or count its calls.
+ * The cache is cleared.
+ *
+ * Call it before the handler module is imported (with ESM, a dynamic `await import()`
+ * after it): the module's prefetch and invocations then use it, with no network and no
+ * credentials. Resolvers created before keep their registry. Undo it with
+ * {@link restoreDefaultRegistry}.
+ *
+ * @example
+ * ```ts
+ * import { useStaticRegistry, restoreDefaultRegistry } from '@cloudmap-middy/core/testing'
+ *
+ * const registry = useStaticRegistry({
+ *   'prod.scheduler': { 'get-job': { type: 'lambda', arn: 'arn:aws:lambda:eu-west-1:123456789012:function:get-job' } },
+ * })
+ * const { handler } = await import('../src/handlers/jobs-api.js') // as deployed
+ * // ... invoke handler, mock the Lambda client with aws-sdk-client-mock ...
+ * restoreDefaultRegistry()
+ * ```
+ */
+export function useStaticRegistry(table: StaticTable = {}): StaticRegistry {
+  const registry = staticRegistry(table)
+  setDefaultRegistry(registry)
+  clearCache()
+  return registry
+}
+
+/**
+ * Undoes {@link useStaticRegistry}: resolvers created from now on without a registry of
+ * their own read Cloud Map again, and the cache is cleared.
+ *
+ * @example
+ * ```ts
+ * afterAll(() => restoreDefaultRegistry())
+ * ```
+ */
+export function restoreDefaultRegistry(): void {
+  setDefaultRegistry(undefined)
+  clearCache()
+}
