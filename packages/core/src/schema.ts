@@ -29,6 +29,20 @@ function settle<T>(result: StandardSchemaV1.Result<T>): Checked<T> {
  * callers on a hot path can avoid an await; a Promise otherwise.
  */
 export function check<T>(schema: Schema<T>, value: unknown): Checked<T> | Promise<Checked<T>> {
-  const result = schema['~standard'].validate(value)
-  return result instanceof Promise ? result.then(settle) : settle(result)
+  let result: StandardSchemaV1.Result<T> | Promise<StandardSchemaV1.Result<T>>
+  try {
+    result = schema['~standard'].validate(value)
+  } catch (error) {
+    return thrown(error)
+  }
+  return result instanceof Promise ? result.then(settle, thrown) : settle(result)
+}
+
+/**
+ * A schema that throws (a transform calling `JSON.parse` on bad text) rejects the value: an
+ * issue naming the error, not its message, which may quote the value.
+ */
+function thrown(error: unknown): Checked<never> {
+  const name = error instanceof Error ? error.name : typeof error
+  return { ok: false, issues: [{ path: [], message: `the schema threw ${name}` }] }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { type AttributeValidationError, InstanceTypeMismatchError } from '../../src/errors.js'
-import { type AnyDependency, createResolver, http, lambda, queue, topic } from '../../src/index.js'
+import { AttributeValidationError, InstanceTypeMismatchError } from '../../src/errors.js'
+import { type AnyDependency, createResolver, http, instance, lambda, queue, topic } from '../../src/index.js'
 import { redactUrl } from '../../src/redact.js'
 import { staticRegistry } from '../../src/testing/index.js'
 
@@ -68,5 +68,26 @@ describe('Target policy and registry data', () => {
     expect(redactUrl('http://a@b@host/x')).toBe('http://***@host/x')
     expect(redactUrl('https://api.example.com/a@b')).toBe('https://api.example.com/a@b')
     expect(redactUrl(`https://h/${'x'.repeat(300)}`)).toHaveLength(201)
+  })
+
+  it('It should report a schema that throws as invalid attributes, never as a Cloud Map failure, without its message', async () => {
+    // Prepare: a transform that throws on bad text, as JSON.parse does.
+    const attributes = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (value: unknown) => ({ value: JSON.parse((value as { config: string }).config) }),
+      },
+    } as const
+
+    // Act
+    const error = await resolverFor({ config: '{"token":"s3cret"' })
+      .resolve(instance('prod.app->x', { attributes }))
+      .catch((caught: unknown) => caught)
+
+    // Assess
+    expect(error).toBeInstanceOf(AttributeValidationError)
+    expect((error as Error).message).toContain('the schema threw SyntaxError')
+    expect((error as Error).message).not.toContain('s3cret')
   })
 })
