@@ -48,6 +48,7 @@ export class ServiceNotFoundError extends CloudMapMiddyError {
 
 /** The address names an instance id that is not among the service's instances. */
 export class InstanceNotFoundError extends CloudMapMiddyError {
+  /** The instance id the address names. */
   readonly instanceId: string
   /** The instance ids the service does have. */
   readonly available: readonly string[]
@@ -71,7 +72,9 @@ export class NoInstancesError extends CloudMapMiddyError {
 
 /** One problem found by a schema: where (`path`) and what (`message`). */
 export interface AttributeIssue {
+  /** The keys (and array indexes) leading to the value at fault, from the top (`['arn']`); empty for the value as a whole. */
   readonly path: readonly PropertyKey[]
+  /** What is wrong, as the schema or the kind's own check says it. */
   readonly message: string
 }
 
@@ -87,7 +90,9 @@ export function describeIssues(issues: readonly AttributeIssue[]): string {
 
 /** An instance's attributes do not satisfy the dependency's schema, and no valid instance is left. */
 export class AttributeValidationError extends CloudMapMiddyError {
+  /** The instance whose attributes failed (the first one, when no instance of the set was valid). */
   readonly instanceId: string
+  /** Every problem found, each with its path (`['arn']`, `['port']`). */
   readonly issues: readonly AttributeIssue[]
 
   constructor(address: string, instanceId: string, issues: readonly AttributeIssue[]) {
@@ -112,6 +117,7 @@ export class DiscoveryError extends CloudMapMiddyError {
 
 /** The instance's `type` does not fit the declared kind, or is not a type this library knows. */
 export class InstanceTypeMismatchError extends CloudMapMiddyError {
+  /** The instance whose `type` does not fit. */
   readonly instanceId: string
   /** The kind the dependency was declared as (`lambda`, `queue`, ...). */
   readonly expected: string
@@ -136,9 +142,11 @@ export class InstanceTypeMismatchError extends CloudMapMiddyError {
  * SQS endpoint of its region or the configured one, or that names another queue than the ARN).
  */
 export class DisallowedTargetError extends CloudMapMiddyError {
+  /** The instance whose target was refused. */
   readonly instanceId: string
   /** The target as it may be shown (userinfo redacted). */
   readonly target: string
+  /** The rule that refused it: `allowedAccounts`, `allowedRegions`, `allowedHosts`, `always refused`, `sqs url` or `http url`. */
   readonly rule: string
 
   constructor(address: string, instanceId: string, target: string, rule: string, reason: string) {
@@ -167,6 +175,7 @@ export class DisallowedPathError extends CloudMapMiddyError {
 export class PayloadTooLargeError extends CloudMapMiddyError {
   /** Size in bytes, as the service counts it. */
   readonly size: number
+  /** The service's limit in bytes. */
   readonly limit: number
 
   constructor(address: string, what: string, size: number, limit: number) {
@@ -181,6 +190,7 @@ export class PayloadTooLargeError extends CloudMapMiddyError {
 export class PayloadValidationError extends CloudMapMiddyError {
   /** Which value failed: `payload`, `result` or `message`. */
   readonly what: string
+  /** Every problem the schema found, each with its path. */
   readonly issues: readonly AttributeIssue[]
 
   constructor(address: string, what: string, issues: readonly AttributeIssue[]) {
@@ -195,7 +205,9 @@ export class PayloadValidationError extends CloudMapMiddyError {
 export class RemoteInvocationError extends CloudMapMiddyError {
   /** `Handled` or `Unhandled`, as Lambda reports it. */
   readonly functionError: string
+  /** The `errorType` of the function's error payload, or `Unknown` when the payload is not Lambda's error shape. */
   readonly errorType: string
+  /** The `errorMessage` of the function's error payload, or its size when the payload is not Lambda's error shape. */
   readonly errorMessage: string
   /** The remote stack trace when the function reported one. */
   readonly remoteStack: readonly string[] | undefined
@@ -222,7 +234,13 @@ export class MissingGroupIdError extends CloudMapMiddyError {
 export interface BatchFailure {
   /** Position of the message in the array handed to `sendBatch` / `publishBatch`. */
   readonly index: number
+  /**
+   * The service's error code (a thrown request: the error's name), or the library's own:
+   * `NoResult` (the service said nothing about the entry; it may have been sent),
+   * `OutOfOrder` and `NotSent` (FIFO entries held back to keep their group's order).
+   */
   readonly code: string
+  /** Why, as the service or the library says it. */
   readonly message: string
   /** True when the service blamed the request (not worth retrying). */
   readonly senderFault: boolean
@@ -233,6 +251,7 @@ export interface BatchFailure {
  * Every message handed in is either in `sent` or named in `failures`.
  */
 export class BatchSendError extends CloudMapMiddyError {
+  /** The messages that were not accepted, by index, each with its reason. */
   readonly failures: readonly BatchFailure[]
   /** Indexes of the messages that were accepted. */
   readonly sent: readonly number[]
@@ -265,9 +284,11 @@ export class HttpRequestError extends CloudMapMiddyError {
 export interface DependencyFailure {
   /** The name the handler gave it (`context.services.<name>`). */
   readonly name: string
+  /** The dependency's address, as text. */
   readonly address: string
   /** The error's message. */
   readonly reason: string
+  /** The error itself: its class says why (`ServiceNotFoundError`, `DiscoveryError`, `AttributeValidationError`, ...). */
   readonly error: Error
 }
 
@@ -280,8 +301,11 @@ export interface DependencyFailure {
  * keep them.
  */
 export class DependencyResolutionError extends Error {
+  /** 503, so `@middy/http-error-handler` answers Service Unavailable. */
   readonly statusCode = 503
+  /** True: the generic message holds no internals and may be shown to the caller. */
   readonly expose = true
+  /** Every dependency that failed, in the order they were declared. */
   readonly failures: readonly DependencyFailure[]
   /** Every failure, by name, address and reason. */
   readonly detail: string

@@ -1,3 +1,11 @@
+/**
+ * The framework-free part of cloudmap-middy: addresses, the cached Cloud Map resolver,
+ * the dependency kinds (`instance`, `lambda`, `queue`, `topic`, `http`, `optional`) and
+ * their errors. A container or a script uses it as it is; a Middy handler through
+ * `@cloudmap-middy/middy`.
+ *
+ * @module @cloudmap-middy/core
+ */
 export { type Address, type AddressInput, describeAddress, formatAddress, parseAddress, toAddress } from './address/address.js'
 export type { BatchResult } from './calls/batch.js'
 export type { CallClientConfig, CallClients } from './calls/clients.js'

@@ -9,7 +9,9 @@
  * ```
  */
 export interface Logger {
+  /** A dropped instance, a stale value served, a refresh that failed, a message left on its queue. */
   warn(message: string, ...details: unknown[]): void
+  /** Each discovery, cache hit, miss and stale answer; called only when the logger has it. */
   debug?(message: string, ...details: unknown[]): void
 }
 

@@ -38,6 +38,16 @@ interface SdkLikeError {
  * True for failures that say nothing about the registry's content and may pass:
  * throttling, network errors, 5xx answers and timeouts. These are the ones a
  * resolver answers with stale instances.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await jobs.request({ id: '42' })
+ * } catch (error) {
+ *   if (isTransient(error)) return retryLater() // throttled, unreachable or a 5xx: worth another try
+ *   throw error
+ * }
+ * ```
  */
 export function isTransient(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 3) return false

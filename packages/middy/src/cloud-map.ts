@@ -28,19 +28,26 @@ export type CloudMapOptions<S extends Services> = {
   | {
       /** The resolver to use; default: the process-wide one (or a new one when `ttlMs` or `logger` is set). */
       readonly resolver: Resolver
+      /** Not with `resolver`: set it on the resolver. */
       readonly ttlMs?: never
+      /** Not with `resolver`: set it on the resolver. */
       readonly logger?: never
     }
   | {
+      /** Not with `ttlMs` or `logger`. */
       readonly resolver?: never
       /** TTL of this middleware's resolver (it still shares the process-wide cache). */
       readonly ttlMs?: number
+      /** Where this middleware's resolver sends its warnings. Default `console`. */
       readonly logger?: Logger
     }
 )
 
 /** The context a handler gets: the Lambda context plus `services`. */
-export type CloudMapContext<S extends Services> = LambdaContext & { readonly services: ResolvedServices<S> }
+export type CloudMapContext<S extends Services> = LambdaContext & {
+  /** One resolved value per declared service, typed from its declaration. */
+  readonly services: ResolvedServices<S>
+}
 
 const DEFAULT_MARGIN_MS = 500
 

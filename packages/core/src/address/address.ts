@@ -7,9 +7,13 @@ import { InvalidAddressError } from '../errors.js'
  * account by another one (Cloud Map's `OwnerAccount`).
  */
 export interface Address {
+  /** The Cloud Map namespace name (`prod`, `example.com`). */
   readonly namespace: string
+  /** The service name within the namespace (it may contain dots in the object form). */
   readonly service: string
+  /** One instance id: the address then resolves to exactly that instance. */
   readonly instance?: string
+  /** The 12-digit account that owns a namespace shared with this one (Cloud Map's `OwnerAccount`). */
   readonly account?: string
 }
 
@@ -160,7 +164,16 @@ export function formatAddress(address: Address): string {
   return text
 }
 
-/** A readable label for any address, used in errors and logs (never parsed back). */
+/**
+ * A readable label for any address, used in errors and logs (never parsed back): the
+ * text form when it has one, the owner account in parentheses.
+ *
+ * @example
+ * ```ts
+ * describeAddress({ namespace: 'shared', service: 'billing', account: '123456789012' })
+ * // 'shared.billing (account 123456789012)'
+ * ```
+ */
 export function describeAddress(address: Address): string {
   const base = `${address.namespace}.${address.service}`
   const pinned = address.instance === undefined ? base : `${base}${SEPARATOR}${address.instance}`

@@ -3,6 +3,7 @@ import { isTransient } from '../transient.js'
 
 /** What a batch call answers: `messageIds[i]` is the id of the i-th message handed in. */
 export interface BatchResult {
+  /** The id the service gave each message, in the order the messages were handed in. */
   readonly messageIds: readonly string[]
 }
 

@@ -23,9 +23,16 @@ export type CallClientConfig = Pick<LambdaClientConfig, 'endpoint' | 'credential
  * ```
  */
 export interface CallClients {
+  /** The Lambda client of `lambda()` dependencies: one client, or a factory asked once per region. */
   readonly lambda?: Provided<LambdaClient>
+  /** The SQS client of `queue()` dependencies: one client, or a factory asked once per region. */
   readonly sqs?: Provided<SQSClient>
+  /** The SNS client of `topic()` dependencies: one client, or a factory asked once per region. */
   readonly sns?: Provided<SNSClient>
+  /**
+   * Configuration of the clients the library creates itself (not of injected ones); the
+   * region of each comes from the target's ARN.
+   */
   readonly config?: CallClientConfig
 }
 

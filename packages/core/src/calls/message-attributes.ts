@@ -11,7 +11,21 @@ import { byteLength } from './json.js'
  * await queue.send(job, { attributes: { tenant: 'acme', priority: 5, signature: new Uint8Array([1, 2]) } })
  * ```
  */
-export type MessageAttributeInput = string | number | Uint8Array | { readonly dataType: string; readonly value: string | Uint8Array }
+export type MessageAttributeInput =
+  | string
+  | number
+  | Uint8Array
+  | {
+      /** The SQS / SNS `DataType`: `String`, `Number` or `Binary`, optionally with a custom suffix (`Number.float`). */
+      readonly dataType: string
+      /** The value: text for `String` and `Number` types, bytes for `Binary` ones. */
+      readonly value: string | Uint8Array
+    }
+
+/**
+ * Message attributes by name, as `send()`, `sendBatch()`, `publish()` and `publishBatch()`
+ * take them. They count towards the message size limit.
+ */
 export type MessageAttributes = Readonly<Record<string, MessageAttributeInput>>
 
 type Encoded = { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }

@@ -17,6 +17,7 @@ export interface DiscoveryOptions {
   readonly optionalParameters?: Readonly<Record<string, string>>
   /** Overrides the resolver's health filter (default `HEALTHY_OR_ELSE_ALL`). */
   readonly healthStatus?: HealthStatusFilter
+  /** At most this many instances are asked for (Cloud Map `MaxResults`; Cloud Map returns up to 100 without it). */
   readonly maxResults?: number
   /** Overrides the resolver's selection strategy. */
   readonly pick?: PickStrategy
@@ -26,6 +27,7 @@ export interface DiscoveryOptions {
 export interface BindContext {
   /** The dependency's address as text, for errors. */
   readonly label: string
+  /** Where the kind's warnings go: the resolver's logger. */
   readonly logger: Logger
   /**
    * SDK clients for the call helpers: `clients.sqs(region)`, asked at bind time, gives a function
@@ -43,10 +45,13 @@ export interface BindContext {
  * resolved by a resolver or the `cloudMap()` middleware.
  */
 export interface Dependency<Value> {
+  /** The kind that declared it: `instance`, `lambda`, `queue`, `topic` or `http`. */
   readonly kind: string
+  /** Where it lives in Cloud Map, checked when it was declared. */
   readonly address: Address
   /** The address as text, for errors and logs. */
   readonly label: string
+  /** What is asked of Cloud Map besides the address (query parameters, health filter, ...). */
   readonly discovery: DiscoveryOptions
   /** True for `optional(dep)`: resolves to `undefined` when nothing is registered. */
   readonly optional: boolean

@@ -13,6 +13,11 @@ import type { RawAttributes } from './instance.js'
 
 /** Options of `http()`: a schema for the attributes, a default timeout, and discovery options. */
 export interface HttpOptions<A extends Schema | undefined> extends DiscoveryOptions {
+  /**
+   * Validates the instance's attributes (any Standard Schema validator: zod, valibot,
+   * arktype, ...); its output type is the resolved `attributes`. The kind's own attributes
+   * (`type`, `arn`, `url`) are checked whether or not the schema names them.
+   */
   readonly attributes?: A
   /** Bound on one attempt against one instance, reading the body included. Default 10 000 ms. */
   readonly timeoutMs?: number
@@ -26,9 +31,11 @@ export interface HttpFetchInit extends RequestInit {
 
 /** A resolved HTTP service: the selected instance, its base URL and a `fetch` with failover. */
 export interface HttpService<Attributes> {
+  /** The id of the selected Cloud Map instance. */
   readonly instanceId: string
   /** The address it was resolved from, as text. */
   readonly address: string
+  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
   readonly attributes: Attributes
   /** Base URL of the selected instance: its `url` attribute, or `http://<ip or cname>[:<port>]`. */
   readonly url: string

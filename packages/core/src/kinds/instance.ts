@@ -7,14 +7,21 @@ export type RawAttributes = Readonly<Record<string, string>>
 
 /** A resolved instance: its id and its (validated) attributes. */
 export interface ResolvedInstance<Attributes> {
+  /** The id of the selected Cloud Map instance. */
   readonly instanceId: string
   /** The address it was resolved from, as text. */
   readonly address: string
+  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
   readonly attributes: Attributes
 }
 
 /** Options of `instance()`: a schema for the attributes, and discovery options. */
 export interface InstanceOptions<S extends Schema | undefined> extends DiscoveryOptions {
+  /**
+   * Validates the instance's attributes (any Standard Schema validator: zod, valibot,
+   * arktype, ...); its output type is the resolved `attributes`. Without it, they are
+   * Cloud Map's strings, unchecked.
+   */
   readonly attributes?: S
 }
 

@@ -19,6 +19,11 @@ export interface LambdaOptions<P extends Schema | undefined, R extends Schema | 
   readonly payload?: P
   /** Checks what `request()` returns; its output type is the result's type. */
   readonly result?: R
+  /**
+   * Validates the instance's attributes (any Standard Schema validator: zod, valibot,
+   * arktype, ...); its output type is the resolved `attributes`. The kind's own attributes
+   * (`type`, `arn`, `url`) are checked whether or not the schema names them.
+   */
   readonly attributes?: A
 }
 
@@ -35,9 +40,11 @@ export interface CallOptions {
  * without a `Payload` field, as an invocation with no input.
  */
 export interface LambdaFunction<Payload, Result, Attributes> {
+  /** The id of the selected Cloud Map instance. */
   readonly instanceId: string
   /** The address it was resolved from, as text. */
   readonly address: string
+  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
   readonly attributes: Attributes
   /** The function ARN from the registry (it may carry a version or alias), or the partial ARN or function name registered. */
   readonly arn: string

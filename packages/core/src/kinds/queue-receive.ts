@@ -38,8 +38,11 @@ export interface ListenOptions extends ReceiveOptions {
  * ```
  */
 export interface ReceivedMessage<Body> {
+  /** The id SQS gave the message. */
   readonly messageId: string
+  /** The handle of this receipt, which `ack()` and `release()` use. */
   readonly receiptHandle: string
+  /** The message body, parsed from JSON and validated by the `message` schema (its output type). */
   readonly body: Body
   /** The message attributes (numbers as numbers, binary as `Uint8Array`). */
   readonly attributes: Readonly<Record<string, string | number | Uint8Array>>

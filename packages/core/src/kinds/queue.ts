@@ -19,6 +19,11 @@ export type { ListenOptions, ReceivedMessage, ReceiveOptions } from './queue-rec
 export interface QueueOptions<M extends Schema | undefined, A extends Schema | undefined> extends DiscoveryOptions {
   /** Validates every message sent (its input type) and every message received (its output type). */
   readonly message?: M
+  /**
+   * Validates the instance's attributes (any Standard Schema validator: zod, valibot,
+   * arktype, ...); its output type is the resolved `attributes`. The kind's own attributes
+   * (`type`, `arn`, `url`) are checked whether or not the schema names them.
+   */
   readonly attributes?: A
 }
 
@@ -36,6 +41,7 @@ export interface SendOptions {
 
 /** What SQS answered to `send`. */
 export interface SendResult {
+  /** The id SQS gave the message. */
   readonly messageId: string
   /** FIFO queues only. */
   readonly sequenceNumber?: string
@@ -54,10 +60,13 @@ export type { BatchResult } from '../calls/batch.js'
  * ```
  */
 export interface Queue<Message, Body, Attributes> {
+  /** The id of the selected Cloud Map instance. */
   readonly instanceId: string
   /** The address it was resolved from, as text. */
   readonly address: string
+  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
   readonly attributes: Attributes
+  /** The queue URL requests go to: the registered `url`, or the one the `arn` gives. */
   readonly url: string
   /** The queue ARN, when the instance registered one. */
   readonly arn: string | undefined

@@ -15,6 +15,11 @@ import type { RawAttributes } from './instance.js'
 export interface TopicOptions<M extends Schema | undefined, A extends Schema | undefined> extends DiscoveryOptions {
   /** Checks what is published; its input type is what `publish()` accepts. */
   readonly message?: M
+  /**
+   * Validates the instance's attributes (any Standard Schema validator: zod, valibot,
+   * arktype, ...); its output type is the resolved `attributes`. The kind's own attributes
+   * (`type`, `arn`, `url`) are checked whether or not the schema names them.
+   */
   readonly attributes?: A
 }
 
@@ -32,6 +37,7 @@ export interface PublishOptions {
 
 /** What SNS answers to one `publish()`. */
 export interface PublishResult {
+  /** The id SNS gave the message. */
   readonly messageId: string
   /** Set by FIFO topics. */
   readonly sequenceNumber?: string
@@ -42,9 +48,11 @@ export type { BatchResult } from '../calls/batch.js'
 
 /** A resolved SNS topic: the registered instance and its publish helpers. */
 export interface Topic<Message, Attributes> {
+  /** The id of the selected Cloud Map instance. */
   readonly instanceId: string
   /** The address it was resolved from, as text. */
   readonly address: string
+  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
   readonly attributes: Attributes
   /** The topic ARN from the registry. */
   readonly arn: string

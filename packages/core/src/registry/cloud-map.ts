@@ -10,8 +10,21 @@ import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from '.
 
 /** How to reach Cloud Map: an injected client, or the configuration of a new one (never both). */
 export type CloudMapRegistryOptions =
-  | { readonly client: ServiceDiscoveryClient; readonly clientConfig?: never }
-  | { readonly client?: never; readonly clientConfig?: ServiceDiscoveryClientConfig }
+  | {
+      /** The Cloud Map client to send with, used as it is. */
+      readonly client: ServiceDiscoveryClient
+      /** Not with `client`. */
+      readonly clientConfig?: never
+    }
+  | {
+      /** Not with `clientConfig`. */
+      readonly client?: never
+      /**
+       * Configuration of the client the registry creates with {@link createCloudMapClient};
+       * equal configurations share one registry. Default: the process-wide registry.
+       */
+      readonly clientConfig?: ServiceDiscoveryClientConfig
+    }
 
 const NOT_FOUND = new Set(['NamespaceNotFound', 'ServiceNotFound'])
 

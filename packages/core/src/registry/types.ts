@@ -3,13 +3,17 @@ export type HealthStatusFilter = 'HEALTHY' | 'UNHEALTHY' | 'ALL' | 'HEALTHY_OR_E
 
 /** What to ask the registry for: one service, optionally narrowed by attributes. */
 export interface DiscoveryQuery {
+  /** The namespace name. */
   readonly namespace: string
+  /** The service name. */
   readonly service: string
   /** Only instances whose attributes equal all of these. */
   readonly queryParameters?: Readonly<Record<string, string>>
   /** Preferred attributes: used when at least one instance matches them all. */
   readonly optionalParameters?: Readonly<Record<string, string>>
+  /** Which instances by health (Cloud Map `HealthStatus`). */
   readonly healthStatus?: HealthStatusFilter
+  /** At most this many instances (Cloud Map `MaxResults`). */
   readonly maxResults?: number
   /** Owner of a namespace shared with this account. */
   readonly account?: string
@@ -17,19 +21,25 @@ export interface DiscoveryQuery {
 
 /** One registered instance as the registry returned it. */
 export interface RegisteredInstance {
+  /** The Cloud Map instance id. */
   readonly instanceId: string
+  /** `HEALTHY`, `UNHEALTHY` or `UNKNOWN`, when the registry reports it. */
   readonly healthStatus?: string
+  /** The registered attributes, as Cloud Map holds them: strings. */
   readonly attributes: Readonly<Record<string, string>>
 }
 
 /** The instances of a service, with Cloud Map's revision number when it gives one. */
 export interface Discovery {
+  /** The instances that matched the query, in the registry's order. */
   readonly instances: readonly RegisteredInstance[]
+  /** Cloud Map's `InstancesRevision`: it changes when an instance is registered, deregistered or changed. */
   readonly revision?: number
 }
 
 /** Per-call options: a signal aborts the request (timeouts, remaining Lambda time). */
 export interface RegistryCallOptions {
+  /** Aborts the request. */
   readonly signal?: AbortSignal
 }
 
@@ -50,6 +60,11 @@ export interface RegistryCallOptions {
  * ```
  */
 export interface Registry {
+  /**
+   * The instances of one service (Cloud Map's DiscoverInstances).
+   *
+   * @throws {ServiceNotFoundError} when the namespace or the service does not exist.
+   */
   discover(query: DiscoveryQuery, options?: RegistryCallOptions): Promise<Discovery>
   /** The service's current revision, or `undefined` when the registry has no revisions. */
   revision(query: DiscoveryQuery, options?: RegistryCallOptions): Promise<number | undefined>

@@ -7,6 +7,7 @@ import { isMissing, pick, type View, type Views } from './views.js'
 
 /** Returned by `resolveSync` when the value cannot be had without waiting. */
 export const NOT_READY: unique symbol = Symbol('cloudmap-middy.not-ready')
+/** The type of {@link NOT_READY}. */
 export type NotReady = typeof NOT_READY
 
 /**

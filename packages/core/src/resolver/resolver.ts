@@ -62,15 +62,25 @@ export interface ResolverOptions {
 
 /** The options a resolver runs with, defaults applied. */
 export interface ResolverSettings {
+  /** Where instances come from. */
   readonly registry: Registry
+  /** How long fetched instances are fresh, in milliseconds. */
   readonly ttlMs: number
+  /** How old instances may be and still be served, in milliseconds. */
   readonly maxStaleMs: number
+  /** How an expired entry is revalidated. */
   readonly revalidate: 'full' | 'revision'
+  /** The health filter of dependencies that set none. */
   readonly healthStatus: HealthStatusFilter
+  /** The selection strategy of dependencies that set none. */
   readonly pick: PickStrategy
+  /** Bound on one Cloud Map request, retries included, in milliseconds. */
   readonly requestTimeoutMs: number
+  /** Where warnings (and debug lines) go. */
   readonly logger: Logger
+  /** The SDK clients of the call helpers. */
   readonly clients: ClientPool
+  /** The target policy every target read from the registry is checked against. */
   readonly policy: TargetPolicy
 }
 
@@ -92,6 +102,7 @@ export { NOT_READY, type NotReady } from './plans.js'
  * ```
  */
 export interface Resolver {
+  /** The options it runs with, defaults applied. */
   readonly settings: ResolverSettings
   /** Resolves one dependency: from cache when it can, else from the registry. */
   resolve<Value>(dependency: Dependency<Value>, options?: ResolveOptions): Promise<Value>

@@ -20,6 +20,7 @@ export type ResolvedServices<S extends Services> = { readonly [Name in keyof S]:
  * ```
  */
 export interface ServiceSet<S extends Services> {
+  /** The dependencies, by name, as given. */
   readonly services: S
   /** Every value when all can be had without waiting, else `NOT_READY`. */
   resolveSync(resolver: Resolver): ResolvedServices<S> | NotReady
