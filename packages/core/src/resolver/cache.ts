@@ -24,7 +24,11 @@ const SWEEP_INTERVAL_MS = 60_000
 
 const caches = new WeakMap<Registry, Cache>()
 const inflight = new Set<Promise<void>>()
-/** Bumped whenever an entry leaves a cache, so a reference kept to one is known to be still current while it is unchanged. */
+/**
+ * Bumped whenever an entry leaves a cache or its answer or fetch time changes: while it is
+ * unchanged, every entry and answer seen is still the current one, which lets the warm path
+ * hand over what it built last time without looking at a single entry.
+ */
 let generation = 0
 /** Bumped by `clearCache()`: a cache from an older epoch empties itself when next used (a WeakMap cannot be iterated). */
 let epoch = 0
@@ -53,12 +57,22 @@ export function isNotRegistered(data: Discovery): boolean {
 }
 
 /**
- * The cache's generation: while it is unchanged, every entry seen in a cache is still there.
+ * The cache's generation: while it is unchanged, every entry seen in a cache is still there,
+ * with the same answer and fetch time.
  *
  * @internal
  */
 export function cacheGeneration(): number {
   return generation
+}
+
+/**
+ * Records that an entry's answer or fetch time changed (see {@link cacheGeneration}).
+ *
+ * @internal
+ */
+export function entryChanged(): void {
+  generation += 1
 }
 
 /**

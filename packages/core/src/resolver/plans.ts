@@ -39,6 +39,13 @@ export interface PlannedResolver {
   plan(dependency: AnyDependency): Plan
   /** `resolveSync` of the plan's dependency, with `now` read once by the caller. */
   resolvePlanned(plan: Plan, now: number): unknown
+  /**
+   * What `resolvePlanned` picks from: the plan's view (its values, one per valid instance),
+   * `undefined` for an optional dependency with nothing registered, or `NOT_READY`.
+   */
+  viewPlanned(plan: Plan, now: number): View | undefined | NotReady
+  /** Until when the entry `viewPlanned` last served the plan from is fresh (its fetch time plus the TTL). */
+  freshUntil(plan: Plan): number
 }
 
 function sortedRecord(record: Readonly<Record<string, string>> | undefined): string {
@@ -80,10 +87,15 @@ export class Planner implements PlannedResolver {
   }
 
   resolvePlanned(plan: Plan, now: number): unknown {
+    const view = this.viewPlanned(plan, now)
+    return view === NOT_READY || view === undefined ? view : pick(plan.pick, view)
+  }
+
+  viewPlanned(plan: Plan, now: number): View | undefined | NotReady {
     let entry = plan.entry
     const generation = cacheGeneration()
     if (entry === undefined || plan.generation !== generation) {
-      // First use, or an entry left a cache since: the one kept may be gone.
+      // First use, or an entry changed or left a cache since: the one kept may be gone.
       entry = this.#cache.get(plan.key)
       plan.entry = entry
       plan.generation = generation
@@ -113,7 +125,11 @@ export class Planner implements PlannedResolver {
       const current = age <= this.#settings.ttlMs || now < entry.retryAt
       return current && dependency.optional && isMissing(view.error) ? undefined : NOT_READY
     }
-    return pick(plan.pick, view)
+    return view
+  }
+
+  freshUntil(plan: Plan): number {
+    return plan.entry === undefined ? Number.NEGATIVE_INFINITY : plan.entry.fetchedAt + this.#settings.ttlMs
   }
 
   plan(dependency: AnyDependency): Plan {

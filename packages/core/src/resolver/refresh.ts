@@ -2,7 +2,7 @@ import { describeAddress } from '../address/address.js'
 import { describeError, ServiceNotFoundError } from '../errors.js'
 import type { Discovery } from '../registry/types.js'
 import { isTransient } from '../transient.js'
-import { type Cache, type CacheEntry, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
+import { type Cache, type CacheEntry, entryChanged, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
 import type { Plan } from './plans.js'
 import type { ResolverSettings } from './resolver.js'
 import type { Views } from './views.js'
@@ -116,6 +116,7 @@ export class Refresher {
         if (revision === previous.revision) {
           entry.fetchedAt = Date.now()
           entry.failures = 0
+          entryChanged()
           return
         }
       }
@@ -129,6 +130,7 @@ export class Refresher {
       entry.fetchedAt = Date.now()
       entry.failures = 0
       entry.retryAt = 0
+      entryChanged()
       if (previous) this.#views.rebuild(previous, data)
     } catch (error) {
       const now = Date.now()
@@ -139,6 +141,7 @@ export class Refresher {
         entry.fetchedAt = now
         entry.failures = 0
         entry.retryAt = 0
+        entryChanged()
         if (previous && previous.instances.length > 0)
           logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}": it is no longer registered`)
         throw error

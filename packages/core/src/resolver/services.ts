@@ -1,7 +1,9 @@
 import type { AnyDependency, Resolved } from '../dependency/dependency.js'
 import { type DependencyFailure, DependencyResolutionError } from '../errors.js'
+import { cacheGeneration } from './cache.js'
 import { NOT_READY, type NotReady, type Plan, type PlannedResolver } from './plans.js'
 import { plannedResolver, type ResolveOptions, type Resolver } from './resolver.js'
+import { pick, type View } from './views.js'
 
 /** A handler's dependencies by the name it uses for them. */
 export type Services = Readonly<Record<string, AnyDependency>>
@@ -59,11 +61,67 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
   let lastResolver: Resolver | undefined
   let planned: PlannedResolver | undefined
   let plans: readonly Plan[] = []
-  // The values last resolved, by position and by name: a warm call copies `last` (one allocation,
-  // no per-name store) and writes only the names whose value changed (a pick among several instances).
-  const previous: unknown[] = new Array(count).fill(NOT_READY)
-  const last: Record<string, unknown> = {}
-  for (const name of names) Object.defineProperty(last, name, { value: undefined, enumerable: true, writable: true, configurable: true })
+  // The warm path: the services object handed over last time, the views it was built from, and
+  // until when it holds (the first expiry among its entries, while the cache's generation is unchanged).
+  let snapshot: ResolvedServices<S> | undefined
+  let validUntil = Number.NEGATIVE_INFINITY
+  let seenGeneration = -1
+  const views: Array<View | undefined | NotReady> = new Array(count).fill(NOT_READY)
+  // Counts invocations: a dependency with several instances picks one the first time the
+  // handler reads it in an invocation, so a handler pays only for what it touches.
+  let invocation = 0
+
+  /** The services object for `views`: plain values, and a getter that picks for a dependency with several instances. */
+  const build = (): ResolvedServices<S> => {
+    const object: Record<string, unknown> = {}
+    for (let i = 0; i < count; i++) {
+      const view = views[i] as View | undefined
+      const name = names[i] as string
+      if (view === undefined || view.values.length === 1) {
+        Object.defineProperty(object, name, { value: view?.values[0], enumerable: true })
+        continue
+      }
+      const strategy = (plans[i] as Plan).pick
+      let pickedIn = 0
+      let picked: unknown
+      Object.defineProperty(object, name, {
+        enumerable: true,
+        get: () => {
+          if (pickedIn !== invocation) {
+            picked = pick(strategy, view)
+            pickedIn = invocation
+          }
+          return picked
+        },
+      })
+    }
+    return Object.freeze(object) as ResolvedServices<S>
+  }
+
+  /** Looks at every entry (some expired, or something changed in the cache): the object again, rebuilt if a view changed. */
+  const refresh = (current: PlannedResolver, now: number): ResolvedServices<S> | NotReady => {
+    // Read first: a change while the entries are looked at makes the next call look again.
+    const generation = cacheGeneration()
+    let changed = snapshot === undefined
+    let until = Number.POSITIVE_INFINITY
+    for (let i = 0; i < count; i++) {
+      const plan = plans[i] as Plan
+      const view = current.viewPlanned(plan, now)
+      if (view === NOT_READY) {
+        snapshot = undefined
+        return NOT_READY
+      }
+      if (view !== views[i]) {
+        views[i] = view
+        changed = true
+      }
+      until = Math.min(until, current.freshUntil(plan))
+    }
+    if (changed || snapshot === undefined) snapshot = build()
+    validUntil = until
+    seenGeneration = generation
+    return snapshot
+  }
 
   return {
     services,
@@ -73,6 +131,8 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
         planned = plannedResolver(resolver)
         const current = planned
         plans = current ? dependencies.map((dependency) => current.plan(dependency)) : []
+        snapshot = undefined
+        views.fill(NOT_READY)
       }
       if (planned === undefined) {
         const out: Record<string, unknown> = {}
@@ -83,17 +143,11 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
         }
         return out as ResolvedServices<S>
       }
-      // One clock reading for the whole set: the entries' ages are taken at the same instant.
+      invocation += 1
+      // One clock reading and two comparisons while nothing changed: the same object as last time.
       const now = Date.now()
-      for (let i = 0; i < count; i++) {
-        const value = planned.resolvePlanned(plans[i] as Plan, now)
-        if (value === NOT_READY) return NOT_READY
-        if (value !== previous[i]) {
-          previous[i] = value
-          last[names[i] as string] = value
-        }
-      }
-      return { ...last } as ResolvedServices<S>
+      if (snapshot !== undefined && now <= validUntil && cacheGeneration() === seenGeneration) return snapshot
+      return refresh(planned, now)
     },
     async resolve(resolver, options) {
       const settled = await Promise.allSettled(dependencies.map((dependency) => resolver.resolve(dependency, options)))

@@ -38,7 +38,7 @@ afterEach(() => {
 })
 
 describe('Function: defineServices', () => {
-  it('It should answer synchronously with a new object per call once every dependency is cached', async () => {
+  it('It should answer synchronously with the same frozen object per call while nothing changed', async () => {
     // Prepare
     const set = defineServices({ flags: instance('prod.config->flags'), worker: instance('prod.scheduler') })
     const resolver = resolverOn()
@@ -51,13 +51,37 @@ describe('Function: defineServices', () => {
 
     // Assess
     expect(first).not.toBe(NOT_READY)
-    expect(first).not.toBe(second)
-    expect(first).toEqual(second)
+    expect(first).toBe(second)
     expect(Object.keys(first)).toEqual(['flags', 'worker'])
     if (first === NOT_READY) return
     expect(first.flags.attributes).toEqual({ beta: 'on' })
-    ;(first as Record<string, unknown>).flags = 'changed by a handler'
+    expect(Object.isFrozen(first)).toBe(true)
+    expect(() => {
+      ;(first as Record<string, unknown>).flags = 'changed by a handler'
+    }).toThrow(TypeError)
     expect(set.resolveSync(resolver)).toMatchObject({ flags: { instanceId: 'flags' } })
+  })
+
+  it('It should build a new object once an entry changed, and only then', async () => {
+    // Prepare
+    const set = defineServices({ flags: instance('prod.config->flags'), worker: instance('prod.scheduler') })
+    const resolver = resolverOn({ ttlMs: 1_000 })
+    await set.prefetch(resolver)
+    const before = set.resolveSync(resolver)
+    registry.register('prod.scheduler', 'a', { n: '9' })
+
+    // Act
+    advance(1_001)
+    const stale = set.resolveSync(resolver)
+    await settleRefreshes(1_000)
+    const refreshed = set.resolveSync(resolver)
+    const again = set.resolveSync(resolver)
+
+    // Assess
+    expect(stale).toBe(before)
+    expect(refreshed).not.toBe(before)
+    expect(refreshed).toMatchObject({ worker: { attributes: { n: '9' } } })
+    expect(again).toBe(refreshed)
   })
 
   it('It should read the clock once per call, whatever the number of dependencies', async () => {
@@ -129,18 +153,23 @@ describe('Function: defineServices', () => {
     expect(fresh).toMatchObject({ worker: { instanceId: 'b', attributes: { n: '2' } } })
   })
 
-  it('It should go round-robin over several instances and give each call its own pick', async () => {
+  it('It should go round-robin over several instances, picking when an invocation first reads the dependency', async () => {
     // Prepare
     registry.register('prod.scheduler', 'b', { n: '2' })
     const set = defineServices({ worker: instance('prod.scheduler', { pick: 'round-robin' }) })
     const resolver = resolverOn()
     await set.prefetch(resolver)
 
-    // Act
-    const picks = [1, 2, 3, 4].map(() => set.resolveSync(resolver))
+    // Act: each call is an invocation; the handler reads the dependency (twice in the third, not at all in the fifth).
+    const picks: unknown[] = []
+    for (const reads of [1, 1, 2, 1, 0, 1]) {
+      const services = set.resolveSync(resolver)
+      if (services === NOT_READY) throw new Error('not ready')
+      for (let read = 0; read < reads; read++) picks.push(idOf(services.worker))
+    }
 
-    // Assess
-    expect(picks.map((picked) => (picked === NOT_READY ? picked : idOf(picked.worker)))).toEqual(['b', 'a', 'b', 'a'])
+    // Assess: one pick per invocation that reads it, the same for every read in that invocation.
+    expect(picks).toEqual(['b', 'a', 'b', 'b', 'a', 'b'])
   })
 
   it('It should keep the values of each resolver apart when two are used in turn', async () => {
