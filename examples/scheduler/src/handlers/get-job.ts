@@ -7,7 +7,7 @@ import { jobsTable } from '../services.js'
 
 /** Returns one job, or null when there is none; invoked directly by other functions. */
 export const handler = middy<unknown, Job | null>()
-  .use(cloudMap({ services: { table: jobsTable } }))
+  .use(cloudMap({ services: { table: jobsTable() } }))
   .handler(async (event, context) => {
     const { id } = GetJobInput.parse(event)
     const { Item } = await db.send(new GetCommand({ TableName: context.services.table.attributes.tableName, Key: { id } }))

@@ -7,7 +7,7 @@ import { getJob } from '../services.js'
 /** GET /jobs/{id}: finds get-job through Cloud Map and calls it. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorHandler())
-  .use(cloudMap({ services: { getJob } }))
+  .use(cloudMap({ services: { getJob: getJob() } }))
   .handler(async (event, context) => {
     const id = event.pathParameters?.id ?? ''
     const job = await context.services.getJob.request({ id })

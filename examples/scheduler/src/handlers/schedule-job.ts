@@ -25,7 +25,7 @@ function parseBody(body: string | undefined): unknown {
 /** POST /jobs: validates the job, stores it, queues it for the worker and announces it. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorHandler())
-  .use(cloudMap({ services: { table: jobsTable, queue: schedulerQueue, events: jobEvents } }))
+  .use(cloudMap({ services: { table: jobsTable(), queue: schedulerQueue(), events: jobEvents() } }))
   .handler(async (event, context) => {
     const request = JobRequest.safeParse(parseBody(event.body))
     if (!request.success) return json(400, { message: 'invalid job', issues: request.error.issues })

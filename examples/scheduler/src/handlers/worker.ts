@@ -12,7 +12,7 @@ import { jobsTable } from '../services.js'
  * after three tries, moves them to the dead-letter queue: none is lost.
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(cloudMap({ services: { table: jobsTable } }))
+  .use(cloudMap({ services: { table: jobsTable() } }))
   .handler(async (event, context) => {
     const batchItemFailures: SQSBatchItemFailure[] = []
     for (const record of event.Records) {

@@ -206,9 +206,24 @@ function environmentEndpoint(service: string): string | undefined {
 }
 
 let shared: ClientPool | undefined
+const pools = new WeakMap<CallClients, ClientPool>()
 
-/** The pool used by resolvers that inject no clients: one per process. */
-export function sharedClientPool(): ClientPool {
-  shared ??= new ClientPool()
-  return shared
+/**
+ * The client pool for a resolver's injected `clients`: one per `CallClients` object, and one
+ * for the whole process when nothing is injected. Asked by the kinds at bind time, so a
+ * handler that uses no call helper carries none of this.
+ *
+ * @internal
+ */
+export function clientPool(clients: CallClients | undefined): ClientPool {
+  if (clients === undefined) {
+    shared ??= new ClientPool()
+    return shared
+  }
+  let pool = pools.get(clients)
+  if (!pool) {
+    pool = new ClientPool(clients)
+    pools.set(clients, pool)
+  }
+  return pool
 }

@@ -1,5 +1,5 @@
 import { type Address, type AddressInput, describeAddress, toAddress } from '../address/address.js'
-import type { ClientPool } from '../calls/clients.js'
+import type { CallClients } from '../calls/clients.js'
 import { AttributeValidationError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { TargetPolicy } from '../policy/policy.js'
@@ -30,11 +30,11 @@ export interface BindContext {
   /** Where the kind's warnings go: the resolver's logger. */
   readonly logger: Logger
   /**
-   * SDK clients for the call helpers: `clients.sqs(region)`, asked at bind time, gives a function
-   * that hands the client over; a client the library creates is created, and its SDK module
-   * loaded, on the first call of that function, so only a call that sends pays for it.
+   * The SDK clients the resolver was given for the call helpers (`undefined`: none). A kind
+   * turns them into a client pool (`clientPool(clients).sqs(region)`), whose clients, and SDK
+   * modules, are created on the first call that sends, so only a call that sends pays for them.
    */
-  readonly clients: ClientPool
+  readonly clients: CallClients | undefined
   /** Accounts and regions a registered ARN may point to. */
   readonly policy: TargetPolicy
 }
@@ -81,6 +81,7 @@ export function andThen<T, U>(value: T | Promise<T>, next: (value: T) => U | Pro
 }
 
 /** Builds a dependency; the address is checked now, so a typo fails at declaration. */
+/* @__NO_SIDE_EFFECTS__ */
 export function defineDependency<Value>(
   kind: string,
   address: AddressInput,
@@ -131,6 +132,7 @@ export function parseAttributes<A>(schema: Schema<A> | undefined, instance: Regi
  * const resolved = await resolver.resolve(audit) // undefined when prod.audit is not registered
  * ```
  */
+/* @__NO_SIDE_EFFECTS__ */
 export function optional<Value>(dependency: Dependency<Value>): Dependency<Value | undefined> {
   return Object.freeze({ ...dependency, optional: true })
 }

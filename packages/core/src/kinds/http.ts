@@ -186,6 +186,8 @@ async function discard(response: Response): Promise<void> {
  * if (!response.ok) throw new Error(`orders answered ${response.status}`)
  * ```
  */
+// Declaring a dependency does nothing else: a bundler may drop one that is never used.
+/* @__NO_SIDE_EFFECTS__ */
 export function http<A extends Schema | undefined = undefined>(
   address: AddressInput,
   options: HttpOptions<A> = {},

@@ -38,6 +38,8 @@ export interface InstanceOptions<S extends Schema | undefined> extends Discovery
  * const { attributes } = await resolver.resolve(orders) // { tableName: string; region: string }
  * ```
  */
+// Declaring a dependency does nothing else: a bundler may drop one that is never used.
+/* @__NO_SIDE_EFFECTS__ */
 export function instance<S extends Schema | undefined = undefined>(
   address: AddressInput,
   options: InstanceOptions<S> = {},

@@ -1,6 +1,6 @@
 import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import type { AddressInput } from '../address/address.js'
-import { lazySender, loadLambdaSdk } from '../calls/clients.js'
+import { clientPool, lazySender, loadLambdaSdk } from '../calls/clients.js'
 import { encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
@@ -163,6 +163,8 @@ function locateFunction(label: string, registered: RegisteredInstance, policy: T
  * await jobs.invoke({ id: '42' }) // asynchronous (Event): resolves once Lambda accepts it
  * ```
  */
+// Declaring a dependency does nothing else: a bundler may drop one that is never used.
+/* @__NO_SIDE_EFFECTS__ */
 export function lambda<
   P extends Schema | undefined = undefined,
   R extends Schema | undefined = undefined,
@@ -181,7 +183,7 @@ export function lambda<
     checkType(label, registered, 'lambda')
     const { arn, region } = locateFunction(label, registered, policy)
     // The SDK is loaded on the first call, after its payload passed every check.
-    const sender = lazySender(loadLambdaSdk, context.clients.lambda(region === '' ? undefined : region))
+    const sender = lazySender(loadLambdaSdk, clientPool(context.clients).lambda(region === '' ? undefined : region))
 
     /** Validates and encodes the payload, then sends it; every failure is a rejection. */
     const send = async (

@@ -1,7 +1,7 @@
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs'
 import type { AddressInput } from '../address/address.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
-import { lazySender, loadSqsSdk } from '../calls/clients.js'
+import { clientPool, lazySender, loadSqsSdk } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toSqsAttributes } from '../calls/message-attributes.js'
@@ -140,6 +140,8 @@ function sendFields(options: SendOptions) {
  * }
  * ```
  */
+// Declaring a dependency does nothing else: a bundler may drop one that is never used.
+/* @__NO_SIDE_EFFECTS__ */
 export function queue<M extends Schema | undefined = undefined, A extends Schema | undefined = undefined>(
   address: AddressInput,
   options: QueueOptions<M, A> = {},
@@ -154,7 +156,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
     checkType(label, registered, 'sqs')
     const given = registered.attributes.url ? requireAttribute(label, registered, 'url', 'for an sqs target') : undefined
     const arn = registered.attributes.arn ? requireArn(label, registered, 'sqs', policy) : undefined
-    const located = andThen(context.clients.sqsEndpoint(arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
+    const located = andThen(clientPool(context.clients).sqsEndpoint(arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
       locateQueue({ label, instanceId: registered.instanceId }, { url: given, arn }, policy, customOrigin),
     )
     return andThen(located, (target) =>
@@ -166,7 +168,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
       const fifo = target.name.endsWith('.fifo')
 
       // The SDK is loaded on the first call, after its messages passed every check.
-      const sender = lazySender(loadSqsSdk, context.clients.sqs(target.region))
+      const sender = lazySender(loadSqsSdk, clientPool(context.clients).sqs(target.region))
 
       /** Validates and encodes one message; `what` names it in errors. */
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {

@@ -1,7 +1,7 @@
 import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns'
 import type { AddressInput } from '../address/address.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
-import { lazySender, loadSnsSdk } from '../calls/clients.js'
+import { clientPool, lazySender, loadSnsSdk } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toSnsAttributes } from '../calls/message-attributes.js'
@@ -101,6 +101,8 @@ export interface Topic<Message, Attributes> {
  * const { messageIds } = await jobEvents.publishBatch(jobs.map((job) => ({ jobId: job.id, state: job.state })))
  * ```
  */
+// Declaring a dependency does nothing else: a bundler may drop one that is never used.
+/* @__NO_SIDE_EFFECTS__ */
 export function topic<M extends Schema | undefined = undefined, A extends Schema | undefined = undefined>(
   address: AddressInput,
   options: TopicOptions<M, A> = {},
@@ -122,7 +124,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
     }
     const fifo = arn.endsWith('.fifo')
     // The SDK is loaded on the first call, after its messages passed every check.
-    const sender = lazySender(loadSnsSdk, context.clients.sns(region))
+    const sender = lazySender(loadSnsSdk, clientPool(context.clients).sns(region))
 
     /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (

@@ -78,12 +78,20 @@ export function hostAllowed(rules: HostRules, host: string): boolean {
 // Link-local (IPv4 169.254/16, where the EC2 instance metadata service and the ECS task
 // metadata endpoint answer, and IPv6 fe80::/10), the IPv6 instance metadata address, and
 // the names that resolve to the metadata service inside EC2. IPv4-mapped IPv6 forms of
-// an IPv4 block are matched by BlockList too.
-const ALWAYS_REFUSED = new BlockList()
-ALWAYS_REFUSED.addSubnet('169.254.0.0', 16, 'ipv4')
-ALWAYS_REFUSED.addSubnet('fe80::', 10, 'ipv6')
-ALWAYS_REFUSED.addAddress('fd00:ec2::254', 'ipv6')
-const METADATA_NAMES = new Set(['instance-data', 'instance-data.ec2.internal'])
+// an IPv4 block are matched by BlockList too. Built on first use: a module with no work at
+// import, which a bundler drops from handlers that never check a host.
+let alwaysRefusedAddresses: BlockList | undefined
+const METADATA_NAMES = ['instance-data', 'instance-data.ec2.internal']
+
+function refusedAddresses(): BlockList {
+  if (!alwaysRefusedAddresses) {
+    alwaysRefusedAddresses = new BlockList()
+    alwaysRefusedAddresses.addSubnet('169.254.0.0', 16, 'ipv4')
+    alwaysRefusedAddresses.addSubnet('fe80::', 10, 'ipv6')
+    alwaysRefusedAddresses.addAddress('fd00:ec2::254', 'ipv6')
+  }
+  return alwaysRefusedAddresses
+}
 
 /**
  * Why a host is refused whatever `allowedHosts` says, or `undefined`. `runtimeApi` is
@@ -93,8 +101,8 @@ const METADATA_NAMES = new Set(['instance-data', 'instance-data.ec2.internal'])
 export function alwaysRefused(host: string, port: string, runtimeApi: string | undefined): string | undefined {
   const normal = normalizeHost(host)
   const family = ipFamily(normal)
-  if (family && ALWAYS_REFUSED.check(normal, family)) return `${normal} is a link-local or instance-metadata address`
-  if (METADATA_NAMES.has(normal)) return `${normal} is the instance-metadata service`
+  if (family && refusedAddresses().check(normal, family)) return `${normal} is a link-local or instance-metadata address`
+  if (METADATA_NAMES.includes(normal)) return `${normal} is the instance-metadata service`
   if (runtimeApi !== undefined && runtimeApi !== '' && `${host}:${port}` === runtimeApi.toLowerCase()) {
     return `${host}:${port} is the Lambda Runtime API`
   }

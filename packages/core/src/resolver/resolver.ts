@@ -1,5 +1,5 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
-import { type CallClients, ClientPool, sharedClientPool } from '../calls/clients.js'
+import type { CallClients } from '../calls/clients.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
 import { CloudMapMiddyError, DiscoveryError, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
@@ -78,8 +78,8 @@ export interface ResolverSettings {
   readonly requestTimeoutMs: number
   /** Where warnings (and debug lines) go. */
   readonly logger: Logger
-  /** The SDK clients of the call helpers. */
-  readonly clients: ClientPool
+  /** The SDK clients injected for the call helpers (the kinds create the others, once per process and region). */
+  readonly clients: CallClients | undefined
   /** The target policy every target read from the registry is checked against. */
   readonly policy: TargetPolicy
 }
@@ -240,7 +240,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     pick: options.pick ?? 'random',
     requestTimeoutMs: milliseconds('requestTimeoutMs', options.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_MS,
     logger: options.logger ?? consoleLogger(),
-    clients: options.clients ? new ClientPool(options.clients) : sharedClientPool(),
+    clients: options.clients,
     policy: createTargetPolicy(options),
   })
 }
