@@ -1,0 +1,413 @@
+// Checks @cloudmap-middy/core and @cloudmap-middy/middy as a user gets them: builds and packs
+// both, checks what the tarballs hold and say (publint, Are the Types Wrong?), then installs
+// them with plain npm into a scratch app outside the workspace, with the AWS SDK clients at
+// the floors core declares, and there: typechecks a handler (and a deliberate type error, which
+// must fail), bundles it as `sam build` does (SDK external, and SDK bundled), runs both bundles
+// against a moto server and checks that there is one copy of each SDK client.
+// Exit 0 when everything holds, 1 naming what failed.
+//
+//   node scripts/check-packages.mjs          (--keep leaves the temp dirs for a look)
+import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { builtinModules, createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { declaredFloors, describePins, pnpmCommand, SDK_CLIENTS } from './sdk-floor.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const keep = process.argv.includes('--keep')
+const PACKAGES = ['packages/core', 'packages/middy']
+const REPOSITORY = 'git+https://github.com/cloudmap-middy/cloudmap-middy.git'
+/** What a tarball may hold: the built JavaScript and declarations, the readme and the licence. */
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/]
+/** Loads `require` in an ESM bundle that holds CommonJS code (the SDK): what the docs tell users to add. */
+const REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);"
+
+class Failure extends Error {}
+const results = []
+const temps = []
+
+/** Runs one named check; a Failure (or any error) stops the run with the check's name. */
+async function check(name, body) {
+  const t0 = Date.now()
+  process.stdout.write(`\n--- check-packages: ${name}\n`)
+  try {
+    const detail = await body()
+    results.push({ name, ok: true, ms: Date.now() - t0, detail })
+  } catch (error) {
+    results.push({ name, ok: false, ms: Date.now() - t0, detail: error instanceof Failure ? error.message : error.stack })
+    throw new Failure(name)
+  }
+}
+
+/** Runs a command; returns its output, or throws with it when the exit code is not `expect` (null: any). */
+function run(command, args, { cwd = root, env = {}, expect = 0, quiet = false, timeout = 300_000 } = {}) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout, maxBuffer: 64 * 1024 * 1024 })
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
+  if (!quiet) process.stdout.write(output)
+  if (result.error) throw new Failure(`${command} ${args.join(' ')}: ${result.error.message}`)
+  if (expect !== null && result.status !== expect) {
+    throw new Failure(`${[command, ...args].join(' ')} exited with ${result.status}${quiet ? `:\n${output.trim()}` : ''}`)
+  }
+  return { output, stdout: result.stdout ?? '', status: result.status }
+}
+
+const temp = (prefix) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  temps.push(dir)
+  return dir
+}
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'))
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`
+
+function filesUnder(dir, base = dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name), base) : [relative(base, join(dir, entry.name)).split(sep).join('/')],
+  )
+}
+
+/** What is wrong with an unpacked package: its files and its package.json, as the Packaging section of DESIGN.md wants them. */
+function packageProblems(dir, unpacked) {
+  const problems = []
+  const files = filesUnder(unpacked)
+  const manifest = readJson(join(unpacked, 'package.json'))
+  const source = readJson(join(root, dir, 'package.json'))
+  for (const file of files)
+    if (!ALLOWED.some((pattern) => pattern.test(file)))
+      problems.push(`ships ${file} (only dist/**/*.{js,d.ts}, README.md and LICENSE belong)`)
+  for (const file of ['README.md', 'LICENSE', 'package.json']) if (!files.includes(file)) problems.push(`no ${file}`)
+  if (files.includes('LICENSE') && readFileSync(join(unpacked, 'LICENSE'), 'utf8') !== readFileSync(join(root, 'LICENSE'), 'utf8')) {
+    problems.push('its LICENSE differs from the repository LICENSE')
+  }
+  // No source maps: a reference to one would point at a file that is not shipped.
+  for (const file of files.filter((f) => /\.(js|d\.ts)$/.test(f))) {
+    if (readFileSync(join(unpacked, file), 'utf8').includes('sourceMappingURL=')) problems.push(`${file} refers to a source map`)
+    const stem = file.replace(/^dist\//, 'src/').replace(/(\.d)?\.ts$|\.js$/, '')
+    if (!existsSync(join(root, dir, `${stem}.ts`)))
+      problems.push(`${file} has no source (${dir}/${stem}.ts): stale build output, remove ${dir}/dist and build again`)
+  }
+  // Exports: types first, every target shipped.
+  const walk = (value, where) => {
+    if (typeof value === 'string') {
+      if (!files.includes(value.replace(/^\.\//, ''))) problems.push(`exports ${where} -> ${value}, which is not in the tarball`)
+    } else if (value && typeof value === 'object') {
+      const keys = Object.keys(value)
+      if (keys.includes('types') && keys[0] !== 'types') problems.push(`exports ${where}: "types" is not the first condition`)
+      for (const key of keys) walk(value[key], `${where}.${key}`.replace(/^\./, ''))
+    }
+  }
+  walk(manifest.exports, '')
+  const expected = {
+    license: 'MIT',
+    type: 'module',
+    sideEffects: false,
+    'repository.type': 'git',
+    'repository.url': REPOSITORY,
+    'repository.directory': dir,
+    homepage: `https://github.com/cloudmap-middy/cloudmap-middy/tree/main/${dir}#readme`,
+    'bugs.url': 'https://github.com/cloudmap-middy/cloudmap-middy/issues',
+  }
+  for (const [path, value] of Object.entries(expected)) {
+    const actual = path.split('.').reduce((object, key) => object?.[key], manifest)
+    if (actual !== value) problems.push(`package.json ${path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`)
+  }
+  if (!Array.isArray(manifest.keywords) || manifest.keywords.length === 0) problems.push('package.json has no keywords')
+  if ('author' in manifest) problems.push('package.json names an author (the project names none)')
+  if (!Array.isArray(manifest.files)) problems.push('package.json has no files whitelist')
+  for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+    for (const [name, range] of Object.entries(manifest[field] ?? {}))
+      if (String(range).startsWith('workspace:')) problems.push(`${field}.${name} is still ${range}`)
+  }
+  if (source.name === '@cloudmap-middy/core') {
+    for (const client of SDK_CLIENTS) {
+      if (manifest.dependencies?.[client]) problems.push(`${client} is a dependency (it must be a peer dependency)`)
+      if (!manifest.peerDependencies?.[client]) problems.push(`${client} is not a peer dependency`)
+      if (!source.devDependencies?.[client]) problems.push(`${client} is not a devDependency (the repository's tests use it)`)
+      const optional = manifest.peerDependenciesMeta?.[client]?.optional === true
+      if (optional !== (client !== '@aws-sdk/client-servicediscovery'))
+        problems.push(`${client} is ${optional ? '' : 'not '}an optional peer`)
+    }
+  }
+  if (source.name === '@cloudmap-middy/middy') {
+    if (!manifest.dependencies?.['@types/aws-lambda'])
+      problems.push('@types/aws-lambda is not a dependency (context.services would be untyped)')
+    if (manifest.peerDependencies?.['@middy/core'] !== '>=5 <8')
+      problems.push(`the @middy/core peer range is ${manifest.peerDependencies?.['@middy/core']}, expected >=5 <8`)
+  }
+  return problems
+}
+
+// The scratch app: a handler with a lambda(), a queue(), a topic() and an instance() dependency.
+const SERVICES = `import { instance, lambda, queue, topic } from '@cloudmap-middy/core'
+import { cloudMap } from '@cloudmap-middy/middy'
+import middy from '@middy/core'
+import { z } from 'zod'
+
+const JobRequest = z.object({ id: z.string() })
+const Job = z.object({ id: z.string() })
+const JobMessage = z.object({ jobId: z.string(), table: z.string() })
+const JobEvent = z.object({ jobId: z.string(), state: z.enum(['queued', 'done']) })
+
+export const services = {
+  getJob: lambda('e2e-app.scheduler->get-job', { payload: JobRequest, result: Job }),
+  jobs: queue('e2e-app.scheduler->jobs', { message: JobMessage }),
+  events: topic('e2e-app.events->job-events', { message: JobEvent }),
+  settings: instance('e2e-app.scheduler->settings', { attributes: z.object({ table: z.string() }) }),
+}
+`
+const HANDLER = `${SERVICES}
+export const handler = middy<{ id: string }, { jobId: string; messageId: string; table: string }>()
+  .use(cloudMap({ services }))
+  .handler(async (event, context) => {
+    const job = await context.services.getJob.request({ id: event.id })
+    const table: string = context.services.settings.attributes.table
+    const sent = await context.services.jobs.send({ jobId: job.id, table })
+    await context.services.events.publish({ jobId: job.id, state: 'queued' })
+    return { jobId: job.id, messageId: sent.messageId, table }
+  })
+`
+// Each line marked "expect TSnnnn" must fail with that code, and nothing else may fail.
+const WRONG = `${SERVICES}
+export const handler = middy<{ id: string }>()
+  .use(cloudMap({ services }))
+  .handler(async (event, context) => {
+    await context.services.getJob.request({ id: Number(event.id) }) // expect TS2322
+    await context.services.events.publish({ jobId: event.id, state: 'lost' }) // expect TS2322
+    return context.services.missing // expect TS2339
+  })
+`
+const TSCONFIG = {
+  compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true },
+}
+
+/** Runs a bundle's handler in a fresh Node.js 22 process, as Lambda would, against moto. */
+function invokeBundle(kind, node, bundle, event, endpoint) {
+  const script = `
+    const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)})
+    const deadline = Date.now() + 20_000
+    const context = {
+      functionName: 'e2e', functionVersion: '$LATEST', memoryLimitInMB: '128', awsRequestId: ${JSON.stringify(randomUUID())},
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:e2e', logGroupName: '/aws/lambda/e2e', logStreamName: 'e2e',
+      callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => deadline - Date.now(),
+    }
+    const result = await handler(${JSON.stringify(event)}, context)
+    console.log('RESULT ' + JSON.stringify(result))
+    process.exit(0)
+  `
+  // Only what a Lambda function would have: no profile or credentials of this machine.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')))
+  const result = spawnSync(node, ['--input-type=module', '-e', script], {
+    cwd: dirname(bundle),
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+  })
+  if (result.error) throw new Failure(`${kind} bundle: ${node}: ${result.error.message}`)
+  const line = result.stdout.split('\n').find((l) => l.startsWith('RESULT '))
+  if (result.status !== 0 || !line)
+    throw new Failure(`${kind} bundle: the handler failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.trim()}`)
+  return JSON.parse(line.slice('RESULT '.length))
+}
+
+async function main() {
+  const started = Date.now()
+  const floors = declaredFloors()
+  const pnpm = pnpmCommand()
+  const tarballs = temp('cloudmap-middy-tarballs-')
+  const packed = {}
+
+  await check('build', () => {
+    run(process.execPath, ['node_modules/typescript/bin/tsc', '-b', ...PACKAGES])
+  })
+
+  for (const dir of PACKAGES) {
+    const manifest = readJson(join(root, dir, 'package.json'))
+    const tarball = join(tarballs, `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`)
+    packed[dir] = tarball
+    await check(`pack ${manifest.name}: contents and metadata`, () => {
+      run(pnpm[0], [...pnpm[1], 'pack', '--pack-destination', tarballs], { cwd: join(root, dir), quiet: true })
+      if (!existsSync(tarball)) throw new Failure(`pnpm pack did not write ${tarball}`)
+      const unpacked = join(tarballs, manifest.name.replace('/', '+'))
+      mkdirSync(unpacked)
+      run('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1'])
+      const problems = packageProblems(dir, unpacked)
+      if (problems.length > 0) throw new Failure(problems.map((p) => `${manifest.name}: ${p}`).join('\n'))
+      const files = filesUnder(unpacked)
+      const size = files.reduce((sum, file) => sum + statSync(join(unpacked, file)).size, 0)
+      return `${kb(statSync(tarball).size)} packed, ${kb(size)} unpacked, ${files.length} files`
+    })
+    await check(`publint ${manifest.name}`, () => {
+      const { output } = run(join(root, 'node_modules/.bin/publint'), ['run', tarball, '--strict'])
+      // Suggestions do not fail publint: they fail this check.
+      if (/suggestion/i.test(output)) throw new Failure(`publint has suggestions:\n${output.trim()}`)
+    })
+    await check(`attw ${manifest.name} (esm-only)`, () => {
+      run(join(root, 'node_modules/.bin/attw'), [
+        tarball,
+        '--profile',
+        'esm-only',
+        '--format',
+        'ascii',
+        '--no-emoji',
+        '--no-color',
+        '--no-definitely-typed',
+      ])
+    })
+  }
+
+  const app = temp('cloudmap-middy-app-')
+  if (relative(root, app).split(sep)[0] !== '..') {
+    throw new Failure(`the scratch app ${app} is not outside the workspace`)
+  }
+  const npmArgs = ['--no-audit', '--no-fund', '--loglevel=error']
+  await check(`npm install (tarballs, @middy/core@7, ${describePins(floors)})`, () => {
+    run('npm', ['init', '-y'], { cwd: app, quiet: true })
+    run('npm', ['pkg', 'set', 'type=module', 'private=true'], { cwd: app, quiet: true })
+    const sdk = SDK_CLIENTS.map((client) => `${client}@${floors[client]}`)
+    const packages = [packed['packages/core'], packed['packages/middy'], '@middy/core@7', 'zod', 'typescript@5.9', 'esbuild', ...sdk]
+    run('npm', ['install', '--save-exact', '--prefer-offline', ...npmArgs, ...packages], { cwd: app })
+  })
+
+  await check("npm ls: a valid tree, one copy of each SDK client core calls, the app's own", () => {
+    run('npm', ['ls', '--all', ...npmArgs], { cwd: app, quiet: true })
+    const nodes = JSON.parse(run('npm', ['query', '[name^="@aws-sdk/client-"]', ...npmArgs], { cwd: app, quiet: true }).output)
+    const problems = []
+    for (const client of SDK_CLIENTS) {
+      const copies = nodes.filter((node) => node.name === client).map((node) => `${node.location}@${node.version}`)
+      if (copies.length !== 1 || copies[0] !== `node_modules/${client}@${floors[client]}`) {
+        problems.push(`${client}: expected one copy, node_modules/${client}@${floors[client]}; found ${copies.join(', ') || 'none'}`)
+      }
+    }
+    const ours = nodes.filter((node) => node.location.includes('node_modules/@cloudmap-middy/'))
+    for (const node of ours) problems.push(`${node.name}@${node.version} is installed under our package: ${node.location}`)
+    // Other clients are the SDK's own (credential providers); several copies only mean the app mixes SDK releases.
+    const others = [...new Set(nodes.filter((node) => !SDK_CLIENTS.includes(node.name)).map((node) => node.name))].map(
+      (name) => `${name} ×${nodes.filter((node) => node.name === name).length}`,
+    )
+    if (problems.length > 0) throw new Failure(problems.join('\n'))
+    return `one copy each of the four clients core uses; the SDK's own: ${others.join(', ') || 'none'}`
+  })
+
+  await check('typecheck the handler (skipLibCheck: true)', () => {
+    mkdirSync(join(app, 'src'))
+    writeFileSync(join(app, 'src/handler.ts'), HANDLER)
+    writeFileSync(join(app, 'src/wrong.ts'), WRONG)
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ ...TSCONFIG, files: ['src/handler.ts'] }, null, 2))
+    writeFileSync(join(app, 'tsconfig.wrong.json'), JSON.stringify({ ...TSCONFIG, files: ['src/wrong.ts'] }, null, 2))
+    run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { cwd: app })
+  })
+
+  await check('typecheck a deliberate type error: it must fail', () => {
+    const { output, status } = run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.wrong.json'], {
+      cwd: app,
+      expect: null,
+      quiet: true,
+    })
+    const expected = WRONG.split('\n').flatMap((line, i) =>
+      /expect (TS\d+)/.exec(line) ? [`${i + 1} ${/expect (TS\d+)/.exec(line)[1]}`] : [],
+    )
+    const found = [...output.matchAll(/^src\/wrong\.ts\((\d+),\d+\): error (TS\d+)/gm)].map((m) => `${m[1]} ${m[2]}`)
+    const errors = output.split('\n').filter((line) => line.includes(': error TS')).length
+    if (status === 0) throw new Failure('tsc accepted the deliberate type errors: context.services is not typed (any?)')
+    if (found.join() !== expected.join() || errors !== expected.length) {
+      throw new Failure(`expected errors (line code) ${expected.join(', ')}; tsc (exit ${status}) said:\n${output.trim()}`)
+    }
+    return `tsc exit ${status}, ${expected.map((e) => e.replace(' ', ': ')).join(', ')}`
+  })
+
+  const esbuild = createRequire(join(app, 'package.json'))('esbuild')
+  const standalone = temp('cloudmap-middy-bundle-')
+  const bundles = { external: join(app, 'build/handler.mjs'), bundled: join(standalone, 'handler.mjs') }
+  const common = {
+    entryPoints: [join(app, 'src/handler.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    minify: true,
+    metafile: true,
+    logLevel: 'warning',
+  }
+  // What a bundle still imports at run time: node built-ins, the SDK when external, and what the SDK
+  // only tries to require (aws-crt in older releases); running the bundles below proves it is enough.
+  const runtimeImports = (built) => {
+    const paths = Object.values(built.metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path))
+    return [...new Set(paths.filter((path) => !path.startsWith('node:') && !builtinModules.includes(path)))]
+  }
+  await check('esbuild as sam build does (ESM, node22, minify, @aws-sdk/* external)', async () => {
+    const imports = runtimeImports(await esbuild.build({ ...common, outfile: bundles.external, external: ['@aws-sdk/*'] }))
+    return `${kb(statSync(bundles.external).size)}; imports at run time: ${imports.join(', ')}`
+  })
+  await check('esbuild with the SDK bundled (createRequire banner)', async () => {
+    const imports = runtimeImports(await esbuild.build({ ...common, outfile: bundles.bundled, banner: { js: REQUIRE_BANNER } }))
+    return `${kb(statSync(bundles.bundled).size)}, run from a directory with no node_modules; imports at run time: ${imports.join(', ') || 'none'}`
+  })
+
+  await check('run both bundles against moto (Node.js 22, AWS_ENDPOINT_URL)', async () => {
+    const node = run('npx', ['-y', 'node@22', '-p', 'process.execPath'], { quiet: true }).stdout.trim()
+    // The repository's moto harness (TypeScript), loaded through tsx as the tests do.
+    const tsx = dirname(createRequire(join(root, 'packages/middy/package.json')).resolve('tsx/package.json'))
+    const { register } = await import(
+      pathToFileURL(join(tsx, readJson(join(tsx, 'package.json')).exports['./esm/api'].import.default)).href
+    )
+    register()
+    const { MotoResources, startMoto } = await import(pathToFileURL(join(root, 'tools/moto-harness/src/index.ts')).href)
+    const moto = await startMoto()
+    try {
+      const aws = new MotoResources(moto.endpoint)
+      const jobs = await aws.queue('e2e-jobs')
+      const inbox = await aws.queue('e2e-job-events')
+      const events = await aws.topic('e2e-job-events')
+      await aws.subscribe(events, inbox.arn)
+      await aws.register('e2e-app', 'scheduler', 'get-job', { type: 'lambda', arn: await aws.function('e2e-get-job') })
+      await aws.register('e2e-app', 'scheduler', 'jobs', { type: 'sqs', arn: jobs.arn, url: jobs.url })
+      await aws.register('e2e-app', 'events', 'job-events', { type: 'sns', arn: events })
+      await aws.register('e2e-app', 'scheduler', 'settings', { table: 'jobs-table' })
+      const seen = []
+      for (const [kind, bundle] of Object.entries(bundles)) {
+        const id = `job-${kind}`
+        const result = invokeBundle(kind, node, bundle, { id }, moto.endpoint)
+        if (result?.jobId !== id || typeof result.messageId !== 'string' || result.table !== 'jobs-table') {
+          throw new Failure(`${kind}: the handler returned ${JSON.stringify(result)}`)
+        }
+        const [message] = await aws.drain(jobs.url, 1)
+        if (message?.Body !== JSON.stringify({ jobId: id, table: 'jobs-table' }))
+          throw new Failure(`${kind}: the queue holds ${message?.Body ?? 'nothing'}`)
+        const [event] = await aws.drain(inbox.url, 1)
+        if (event?.Body !== JSON.stringify({ jobId: id, state: 'queued' }))
+          throw new Failure(`${kind}: the topic delivered ${event?.Body ?? 'nothing'}`)
+        seen.push(kind)
+      }
+      return `lambda request, queue send, topic publish, instance attributes: ${seen.join(' and ')} bundle`
+    } finally {
+      await moto.stop()
+    }
+  })
+
+  return Date.now() - started
+}
+
+let failed
+let total = 0
+try {
+  total = await main()
+} catch (error) {
+  failed = error instanceof Failure ? error.message : `unexpected error: ${error?.stack ?? error}`
+} finally {
+  if (keep) console.log(`\ncheck-packages: kept ${temps.join(', ')}`)
+  else for (const dir of temps) rmSync(dir, { recursive: true, force: true })
+}
+
+console.log('\ncheck-packages: summary')
+for (const { name, ok, ms, detail } of results) {
+  console.log(
+    `  ${ok ? 'ok    ' : 'FAILED'}  ${name} (${(ms / 1000).toFixed(1)} s)${detail ? `\n          ${String(detail).split('\n').join('\n          ')}` : ''}`,
+  )
+}
+if (failed) {
+  console.error(`\ncheck-packages: FAILED: ${failed}`)
+  process.exit(1)
+}
+console.log(`\ncheck-packages: OK (${(total / 1000).toFixed(1)} s)`)
