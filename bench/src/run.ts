@@ -1,15 +1,16 @@
 // `pnpm bench`: every benchmark in one run, a table on stdout and bench/RESULTS.md.
 // Quick mode (`--quick` or BENCH_QUICK=1) runs tiny counts for CI and writes no file:
 // it exits 1 when a benchmark throws, never because a target was missed.
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { cpus, platform, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { coldStart } from './cold.js'
-import { cells, type Failure, HEADER, markdownTable, type Section, textTable, verdict } from './lib/report.js'
+import { cells, type Failure, HEADER, markdownTable, type Section, TARGET_HEADER, targetCells, textTable } from './lib/report.js'
 import { memory } from './memory.js'
-import { sizeAndInit } from './size.js'
+import { bundleSizes } from './size.js'
 import { availability, cloudMapCalls, type TrafficOptions } from './traffic.js'
 import { warmOverhead } from './warm.js'
 
@@ -22,16 +23,25 @@ const traffic: TrafficOptions = {
   durationMs: 10 * 60_000,
   ttlMs: 60_000,
   services: 5,
+  containers: 50,
   runs: quick ? 1 : 3,
   outage: [4 * 60_000, 6 * 60_000],
 }
 
 const benchmarks: ReadonlyArray<readonly [string, () => Promise<Section>]> = [
-  ['1. Warm overhead', () => warmOverhead(quick ? { rounds: 2, timeMs: 50, batch: 50 } : { rounds: 9, timeMs: 500, batch: 200 })],
-  ['2. Cold start', () => coldStart({ runs: quick ? 2 : 15, delayMs: 25 })],
+  [
+    '1. Warm overhead',
+    () =>
+      warmOverhead(
+        quick
+          ? { runs: 1, rounds: 20, batch: 50, warmup: 500, allocationInvocations: 500 }
+          : { runs: 5, rounds: 200, batch: 200, warmup: 2_000, allocationInvocations: 2_000 },
+      ),
+  ],
+  ['2. Cold start from import', () => coldStart({ runs: quick ? 1 : 15, delayMs: 25 })],
   ['3. Cloud Map calls', () => cloudMapCalls(traffic)],
   ['4. Availability', () => availability(traffic)],
-  ['5. Size and init', () => sizeAndInit({ spawns: quick ? 2 : 15 })],
+  ['5. Bundle size', () => bundleSizes()],
   ['6. Memory', () => memory(quick ? { resolvers: 300, keys: 2_000 } : { resolvers: 3_000, keys: 20_000 })],
 ]
 
@@ -42,6 +52,16 @@ function versionOf(name: string): string {
     return '?'
   }
 }
+
+/** The commit measured: `git rev-parse --short HEAD`, and whether the tree had changes on top of it. */
+function commitOf(): string {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: BENCH, encoding: 'utf8' })
+  const head = git('rev-parse', '--short', 'HEAD')
+  if (head.status !== 0) return 'unknown (not a git checkout)'
+  const dirty = git('status', '--porcelain').stdout.trim() !== ''
+  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes' : ''}`
+}
+const commit = commitOf()
 
 const cpu = cpus()
 const machine = {
@@ -57,7 +77,7 @@ const sections: Section[] = []
 const failures: Failure[] = []
 const started = performance.now()
 console.log(`cloudmap-middy benchmarks${quick ? ' (quick mode: tiny counts, figures not meaningful)' : ''}`)
-console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}\n`)
+console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}, commit ${commit}\n`)
 
 for (const [title, run] of benchmarks) {
   const t0 = performance.now()
@@ -80,8 +100,8 @@ const missed = targeted.filter(({ row }) => row.met === false)
 console.log('Targets')
 console.log(
   textTable(
-    ['figure', 'measured', 'target', 'verdict'],
-    targeted.map(({ row }) => [row.figure, row.measured, row.target ?? '', verdict(row)]),
+    TARGET_HEADER,
+    targeted.map(({ row }) => targetCells(row)),
   ),
 )
 const seconds = (performance.now() - started) / 1000
@@ -93,17 +113,17 @@ if (!quick) {
   const lines = [
     '# Benchmarks',
     '',
-    `Written by \`pnpm bench\` (bench/src/run.ts) on ${machine.date}; do not edit by hand, run it again.`,
+    `Written by \`pnpm bench\` (bench/src/run.ts) on ${machine.date} at commit ${commit}; do not edit by hand, run it again.`,
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, Node ${machine.node}, ${machine.os}. ` +
-      `@middy/core ${versionOf('@middy/core')}, tinybench ${versionOf('tinybench')}, esbuild ${versionOf('esbuild')}. ` +
+      `@middy/core ${versionOf('@middy/core')}, @aws-sdk/client-servicediscovery ${versionOf('@aws-sdk/client-servicediscovery')}, esbuild ${versionOf('esbuild')}. ` +
       'The packages are imported through the workspace: `@cloudmap-middy/*` resolve to packages/*/dist, built by `pnpm build` first.',
     '',
     '## Targets',
     '',
     markdownTable(
-      ['benchmark', 'figure', 'measured', 'target', 'verdict'],
-      targeted.map(({ section, row }) => [section.title.replace(/ \(.*$/, ''), row.figure, row.measured, row.target ?? '', verdict(row)]),
+      ['benchmark', ...TARGET_HEADER],
+      targeted.map(({ section, row }) => [section.title.replace(/ \(.*$/, ''), ...targetCells(row)]),
     ),
     '',
     ...(failures.length > 0 ? [`**Failed to run:** ${failures.map((f) => f.title).join(', ')}`, ''] : []),

@@ -1,7 +1,7 @@
 import { type AnyDependency, clearCache, createResolver, type Registry } from '@cloudmap-middy/core'
 import { cloudMap } from '@cloudmap-middy/middy'
 import middy from '@middy/core'
-import { type CountingRegistry, countingRegistry, noCacheMiddleware, ttlCacheMiddleware } from './lib/baselines.js'
+import { countingRegistry, middyServiceDiscoveryModel, noCacheMiddleware, ttlCacheMiddleware } from './lib/baselines.js'
 import { installFakeClock } from './lib/clock.js'
 import {
   asHandler,
@@ -28,6 +28,8 @@ export interface TrafficOptions {
   readonly durationMs: number
   readonly ttlMs: number
   readonly services: number
+  /** Lambda containers in the per-container model, each with its own cache; every batch gives each one invocation. */
+  readonly containers: number
   /** Simulations per approach; the figure is the median. */
   readonly runs: number
   /** When the registry is down in the availability run, ms after the start: [from, to). */
@@ -36,7 +38,16 @@ export interface TrafficOptions {
 
 const DEPENDENCIES = 10
 
-type Approach = 'cloudMap()' | 'no cache' | 'TTL cache, no single flight'
+type Approach =
+  | 'cloudMap()'
+  | 'no cache'
+  | 'TTL cache, no single flight'
+  | 'service-discovery, cacheExpiry -1'
+  | 'service-discovery, cacheExpiry TTL'
+  | 'service-discovery, cacheExpiry 0'
+
+/** How the invocations meet the caches: one process serving every invocation, or one cache per container. */
+type Model = 'shared' | 'per container'
 
 interface Outcome {
   readonly calls: number
@@ -66,24 +77,44 @@ function handlerFor(
           .use(ttlCacheMiddleware(services, registry, options.ttlMs))
           .handler(run),
       )
+    case 'service-discovery, cacheExpiry -1':
+    case 'service-discovery, cacheExpiry TTL':
+    case 'service-discovery, cacheExpiry 0': {
+      const expiry = approach.endsWith('-1') ? -1 : approach.endsWith(' 0') ? 0 : options.ttlMs
+      return asHandler(
+        middy<BenchEvent, BenchResult>()
+          .use(middyServiceDiscoveryModel(services, registry, expiry))
+          .handler(run),
+      )
+    }
   }
 }
 
 /**
  * Runs `invocations` over `durationMs` of simulated time, `concurrency` at a time:
  * each batch starts at the next step of a fake `Date.now()` and is awaited before
- * the clock moves on. The handler is built at t = 0 (init), as at module load.
+ * the clock moves on. The handlers are built at t = 0 (init), as at module load.
+ * Shared: one handler (one process, one cache) serves every invocation of a batch at once.
+ * Per container: `containers` handlers, each with its own registry client and so its own
+ * cache, as separate Lambda containers; the invocations of a batch go round the containers.
  */
-async function simulate(approach: Approach, options: TrafficOptions, outage: readonly [number, number] | undefined): Promise<Outcome> {
+async function simulate(
+  approach: Approach,
+  model: Model,
+  options: TrafficOptions,
+  outage: readonly [number, number] | undefined,
+): Promise<Outcome> {
   clearCache()
   const clock = installFakeClock()
   const start = clock.now
   try {
     const slots = layout(DEPENDENCIES, options.services)
     const down = () => outage !== undefined && clock.now - start >= outage[0] && clock.now - start < outage[1]
-    const registry: CountingRegistry = countingRegistry(tableOf(slots), down)
     const logger = countingLogger()
-    const handler = handlerFor(approach, servicesOf(slots), registry, options, logger)
+    const containers = model === 'shared' ? 1 : options.containers
+    // A cache is per registry: one registry per container, as each container has its own client.
+    const registries = Array.from({ length: containers }, () => countingRegistry(tableOf(slots), down))
+    const handlers = registries.map((registry) => handlerFor(approach, servicesOf(slots), registry, options, logger))
     const batches = Math.ceil(options.invocations / options.concurrency)
     const step = options.durationMs / batches
     let failed = 0
@@ -91,33 +122,50 @@ async function simulate(approach: Approach, options: TrafficOptions, outage: rea
     for (let b = 0; b < batches; b++) {
       clock.now = start + Math.round(b * step)
       const size = Math.min(options.concurrency, options.invocations - done)
-      const settled = await Promise.allSettled(Array.from({ length: size }, () => handler(EVENT, lambdaContext())))
+      const settled = await Promise.allSettled(
+        Array.from({ length: size }, (_, i) => (handlers[i % containers] as Handler)(EVENT, lambdaContext())),
+      )
       failed += settled.filter((s) => s.status === 'rejected').length
       done += size
     }
-    return { calls: registry.calls(), throttled: registry.throttled(), failed, warnings: logger.warnings() }
+    const sum = (figure: (registry: (typeof registries)[number]) => number) => registries.reduce((total, r) => total + figure(r), 0)
+    return { calls: sum((r) => r.calls()), throttled: sum((r) => r.throttled()), failed, warnings: logger.warnings() }
   } finally {
     clock.restore()
   }
 }
 
-const APPROACHES: readonly Approach[] = ['cloudMap()', 'no cache', 'TTL cache, no single flight']
+/** The approaches and the model each is simulated in. */
+const RUNS: ReadonlyArray<readonly [Approach, Model]> = [
+  ['cloudMap()', 'shared'],
+  ['cloudMap()', 'per container'],
+  ['service-discovery, cacheExpiry -1', 'per container'],
+  ['service-discovery, cacheExpiry TTL', 'per container'],
+  ['service-discovery, cacheExpiry 0', 'per container'],
+  ['no cache', 'shared'],
+  ['TTL cache, no single flight', 'shared'],
+]
 
-async function medians(options: TrafficOptions, outage: readonly [number, number] | undefined) {
-  const out = new Map<Approach, Outcome>()
-  const all = new Map<Approach, Outcome[]>(APPROACHES.map((a) => [a, []]))
+const keyOf = (approach: Approach, model: Model) => `${approach} (${model})`
+
+async function medians(
+  options: TrafficOptions,
+  outage: readonly [number, number] | undefined,
+): Promise<(approach: Approach, model: Model) => Outcome> {
+  const all = new Map<string, Outcome[]>(RUNS.map(([approach, model]) => [keyOf(approach, model), []]))
   for (let run = 0; run < options.runs; run++) {
-    for (const approach of APPROACHES) all.get(approach)?.push(await simulate(approach, options, outage))
+    for (const [approach, model] of RUNS) all.get(keyOf(approach, model))?.push(await simulate(approach, model, options, outage))
   }
-  for (const [approach, outcomes] of all) {
-    out.set(approach, {
+  const out = new Map<string, Outcome>()
+  for (const [key, outcomes] of all) {
+    out.set(key, {
       calls: median(outcomes.map((o) => o.calls)),
       throttled: median(outcomes.map((o) => o.throttled)),
       failed: median(outcomes.map((o) => o.failed)),
       warnings: median(outcomes.map((o) => o.warnings)),
     })
   }
-  return out
+  return (approach, model) => out.get(keyOf(approach, model)) as Outcome
 }
 
 function describe(options: TrafficOptions): string {
@@ -125,39 +173,74 @@ function describe(options: TrafficOptions): string {
   return `${count(options.invocations)} invocations, ${options.concurrency} at a time, over ${minutes} simulated min; TTL ${options.ttlMs / 1000} s; ${DEPENDENCIES} dependencies on ${options.services} services`
 }
 
-/** 3. Cloud Map calls with the cache and single flight, against no cache and a TTL cache without single flight. */
+const SERVICE_DISCOVERY_NOTE =
+  "@middy/service-discovery is modelled on its documentation (bench/src/lib/baselines.ts, middyServiceDiscoveryModel): one DiscoverInstances per `fetchData` key (one key per service here), sent at cold start, kept per container for `cacheExpiry` (-1 = the container's life, the default; n ms, then asked again by the first invocation after, which waits; 0 = asked on every invocation). Its docs say nothing of serving an old answer when Cloud Map fails: a failed request fails the invocation that awaits it."
+
+/** 3. Cloud Map calls: one process's shared cache, then one cache per container, against Middy's own middleware and naive caches. */
 export async function cloudMapCalls(options: TrafficOptions): Promise<Section> {
-  const results = await medians(options, undefined)
-  const ours = results.get('cloudMap()') as Outcome
-  const none = results.get('no cache') as Outcome
-  const ttl = results.get('TTL cache, no single flight') as Outcome
-  const target = options.services * Math.ceil(options.durationMs / options.ttlMs) + options.services
-  const failures = [...results.values()].reduce((sum, o) => sum + o.failed, 0)
+  const of = await medians(options, undefined)
+  const shared = of('cloudMap()', 'shared')
+  const perContainer = of('cloudMap()', 'per container')
+  const forever = of('service-discovery, cacheExpiry -1', 'per container')
+  const expiring = of('service-discovery, cacheExpiry TTL', 'per container')
+  const always = of('service-discovery, cacheExpiry 0', 'per container')
+  const none = of('no cache', 'shared')
+  const ttl = of('TTL cache, no single flight', 'shared')
+  const ttls = options.durationMs / options.ttlMs
+  const target = options.services * Math.ceil(ttls) + options.services
+  // The per-container model: every container pays its own cold start and its own refreshes.
+  const { containers, services } = options
+  const model = containers * services * ttls
+  const containerTarget = containers * services * (Math.ceil(ttls) + 1)
+  const failures = RUNS.reduce((sum, [approach, m]) => sum + of(approach, m).failed, 0)
   if (failures > 0) throw new Error(`calls: ${failures} invocations failed with the registry up`)
   return {
     title: `3. Cloud Map calls (${describe(options)})`,
     rows: [
       {
-        figure: 'cloudMap(): DiscoverInstances calls',
-        measured: count(ours.calls),
+        figure: 'cloudMap(), one process (shared cache): DiscoverInstances calls',
+        measured: count(shared.calls),
         target: `≤ ${target}`,
-        met: ours.calls <= target,
-        detail: `target = ${options.services} services × ${options.durationMs / options.ttlMs} TTLs + ${options.services} at cold start; measured/target ${ratio(ours.calls / target)}`,
+        met: shared.calls <= target,
+        detail: `target = ${services} services × ${ttls} TTLs + ${services} at cold start; measured/target ${ratio(shared.calls / target)}`,
       },
       {
-        figure: 'no cache: calls (one per dependency per invocation)',
+        figure: `cloudMap(), ${containers} containers each with its own cache: calls`,
+        measured: count(perContainer.calls),
+        target: `≤ ${count(containerTarget)}`,
+        met: perContainer.calls <= containerTarget,
+        detail: `model: containers × services × (duration / TTL) = ${containers} × ${services} × ${ttls} = ${count(model)}; target adds each container's cold start; measured/model ${ratio(perContainer.calls / model)}`,
+      },
+      {
+        figure: `@middy/service-discovery, cacheExpiry -1 (default), ${containers} containers: calls`,
+        measured: count(forever.calls),
+        detail: `${ratio(forever.calls / perContainer.calls)} the calls of cloudMap(): one per service per container, at cold start, never again; a re-registered instance is never seen while the container lives`,
+      },
+      {
+        figure: `@middy/service-discovery, cacheExpiry ${options.ttlMs / 1000} s, ${containers} containers: calls`,
+        measured: count(expiring.calls),
+        detail: `${ratio(expiring.calls / perContainer.calls)} the calls of cloudMap(); the invocation after each expiry waits for the round trip (cloudMap() refreshes while it serves the answer it has)`,
+      },
+      {
+        figure: `@middy/service-discovery, cacheExpiry 0, ${containers} containers: calls`,
+        measured: count(always.calls),
+        detail: `${ratio(always.calls / perContainer.calls)} the calls of cloudMap(): one per service per invocation`,
+      },
+      {
+        figure: 'no cache, one process: calls (one per dependency per invocation)',
         measured: count(none.calls),
-        detail: `${ratio(none.calls / ours.calls)} the calls of cloudMap()`,
+        detail: `${ratio(none.calls / shared.calls)} the calls of cloudMap() in one process`,
       },
       {
-        figure: 'TTL cache without single flight: calls',
+        figure: 'TTL cache without single flight, one process: calls',
         measured: count(ttl.calls),
-        detail: `${ratio(ttl.calls / ours.calls)} the calls of cloudMap(): every concurrent miss asks`,
+        detail: `${ratio(ttl.calls / shared.calls)} the calls of cloudMap() in one process: every concurrent miss asks`,
       },
     ],
     notes: [
       `Median of ${options.runs} simulations per approach. Batches of ${options.concurrency} start together at the same simulated instant, ${((options.durationMs / options.invocations) * options.concurrency) / 1000} s apart; Date.now() is stubbed, timers and promises run for real, and every registry call answers one macrotask later (so concurrent callers overlap).`,
-      'One process serves every invocation (the shared cache of one container or script); 50 separate Lambda containers would each pay their own cold start and refreshes.',
+      `One process (shared cache): one handler serves every invocation, ${options.concurrency} at a time (a container or a script). Per container: ${containers} handlers, each with its own registry client and so its own cache (as ${containers} Lambda containers, which is what ${options.concurrency} concurrent invocations are in Lambda); each batch gives every container one invocation; all start at t = 0.`,
+      SERVICE_DISCOVERY_NOTE,
       'Baselines (bench/src/lib/baselines.ts) call the registry directly; they validate nothing, so they are, if anything, cheaper than a real hand-written version.',
     ],
   }
@@ -165,36 +248,64 @@ export async function cloudMapCalls(options: TrafficOptions): Promise<Section> {
 
 /** 4. Failed invocations while the registry throttles for a while in the middle of the run. */
 export async function availability(options: TrafficOptions): Promise<Section> {
-  const results = await medians(options, options.outage)
+  const of = await medians(options, options.outage)
   const fraction = (o: Outcome) => o.failed / options.invocations
-  const ours = results.get('cloudMap()') as Outcome
-  const none = results.get('no cache') as Outcome
-  const ttl = results.get('TTL cache, no single flight') as Outcome
+  const shared = of('cloudMap()', 'shared')
+  const perContainer = of('cloudMap()', 'per container')
+  const forever = of('service-discovery, cacheExpiry -1', 'per container')
+  const expiring = of('service-discovery, cacheExpiry TTL', 'per container')
+  const always = of('service-discovery, cacheExpiry 0', 'per container')
+  const none = of('no cache', 'shared')
+  const ttl = of('TTL cache, no single flight', 'shared')
   const [from, to] = options.outage
+  const failedOf = (o: Outcome) => `${count(o.failed)} of ${count(options.invocations)}`
   return {
     title: `4. Availability (registry throttling from ${from / 60_000} to ${to / 60_000} min; ${describe(options)})`,
     rows: [
       {
-        figure: 'cloudMap(): failed invocations',
-        measured: percent(fraction(ours)),
+        figure: 'cloudMap(), one process: failed invocations',
+        measured: percent(fraction(shared)),
         target: '0',
-        met: ours.failed === 0,
-        detail: `${count(ours.failed)} of ${count(options.invocations)}; ${count(ours.throttled)} throttled refreshes (backoff), ${count(ours.warnings)} stale warnings logged`,
+        met: shared.failed === 0,
+        detail: `${failedOf(shared)}; ${count(shared.throttled)} throttled refreshes (backoff), ${count(shared.warnings)} stale warnings logged`,
       },
       {
-        figure: 'no cache: failed invocations',
+        figure: `cloudMap(), ${options.containers} containers: failed invocations`,
+        measured: percent(fraction(perContainer)),
+        target: '0',
+        met: perContainer.failed === 0,
+        detail: `${failedOf(perContainer)}; ${count(perContainer.throttled)} throttled refreshes, ${count(perContainer.warnings)} stale warnings`,
+      },
+      {
+        figure: `@middy/service-discovery, cacheExpiry -1, ${options.containers} containers: failed invocations`,
+        measured: percent(fraction(forever)),
+        detail: `${failedOf(forever)}: it never asks again after cold start (nor sees a change)`,
+      },
+      {
+        figure: `@middy/service-discovery, cacheExpiry ${options.ttlMs / 1000} s, ${options.containers} containers: failed invocations`,
+        measured: percent(fraction(expiring)),
+        detail: `${failedOf(expiring)}: an invocation that finds the answers expired inside the outage waits for a request that fails`,
+      },
+      {
+        figure: `@middy/service-discovery, cacheExpiry 0, ${options.containers} containers: failed invocations`,
+        measured: percent(fraction(always)),
+        detail: failedOf(always),
+      },
+      {
+        figure: 'no cache, one process: failed invocations',
         measured: percent(fraction(none)),
-        detail: `${count(none.failed)} of ${count(options.invocations)} (the outage is ${percent((to - from) / options.durationMs)} of the run)`,
+        detail: `${failedOf(none)} (the outage is ${percent((to - from) / options.durationMs)} of the run)`,
       },
       {
-        figure: 'TTL cache without single flight: failed invocations',
+        figure: 'TTL cache without single flight, one process: failed invocations',
         measured: percent(fraction(ttl)),
-        detail: `${count(ttl.failed)} of ${count(options.invocations)}: fails once its entries expire inside the outage`,
+        detail: `${failedOf(ttl)}: fails once its entries expire inside the outage`,
       },
     ],
     notes: [
       "Down means every DiscoverInstances throws an Error named 'RequestLimitExceeded' (Cloud Map's throttling); the same simulation as 3 otherwise.",
       'cloudMap() serves the last good instances (stale-if-error, maxStale 15 min by default) and backs off its refreshes.',
+      SERVICE_DISCOVERY_NOTE,
     ],
   }
 }

@@ -110,3 +110,65 @@ export function ttlCacheMiddleware(
     },
   }
 }
+
+/** `@middy/service-discovery`'s `cacheExpiry`: -1 keeps the answers for the container's life, 0 asks every time, n ms. */
+export type CacheExpiry = number
+
+/**
+ * Baseline (c): Middy's own Cloud Map middleware, `@middy/service-discovery`, modelled on what
+ * its documentation says (middy.js.org, "service-discovery"; in our words):
+ *
+ * - `fetchData` names one DiscoverInstances request per key; every key is one call, so a
+ *   handler lists one key per service and picks the instance itself.
+ * - At cold start it sends those requests early (prefetch) unless told not to; with
+ *   `cacheExpiry: 0` nothing is kept, so there is nothing to prefetch for.
+ * - The answers are cached under the middleware's `cacheKey` for `cacheExpiry` ms: -1 (the
+ *   default) keeps them for as long as the container lives, 0 sends the requests on every
+ *   invocation, n > 0 sends them again on the first invocation after n ms, which waits for them.
+ * - The cache belongs to the middleware in its container; nothing is shared between containers.
+ * - The documentation says nothing of serving an old answer when Cloud Map fails: modelled as
+ *   the invocation that awaits the failed request failing, the next one asking again.
+ */
+export function middyServiceDiscoveryModel(
+  services: Readonly<Record<string, AnyDependency>>,
+  registry: Registry,
+  cacheExpiry: CacheExpiry,
+): MiddlewareObj<BenchEvent, BenchResult> {
+  const entries = Object.entries(services)
+  // One fetchData key per service the dependencies live on.
+  const queries = new Map<string, DiscoveryQuery>()
+  for (const [, dependency] of entries) {
+    queries.set(`${dependency.address.namespace}.${dependency.address.service}`, queryOf(dependency))
+  }
+  const fetchAll = async () => {
+    const answers = await Promise.all([...queries.values()].map((query) => registry.discover(query)))
+    return new Map([...queries.keys()].map((key, i) => [key, answers[i] as Discovery]))
+  }
+  let cached: { answers: Promise<Map<string, Discovery>>; fetchedAt: number } | undefined
+  const load = () => {
+    const fresh = cached && (cacheExpiry < 0 || (cacheExpiry > 0 && Date.now() - cached.fetchedAt < cacheExpiry))
+    if (!fresh || !cached) {
+      const answers = fetchAll()
+      const entry = { answers, fetchedAt: Date.now() }
+      cached = cacheExpiry === 0 ? undefined : entry
+      // A failed request is not kept: the next invocation asks again.
+      answers.catch(() => {
+        if (cached === entry) cached = undefined
+      })
+      return answers
+    }
+    return cached.answers
+  }
+  if (cacheExpiry !== 0) load().catch(() => undefined)
+  return {
+    before: async (request) => {
+      const answers = await load()
+      const out: Record<string, Target> = {}
+      for (const [name, dependency] of entries) {
+        const key = `${dependency.address.namespace}.${dependency.address.service}`
+        out[name] = targetOf(dependency, answers.get(key) as Discovery)
+      }
+      ;(request.context as unknown as { services: unknown }).services = out
+    },
+  }
+}

@@ -60,6 +60,53 @@ function dependencyOf(slot: Slot): AnyDependency {
   }
 }
 
+/**
+ * A dependency on a service of its own with several registered instances, none pinned:
+ * the resolver picks one (random, the default) when the handler reads it.
+ */
+export interface MultiSlot {
+  readonly name: string
+  readonly service: string
+  readonly kind: Kind
+  readonly instanceIds: readonly string[]
+}
+
+/** `count` dependencies (`dep0`, `dep1`, ...), each on its own service (`multi0`, ...) with `instances` instances, kinds mixed. */
+export function multiInstanceLayout(count: number, instances = 3): readonly MultiSlot[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `dep${i}`,
+    service: `multi${i}`,
+    kind: KINDS[i % KINDS.length] as Kind,
+    instanceIds: Array.from({ length: instances }, (_, n) => `i${n}`),
+  }))
+}
+
+/** The kind's factory for an unpinned address, no schemas (validation runs once per fetch, never on the warm path). */
+export function multiDependencyOf(slot: MultiSlot): AnyDependency {
+  const address = `${NAMESPACE}.${slot.service}`
+  switch (slot.kind) {
+    case 'lambda':
+      return lambda(address)
+    case 'topic':
+      return topic(address)
+    case 'table':
+      return instance(address)
+    case 'http':
+      return http(address)
+  }
+}
+
+/** The registry table (`staticRegistry` format) serving every instance of every slot. */
+export function multiTableOf(slots: readonly MultiSlot[]): Record<string, Record<string, Record<string, string>>> {
+  const table: Record<string, Record<string, Record<string, string>>> = {}
+  for (const slot of slots) {
+    const instances: Record<string, Record<string, string>> = {}
+    for (const instanceId of slot.instanceIds) instances[instanceId] = attributesOf({ ...slot, instanceId })
+    table[`${NAMESPACE}.${slot.service}`] = instances
+  }
+  return table
+}
+
 /** The `services` map a handler declares. */
 export function servicesOf(slots: readonly Slot[]): Record<string, AnyDependency> {
   return Object.fromEntries(slots.map((slot) => [slot.name, dependencyOf(slot)]))

@@ -9,6 +9,12 @@ export interface Row {
   readonly target?: string
   /** Undefined when the row has no target (context only). */
   readonly met?: boolean
+  /** min / median / max over repeated side-by-side runs (`measured` is the median), when the figure was repeated. */
+  readonly range?: string
+  /** The figure before this change, where the issue that set the target gives one. */
+  readonly before?: string
+  /** What a missed target comes down to, for the summary. */
+  readonly why?: string
 }
 
 /** One benchmark's rows and what a reader needs to interpret them. */
@@ -46,8 +52,22 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
 }
 
-export const HEADER = ['figure', 'measured', 'target', 'verdict', 'detail'] as const
+export const HEADER = ['figure', 'measured', 'min / median / max', 'target', 'verdict', 'detail'] as const
 
 export function cells(row: Row): string[] {
-  return [row.figure, row.measured, row.target ?? '—', verdict(row) || '—', row.detail]
+  return [row.figure, row.measured, row.range ?? '—', row.target ?? '—', verdict(row) || '—', row.detail]
+}
+
+/** Columns of the targets summary. */
+export const TARGET_HEADER = ['figure', 'before', 'min / median / max', 'target', 'verdict', 'why missed'] as const
+
+export function targetCells(row: Row): string[] {
+  return [
+    row.figure,
+    row.before ?? '—',
+    row.range ?? row.measured,
+    row.target ?? '',
+    verdict(row),
+    row.met === false ? (row.why ?? row.detail) : '',
+  ]
 }

@@ -35,3 +35,24 @@ export function count(value: number): string {
 export function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(fraction === 0 ? 0 : 2)} %`
 }
+
+/** The least, middle and greatest of repeated measurements of one figure. */
+export interface Spread {
+  readonly min: number
+  readonly median: number
+  readonly max: number
+}
+
+export function spread(values: readonly number[]): Spread {
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values) }
+}
+
+/** `1.01× / 1.03× / 1.06×`: min / median / max, each written by `format`. */
+export function spreadText(values: Spread, format: (value: number) => string): string {
+  return `${format(values.min)} / ${format(values.median)} / ${format(values.max)}`
+}
+
+/** Bytes with no unit conversion: `0 B`, `37.5 B`. */
+export function bytes(value: number): string {
+  return `${Math.abs(value) < 10 ? value.toFixed(1) : value.toFixed(0)} B`
+}
