@@ -2,6 +2,8 @@
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
+  // TypeDoc copies files (a package.json among them) into docs/api: not part of the suite.
+  modulePathIgnorePatterns: ['<rootDir>/docs/api/'],
   moduleNameMapper: {
     '^@cloudmap-middy/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@cloudmap-middy/core$': '<rootDir>/packages/core/src/index.ts',

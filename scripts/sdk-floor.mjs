@@ -16,7 +16,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** The SDK clients core calls: peer dependencies of core (Cloud Map required, the others optional). */
-export const SDK_CLIENTS = ['@aws-sdk/client-servicediscovery', '@aws-sdk/client-lambda', '@aws-sdk/client-sqs', '@aws-sdk/client-sns']
+export const SDK_CLIENTS = [
+  '@aws-sdk/client-servicediscovery',
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/client-sqs',
+  '@aws-sdk/client-sns',
+  '@aws-sdk/client-sfn',
+  '@aws-sdk/client-eventbridge',
+]
 
 /** The lowest version a peer range accepts, for the forms core uses: `^3.572.0` or `>=3.572.0 <4`. */
 export function floorOf(range) {

@@ -222,6 +222,52 @@ export class RemoteInvocationError extends CloudMapMiddyError {
   }
 }
 
+/**
+ * A synchronous (EXPRESS) state machine execution did not succeed: `status` is `FAILED`,
+ * `TIMED_OUT` or `ABORTED`, with the `error` and `cause` Step Functions reports. The
+ * message shows the cause cut at 200 characters; the whole of it is in `cause`.
+ */
+export class ExecutionFailedError extends CloudMapMiddyError {
+  /** The execution's ARN. */
+  readonly executionArn: string
+  /** `FAILED`, `TIMED_OUT` or `ABORTED`, as Step Functions reports it. */
+  readonly status: string
+  /** The error code the execution ended with (`States.TaskFailed`, a Fail state's `Error`), when there is one. */
+  readonly error: string | undefined
+  /** The cause Step Functions gives for it (a Fail state's `Cause`, a task's error), when there is one. */
+  override readonly cause: string | undefined
+
+  constructor(address: string, executionArn: string, status: string, error: string | undefined, cause: string | undefined) {
+    const shown = cause === undefined ? '' : `: ${cause.length > 200 ? `${cause.slice(0, 200)}… (${cause.length} characters)` : cause}`
+    super(address, `State machine "${address}" execution ${executionArn} ended ${status}: ${error ?? 'no error code'}${shown}`)
+    this.name = 'ExecutionFailedError'
+    this.executionArn = executionArn
+    this.status = status
+    this.error = error
+    this.cause = cause
+  }
+}
+
+/** An execution name breaks Step Functions' rules (1 to 80 characters, none of the forbidden ones); nothing was sent. */
+export class InvalidExecutionNameError extends CloudMapMiddyError {
+  /** Why the name was refused. */
+  readonly reason: string
+
+  constructor(address: string, reason: string) {
+    super(address, `Invalid execution name for "${address}": ${reason}; nothing was sent`)
+    this.name = 'InvalidExecutionNameError'
+    this.reason = reason
+  }
+}
+
+/** An event has no `source`: none was given to the call and none was declared with `eventBus()`; nothing was sent. */
+export class MissingEventSourceError extends CloudMapMiddyError {
+  constructor(address: string, what: string) {
+    super(address, `${what} for "${address}" has no source (give one to the call or to eventBus()); nothing was sent`)
+    this.name = 'MissingEventSourceError'
+  }
+}
+
 /** A FIFO queue or topic was given a message without a group id; nothing was sent. */
 export class MissingGroupIdError extends CloudMapMiddyError {
   constructor(address: string, target: string) {

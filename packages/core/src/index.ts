@@ -1,6 +1,7 @@
 /**
  * The framework-free part of cloudmap-middy: addresses, the cached Cloud Map resolver,
- * the dependency kinds (`instance`, `lambda`, `queue`, `topic`, `http`, `optional`) and
+ * the dependency kinds (`instance`, `lambda`, `queue`, `topic`, `http`, `stateMachine`,
+ * `eventBus`, `optional`) and
  * their errors. A container or a script uses it as it is; a Middy handler through
  * `@cloudmap-middy/middy`.
  *
@@ -31,10 +32,13 @@ export {
   DisallowedPathError,
   DisallowedTargetError,
   DiscoveryError,
+  ExecutionFailedError,
   HttpRequestError,
   InstanceNotFoundError,
   InstanceTypeMismatchError,
   InvalidAddressError,
+  InvalidExecutionNameError,
+  MissingEventSourceError,
   MissingGroupIdError,
   NoInstancesError,
   PayloadTooLargeError,
@@ -42,6 +46,15 @@ export {
   RemoteInvocationError,
   ServiceNotFoundError,
 } from './errors.js'
+export {
+  type EventBus,
+  type EventBusOptions,
+  type EventEntry,
+  eventBus,
+  type PutBatchResult,
+  type PutEventOptions,
+  type PutEventResult,
+} from './kinds/event-bus.js'
 export { type HttpFetchInit, type HttpOptions, type HttpService, http } from './kinds/http.js'
 export { type InstanceOptions, instance, type RawAttributes, type ResolvedInstance } from './kinds/instance.js'
 export { type CallOptions, type LambdaFunction, type LambdaOptions, lambda } from './kinds/lambda.js'
@@ -55,6 +68,13 @@ export {
   type SendOptions,
   type SendResult,
 } from './kinds/queue.js'
+export {
+  type ExecutionOptions,
+  type ExecutionStarted,
+  type StateMachine,
+  type StateMachineOptions,
+  stateMachine,
+} from './kinds/state-machine.js'
 export { type PublishOptions, type PublishResult, type Topic, type TopicOptions, topic } from './kinds/topic.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'

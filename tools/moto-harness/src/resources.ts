@@ -41,6 +41,22 @@ function actIn(client: AnyClient, account: string): void {
   )
 }
 
+/** What moto's DescribeExecution tells of a Step Functions execution. */
+export interface ExecutionDescription {
+  readonly executionArn: string
+  readonly stateMachineArn: string
+  readonly name: string
+  readonly status: string
+  /** The execution's input, as sent (JSON text). */
+  readonly input: string
+}
+
+/** The JSON protocol of the services the harness reaches without their SDK client: target prefix and content type. */
+const JSON_PROTOCOLS = {
+  states: { target: 'AWSStepFunctions', contentType: 'application/x-amz-json-1.0' },
+  events: { target: 'AWSEvents', contentType: 'application/x-amz-json-1.1' },
+} as const
+
 /** A queue as created: its URL and ARN. */
 export interface QueueRef {
   readonly name: string
@@ -50,7 +66,8 @@ export interface QueueRef {
 
 /**
  * Creates Cloud Map namespaces, services and instances, SQS queues, SNS topics with
- * SQS subscriptions and Lambda functions in a moto server, through the SDK.
+ * SQS subscriptions and Lambda functions in a moto server, through the SDK; Step Functions
+ * state machines and EventBridge buses with rules to SQS queues through their JSON protocol.
  */
 export class MotoResources {
   readonly endpoint: string
@@ -61,11 +78,13 @@ export class MotoResources {
   readonly iam: IAMClient
   readonly #namespaces = new Map<string, string>()
   readonly #services = new Map<string, string>()
+  readonly #account: string | undefined
   #role: string | undefined
 
   /** `account`: act in another account than moto's default one. */
   constructor(endpoint: string, account?: string) {
     this.endpoint = endpoint
+    this.#account = account
     const config = awsConfig(endpoint)
     this.cloudMap = new ServiceDiscoveryClient({ ...config, disableHostPrefix: true })
     this.sqs = new SQSClient(config)
@@ -140,20 +159,58 @@ export class MotoResources {
 
   /** A function moto can invoke without Docker (it echoes payloads or returns queued results). */
   async function(name: string): Promise<string> {
-    this.#role ??= (
-      await this.iam.send(new CreateRoleCommand({ RoleName: 'cloudmap-middy-test', AssumeRolePolicyDocument: '{}' }))
-    ).Role?.Arn
     const { FunctionArn } = await this.lambda.send(
       new CreateFunctionCommand({
         FunctionName: name,
         Runtime: 'nodejs22.x',
-        Role: this.#role,
+        Role: await this.#roleArn(),
         Handler: 'index.handler',
         Code: { ZipFile: new TextEncoder().encode('placeholder') },
       }),
     )
     if (!FunctionArn) throw new Error(`function ${name} was not created`)
     return FunctionArn
+  }
+
+  /**
+   * A Step Functions state machine (a single Pass state unless `definition` says otherwise;
+   * moto records executions without running them). Returns its ARN.
+   */
+  async stateMachine(
+    name: string,
+    options: { readonly type?: 'STANDARD' | 'EXPRESS'; readonly definition?: unknown } = {},
+  ): Promise<string> {
+    const definition = options.definition ?? { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }
+    const { stateMachineArn } = await this.#json<{ stateMachineArn?: string }>('states', 'CreateStateMachine', {
+      name,
+      definition: JSON.stringify(definition),
+      roleArn: await this.#roleArn(),
+      type: options.type ?? 'STANDARD',
+    })
+    if (!stateMachineArn) throw new Error(`state machine ${name} was not created`)
+    return stateMachineArn
+  }
+
+  /** DescribeExecution: what moto recorded of an execution (its input, name, status). */
+  async describeExecution(executionArn: string): Promise<ExecutionDescription> {
+    return this.#json<ExecutionDescription>('states', 'DescribeExecution', { executionArn })
+  }
+
+  /** An EventBridge event bus; returns its ARN. */
+  async eventBus(name: string): Promise<string> {
+    const { EventBusArn } = await this.#json<{ EventBusArn?: string }>('events', 'CreateEventBus', { Name: name })
+    if (!EventBusArn) throw new Error(`event bus ${name} was not created`)
+    return EventBusArn
+  }
+
+  /**
+   * Makes the events of `sources` put on a bus observable: a rule on the bus sends them to a
+   * queue, each message body being the whole event as JSON (`source`, `detail-type`, `detail`, ...).
+   */
+  async routeEvents(busName: string, sources: readonly string[], queueArn: string): Promise<void> {
+    const rule = `${busName.replace(/[^.\-_A-Za-z0-9]/g, '-')}-to-queue`.slice(0, 64)
+    await this.#json('events', 'PutRule', { Name: rule, EventBusName: busName, EventPattern: JSON.stringify({ source: sources }) })
+    await this.#json('events', 'PutTargets', { Rule: rule, EventBusName: busName, Targets: [{ Id: 'queue', Arn: queueArn }] })
   }
 
   /** Receives (and deletes) up to `max` messages, polling until they arrive or `waitMs` passes. */
@@ -176,5 +233,36 @@ export class MotoResources {
       }
     }
     return out
+  }
+
+  /** The IAM role functions and state machines run as (moto only checks its form). */
+  async #roleArn(): Promise<string> {
+    this.#role ??= (
+      await this.iam.send(new CreateRoleCommand({ RoleName: 'cloudmap-middy-test', AssumeRolePolicyDocument: '{}' }))
+    ).Role?.Arn
+    if (!this.#role) throw new Error('the test role was not created')
+    return this.#role
+  }
+
+  /**
+   * One call of a JSON-protocol service, without its SDK client (the harness does not depend on
+   * `@aws-sdk/client-sfn` or `@aws-sdk/client-eventbridge`). moto does not check signatures: the
+   * Authorization header only names the service and region, as SigV4 would.
+   */
+  async #json<T = unknown>(service: keyof typeof JSON_PROTOCOLS, action: string, body: unknown): Promise<T> {
+    const { target, contentType } = JSON_PROTOCOLS[service]
+    const response = await fetch(`${this.endpoint}/`, {
+      method: 'POST',
+      headers: {
+        'content-type': contentType,
+        'x-amz-target': `${target}.${action}`,
+        authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+        ...(this.#account ? { 'x-moto-account-id': this.#account } : {}),
+      },
+      body: JSON.stringify(body),
+    })
+    const text = await response.text()
+    if (!response.ok) throw new Error(`moto ${service} ${action} answered ${response.status}: ${text.slice(0, 500)}`)
+    return (text === '' ? {} : JSON.parse(text)) as T
   }
 }

@@ -1,6 +1,10 @@
 // Types only: the modules themselves are loaded on the first call that sends (see `loadLambdaSdk`).
+import type * as EventBridgeSdk from '@aws-sdk/client-eventbridge'
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import type * as LambdaSdk from '@aws-sdk/client-lambda'
 import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
+import type * as SfnSdk from '@aws-sdk/client-sfn'
+import type { SFNClient } from '@aws-sdk/client-sfn'
 import type * as SnsSdk from '@aws-sdk/client-sns'
 import type { SNSClient } from '@aws-sdk/client-sns'
 import type * as SqsSdk from '@aws-sdk/client-sqs'
@@ -29,6 +33,16 @@ export interface CallClients {
   readonly sqs?: Provided<SQSClient>
   /** The SNS client of `topic()` dependencies: one client, or a factory asked once per region. */
   readonly sns?: Provided<SNSClient>
+  /**
+   * The Step Functions client of `stateMachine()` dependencies: one client, or a factory asked
+   * once per region. StartSyncExecution (`run()`) goes to a `sync-` host prefix: an injected
+   * client with a custom endpoint (moto, LocalStack) needs `disableHostPrefix: true`, which the
+   * library sets on the clients it creates itself when `config.endpoint`, env
+   * `AWS_ENDPOINT_URL_SFN` or `AWS_ENDPOINT_URL` is set.
+   */
+  readonly sfn?: Provided<SFNClient>
+  /** The EventBridge client of `eventBus()` dependencies: one client, or a factory asked once per region. */
+  readonly eventBridge?: Provided<EventBridgeClient>
   /**
    * Configuration of the clients the library creates itself (not of injected ones); the
    * region of each comes from the target's ARN.
@@ -73,6 +87,20 @@ export const loadSqsSdk: () => Promise<typeof SqsSdk> = once(() => import('@aws-
 export const loadSnsSdk: () => Promise<typeof SnsSdk> = once(() => import('@aws-sdk/client-sns'))
 
 /**
+ * `@aws-sdk/client-sfn`, imported on first use.
+ *
+ * @internal
+ */
+export const loadSfnSdk: () => Promise<typeof SfnSdk> = once(() => import('@aws-sdk/client-sfn'))
+
+/**
+ * `@aws-sdk/client-eventbridge`, imported on first use.
+ *
+ * @internal
+ */
+export const loadEventBridgeSdk: () => Promise<typeof EventBridgeSdk> = once(() => import('@aws-sdk/client-eventbridge'))
+
+/**
  * SDK clients, one per service and region. Each method is called at bind time and gives a
  * function that hands the client over: an injected client, or one from the injected factory
  * (asked now, once per region), or one created from `config` on that function's first call,
@@ -99,6 +127,21 @@ export class ClientPool {
     return this.#get('sns', region, this.#overrides.sns, async () => (await loadSnsSdk()).SNSClient)
   }
 
+  /** A client the library creates for a custom endpoint has `disableHostPrefix`: StartSyncExecution's `sync-` prefix would miss it. */
+  sfn(region: string | undefined): () => Promise<SFNClient> {
+    return this.#get(
+      'sfn',
+      region,
+      this.#overrides.sfn,
+      async () => (await loadSfnSdk()).SFNClient,
+      () => (this.#overrides.config?.endpoint !== undefined || environmentEndpoint('SFN') !== undefined ? { disableHostPrefix: true } : {}),
+    )
+  }
+
+  eventBridge(region: string | undefined): () => Promise<EventBridgeClient> {
+    return this.#get('eventbridge', region, this.#overrides.eventBridge, async () => (await loadEventBridgeSdk()).EventBridgeClient)
+  }
+
   /**
    * The origin (`http://127.0.0.1:5000`) of the custom endpoint SQS requests of `region` go
    * to, or `undefined` for AWS's own: the injected client's `endpoint`, else `config.endpoint`,
@@ -121,9 +164,10 @@ export class ClientPool {
     region: string | undefined,
     provided: Provided<C> | undefined,
     load: () => Promise<Factory<C>>,
+    extra?: () => Record<string, unknown>,
   ): () => Promise<C> {
     const key = `${service}:${region ?? ''}`
-    if (provided === undefined) return () => this.#create(key, region, load)
+    if (provided === undefined) return () => this.#create(key, region, load, extra)
     const client =
       typeof provided === 'function' ? this.#provided(service, region, provided as (region: string | undefined) => C) : provided
     const ready = Promise.resolve(client)
@@ -139,10 +183,10 @@ export class ClientPool {
     return client
   }
 
-  #create<C>(key: string, region: string | undefined, load: () => Promise<Factory<C>>): Promise<C> {
+  #create<C>(key: string, region: string | undefined, load: () => Promise<Factory<C>>, extra?: () => Record<string, unknown>): Promise<C> {
     let client = this.#created.get(key) as Promise<C> | undefined
     if (!client) {
-      const created = load().then((Client) => new Client({ ...this.#overrides.config, ...(region ? { region } : {}) }))
+      const created = load().then((Client) => new Client({ ...this.#overrides.config, ...extra?.(), ...(region ? { region } : {}) }))
       // A failed creation (the SDK could not be loaded) is tried again by the next call.
       created.catch(() => {
         if (this.#created.get(key) === created) this.#created.delete(key)

@@ -19,4 +19,15 @@ export const LIMITS = {
   snsBatch: 262_144,
   /** SNS PublishBatch: entries per request. */
   snsBatchEntries: 10,
+  /** Step Functions execution input (StartExecution, StartSyncExecution): 256 KiB. */
+  sfnInput: 262_144,
+  /**
+   * EventBridge PutEvents entry: 256 KiB, counted as EventBridge does (`Source`, `DetailType`,
+   * `Detail` and each of `Resources`, in UTF-8 bytes).
+   */
+  eventBridgeEntry: 262_144,
+  /** EventBridge PutEvents: all entries together. */
+  eventBridgeBatch: 262_144,
+  /** EventBridge PutEvents: entries per request. */
+  eventBridgeBatchEntries: 10,
 } as const

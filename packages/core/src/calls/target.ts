@@ -4,7 +4,7 @@ import type { RegisteredInstance } from '../registry/types.js'
 import { type ArnParts, parseArn } from './arn.js'
 
 /** The instance types this library knows, by the kind they belong to. */
-export type InstanceType = 'lambda' | 'sqs' | 'sns' | 'http'
+export type InstanceType = 'lambda' | 'sqs' | 'sns' | 'http' | 'stepfunctions' | 'eventbridge'
 
 // A Map, not an object: a registered type such as "constructor" must not find a prototype key.
 const TYPES: ReadonlyMap<string, InstanceType> = new Map([
@@ -17,6 +17,12 @@ const TYPES: ReadonlyMap<string, InstanceType> = new Map([
   ['event', 'sns'],
   ['pubsub', 'sns'],
   ['http', 'http'],
+  ['stepfunctions', 'stepfunctions'],
+  ['sfn', 'stepfunctions'],
+  ['state-machine', 'stepfunctions'],
+  ['eventbridge', 'eventbridge'],
+  ['events', 'eventbridge'],
+  ['event-bus', 'eventbridge'],
 ])
 
 /** The attributes ECS and EC2 register for an endpoint; with no `type`, they make an instance an `http` one. */
@@ -24,7 +30,8 @@ const ENDPOINT_ATTRIBUTES = ['AWS_INSTANCE_IPV4', 'AWS_INSTANCE_IPV6', 'AWS_INST
 
 /**
  * Checks the instance's `type` attribute (aliases: `function`; `queue`; `topic`,
- * `event`, `pubsub`) against the kind the dependency was declared as.
+ * `event`, `pubsub`; `sfn`, `state-machine`; `events`, `event-bus`) against the kind
+ * the dependency was declared as.
  *
  * An instance with no `type` but an `AWS_INSTANCE_IPV4`, `AWS_INSTANCE_IPV6` or
  * `AWS_INSTANCE_CNAME` attribute (as ECS and EC2 register them) is an `http` one.
