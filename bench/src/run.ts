@@ -8,6 +8,7 @@ import { cpus, platform, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { coldStart } from './cold.js'
+import { fleet } from './fleet.js'
 import { cells, type Failure, HEADER, markdownTable, type Section, TARGET_HEADER, targetCells, textTable } from './lib/report.js'
 import { memory } from './memory.js'
 import { bundleSizes } from './size.js'
@@ -43,6 +44,16 @@ const benchmarks: ReadonlyArray<readonly [string, () => Promise<Section>]> = [
   ['4. Availability', () => availability(traffic)],
   ['5. Bundle size', () => bundleSizes()],
   ['6. Memory', () => memory(quick ? { resolvers: 300, keys: 2_000 } : { resolvers: 3_000, keys: 20_000 })],
+  [
+    '7. Fleet deploy',
+    // Cloud Map's quota (1,000 TPS, burst 2,000) and a 1,000-container deploy scaled down 5× (quick: 25×).
+    () =>
+      fleet(
+        quick
+          ? { containers: 40, overload: 80, services: 5, rate: 40, burst: 80, budgetMs: 6_000, spreadMs: 1_000, seeds: 1, sweep: false }
+          : { containers: 200, overload: 400, services: 5, rate: 200, burst: 400, budgetMs: 6_000, spreadMs: 1_000, seeds: 3, sweep: true },
+      ),
+  ],
 ]
 
 function versionOf(name: string): string {

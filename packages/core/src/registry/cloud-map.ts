@@ -38,8 +38,23 @@ function hasCustomEndpoint(config: ServiceDiscoveryClientConfig): boolean {
 }
 
 /**
+ * True when the user chose how the SDK retries: in the configuration, or for every client
+ * of the process with `AWS_MAX_ATTEMPTS`.
+ */
+function hasRetrySettings(config: ServiceDiscoveryClientConfig): boolean {
+  return config.maxAttempts !== undefined || config.retryStrategy !== undefined || Boolean(process.env.AWS_MAX_ATTEMPTS)
+}
+
+/**
  * Creates a Cloud Map client; a custom endpoint (`clientConfig.endpoint` or
  * `AWS_ENDPOINT_URL`) turns on `disableHostPrefix`.
+ *
+ * The client makes one attempt per request (`maxAttempts: 1`) unless the configuration or
+ * `AWS_MAX_ATTEMPTS` says otherwise: the resolver retries itself, within the caller's budget
+ * and one request at a time per service, so the SDK's own retries would only multiply the
+ * attempts and sleep past the budget. (`retryMode: 'adaptive'` is no better here: its rate
+ * limiter is per client, that is per container, and makes a throttled container wait outside
+ * any budget; bench/src/fleet.ts measures the choices.)
  *
  * @example
  * ```ts
@@ -47,9 +62,11 @@ function hasCustomEndpoint(config: ServiceDiscoveryClientConfig): boolean {
  * ```
  */
 export function createCloudMapClient(config: ServiceDiscoveryClientConfig = {}): ServiceDiscoveryClient {
-  return new ServiceDiscoveryClient(
-    hasCustomEndpoint(config) && config.disableHostPrefix === undefined ? { ...config, disableHostPrefix: true } : config,
-  )
+  return new ServiceDiscoveryClient({
+    ...config,
+    ...(hasRetrySettings(config) ? {} : { maxAttempts: 1 }),
+    ...(hasCustomEndpoint(config) && config.disableHostPrefix === undefined ? { disableHostPrefix: true } : {}),
+  })
 }
 
 function queryLabel(query: DiscoveryQuery): string {

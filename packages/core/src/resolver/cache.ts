@@ -4,17 +4,22 @@ import type { Discovery, DiscoveryQuery, Registry } from '../registry/types.js'
 export interface CacheEntry {
   readonly key: string
   readonly query: DiscoveryQuery
-  /** The last good answer; kept through transient failures. */
-  data?: Discovery
+  /** The last good answer; kept through transient failures (up to `maxStaleMs`), dropped on any other. */
+  data?: Discovery | undefined
   fetchedAt: number
   /** The largest `maxStaleMs` of the resolvers that use it: older than that, nobody may serve it and it is pruned. */
   maxStaleMs: number
   /** The request under way, shared by every caller (single flight). */
   flight?: Promise<void> | undefined
-  /** Consecutive failed refreshes, for backoff while stale is served. */
+  /** Consecutive failed refreshes, for backoff while stale is served or a failure is remembered. */
   failures: number
   /** No background refresh before this time (backoff after a failure). */
   retryAt: number
+  /**
+   * The last failure, while there is no data to serve: a transient one is retried once
+   * `retryAt` has passed; any other is given to callers without a request until then.
+   */
+  error?: unknown
 }
 
 /** Below this size a cache is not swept for growing: the sweep would cost more than the entries. */
@@ -67,6 +72,15 @@ export function cacheGeneration(): number {
 }
 
 /**
+ * Bumped by `clearCache()`: a retry loop started in an older epoch stops.
+ *
+ * @internal
+ */
+export function cacheEpoch(): number {
+  return epoch
+}
+
+/**
  * Records that an entry's answer or fetch time changed (see {@link cacheGeneration}).
  *
  * @internal
@@ -111,18 +125,11 @@ export class Cache {
     this.maintain(now)
     let entry = this.#entries.get(key)
     if (entry === undefined) {
-      entry = { key, query, fetchedAt: 0, maxStaleMs, failures: 0, retryAt: 0 }
+      // Every field set from the start: one object shape for every entry keeps the warm path's reads monomorphic.
+      entry = { key, query, data: undefined, fetchedAt: 0, maxStaleMs, flight: undefined, failures: 0, retryAt: 0, error: undefined }
       this.#entries.set(key, entry)
     } else if (entry.maxStaleMs < maxStaleMs) entry.maxStaleMs = maxStaleMs
     return entry
-  }
-
-  /** Removes `entry`, if it is still the one cached under its key. */
-  evict(entry: CacheEntry): boolean {
-    if (!this.holds(entry)) return false
-    this.#entries.delete(entry.key)
-    generation += 1
-    return true
   }
 
   /** Prunes when the cache has grown or the last sweep is old enough; a couple of comparisons otherwise. */
@@ -134,8 +141,9 @@ export class Cache {
   #sweep(now: number): void {
     let pruned = false
     for (const entry of this.#entries.values()) {
-      // An entry with a request under way is about to be fresh (or evicted by it).
-      if (entry.flight === undefined && now - entry.fetchedAt > entry.maxStaleMs) {
+      // An entry with a request under way is about to be fresh (or to remember its failure); one
+      // under backoff remembers a failure, kept until the backoff ends.
+      if (entry.flight === undefined && now - entry.fetchedAt > entry.maxStaleMs && now >= entry.retryAt) {
         this.#entries.delete(entry.key)
         pruned = true
       }
@@ -190,7 +198,7 @@ export function pendingRefreshes(): number {
 
 /**
  * Waits for every refresh under way, at most `timeoutMs`. Never rejects: a refresh's
- * failure was already handled (stale served, entry evicted) where it happened.
+ * failure was already handled (stale served, or the failure remembered) where it happened.
  *
  * @example
  * ```ts

@@ -2,12 +2,33 @@ import { describeAddress } from '../address/address.js'
 import { describeError, ServiceNotFoundError } from '../errors.js'
 import type { Discovery } from '../registry/types.js'
 import { isTransient } from '../transient.js'
-import { type Cache, type CacheEntry, entryChanged, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
+import { type Cache, type CacheEntry, cacheEpoch, entryChanged, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
 import type { Plan } from './plans.js'
 import type { ResolverSettings } from './resolver.js'
 import type { Views } from './views.js'
 
+/** Backoff after a failed refresh served stale, and of a remembered non-transient failure: 1 s doubling to this. */
 const MAX_BACKOFF_MS = 30_000
+/** A cold key's first retry after a transient failure comes 50–100 ms later; the wait doubles per failure... */
+const COLD_RETRY_BASE_MS = 100
+/** ...to 0.5–1 s at most, so a caller with a few seconds of budget still gets several attempts. */
+const COLD_RETRY_MAX_MS = 1_000
+
+/** The backoff after `failures` consecutive failures: 1 s doubling to 30 s. */
+function backoffMs(failures: number): number {
+  return Math.min(1000 * 2 ** (failures - 1), MAX_BACKOFF_MS)
+}
+
+/**
+ * The wait before a cold key's next attempt after `failures` consecutive transient failures:
+ * exponential, half of it random ("equal jitter"), so the containers of a fleet throttled
+ * together spread their retries over the account's quota instead of coming back together,
+ * and none comes back at once (bench/src/fleet.ts compares the choices).
+ */
+function coldRetryMs(failures: number): number {
+  const backoff = Math.min(COLD_RETRY_BASE_MS * 2 ** (failures - 1), COLD_RETRY_MAX_MS)
+  return backoff / 2 + (Math.random() * backoff) / 2
+}
 
 /**
  * True when `entry` may be served without waiting for the registry: fresh; or expired
@@ -22,6 +43,22 @@ export function servable(entry: CacheEntry, now: number, settings: ResolverSetti
   const age = now - entry.fetchedAt
   if (age <= settings.ttlMs) return true
   return age <= settings.maxStaleMs && (now < entry.retryAt || !isNotRegistered(data))
+}
+
+/** Resolves after `ms`; rejects with the signal's reason when it aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason)
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -46,7 +83,9 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promi
 /**
  * Keeps a resolver's cache entries filled: loads on a miss, revalidates after the TTL
  * (one request per entry at a time), backs off after failures and serves stale
- * instances through transient ones.
+ * instances through transient ones. With nothing to serve, a transient failure is retried
+ * with jittered backoff within the caller's budget, and any other failure is remembered
+ * with backoff: served again without a request until the backoff ends.
  *
  * @internal
  */
@@ -75,16 +114,9 @@ export class Refresher {
     const mustAsk = revalidateExpired && now - entry.fetchedAt > settings.ttlMs && now >= entry.retryAt
     if (!mustAsk && servable(entry, now, settings)) {
       if (now - entry.fetchedAt > settings.ttlMs) this.revalidate(entry, now)
-    } else {
-      try {
-        await waitFor(this.#refresh(entry), signal)
-      } catch (error) {
-        // Rethrown unless the failure left an answer to serve: a not-found answer that stale-if-error kept, under backoff.
-        if (error instanceof ServiceNotFoundError || !this.#cache.holds(entry) || !servable(entry, Date.now(), settings)) throw error
-      }
+      return entry.data as Discovery
     }
-    // Servable, or a refresh just succeeded: either way there is data.
-    return entry.data as Discovery
+    return this.#ask(plan, entry, signal, now)
   }
 
   /** Starts a background refresh of an expired entry unless one runs or backoff holds it. */
@@ -92,8 +124,58 @@ export class Refresher {
     if (entry.flight || now < entry.retryAt) return
     this.#cache.maintain(now)
     this.#refresh(entry).catch(() => {
-      // Handled in #fetch: stale is served, or the entry was evicted.
+      // Handled in #fetch: stale is served, or the failure is remembered.
     })
+  }
+
+  /**
+   * Waits for the registry's answer, one request at a time per entry (single flight). With
+   * nothing to serve, a transient failure is retried when the backoff the failed request set
+   * ends, until the caller's signal aborts or `retryBudgetMs` has passed; a remembered
+   * non-transient failure is thrown without a request until its backoff ends.
+   */
+  async #ask(plan: Plan, first: CacheEntry, signal: AbortSignal | undefined, started: number): Promise<Discovery> {
+    const settings = this.#settings
+    const retries = settings.retryBudgetMs > 0
+    const deadline = started + settings.retryBudgetMs
+    const epoch = cacheEpoch()
+    let entry = first
+    let failed: unknown
+    for (let round = 0; ; round++) {
+      const now = Date.now()
+      if (round > 0) {
+        // The budget is spent (a frozen container thawed past it, typically), or clearCache() ran: what a retry would fill is gone.
+        if (now > deadline || epoch !== cacheEpoch()) throw entry.error ?? failed
+        entry = this.#cache.entry(plan.key, plan.query, settings.maxStaleMs, now)
+      }
+      const { error } = entry
+      if (error !== undefined && entry.flight === undefined && now < entry.retryAt) {
+        if (!isTransient(error)) {
+          this.#debug?.(`cloudmap-middy: remembered failure of ${plan.dependency.label}, asked again in ${entry.retryAt - now} ms`)
+          throw error
+        }
+        if (retries) {
+          if (entry.retryAt > deadline) throw error
+          await sleep(entry.retryAt - now, signal).catch((reason: unknown) => {
+            throw entry.error ?? reason
+          })
+          continue
+        }
+      }
+      try {
+        await waitFor(this.#refresh(entry), signal)
+        // Succeeded: there is data.
+        return entry.data as Discovery
+      } catch (failure) {
+        if (failure instanceof ServiceNotFoundError) throw failure
+        // The failure left an answer to serve: a not-found answer that stale-if-error kept, under backoff.
+        if (this.#cache.holds(entry) && servable(entry, Date.now(), settings)) return entry.data as Discovery
+        // The caller's budget ended while it waited: the registry's last answer says more than the abort.
+        if (signal?.aborted) throw entry.error ?? failure
+        if (!retries || !isTransient(failure)) throw failure
+        failed = failure
+      }
+    }
   }
 
   #refresh(entry: CacheEntry): Promise<void> {
@@ -108,7 +190,15 @@ export class Refresher {
 
   async #fetch(entry: CacheEntry): Promise<void> {
     const { registry, requestTimeoutMs, maxStaleMs, logger } = this.#settings
-    const signal = AbortSignal.timeout(requestTimeoutMs)
+    // A timer rather than AbortSignal.timeout: cleared as soon as the answer is in, and on the same
+    // clock as the backoff (what a test or a simulation fakes). Like AbortSignal.timeout, it keeps no process alive.
+    const controller = new AbortController()
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer from the registry in ${requestTimeoutMs} ms`, 'TimeoutError')),
+      requestTimeoutMs,
+    )
+    timer.unref?.()
+    const { signal } = controller
     const previous = entry.data
     try {
       if (this.#settings.revalidate === 'revision' && previous?.revision !== undefined) {
@@ -130,6 +220,7 @@ export class Refresher {
       entry.fetchedAt = Date.now()
       entry.failures = 0
       entry.retryAt = 0
+      entry.error = undefined
       entryChanged()
       if (previous) this.#views.rebuild(previous, data)
     } catch (error) {
@@ -141,21 +232,35 @@ export class Refresher {
         entry.fetchedAt = now
         entry.failures = 0
         entry.retryAt = 0
+        entry.error = undefined
         entryChanged()
         if (previous && previous.instances.length > 0)
           logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}": it is no longer registered`)
         throw error
       }
-      if (previous && isTransient(error) && now - entry.fetchedAt <= maxStaleMs) {
+      const transient = isTransient(error)
+      if (previous && transient && now - entry.fetchedAt <= maxStaleMs) {
         entry.failures += 1
-        entry.retryAt = now + Math.min(1000 * 2 ** (entry.failures - 1), MAX_BACKOFF_MS)
+        entry.retryAt = now + backoffMs(entry.failures)
         logger.warn(
           `cloudmap-middy: serving stale instances of "${describeAddress(entry.query)}" (${Math.round((now - entry.fetchedAt) / 1000)} s old) after a failed refresh: ${describeError(error)}`,
         )
-      } else if (this.#cache.evict(entry) && previous) {
-        logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}" after: ${describeError(error)}`)
+      } else if (this.#cache.holds(entry)) {
+        // Nothing to serve: the failure is remembered with a backoff, so the entry's callers
+        // wait for one retry (transient) or get the error without a request (any other).
+        entry.failures += 1
+        entry.error = error
+        entry.retryAt = now + (transient ? coldRetryMs(entry.failures) : backoffMs(entry.failures))
+        if (previous) {
+          entry.data = undefined
+          entryChanged()
+          if (previous.instances.length > 0)
+            logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}" after: ${describeError(error)}`)
+        }
       }
       throw error
+    } finally {
+      clearTimeout(timer)
     }
   }
 }

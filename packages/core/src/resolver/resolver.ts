@@ -42,8 +42,28 @@ export interface ResolverOptions {
   readonly healthStatus?: HealthStatusFilter
   /** Default `random`. */
   readonly pick?: PickStrategy
-  /** Bound on one Cloud Map request, retries included. Default 3 000 ms. */
+  /**
+   * Bound on one Cloud Map request (the SDK's own retries included, when its client makes any:
+   * the client the resolver creates makes one attempt, see `createCloudMapClient`). A request
+   * that takes longer is abandoned and, with nothing cached to serve, retried. Default 1 000 ms:
+   * DiscoverInstances answers in tens of milliseconds, and a lost request then costs a second,
+   * not a third, of a few seconds of budget. It also bounds how long an invocation waits at its
+   * end for a refresh under way.
+   */
   readonly requestTimeoutMs?: number
+  /**
+   * How long a resolution keeps retrying a transient failure (throttling, network, 5xx,
+   * timeout) when nothing is cached to serve: after each failure it waits a jittered,
+   * exponential backoff (50–100 ms, doubling to 0.5–1 s) shared by every caller of the key, so
+   * they make one request at a time. Retries end when the caller's `signal` aborts (the
+   * middleware's is bounded by the Lambda's remaining time) or this long after the
+   * resolution started, whichever comes first; a prefetch at init has no signal, so this is
+   * its bound. A non-transient failure (AccessDenied, ...) is not retried: it is remembered for
+   * the key and given to its callers without a request for 1 s, doubling per failure to 30 s.
+   * `0` turns retries off: each resolution makes one attempt of its own, or shares one under way.
+   * Default 10 000 ms (Lambda's init phase lasts at most 10 s).
+   */
+  readonly retryBudgetMs?: number
   /** Default: `console`. */
   readonly logger?: Logger
   /** SDK clients for the call helpers; default: created lazily, once per process and region. */
@@ -74,8 +94,10 @@ export interface ResolverSettings {
   readonly healthStatus: HealthStatusFilter
   /** The selection strategy of dependencies that set none. */
   readonly pick: PickStrategy
-  /** Bound on one Cloud Map request, retries included, in milliseconds. */
+  /** Bound on one Cloud Map request, the SDK's retries included, in milliseconds. */
   readonly requestTimeoutMs: number
+  /** How long a resolution retries a transient failure with nothing cached to serve, in milliseconds; 0: never. */
+  readonly retryBudgetMs: number
   /** Where warnings (and debug lines) go. */
   readonly logger: Logger
   /** The SDK clients injected for the call helpers (the kinds create the others, once per process and region). */
@@ -119,7 +141,8 @@ export interface Resolver {
 
 const DEFAULT_TTL_MS = 60_000
 const DEFAULT_MAX_STALE_MS = 900_000
-const DEFAULT_REQUEST_TIMEOUT_MS = 3_000
+const DEFAULT_REQUEST_TIMEOUT_MS = 1_000
+const DEFAULT_RETRY_BUDGET_MS = 10_000
 
 /** An option in milliseconds, checked as the environment's values are. */
 function milliseconds(name: string, value: number | undefined): number | undefined {
@@ -239,6 +262,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     healthStatus: options.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
     pick: options.pick ?? 'random',
     requestTimeoutMs: milliseconds('requestTimeoutMs', options.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    retryBudgetMs: milliseconds('retryBudgetMs', options.retryBudgetMs) ?? DEFAULT_RETRY_BUDGET_MS,
     logger: options.logger ?? consoleLogger(),
     clients: options.clients,
     policy: createTargetPolicy(options),

@@ -213,7 +213,8 @@ describe('Class: Resolver', () => {
       .on(DiscoverInstancesCommand)
       .resolvesOnce(answer('old'))
       .rejects(new RequestLimitExceeded({ message: 'slow down', $metadata: {} }))
-    const resolver = createResolver({ client, logger, ttlMs: 1_000, maxStaleMs: 10_000 })
+    // No retries: the clock here moves only when the test says so (retries are in resolver-fleet.test.ts).
+    const resolver = createResolver({ client, logger, ttlMs: 1_000, maxStaleMs: 10_000, retryBudgetMs: 0 })
     const dep = instance('prod.scheduler')
     await resolver.resolve(dep)
     advance(10_001)
@@ -244,7 +245,7 @@ describe('Class: Resolver', () => {
 
   it('It should wrap a failure with no previous value in a DiscoveryError that names the address', async () => {
     cloudMap.on(DiscoverInstancesCommand).rejects(new RequestLimitExceeded({ message: 'Rate exceeded', $metadata: {} }))
-    const resolver = createResolver({ client, logger })
+    const resolver = createResolver({ client, logger, retryBudgetMs: 0 })
 
     const error = await resolver.resolve(instance('prod.scheduler->get-job')).catch((e: unknown) => e)
 
@@ -411,6 +412,8 @@ describe('Function: createResolver', () => {
       revalidate: 'full',
       healthStatus: 'HEALTHY_OR_ELSE_ALL',
       pick: 'random',
+      requestTimeoutMs: 1_000,
+      retryBudgetMs: 10_000,
     })
   })
 })
