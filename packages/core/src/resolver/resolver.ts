@@ -108,7 +108,10 @@ export interface ResolverSettings {
 
 /** Per-call options of `resolve`. */
 export interface ResolveOptions {
-  /** Stops waiting (not the shared request) when aborted, e.g. when the Lambda runs out of time. */
+  /**
+   * Stops waiting (not the shared request) when aborted, e.g. when the Lambda runs out of time;
+   * it also ends the retries of a key with nothing cached (with `retryBudgetMs`, whichever comes first).
+   */
   readonly signal?: AbortSignal
 }
 
