@@ -8,6 +8,7 @@ const shared = {
     '^@cloudmap-middy/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@cloudmap-middy/core$': '<rootDir>/packages/core/src/index.ts',
     '^@cloudmap-middy/middy$': '<rootDir>/packages/middy/src/index.ts',
+    '^@cloudmap-middy/cdk$': '<rootDir>/packages/cdk/src/index.ts',
     '^@cloudmap-middy/moto-harness$': '<rootDir>/tools/moto-harness/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
@@ -20,6 +21,14 @@ export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] },
     // Integration: each file starts its own moto server (tools/moto-harness) and talks HTTP to it.
-    { ...shared, displayName: 'int', testMatch: ['<rootDir>/packages/*/test/int/**/*.test.ts', '<rootDir>/examples/*/test/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'int',
+      testMatch: [
+        '<rootDir>/packages/*/test/int/**/*.test.ts',
+        '<rootDir>/examples/*/test/**/*.test.ts',
+        '<rootDir>/examples/*/cdk/test/**/*.test.ts',
+      ],
+    },
   ],
 }

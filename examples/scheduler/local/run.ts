@@ -32,8 +32,9 @@ async function call(app: LocalApp, method: string, path: string, body?: unknown)
 }
 
 async function main(): Promise<number> {
-  const templatePath = join(dirname(fileURLToPath(import.meta.url)), '..', 'template.yaml')
-  step('provision template.yaml into moto and start the functions')
+  // DEMO_TEMPLATE: the same app from another template (cdk/local.ts writes the CDK app's).
+  const templatePath = process.env.DEMO_TEMPLATE ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'template.yaml')
+  step(`provision ${process.env.DEMO_TEMPLATE ?? 'template.yaml'} into moto and start the functions`)
   const app = await startLocalApp({ templatePath, trace })
   const stopOnSignal = () => {
     trace('demo', 'interrupted: stopping every process it started')
