@@ -1,5 +1,5 @@
 // The scheduler of template.yaml as a CDK stack: the same namespace, services, queue, topic,
-// table and functions, registered with registerInstance() and granted with grantServices()
+// event bus, table and functions, registered with registerInstance() and granted with grantServices()
 // from the declarations the handlers use (src/services.ts), so the IAM policy follows the code.
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +8,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2'
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations'
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb'
+import * as events from 'aws-cdk-lib/aws-events'
 import * as lambda from 'aws-cdk-lib/aws-lambda'
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources'
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs'
@@ -15,7 +16,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery'
 import * as sns from 'aws-cdk-lib/aws-sns'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
-import { getJob, jobEvents, jobsTable, schedulerQueue } from '../src/services.js'
+import { getJob, jobBus, jobEvents, jobsTable, schedulerQueue } from '../src/services.js'
 
 const example = join(dirname(fileURLToPath(import.meta.url)), '..')
 const repository = join(example, '..', '..')
@@ -34,7 +35,7 @@ export interface SchedulerStackProps extends StackProps {
   readonly stage: string
 }
 
-/** The scheduler: four functions, a FIFO queue, a topic and a table that find each other through Cloud Map. */
+/** The scheduler: four functions, a FIFO queue, a topic, an event bus and a table that find each other through Cloud Map. */
 export class SchedulerStack extends Stack {
   /** The functions, by the name of their handler module. */
   readonly functions: Readonly<Record<keyof typeof HANDLERS, lambda.IFunction>>
@@ -71,6 +72,11 @@ export class SchedulerStack extends Stack {
 
     const topic = new sns.Topic(this, 'JobEventsTopic', { topicName: `job-events-${stage}` })
     registerInstance(eventsService, topic, { instanceId: 'job-events' })
+
+    // The cast: EventBus's getter eventSourceName (string | undefined) does not satisfy IEventBus's
+    // optional property under exactOptionalPropertyTypes.
+    const bus = new events.EventBus(this, 'JobBus', { eventBusName: `scheduler-${stage}` }) as events.IEventBus
+    registerInstance(eventsService, bus, { instanceId: 'job-bus' })
 
     const table = new dynamodb.Table(this, 'JobsTable', {
       tableName: `jobs-${stage}`,
@@ -130,7 +136,7 @@ export class SchedulerStack extends Stack {
     grantServices(scheduleJob, { table: jobsTable(), queue: schedulerQueue(), events: jobEvents() })
     grantServices(getJobFunction, { table: jobsTable() })
     grantServices(jobsApi, { getJob: getJob() })
-    grantServices(worker, { table: jobsTable() })
+    grantServices(worker, { table: jobsTable(), bus: jobBus() })
     // The table is reached through its name from Cloud Map (instance()): its actions are granted here.
     table.grant(scheduleJob, 'dynamodb:PutItem')
     table.grant(getJobFunction, 'dynamodb:GetItem')

@@ -21,6 +21,9 @@ const trace: Trace = (source, message) => {
 
 const step = (title: string) => console.log(`\n── ${title}`)
 
+/** The job bus of the Stage the scenario runs (dev), as both templates name it. */
+const JOB_BUS = 'scheduler-dev'
+
 async function call(app: LocalApp, method: string, path: string, body?: unknown) {
   const response = await fetch(`${app.apiUrl}${path}`, {
     method,
@@ -44,6 +47,12 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stopOnSignal)
 
   try {
+    // Local only: a rule on the job bus sends the scheduler's events to a queue, to show them arrive.
+    step('a rule on the job bus (local only), to watch its events')
+    const watched = await app.aws.queue('job-bus-watch')
+    await app.aws.routeEvents(JOB_BUS, ['scheduler'], watched.arn)
+    trace('events', `rule ${JOB_BUS} (source scheduler) -> queue ${watched.name}`)
+
     step('POST /jobs (schedule-job: zod check, table, FIFO queue, topic)')
     const scheduled = await call(app, 'POST', '/jobs', { name: 'nightly-report' })
     const id = String(scheduled.body?.id ?? '')
@@ -51,7 +60,7 @@ async function main(): Promise<number> {
     step('POST /jobs with a bad body (rejected before anything is sent)')
     const rejected = await call(app, 'POST', '/jobs', { name: '' })
 
-    step('the worker receives the job from the queue')
+    step('the worker receives the job from the queue, runs it and puts Job Done on the bus')
     let job: { status?: string } | undefined
     for (let i = 0; id !== '' && i < 40 && job?.status !== 'done'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 250))
@@ -62,18 +71,31 @@ async function main(): Promise<number> {
     step('GET an unknown job')
     const missing = await call(app, 'GET', '/jobs/no-such-job')
 
+    step(`the events the rule delivered from ${JOB_BUS}`)
+    const events = (await app.aws.drain(watched.url, 1)).map((message) => {
+      const event = JSON.parse(message.Body ?? '{}')
+      trace('events', `${event.source} ${event['detail-type']} ${JSON.stringify(event.detail)} -> ${watched.name}`)
+      return { source: event.source, detailType: event['detail-type'], detail: event.detail }
+    })
+
     const outcome = {
       scheduled: { status: scheduled.status, id },
       rejected: rejected.status,
       job,
       missing: missing.status,
+      events,
       registered: app.registered,
       cloudMap: counts,
     }
     step('outcome')
     console.log(JSON.stringify(outcome, null, 2))
     if (process.env.DEMO_REPORT) writeFileSync(process.env.DEMO_REPORT, JSON.stringify(outcome))
-    const ok = scheduled.status === 202 && rejected.status === 400 && job?.status === 'done' && missing.status === 404
+    const ok =
+      scheduled.status === 202 &&
+      rejected.status === 400 &&
+      job?.status === 'done' &&
+      missing.status === 404 &&
+      events.some((event) => event.detailType === 'Job Done' && event.detail?.jobId === id)
     console.log(ok ? '\ndemo: the scenario passed' : '\ndemo: the scenario FAILED')
     return ok ? 0 : 1
   } finally {

@@ -28,5 +28,8 @@ export const JobScheduled = z.object({
   runAt: z.string(),
 })
 
+/** The detail of the `Job Done` event the worker puts on the job bus. */
+export const JobDone = z.object({ jobId: z.string(), doneAt: z.string() })
+
 /** What get-job is invoked with. */
 export const GetJobInput = z.object({ id: z.string().min(1) })

@@ -1,6 +1,6 @@
-import { instance, lambda, queue, topic } from '@cloudmap-middy/core'
+import { eventBus, instance, lambda, queue, topic } from '@cloudmap-middy/core'
 import { z } from 'zod'
-import { GetJobInput, Job, JobMessage, JobScheduled } from './jobs.js'
+import { GetJobInput, Job, JobDone, JobMessage, JobScheduled } from './jobs.js'
 
 /** The stage's Cloud Map namespace (the template sets it from its Stage parameter). */
 const namespace = process.env.CLOUDMAP_NAMESPACE ?? 'dev'
@@ -13,3 +13,4 @@ export const jobsTable = () => instance(`${namespace}.storage->jobs-table`, { at
 export const schedulerQueue = () => queue(`${namespace}.scheduler->scheduler-queue`, { message: JobMessage })
 export const jobEvents = () => topic(`${namespace}.events->job-events`, { message: JobScheduled })
 export const getJob = () => lambda(`${namespace}.scheduler->get-job`, { payload: GetJobInput, result: Job.nullable() })
+export const jobBus = () => eventBus(`${namespace}.events->job-bus`, { detail: JobDone, source: 'scheduler' })

@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals'
 const example = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 describe('Example: scheduler, run locally end to end', () => {
-  it('It should schedule a job, run it in the worker and return it through jobs-api and get-job', () => {
+  it('It should schedule a job, run it in the worker, put Job Done on the bus and return it through jobs-api and get-job', () => {
     // Act: the same program as `pnpm demo`, in its own process as a user runs it
     const run = runScenario(example)
 
@@ -16,14 +16,20 @@ describe('Example: scheduler, run locally end to end', () => {
     expect(outcome.rejected).toBe(400)
     expect(outcome.job).toMatchObject({ id: outcome.scheduled.id, name: 'nightly-report', status: 'done' })
     expect(outcome.missing).toBe(404)
+    // The worker's Job Done event, delivered by a rule on the bus (local/run.ts) to a queue.
+    expect(outcome.events).toEqual([
+      { source: 'scheduler', detailType: 'Job Done', detail: { jobId: outcome.scheduled.id, doneAt: outcome.job.doneAt } },
+    ])
+    expect(run.stdout).toContain(`put Job Done for ${outcome.scheduled.id} on dev.events->job-bus`)
     expect(outcome.registered).toEqual([
       'dev.scheduler->scheduler-queue',
       'dev.events->job-events',
+      'dev.events->job-bus',
       'dev.storage->jobs-table',
       'dev.scheduler->get-job',
     ])
-    // One DiscoverInstances per service per container: schedule-job 3, worker 1, get-job 1, jobs-api 1.
-    expect(outcome.cloudMap.discover).toBe(6)
+    // One DiscoverInstances per service per container: schedule-job 3, worker 2, get-job 1, jobs-api 1.
+    expect(outcome.cloudMap.discover).toBe(7)
     expect(run.stdout).toContain('cloud map: cache hit dev.scheduler->get-job')
     expect(run.stdout).toMatch(/stopped pid \d+/)
   }, 120_000)

@@ -344,6 +344,12 @@ export async function startLocalApp(options: {
         resolver.provided.set(logicalId, { ref: arn, attributes: { TopicArn: arn, TopicName: name } })
         trace('sns', `topic ${name}`)
       },
+      'AWS::Events::EventBus': async (logicalId, props) => {
+        const name = String(props.Name ?? logicalId)
+        const arn = await aws.eventBus(name)
+        resolver.provided.set(logicalId, { ref: name, attributes: { Arn: arn, Name: name } })
+        trace('events', `event bus ${name}`)
+      },
       'AWS::DynamoDB::Table': async (logicalId, props) => {
         const name = String(props.TableName ?? logicalId)
         await dynamo.send(

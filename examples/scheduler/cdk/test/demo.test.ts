@@ -23,13 +23,19 @@ describe('Example: scheduler, its CDK app run locally end to end', () => {
     expect(outcome.rejected).toBe(400)
     expect(outcome.job).toMatchObject({ id: outcome.scheduled.id, name: 'nightly-report', status: 'done' })
     expect(outcome.missing).toBe(404)
-    // The same four registrations; the CDK orders them by service (the instances are children of their service).
+    // The worker's Job Done event, delivered by a rule on the bus (local/run.ts) to a queue.
+    expect(outcome.events).toEqual([
+      { source: 'scheduler', detailType: 'Job Done', detail: { jobId: outcome.scheduled.id, doneAt: outcome.job.doneAt } },
+    ])
+    expect(run.stdout).toContain(`put Job Done for ${outcome.scheduled.id} on dev.events->job-bus`)
+    // The same five registrations; the CDK orders them by service (the instances are children of their service).
     expect([...outcome.registered].sort()).toEqual([
+      'dev.events->job-bus',
       'dev.events->job-events',
       'dev.scheduler->get-job',
       'dev.scheduler->scheduler-queue',
       'dev.storage->jobs-table',
     ])
-    expect(outcome.cloudMap.discover).toBe(6)
+    expect(outcome.cloudMap.discover).toBe(7)
   }, 120_000)
 })

@@ -48,6 +48,26 @@ describe('Example: scheduler, its CDK app', () => {
     expect(actions.sort()).toEqual(['dynamodb:PutItem', 'servicediscovery:DiscoverInstances', 'sns:Publish', 'sqs:SendMessage'])
   })
 
+  it('It should let the worker discover dev.events and dev.storage and put events on the job bus only', () => {
+    const statements = statementsOf('worker-dev')
+
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'servicediscovery:DiscoverInstances',
+      Resource: '*',
+      Condition: { StringEquals: { 'servicediscovery:NamespaceName': 'dev', 'servicediscovery:ServiceName': ['events', 'storage'] } },
+    })
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^JobBus/), 'Arn'] },
+    })
+    template.hasResourceProperties('AWS::ServiceDiscovery::Instance', {
+      InstanceId: 'job-bus',
+      InstanceAttributes: { type: 'eventbridge', arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobBus'), 'Arn'] } },
+    })
+  })
+
   it('It should synthesize a template that cfn-lint accepts', () => {
     const lint = spawnSync('cfn-lint', [join(assembly.directory, `${stack.stackName}.template.json`)], { encoding: 'utf8' })
 
