@@ -122,6 +122,38 @@ export function parseAttributes<A>(schema: Schema<A> | undefined, instance: Regi
   })
 }
 
+/** A resolved instance: its id and its (validated) attributes. Every kind's value has these. */
+export interface ResolvedInstance<Attributes> {
+  /** The id of the selected Cloud Map instance. */
+  readonly instanceId: string
+  /** The address it was resolved from, as text. */
+  readonly address: string
+  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
+  readonly attributes: Attributes
+}
+
+/**
+ * The value of a bound instance: its attributes validated with `schema`, then frozen
+ * with the instance id, the address and what `build` adds (a kind's target and calls).
+ * Synchronous for synchronous schemas.
+ *
+ * @throws {AttributeValidationError} naming the address, the instance and the issue paths.
+ * @example
+ * ```ts
+ * return bindResolved(registered, label, attributesSchema, () => ({ arn, publish }))
+ * ```
+ */
+export function bindResolved<A, Extra extends object>(
+  registered: RegisteredInstance,
+  label: string,
+  schema: Schema<A> | undefined,
+  build: (attributes: A) => Extra,
+): (ResolvedInstance<A> & NoInfer<Extra>) | Promise<ResolvedInstance<A> & NoInfer<Extra>> {
+  return andThen(parseAttributes(schema, registered, label), (attributes) =>
+    Object.freeze({ instanceId: registered.instanceId, address: label, attributes, ...build(attributes) }),
+  )
+}
+
 /**
  * Makes a dependency optional: it resolves to `undefined` when its service or
  * instance is not registered (or has no instances). Bad attributes still throw.

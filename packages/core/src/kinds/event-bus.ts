@@ -5,7 +5,14 @@ import { clientPool, lazySender, loadEventBridgeSdk } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import {
+  andThen,
+  bindResolved,
+  type Dependency,
+  type DiscoveryOptions,
+  defineDependency,
+  type ResolvedInstance,
+} from '../dependency/dependency.js'
 import { AttributeValidationError, MissingEventSourceError, PayloadValidationError } from '../errors.js'
 import { checkAccountAndRegion, type TargetPolicy } from '../policy/policy.js'
 import type { RegisteredInstance } from '../registry/types.js'
@@ -57,13 +64,7 @@ export interface PutBatchResult {
 }
 
 /** A resolved EventBridge event bus: the registered instance and its put helpers. */
-export interface EventBus<Detail, Attributes> {
-  /** The id of the selected Cloud Map instance. */
-  readonly instanceId: string
-  /** The address it was resolved from, as text. */
-  readonly address: string
-  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
-  readonly attributes: Attributes
+export interface EventBus<Detail, Attributes> extends ResolvedInstance<Attributes> {
   /** The event bus ARN from the registry; `undefined` when the bus was registered by `name`. */
   readonly arn: string | undefined
   /** The bus's name (`default`, `orders`), from its ARN or the `name` attribute. */
@@ -250,27 +251,20 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
     // put() checks its one event itself, so its errors say `detail`, not `detail (message #0)`.
     const putPrepared = batchSender<PreparedEntry<Entry>, undefined, Entry>({ ...spec, prepare: (prepared) => prepared })
 
-    return andThen(
-      parseAttributes(attributesSchema, registered, label),
-      (attributes): Value =>
-        Object.freeze({
-          instanceId: registered.instanceId,
-          address: label,
-          attributes,
-          arn,
-          name,
-          region,
-          source: declaredSource,
-          async put(detailType: string, detail: Detail, putOptions: PutEventOptions = {}): Promise<PutEventResult> {
-            const prepared = prepare({ ...putOptions, detailType, detail }, 'event')
-            const { messageIds } = await putPrepared([prepared instanceof Promise ? await prepared : prepared])
-            return { eventId: messageIds[0] ?? '' }
-          },
-          async putBatch(entries: readonly EventEntry<Detail>[]): Promise<PutBatchResult> {
-            const { messageIds } = await putEntries(entries)
-            return Object.freeze({ eventIds: messageIds })
-          },
-        }),
-    )
+    return bindResolved(registered, label, attributesSchema, () => ({
+      arn,
+      name,
+      region,
+      source: declaredSource,
+      async put(detailType: string, detail: Detail, putOptions: PutEventOptions = {}): Promise<PutEventResult> {
+        const prepared = prepare({ ...putOptions, detailType, detail }, 'event')
+        const { messageIds } = await putPrepared([prepared instanceof Promise ? await prepared : prepared])
+        return { eventId: messageIds[0] ?? '' }
+      },
+      async putBatch(entries: readonly EventEntry<Detail>[]): Promise<PutBatchResult> {
+        const { messageIds } = await putEntries(entries)
+        return Object.freeze({ eventIds: messageIds })
+      },
+    }))
   })
 }

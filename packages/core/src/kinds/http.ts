@@ -1,7 +1,14 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import type { AddressInput } from '../address/address.js'
 import { checkType, requireAttribute } from '../calls/target.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import {
+  andThen,
+  bindResolved,
+  type Dependency,
+  type DiscoveryOptions,
+  defineDependency,
+  type ResolvedInstance,
+} from '../dependency/dependency.js'
 import { AttributeValidationError, DisallowedPathError, DisallowedTargetError, describeError, HttpRequestError } from '../errors.js'
 import { isHostName } from '../policy/hosts.js'
 import { checkHost, type TargetPolicy } from '../policy/policy.js'
@@ -30,13 +37,7 @@ export interface HttpFetchInit extends RequestInit {
 }
 
 /** A resolved HTTP service: the selected instance, its base URL and a `fetch` with failover. */
-export interface HttpService<Attributes> {
-  /** The id of the selected Cloud Map instance. */
-  readonly instanceId: string
-  /** The address it was resolved from, as text. */
-  readonly address: string
-  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
-  readonly attributes: Attributes
+export interface HttpService<Attributes> extends ResolvedInstance<Attributes> {
   /** Base URL of the selected instance: its `url` attribute, or `http://<ip or cname>[:<port>]`. */
   readonly url: string
   /**
@@ -238,17 +239,13 @@ export function http<A extends Schema | undefined = undefined>(
       throw new HttpRequestError(label, describeFailure(lastError), attempts, lastStatus, { cause: lastError })
     }
 
-    return andThen(parseAttributes(attributesSchema, registered, label), (attributes): Value => {
-      const value: Value = Object.freeze({
-        instanceId: registered.instanceId,
-        address: label,
-        attributes,
-        url,
-        fetch: fetchWithFailover,
-      })
-      endpoints.set(value, self)
-      return value
-    })
+    return andThen(
+      bindResolved(registered, label, attributesSchema, () => ({ url, fetch: fetchWithFailover })),
+      (value): Value => {
+        endpoints.set(value, self)
+        return value
+      },
+    )
   }
 
   // Each value learns the others of its fetched set, in registry order, to fail over to them.

@@ -1,19 +1,12 @@
 import type { AddressInput } from '../address/address.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
+
+export type { ResolvedInstance } from '../dependency/dependency.js'
+
 import type { InferOutput, Schema } from '../schema.js'
 
 /** The attributes of an instance when no schema was given: Cloud Map's strings. */
 export type RawAttributes = Readonly<Record<string, string>>
-
-/** A resolved instance: its id and its (validated) attributes. */
-export interface ResolvedInstance<Attributes> {
-  /** The id of the selected Cloud Map instance. */
-  readonly instanceId: string
-  /** The address it was resolved from, as text. */
-  readonly address: string
-  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
-  readonly attributes: Attributes
-}
 
 /** Options of `instance()`: a schema for the attributes, and discovery options. */
 export interface InstanceOptions<S extends Schema | undefined> extends DiscoveryOptions {
@@ -46,8 +39,6 @@ export function instance<S extends Schema | undefined = undefined>(
 ): Dependency<ResolvedInstance<InferOutput<S, RawAttributes>>> {
   const schema = options.attributes as Schema<InferOutput<S, RawAttributes>> | undefined
   return defineDependency('instance', address, options, (registered, context) =>
-    andThen(parseAttributes(schema, registered, context.label), (attributes) =>
-      Object.freeze({ instanceId: registered.instanceId, address: context.label, attributes }),
-    ),
+    bindResolved(registered, context.label, schema, () => ({})),
   )
 }

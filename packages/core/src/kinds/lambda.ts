@@ -4,7 +4,7 @@ import { clientPool, lazySender, loadLambdaSdk } from '../calls/clients.js'
 import { encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
 import { AttributeValidationError, CloudMapMiddyError, PayloadValidationError, RemoteInvocationError } from '../errors.js'
 import { checkAccountAndRegion, type TargetPolicy } from '../policy/policy.js'
 import { describeSize } from '../redact.js'
@@ -39,13 +39,7 @@ export interface CallOptions {
  * A payload of `undefined` (after the payload schema, when there is one) is sent
  * without a `Payload` field, as an invocation with no input.
  */
-export interface LambdaFunction<Payload, Result, Attributes> {
-  /** The id of the selected Cloud Map instance. */
-  readonly instanceId: string
-  /** The address it was resolved from, as text. */
-  readonly address: string
-  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
-  readonly attributes: Attributes
+export interface LambdaFunction<Payload, Result, Attributes> extends ResolvedInstance<Attributes> {
   /** The function ARN from the registry (it may carry a version or alias), or the partial ARN or function name registered. */
   readonly arn: string
   /** The function's region: from its ARN, else the caller's (env `AWS_REGION`; empty when unset). */
@@ -200,33 +194,26 @@ export function lambda<
       return client.send(new sdk.InvokeCommand(input), signal ? { abortSignal: signal } : {})
     }
 
-    return andThen(
-      parseAttributes(attributesSchema, registered, label),
-      (attributes): Value =>
-        Object.freeze({
-          instanceId: registered.instanceId,
-          address: label,
-          attributes,
-          arn,
-          region,
-          async request(payload: unknown, callOptions: CallOptions = {}) {
-            const response = await send(payload, 'RequestResponse', LIMITS.lambdaSyncPayload, callOptions.signal)
-            if (response.FunctionError !== undefined) {
-              throw remoteError(label, response.FunctionError, response.Payload ? decoder.decode(response.Payload) : '')
-            }
-            const result = validate(label, 'result', resultSchema, decodeResult(label, response.Payload))
-            return result instanceof Promise ? await result : result
-          },
-          async invoke(payload: unknown, callOptions: CallOptions = {}) {
-            const response = await send(payload, 'Event', LIMITS.lambdaAsyncPayload, callOptions.signal)
-            if (response.StatusCode !== 202) {
-              throw new CloudMapMiddyError(
-                label,
-                `Lambda "${label}" did not accept the event: status ${response.StatusCode ?? 'none'}, expected 202`,
-              )
-            }
-          },
-        }),
-    )
+    return bindResolved(registered, label, attributesSchema, () => ({
+      arn,
+      region,
+      async request(payload: unknown, callOptions: CallOptions = {}) {
+        const response = await send(payload, 'RequestResponse', LIMITS.lambdaSyncPayload, callOptions.signal)
+        if (response.FunctionError !== undefined) {
+          throw remoteError(label, response.FunctionError, response.Payload ? decoder.decode(response.Payload) : '')
+        }
+        const result = validate(label, 'result', resultSchema, decodeResult(label, response.Payload))
+        return result instanceof Promise ? await result : result
+      },
+      async invoke(payload: unknown, callOptions: CallOptions = {}) {
+        const response = await send(payload, 'Event', LIMITS.lambdaAsyncPayload, callOptions.signal)
+        if (response.StatusCode !== 202) {
+          throw new CloudMapMiddyError(
+            label,
+            `Lambda "${label}" did not accept the event: status ${response.StatusCode ?? 'none'}, expected 202`,
+          )
+        }
+      },
+    }))
   })
 }

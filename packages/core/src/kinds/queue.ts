@@ -6,7 +6,14 @@ import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toSqsAttributes } from '../calls/message-attributes.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import {
+  andThen,
+  bindResolved,
+  type Dependency,
+  type DiscoveryOptions,
+  defineDependency,
+  type ResolvedInstance,
+} from '../dependency/dependency.js'
 import { MissingGroupIdError } from '../errors.js'
 import { locateQueue, type QueueTarget, regionOfQueueUrl } from '../policy/queue-url.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
@@ -59,13 +66,7 @@ export type { BatchResult } from '../calls/batch.js'
  * await jobs.send(job, { groupId: job.tenant, attributes: { priority: 5 } })
  * ```
  */
-export interface Queue<Message, Body, Attributes> {
-  /** The id of the selected Cloud Map instance. */
-  readonly instanceId: string
-  /** The address it was resolved from, as text. */
-  readonly address: string
-  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
-  readonly attributes: Attributes
+export interface Queue<Message, Body, Attributes> extends ResolvedInstance<Attributes> {
   /** The queue URL requests go to: the registered `url`, or the one the `arn` gives. */
   readonly url: string
   /** The queue ARN, when the instance registered one. */
@@ -159,11 +160,9 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
     const located = andThen(clientPool(context.clients).sqsEndpoint(arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
       locateQueue({ label, instanceId: registered.instanceId }, { url: given, arn }, policy, customOrigin),
     )
-    return andThen(located, (target) =>
-      andThen(parseAttributes(attributesSchema, registered, label), (attributes) => build(target, attributes)),
-    )
+    return andThen(located, (target) => bindResolved(registered, label, attributesSchema, () => build(target)))
 
-    function build(target: QueueTarget, attributes: InferOutput<A, RawAttributes>) {
+    function build(target: QueueTarget) {
       const { url } = target
       const fifo = target.name.endsWith('.fifo')
 
@@ -212,10 +211,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
 
       const { receive, listen } = queueReceiver<Body>(label, url, sender, messageSchema, logger)
 
-      return Object.freeze({
-        instanceId: registered.instanceId,
-        address: label,
-        attributes,
+      return {
         url,
         arn: target.arn,
         fifo,
@@ -223,7 +219,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
         sendBatch,
         receive,
         listen,
-      })
+      }
     }
   })
 }

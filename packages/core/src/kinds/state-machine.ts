@@ -3,7 +3,7 @@ import { clientPool, lazySender, loadSfnSdk } from '../calls/clients.js'
 import { encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn } from '../calls/target.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
 import { AttributeValidationError, ExecutionFailedError, InvalidExecutionNameError, PayloadValidationError } from '../errors.js'
 import { describeSize } from '../redact.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
@@ -52,13 +52,7 @@ export interface ExecutionStarted {
  * An input of `undefined` (after the input schema, when there is one) is sent without an
  * `input` field: Step Functions then starts the execution with `{}`.
  */
-export interface StateMachine<Input, Output, Attributes> {
-  /** The id of the selected Cloud Map instance. */
-  readonly instanceId: string
-  /** The address it was resolved from, as text. */
-  readonly address: string
-  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
-  readonly attributes: Attributes
+export interface StateMachine<Input, Output, Attributes> extends ResolvedInstance<Attributes> {
   /** The state machine ARN from the registry (it may name a version or an alias). */
   readonly arn: string
   /** The state machine's region, taken from its ARN. */
@@ -193,35 +187,28 @@ export function stateMachine<
     }
     const sendOptions = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {})
 
-    return andThen(
-      parseAttributes(attributesSchema, registered, label),
-      (attributes): Value =>
-        Object.freeze({
-          instanceId: registered.instanceId,
-          address: label,
-          attributes,
-          arn,
-          region,
-          name,
-          async start(input: unknown, callOptions: ExecutionOptions = {}): Promise<ExecutionStarted> {
-            const request = await prepare(input, callOptions)
-            const { sdk, client } = await sender()
-            const output = await client.send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
-            return { executionArn: output.executionArn ?? '', startDate: output.startDate ?? new Date() }
-          },
-          async run(input: unknown, callOptions: ExecutionOptions = {}) {
-            const request = await prepare(input, callOptions)
-            const { sdk, client } = await sender()
-            const output = await client.send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
-            const status: string = output.status ?? 'UNKNOWN'
-            if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
-            const result = validate(label, 'output', outputSchema, decodeOutput(label, output.output))
-            return result instanceof Promise ? await result : result
-          },
-          executionArn(executionName: string): string {
-            return `arn:${partition}:states:${region}:${account}:execution:${name}:${checkName(label, executionName)}`
-          },
-        }),
-    )
+    return bindResolved(registered, label, attributesSchema, () => ({
+      arn,
+      region,
+      name,
+      async start(input: unknown, callOptions: ExecutionOptions = {}): Promise<ExecutionStarted> {
+        const request = await prepare(input, callOptions)
+        const { sdk, client } = await sender()
+        const output = await client.send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
+        return { executionArn: output.executionArn ?? '', startDate: output.startDate ?? new Date() }
+      },
+      async run(input: unknown, callOptions: ExecutionOptions = {}) {
+        const request = await prepare(input, callOptions)
+        const { sdk, client } = await sender()
+        const output = await client.send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
+        const status: string = output.status ?? 'UNKNOWN'
+        if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
+        const result = validate(label, 'output', outputSchema, decodeOutput(label, output.output))
+        return result instanceof Promise ? await result : result
+      },
+      executionArn(executionName: string): string {
+        return `arn:${partition}:states:${region}:${account}:execution:${name}:${checkName(label, executionName)}`
+      },
+    }))
   })
 }

@@ -6,7 +6,14 @@ import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toSnsAttributes } from '../calls/message-attributes.js'
 import { checkType, requireArn } from '../calls/target.js'
-import { andThen, type Dependency, type DiscoveryOptions, defineDependency, parseAttributes } from '../dependency/dependency.js'
+import {
+  andThen,
+  bindResolved,
+  type Dependency,
+  type DiscoveryOptions,
+  defineDependency,
+  type ResolvedInstance,
+} from '../dependency/dependency.js'
 import { AttributeValidationError, MissingGroupIdError } from '../errors.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
@@ -47,13 +54,7 @@ export interface PublishResult {
 export type { BatchResult } from '../calls/batch.js'
 
 /** A resolved SNS topic: the registered instance and its publish helpers. */
-export interface Topic<Message, Attributes> {
-  /** The id of the selected Cloud Map instance. */
-  readonly instanceId: string
-  /** The address it was resolved from, as text. */
-  readonly address: string
-  /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
-  readonly attributes: Attributes
+export interface Topic<Message, Attributes> extends ResolvedInstance<Attributes> {
   /** The topic ARN from the registry. */
   readonly arn: string
   /** The topic's region, taken from its ARN. */
@@ -170,28 +171,21 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
       },
     })
 
-    return andThen(
-      parseAttributes(attributesSchema, registered, label),
-      (attributes): Value =>
-        Object.freeze({
-          instanceId: registered.instanceId,
-          address: label,
-          attributes,
-          arn,
-          region,
-          fifo,
-          async publish(message: Message, publishOptions: PublishOptions = {}): Promise<PublishResult> {
-            const prepared = prepare(message, publishOptions, 'message')
-            const request = prepared instanceof Promise ? await prepared : prepared
-            const { sdk, client } = await sender()
-            const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request }))
-            return {
-              messageId: output.MessageId ?? '',
-              ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
-            }
-          },
-          publishBatch,
-        }),
-    )
+    return bindResolved(registered, label, attributesSchema, () => ({
+      arn,
+      region,
+      fifo,
+      async publish(message: Message, publishOptions: PublishOptions = {}): Promise<PublishResult> {
+        const prepared = prepare(message, publishOptions, 'message')
+        const request = prepared instanceof Promise ? await prepared : prepared
+        const { sdk, client } = await sender()
+        const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request }))
+        return {
+          messageId: output.MessageId ?? '',
+          ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
+        }
+      },
+      publishBatch,
+    }))
   })
 }
