@@ -14,7 +14,7 @@ import {
   type ResolvedInstance,
 } from '../dependency/dependency.js'
 import { AttributeValidationError, MissingEventSourceError, PayloadValidationError } from '../errors.js'
-import { checkAccountAndRegion, type TargetPolicy } from '../policy/policy.js'
+import { checkInCallersRegion, type TargetPolicy } from '../policy/policy.js'
 import type { RegisteredInstance } from '../registry/types.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
@@ -154,15 +154,7 @@ function locateBus(
   }
   const name = registeredName as string
   if (!BUS_NAME.test(name)) throw invalid('name', `"${name}" is not an event bus name`)
-  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || ''
-  const { allowedRegions } = policy
-  checkAccountAndRegion(
-    { label, instanceId: registered.instanceId },
-    name,
-    { region: region || undefined },
-    allowedRegions ? { allowedRegions } : {},
-  )
-  return { arn: undefined, name, region }
+  return { arn: undefined, name, region: checkInCallersRegion({ label, instanceId: registered.instanceId }, name, undefined, policy) }
 }
 
 /**

@@ -6,7 +6,7 @@ import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
 import { AttributeValidationError, CloudMapMiddyError, PayloadValidationError, RemoteInvocationError } from '../errors.js'
-import { checkAccountAndRegion, type TargetPolicy } from '../policy/policy.js'
+import { checkInCallersRegion, type TargetPolicy } from '../policy/policy.js'
 import { describeSize } from '../redact.js'
 import type { RegisteredInstance } from '../registry/types.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
@@ -128,15 +128,7 @@ function locateFunction(label: string, registered: RegisteredInstance, policy: T
   }
   const partial = PARTIAL_ARN.exec(text)
   if (!partial && !FUNCTION_NAME.test(text)) throw invalid(`"${text}" is not a function ARN, partial ARN or function name`)
-  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || ''
-  const { allowedRegions } = policy
-  checkAccountAndRegion(
-    source,
-    text,
-    { account: partial?.[1], region: region || undefined },
-    partial ? policy : allowedRegions ? { allowedRegions } : {},
-  )
-  return { arn: text, region }
+  return { arn: text, region: checkInCallersRegion(source, text, partial?.[1], policy) }
 }
 
 /**

@@ -95,6 +95,27 @@ export function checkAccountAndRegion(
 }
 
 /**
+ * The region of a target registered without one (a Lambda function name or partial ARN, an
+ * event bus name): the caller's (env `AWS_REGION`, then `AWS_DEFAULT_REGION`; empty when
+ * unset), checked against `allowedRegions`. `account` is a partial ARN's, checked against
+ * `allowedAccounts`; without one the target can only be in the caller's own account, so
+ * `allowedAccounts` lets it pass.
+ *
+ * @throws {DisallowedTargetError} naming the rule.
+ */
+export function checkInCallersRegion(source: TargetSource, target: string, account: string | undefined, policy: TargetPolicy): string {
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || ''
+  const { allowedRegions } = policy
+  checkAccountAndRegion(
+    source,
+    target,
+    { account, region: region || undefined },
+    account !== undefined ? policy : allowedRegions ? { allowedRegions } : {},
+  )
+  return region
+}
+
+/**
  * Refuses an HTTP target whose host is always refused (link-local, instance metadata,
  * the Lambda Runtime API) or is not in `allowedHosts`, before any call.
  *
