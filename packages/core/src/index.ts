@@ -12,6 +12,7 @@ export type { BatchResult } from './calls/batch.js'
 export type { CallClientConfig, CallClients } from './calls/clients.js'
 export { LIMITS } from './calls/limits.js'
 export type { MessageAttributeInput, MessageAttributes } from './calls/message-attributes.js'
+export { type Declaration, isRecordingDeclarations, recordDeclaration, recordDeclarations } from './declarations.js'
 export {
   type AnyDependency,
   type BindContext,

@@ -2,11 +2,13 @@ import {
   createResolver,
   defineServices,
   getDefaultResolver,
+  isRecordingDeclarations,
   type Logger,
   NOT_READY,
   pendingRefreshes,
   type ResolvedServices,
   type Resolver,
+  recordDeclaration,
   type Services,
   settleRefreshes,
 } from '@cloudmap-middy/core'
@@ -151,9 +153,12 @@ export function cloudMap<const S extends Services>(
   const marginMs = options.timeoutMarginMs ?? DEFAULT_MARGIN_MS
   const settleLimitMs = resolver.settings.requestTimeoutMs
 
+  // Seen by `cloudmap-middy check` when it loads the handler module, which then makes no Cloud Map call.
+  recordDeclaration({ type: 'services', by: 'cloudMap()', services: options.services, resolver })
+
   // Best effort: a resolver of the user's own might throw or reject here; the invocation
   // reports failures, not the prefetch (nor the module load).
-  if (options.prefetch !== false) {
+  if (options.prefetch !== false && !isRecordingDeclarations()) {
     try {
       Promise.resolve(set.prefetch(resolver)).catch(() => undefined)
     } catch {

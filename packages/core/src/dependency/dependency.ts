@@ -1,5 +1,6 @@
 import { type Address, type AddressInput, describeAddress, toAddress } from '../address/address.js'
 import type { CallClients } from '../calls/clients.js'
+import { recordDeclaration } from '../declarations.js'
 import { AttributeValidationError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { TargetPolicy } from '../policy/policy.js'
@@ -91,7 +92,7 @@ export function defineDependency<Value>(
 ): Dependency<Value> {
   const parsed = toAddress(address)
   const { queryParameters, optionalParameters, healthStatus, maxResults, pick } = discovery
-  return Object.freeze({
+  const dependency: Dependency<Value> = Object.freeze({
     kind,
     address: parsed,
     label: describeAddress(parsed),
@@ -106,6 +107,8 @@ export function defineDependency<Value>(
     bind,
     ...(link === undefined ? {} : { link }),
   })
+  recordDeclaration({ type: 'dependency', dependency })
+  return dependency
 }
 
 /**
