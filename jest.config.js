@@ -5,9 +5,12 @@ const shared = {
   // TypeDoc copies files (a package.json among them) into docs/api: not part of the suite.
   modulePathIgnorePatterns: ['<rootDir>/docs/api/'],
   moduleNameMapper: {
+    '^@cloudmap-middy/core/iam$': '<rootDir>/packages/core/src/iam.ts',
     '^@cloudmap-middy/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@cloudmap-middy/core$': '<rootDir>/packages/core/src/index.ts',
     '^@cloudmap-middy/middy$': '<rootDir>/packages/middy/src/index.ts',
+    '^@cloudmap-middy/check/template$': '<rootDir>/packages/check/src/template.ts',
+    '^@cloudmap-middy/check$': '<rootDir>/packages/check/src/index.ts',
     '^@cloudmap-middy/cdk$': '<rootDir>/packages/cdk/src/index.ts',
     '^@cloudmap-middy/moto-harness$': '<rootDir>/tools/moto-harness/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -1,9 +1,9 @@
 import type { AnyDependency, Dependency, ServiceSet, Services } from '@cloudmap-middy/core'
+import { type KindCalls, kindCalls } from '@cloudmap-middy/core/iam'
 import { Annotations, Token } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import type * as kms from 'aws-cdk-lib/aws-kms'
 import type { IConstruct } from 'constructs'
-import { type KindCalls, kindCalls } from './calls.js'
 import { type Registration, registrationsOf } from './registry.js'
 
 /**

@@ -1,3 +1,4 @@
+import type { InstanceType } from '@cloudmap-middy/core/iam'
 import { Token } from 'aws-cdk-lib'
 import type * as events from 'aws-cdk-lib/aws-events'
 import type * as kms from 'aws-cdk-lib/aws-kms'
@@ -5,7 +6,6 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda'
 import type * as sns from 'aws-cdk-lib/aws-sns'
 import type * as sqs from 'aws-cdk-lib/aws-sqs'
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions'
-import type { InstanceType } from './calls.js'
 
 /** An HTTP service registered by its base URL (what `http()` reads as `url`). */
 export interface HttpEndpoint {

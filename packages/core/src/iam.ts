@@ -1,19 +1,25 @@
+// What each dependency kind calls, and the IAM actions those calls need: read by the CDK's
+// grantServices() and by the deploy-time check (`cloudmap-middy check`), never by a handler.
+// A subpath of its own (`@cloudmap-middy/core/iam`), so no handler bundle carries it.
+
 /** The `type` attribute `registerInstance()` writes, in the spelling of DESIGN.md's attribute table. */
 export type InstanceType = 'lambda' | 'sqs' | 'sns' | 'http' | 'stepfunctions' | 'eventbridge'
 
 /** What one call of a kind needs: IAM actions on the target, and KMS actions on its key when it has one. */
-interface CallActions {
+export interface CallActions {
+  /** The IAM actions on the target (its ARN), e.g. `sqs:SendMessage`. */
   readonly actions: readonly string[]
+  /** The KMS actions on the target's key, when it is encrypted with a customer managed key. */
   readonly kms?: readonly string[]
 }
 
-/** What `grantServices()` knows of a dependency kind (`Dependency.kind`, as core's factories name it). */
+/** What a dependency kind (`Dependency.kind`, as core's factories name it) calls, and what IAM allows those calls. */
 export interface KindCalls {
   /** The `type` its instances must have; `undefined`: any instance will do (`instance()`). */
   readonly type: InstanceType | undefined
   /** What the kind is declared with, for messages (`queue()`). */
   readonly factory: string
-  /** The calls granted when `calls` does not name this dependency. */
+  /** The calls a handler is assumed to make when nothing says which (what `grantServices()` grants by default). */
   readonly defaults: readonly string[]
   /** Every method of the resolved value, and what calling it needs. */
   readonly calls: Readonly<Record<string, CallActions>>
@@ -52,7 +58,17 @@ const KINDS: Readonly<Record<string, KindCalls>> = Object.freeze({
   instance: { type: undefined, factory: 'instance()', defaults: [], calls: {} },
 })
 
-/** What `grantServices()` knows of a kind, or `undefined` for a kind it does not know. */
+/**
+ * What a kind calls and the IAM actions each call needs, or `undefined` for a kind this
+ * version does not know.
+ *
+ * @example
+ * ```ts
+ * import { kindCalls } from '@cloudmap-middy/core/iam'
+ *
+ * kindCalls('queue')?.calls.send.actions // ['sqs:SendMessage']
+ * ```
+ */
 export function kindCalls(kind: string): KindCalls | undefined {
   return Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined
 }
