@@ -1,0 +1,481 @@
+import { describe, expect, it } from '@jest/globals'
+import { type AccessRequest, evaluateAccess, type PolicyStatement, type SourcedStatement, statementsOf } from '../../src/iam.js'
+
+const QUEUE = 'arn:aws:sqs:eu-west-1:123456789012:jobs'
+const OTHER_QUEUE = 'arn:aws:sqs:eu-west-1:123456789012:other'
+
+const sourced = (statement: PolicyStatement, source = 'policy Test'): SourcedStatement => ({ statement, source })
+
+function decide(statements: PolicyStatement | PolicyStatement[], request: AccessRequest) {
+  const list = Array.isArray(statements) ? statements : [statements]
+  return evaluateAccess(
+    list.map((statement, index) => sourced(statement, `policy S${index}`)),
+    request,
+  )
+}
+
+function allowed(statements: PolicyStatement | PolicyStatement[], request: AccessRequest): boolean {
+  return decide(statements, request).allowed
+}
+
+function reasonOf(statements: PolicyStatement | PolicyStatement[], request: AccessRequest): string {
+  const decision = decide(statements, request)
+  if (decision.allowed) throw new Error(`expected a denial, got an allow by ${decision.source}`)
+  return decision.reason
+}
+
+const send = (resource = QUEUE): AccessRequest => ({ action: 'sqs:SendMessage', resource })
+
+describe('Function: evaluateAccess', () => {
+  describe('effects', () => {
+    it('It should allow a request an Allow statement matches, naming its source', () => {
+      const decision = evaluateAccess(
+        [sourced({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE }, 'policy WorkerPolicy')],
+        send(),
+      )
+      expect(decision).toEqual({ allowed: true, source: 'policy WorkerPolicy' })
+    })
+
+    it('It should name the first Allow that matches', () => {
+      const statements = [
+        sourced({ Effect: 'Allow', Action: 'sqs:ReceiveMessage', Resource: QUEUE }, 'first'),
+        sourced({ Effect: 'Allow', Action: 'sqs:*', Resource: QUEUE }, 'second'),
+        sourced({ Effect: 'Allow', Action: '*', Resource: '*' }, 'third'),
+      ]
+      expect(evaluateAccess(statements, send())).toEqual({ allowed: true, source: 'second' })
+    })
+
+    it('It should deny implicitly when there are no statements', () => {
+      expect(evaluateAccess([], send())).toEqual({ allowed: false, reason: `no statement allows sqs:SendMessage on ${QUEUE}` })
+    })
+
+    it('It should let an explicit Deny win over an Allow, whatever their order', () => {
+      const allow = sourced({ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }, 'policy Allow')
+      const deny = sourced({ Effect: 'Deny', Action: 'sqs:SendMessage', Resource: QUEUE }, 'policy Guard')
+      expect(evaluateAccess([allow, deny], send())).toEqual({ allowed: false, reason: 'denied by policy Guard' })
+      expect(evaluateAccess([deny, allow], send())).toEqual({ allowed: false, reason: 'denied by policy Guard' })
+    })
+
+    it('It should leave a request allowed when a Deny does not match it', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'sqs:*', Resource: '*' },
+        { Effect: 'Deny', Action: 'sqs:SendMessage', Resource: OTHER_QUEUE },
+        { Effect: 'Deny', Action: 'sqs:DeleteQueue', Resource: QUEUE },
+      ]
+      expect(allowed(statements, send())).toBe(true)
+    })
+
+    it('It should ignore a statement whose Effect is neither Allow nor Deny', () => {
+      expect(allowed({ Effect: 'allow', Action: '*', Resource: '*' }, send())).toBe(false)
+      expect(
+        allowed(
+          [
+            { Effect: 'Allow', Action: '*', Resource: '*' },
+            { Effect: 'deny', Action: '*', Resource: '*' },
+          ],
+          send(),
+        ),
+      ).toBe(true)
+    })
+
+    it('It should not match a statement with neither Action nor NotAction, or neither Resource nor NotResource', () => {
+      expect(allowed({ Effect: 'Allow', Resource: '*' }, send())).toBe(false)
+      expect(allowed({ Effect: 'Allow', Action: '*' }, send())).toBe(false)
+    })
+  })
+
+  describe('actions', () => {
+    it.each<[string | string[], string, boolean]>([
+      ['sqs:SendMessage', 'sqs:SendMessage', true],
+      ['SQS:sendmessage', 'sqs:SendMessage', true],
+      ['sqs:SendMessage', 'SQS:SENDMESSAGE', true],
+      ['sqs:Send*', 'sqs:SendMessage', true],
+      ['sqs:Send*', 'sqs:SendMessageBatch', true],
+      ['sqs:send*', 'sqs:SendMessage', true],
+      ['sqs:*', 'sqs:SendMessage', true],
+      ['*', 'sqs:SendMessage', true],
+      ['sqs:SendMessag?', 'sqs:SendMessage', true],
+      ['sqs:SendMessag?', 'sqs:SendMessageBatch', false],
+      ['sqs:*Batch', 'sqs:SendMessage', false],
+      ['sqs:*Message*', 'sqs:SendMessageBatch', true],
+      ['sqs:SendMessage', 'sqs:SendMessageBatch', false],
+      ['sns:*', 'sqs:SendMessage', false],
+      [['sns:Publish', 'sqs:Send*'], 'sqs:SendMessage', true],
+      [[], 'sqs:SendMessage', false],
+    ])('It should match Action %j against %s: %s', (pattern, action, expected) => {
+      expect(allowed({ Effect: 'Allow', Action: pattern, Resource: '*' }, { action, resource: '*' })).toBe(expected)
+    })
+
+    it('It should match NotAction when none of its patterns match', () => {
+      const statement: PolicyStatement = { Effect: 'Allow', NotAction: ['iam:*', 'sqs:Delete*'], Resource: '*' }
+      expect(allowed(statement, send())).toBe(true)
+      expect(allowed(statement, { action: 'sqs:DeleteMessage', resource: QUEUE })).toBe(false)
+      expect(allowed(statement, { action: 'IAM:PassRole', resource: '*' })).toBe(false)
+    })
+
+    it('It should deny through a Deny with NotAction everything but the listed actions', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        { Effect: 'Deny', NotAction: 'sqs:ReceiveMessage', Resource: '*' },
+      ]
+      expect(reasonOf(statements, send())).toBe('denied by policy S1')
+      expect(allowed(statements, { action: 'sqs:ReceiveMessage', resource: QUEUE })).toBe(true)
+    })
+  })
+
+  describe('resources', () => {
+    it.each<[string | string[], string, boolean]>([
+      [QUEUE, QUEUE, true],
+      ['*', QUEUE, true],
+      ['arn:aws:sqs:*:123456789012:*', QUEUE, true],
+      ['arn:aws:sqs:eu-west-1:123456789012:job?', QUEUE, true],
+      ['arn:aws:sqs:eu-west-1:123456789012:job?', `${QUEUE}s`, false],
+      ['arn:aws:sqs:eu-west-1:123456789012:JOBS', QUEUE, false],
+      ['arn:aws:sqs:eu-west-1:123456789012:jobs*', 'arn:aws:sqs:eu-west-1:123456789012:jobs.fifo', true],
+      ['arn:aws:lambda:eu-west-1:123456789012:function:get-job*', 'arn:aws:lambda:eu-west-1:123456789012:function:get-job:live', true],
+      ['arn:aws:sqs:eu-west-1:123456789012:jobs', 'arn:aws:sqs:eu-west-1:123456789012:jobs.fifo', false],
+      [[OTHER_QUEUE, QUEUE], QUEUE, true],
+      ['*', '*', true],
+      ['arn:aws:sqs:*', '*', false],
+      [QUEUE, '*', false],
+    ])('It should match Resource %j against %s: %s', (pattern, resource, expected) => {
+      expect(allowed({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: pattern }, send(resource))).toBe(expected)
+    })
+
+    it('It should match NotResource when none of its patterns match', () => {
+      const statement: PolicyStatement = { Effect: 'Allow', Action: 'sqs:SendMessage', NotResource: 'arn:aws:sqs:*:*:secret-*' }
+      expect(allowed(statement, send())).toBe(true)
+      expect(allowed(statement, send('arn:aws:sqs:eu-west-1:123456789012:secret-queue'))).toBe(false)
+      expect(allowed(statement, send('*'))).toBe(true)
+    })
+
+    it('It should deny through a Deny with NotResource every resource but the listed ones', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'sqs:*', Resource: '*' },
+        { Effect: 'Deny', Action: 'sqs:*', NotResource: QUEUE },
+      ]
+      expect(allowed(statements, send())).toBe(true)
+      expect(reasonOf(statements, send(OTHER_QUEUE))).toBe('denied by policy S1')
+    })
+  })
+
+  describe('conditions', () => {
+    const discover = (context: AccessRequest['context']): AccessRequest => ({
+      action: 'servicediscovery:DiscoverInstances',
+      resource: '*',
+      ...(context === undefined ? {} : { context }),
+    })
+    type Condition = NonNullable<PolicyStatement['Condition']>
+    const when = (Condition: Condition): PolicyStatement => ({
+      Effect: 'Allow',
+      Action: 'servicediscovery:DiscoverInstances',
+      Resource: '*',
+      Condition,
+    })
+    const holds = (condition: Condition, context?: AccessRequest['context']) => allowed(when(condition), discover(context))
+
+    it('It should allow a request the two CDK documents of the scheduler example allow, and only those', () => {
+      const serviceNames = when({
+        StringEquals: { 'servicediscovery:NamespaceName': 'dev' },
+        'ForAnyValue:StringEquals': { 'servicediscovery:ServiceName': ['scheduler', 'events', 'storage'] },
+      })
+      const lookup = (ns: string, svc: string) => discover({ 'servicediscovery:NamespaceName': ns, 'servicediscovery:ServiceName': svc })
+      expect(allowed(serviceNames, lookup('dev', 'events'))).toBe(true)
+      expect(allowed(serviceNames, lookup('dev', 'billing'))).toBe(false)
+      expect(allowed(serviceNames, lookup('prod', 'events'))).toBe(false)
+
+      const plain = when({
+        StringEquals: { 'servicediscovery:NamespaceName': 'dev', 'servicediscovery:ServiceName': ['events', 'storage'] },
+      })
+      expect(allowed(plain, lookup('dev', 'storage'))).toBe(true)
+      expect(allowed(plain, lookup('dev', 'scheduler'))).toBe(false)
+    })
+
+    it('It should require every operator block and every key in one (AND)', () => {
+      const condition = {
+        StringEquals: { 'servicediscovery:NamespaceName': 'dev', 'aws:RequestedRegion': 'eu-west-1' },
+        StringLike: { 'servicediscovery:ServiceName': 'sched*' },
+      }
+      const context = {
+        'servicediscovery:NamespaceName': 'dev',
+        'aws:RequestedRegion': 'eu-west-1',
+        'servicediscovery:ServiceName': 'scheduler',
+      }
+      expect(holds(condition, context)).toBe(true)
+      expect(holds(condition, { ...context, 'aws:RequestedRegion': 'us-east-1' })).toBe(false)
+      expect(holds(condition, { ...context, 'servicediscovery:ServiceName': 'events' })).toBe(false)
+    })
+
+    it('It should read condition keys without regard to case', () => {
+      expect(holds({ StringEquals: { 'ServiceDiscovery:namespacename': 'dev' } }, { 'servicediscovery:NamespaceName': 'dev' })).toBe(true)
+      expect(holds({ StringEquals: { 'servicediscovery:NamespaceName': 'dev' } }, { 'SERVICEDISCOVERY:NAMESPACENAME': 'dev' })).toBe(true)
+    })
+
+    type Case = [string, unknown, string | string[] | undefined, boolean]
+    const cases: Case[] = [
+      // operator, policy value(s), request value (undefined: absent), holds
+      ['StringEquals', 'dev', 'dev', true],
+      ['StringEquals', 'dev', 'Dev', false],
+      ['StringEquals', ['prod', 'dev'], 'dev', true],
+      ['StringEquals', 'dev', undefined, false],
+      ['StringNotEquals', 'prod', 'dev', true],
+      ['StringNotEquals', ['prod', 'dev'], 'dev', false],
+      ['StringNotEquals', 'prod', undefined, true],
+      ['StringEqualsIgnoreCase', 'DEV', 'dev', true],
+      ['StringEqualsIgnoreCase', 'dev', 'prod', false],
+      ['StringEqualsIgnoreCase', 'dev', undefined, false],
+      ['StringNotEqualsIgnoreCase', 'DEV', 'dev', false],
+      ['StringNotEqualsIgnoreCase', 'prod', 'dev', true],
+      ['StringNotEqualsIgnoreCase', 'prod', undefined, true],
+      ['StringLike', 'd*', 'dev', true],
+      ['StringLike', 'd?v', 'dev', true],
+      ['StringLike', 'D*', 'dev', false],
+      ['StringLike', ['p*', 'd*'], 'dev', true],
+      ['StringLike', 'd*', undefined, false],
+      ['StringNotLike', 'p*', 'dev', true],
+      ['StringNotLike', 'd*', 'dev', false],
+      ['StringNotLike', 'd*', undefined, true],
+      ['ArnEquals', 'arn:aws:sqs:eu-west-1:123456789012:jobs', QUEUE, true],
+      ['ArnEquals', 'arn:aws:sqs:eu-west-1:123456789012:other', QUEUE, false],
+      ['ArnEquals', QUEUE, undefined, false],
+      ['ArnLike', 'arn:aws:sqs:*:123456789012:*', QUEUE, true],
+      ['ArnLike', 'arn:aws:sqs:*:210987654321:*', QUEUE, false],
+      ['ArnLike', 'arn:aws:*:*:*:jobs', QUEUE, true],
+      ['ArnLike', 'arn:aws:sqs:eu-west-1:123456789012:*', 'arn:aws:lambda:eu-west-1:123456789012:function:f', false],
+      ['ArnLike', QUEUE, undefined, false],
+      ['ArnNotEquals', OTHER_QUEUE, QUEUE, true],
+      ['ArnNotEquals', QUEUE, QUEUE, false],
+      ['ArnNotEquals', QUEUE, undefined, true],
+      ['ArnNotLike', 'arn:aws:sqs:*:*:*', QUEUE, false],
+      ['ArnNotLike', 'arn:aws:sns:*:*:*', QUEUE, true],
+      ['ArnNotLike', 'arn:aws:sqs:*:*:*', undefined, true],
+      ['Bool', 'true', 'true', true],
+      ['Bool', true, 'true', true],
+      ['Bool', 'true', 'TRUE', true],
+      ['Bool', 'true', 'false', false],
+      ['Bool', 'false', undefined, false],
+      ['Null', 'true', undefined, true],
+      ['Null', true, 'x', false],
+      ['Null', 'false', 'x', true],
+      ['Null', 'false', undefined, false],
+      ['StringEqualsIfExists', 'dev', undefined, true],
+      ['StringEqualsIfExists', 'dev', 'dev', true],
+      ['StringEqualsIfExists', 'dev', 'prod', false],
+      ['StringLikeIfExists', 'd*', undefined, true],
+      ['StringLikeIfExists', 'd*', 'prod', false],
+      ['ArnLikeIfExists', 'arn:aws:sqs:*:*:*', undefined, true],
+      ['BoolIfExists', 'true', undefined, true],
+      ['BoolIfExists', 'true', 'false', false],
+      ['StringNotEqualsIfExists', 'dev', 'dev', false],
+      ['StringNotEqualsIfExists', 'dev', undefined, true],
+    ]
+    it.each(cases)('It should evaluate %s %j against %j as %s', (operator, wanted, actual, expected) => {
+      const context = actual === undefined ? undefined : { 'test:Key': actual }
+      expect(holds({ [operator]: { 'test:Key': wanted } }, context)).toBe(expected)
+    })
+
+    const setCases: Case[] = [
+      ['ForAnyValue:StringEquals', ['a', 'b'], ['x', 'b'], true],
+      ['ForAnyValue:StringEquals', ['a', 'b'], ['x', 'y'], false],
+      ['ForAnyValue:StringEquals', ['a', 'b'], 'a', true],
+      ['ForAnyValue:StringEquals', ['a', 'b'], undefined, false],
+      ['ForAnyValue:StringEquals', ['a', 'b'], [], false],
+      ['ForAnyValue:StringLike', 'sched*', ['events', 'scheduler'], true],
+      ['ForAnyValue:StringNotEquals', 'a', ['a', 'b'], true],
+      ['ForAnyValue:StringNotEquals', 'a', ['a'], false],
+      ['ForAllValues:StringEquals', ['a', 'b'], ['a', 'b'], true],
+      ['ForAllValues:StringEquals', ['a', 'b'], ['a', 'c'], false],
+      ['ForAllValues:StringEquals', ['a', 'b'], undefined, true],
+      ['ForAllValues:StringEquals', ['a', 'b'], [], true],
+      ['ForAllValues:StringLike', 'a*', ['ab', 'ac'], true],
+      ['ForAllValues:StringNotEquals', 'a', ['b', 'c'], true],
+      ['ForAllValues:StringNotEquals', 'a', ['a', 'c'], false],
+      ['ForAnyValue:StringEqualsIfExists', 'a', undefined, true],
+      ['ForAnyValue:StringEqualsIfExists', 'a', ['b'], false],
+      // Without a set operator, a multi-valued key holds when any value does (negated: when none fails).
+      ['StringEquals', 'a', ['x', 'a'], true],
+      ['StringNotEquals', 'a', ['x', 'a'], false],
+    ]
+    it.each(setCases)('It should evaluate %s %j against the values %j as %s', (operator, wanted, actual, expected) => {
+      const context = actual === undefined ? undefined : { 'test:Keys': actual }
+      expect(holds({ [operator]: { 'test:Keys': wanted } }, context)).toBe(expected)
+    })
+
+    it('It should let a Deny with a condition deny only when the condition holds', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'servicediscovery:*', Resource: '*' },
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'servicediscovery:NamespaceName': 'prod' } } },
+      ]
+      expect(allowed(statements, discover({ 'servicediscovery:NamespaceName': 'dev' }))).toBe(true)
+      expect(reasonOf(statements, discover({ 'servicediscovery:NamespaceName': 'prod' }))).toBe('denied by policy S1')
+    })
+
+    it('It should not match an Allow with an operator it does not know, and say so', () => {
+      const statement = when({
+        StringEquals: { 'servicediscovery:NamespaceName': 'dev' },
+        DateGreaterThan: { 'aws:CurrentTime': '2020-01-01T00:00:00Z' },
+      })
+      const reason = reasonOf(statement, discover({ 'servicediscovery:NamespaceName': 'dev' }))
+      expect(reason).toBe(
+        'no statement allows servicediscovery:DiscoverInstances on *; policy S0: condition operator DateGreaterThan not understood',
+      )
+    })
+
+    it.each(['NumericEquals', 'NullIfExists', 'ForAnyValue:Null', 'StringEqualz', 'ForSomeValues:StringEquals'])(
+      'It should treat %s as an operator it does not know',
+      (operator) => {
+        const reason = reasonOf(when({ [operator]: { 'test:Key': '1' } }), discover({ 'test:Key': '1' }))
+        expect(reason).toContain(`condition operator ${operator} not understood`)
+      },
+    )
+
+    it('It should not match a Deny with an operator it does not know', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+      ]
+      expect(decide(statements, discover({ 'aws:SourceIp': '10.1.2.3' }))).toEqual({ allowed: true, source: 'policy S0' })
+    })
+  })
+
+  describe('reasons', () => {
+    it('It should name the resource an Allow for the action is limited to', () => {
+      const statements = [
+        sourced(
+          { Effect: 'Allow', Action: 'sqs:SendMessage*', Resource: 'arn:aws:sqs:eu-west-1:123456789012:queue-a' },
+          'policy WorkerRoleDefaultPolicy',
+        ),
+      ]
+      expect(evaluateAccess(statements, send(OTHER_QUEUE))).toEqual({
+        allowed: false,
+        reason: `no statement allows sqs:SendMessage on ${OTHER_QUEUE}; policy WorkerRoleDefaultPolicy allows it on arn:aws:sqs:eu-west-1:123456789012:queue-a only`,
+      })
+    })
+
+    it('It should list every resource of the closest Allow, and word NotResource as an exception', () => {
+      expect(reasonOf({ Effect: 'Allow', Action: 'sqs:*', Resource: [QUEUE, `${QUEUE}-dlq`] }, send(OTHER_QUEUE))).toContain(
+        `policy S0 allows it on ${QUEUE}, ${QUEUE}-dlq only`,
+      )
+      expect(reasonOf({ Effect: 'Allow', Action: 'sqs:*', NotResource: OTHER_QUEUE }, send(OTHER_QUEUE))).toContain(
+        `policy S0 allows it only on resources other than ${OTHER_QUEUE}`,
+      )
+    })
+
+    it('It should not mention an Allow for another action', () => {
+      expect(reasonOf({ Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }, send())).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}`,
+      )
+    })
+
+    it('It should name the key, the values and what the request had when a StringEquals condition fails', () => {
+      const statement: PolicyStatement = {
+        Effect: 'Allow',
+        Action: 'servicediscovery:DiscoverInstances',
+        Resource: '*',
+        Condition: { StringEquals: { 'servicediscovery:NamespaceName': 'dev', 'servicediscovery:ServiceName': 'scheduler' } },
+      }
+      const decision = evaluateAccess([sourced(statement, 'policy JobsApiPolicy')], {
+        action: 'servicediscovery:DiscoverInstances',
+        resource: '*',
+        context: { 'servicediscovery:NamespaceName': 'dev', 'servicediscovery:ServiceName': 'events' },
+      })
+      expect(decision).toEqual({
+        allowed: false,
+        reason:
+          'no statement allows servicediscovery:DiscoverInstances on *; ' +
+          'policy JobsApiPolicy allows it only when servicediscovery:ServiceName is "scheduler" (the request has "events")',
+      })
+    })
+
+    const failing: Array<[string, unknown, string | string[] | undefined, string]> = [
+      ['StringEquals', ['events', 'storage'], 'billing', 'k:Name is one of "events", "storage" (the request has "billing")'],
+      ['StringEquals', 'dev', undefined, 'k:Name is "dev" (the request has no k:Name)'],
+      ['StringNotEquals', 'prod', 'prod', 'k:Name is not "prod" (the request has "prod")'],
+      ['StringNotEquals', ['prod', 'stage'], 'prod', 'k:Name is none of "prod", "stage" (the request has "prod")'],
+      ['StringEqualsIgnoreCase', 'dev', 'prod', 'k:Name is "dev" (ignoring case) (the request has "prod")'],
+      ['StringLike', 'sched*', 'events', 'k:Name matches "sched*" (the request has "events")'],
+      ['StringNotLike', 'ev*', 'events', 'k:Name does not match "ev*" (the request has "events")'],
+      ['ArnLike', 'arn:aws:sqs:*:*:jobs', OTHER_QUEUE, `k:Name matches the ARN "arn:aws:sqs:*:*:jobs" (the request has "${OTHER_QUEUE}")`],
+      ['ArnNotEquals', QUEUE, QUEUE, `k:Name is not the ARN "${QUEUE}" (the request has "${QUEUE}")`],
+      ['Bool', 'true', 'false', 'k:Name is "true" (the request has "false")'],
+      ['Null', 'true', 'x', 'k:Name is absent (the request has "x")'],
+      ['Null', 'false', undefined, 'k:Name is present (the request has no k:Name)'],
+      ['StringEqualsIfExists', 'dev', 'prod', 'k:Name is "dev" (or is absent) (the request has "prod")'],
+      ['ForAnyValue:StringEquals', ['a', 'b'], ['c', 'd'], 'a value of k:Name is one of "a", "b" (the request has "c", "d")'],
+      ['ForAllValues:StringEquals', ['a', 'b'], ['a', 'c'], 'every value of k:Name is one of "a", "b" (the request has "a", "c")'],
+    ]
+    it.each(failing)('It should explain a failing %s %j against %j', (operator, wanted, actual, explanation) => {
+      const statement: PolicyStatement = { Effect: 'Allow', Action: 'x:Do', Resource: '*', Condition: { [operator]: { 'k:Name': wanted } } }
+      const context = actual === undefined ? {} : { 'k:Name': actual }
+      expect(reasonOf(statement, { action: 'x:Do', resource: '*', context })).toBe(
+        `no statement allows x:Do on *; policy S0 allows it only when ${explanation}`,
+      )
+    })
+
+    it('It should prefer an Allow that failed on a condition over one that failed on the resource', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'servicediscovery:DiscoverInstances', Resource: 'arn:aws:servicediscovery:*' },
+        {
+          Effect: 'Allow',
+          Action: 'servicediscovery:*',
+          Resource: '*',
+          Condition: { StringEquals: { 'servicediscovery:NamespaceName': 'dev' } },
+        },
+      ]
+      const reason = reasonOf(statements, {
+        action: 'servicediscovery:DiscoverInstances',
+        resource: '*',
+        context: { 'servicediscovery:NamespaceName': 'prod' },
+      })
+      expect(reason).toBe(
+        'no statement allows servicediscovery:DiscoverInstances on *; policy S1 allows it only when servicediscovery:NamespaceName is "dev" (the request has "prod")',
+      )
+    })
+
+    it('It should report an operator it does not know besides the closest miss, on one line', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'sqs:*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-01' } } },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: OTHER_QUEUE },
+      ]
+      const reason = reasonOf(statements, send())
+      expect(reason).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: condition operator DateLessThan not understood; policy S1 allows it on ${OTHER_QUEUE} only`,
+      )
+      expect(reason).not.toContain('\n')
+    })
+  })
+})
+
+describe('Function: statementsOf', () => {
+  const statement = { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }
+
+  it('It should take a document whose Statement is a single object', () => {
+    expect(statementsOf({ Version: '2012-10-17', Statement: statement }, 'policy Topic')).toEqual([{ statement, source: 'policy Topic' }])
+  })
+
+  it('It should take a document whose Statement is an array, in order', () => {
+    const deny = { Effect: 'Deny', Action: 'sns:DeleteTopic', Resource: '*' }
+    expect(statementsOf({ Statement: [statement, deny] }, 'p')).toEqual([
+      { statement, source: 'p' },
+      { statement: deny, source: 'p' },
+    ])
+  })
+
+  it('It should take a Statement value itself: one object or an array', () => {
+    expect(statementsOf(statement, 'p')).toEqual([{ statement, source: 'p' }])
+    expect(statementsOf([statement], 'p')).toEqual([{ statement, source: 'p' }])
+  })
+
+  it('It should skip entries that are not statements', () => {
+    expect(statementsOf({ Statement: [null, 'text', 3, ['nested'], { Action: 'x:Y' }, statement] }, 'p')).toEqual([
+      { statement, source: 'p' },
+    ])
+    expect(statementsOf(undefined, 'p')).toEqual([])
+    expect(statementsOf({ Statement: undefined }, 'p')).toEqual([])
+  })
+
+  it('It should give statements evaluateAccess can use', () => {
+    const statements = statementsOf({ Statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE } }, 'policy Queue')
+    expect(evaluateAccess(statements, send())).toEqual({ allowed: true, source: 'policy Queue' })
+  })
+})
