@@ -17,7 +17,9 @@ const sdk = mockClient(ServiceDiscoveryClient)
 const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
 const flush = () => new Promise((resolve) => setTimeout(resolve, 20))
 
-afterEach(() => sdk.reset())
+afterEach(() => {
+  sdk.reset()
+})
 
 describe('recording what a handler module declares', () => {
   it('reports each dependency as it is declared, only while a recorder is installed', () => {

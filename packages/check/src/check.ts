@@ -1,0 +1,307 @@
+// The check itself: each function's declared dependencies against what the template registers
+// and what its role allows (and, with --live, against what Cloud Map holds now).
+import { availableParallelism } from 'node:os'
+import { relative } from 'node:path'
+import { kindCalls } from '@cloudmap-middy/core/iam'
+import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
+import { type AccessDecision, evaluateAccess } from './iam.js'
+import { type Parameters, readTemplate, type TemplateFunction, type TemplateModel } from './model.js'
+
+/** One thing checked about a dependency. */
+export interface Finding {
+  /** What was checked: `registered`, `type`, `attributes`, `target policy`, `discover`, `call`, `live`. */
+  readonly check: string
+  readonly ok: boolean
+  /** What was found: for a failure, why (naming the address and, where there is one, the instance). */
+  readonly detail: string
+}
+
+/** A declared dependency and what was found about it. */
+export interface DependencyReport {
+  /** Its name in `context.services`, when it was given to a middleware. */
+  readonly name?: string
+  /** `cloudMap()`, or `module scope` for a dependency given to no middleware. */
+  readonly by: string
+  /** The factory that declared it: `lambda()`, `queue()`, ... */
+  readonly kind: string
+  /** Its address. */
+  readonly address: string
+  readonly ok: boolean
+  readonly findings: readonly Finding[]
+}
+
+/** A function and what was found about its handler and each of its dependencies. */
+export interface FunctionReport {
+  readonly logicalId: string
+  /** Its `FunctionName`. */
+  readonly name: string
+  /** The handler module, relative to the working directory, with its export (`src/handlers/app.ts#handler`). */
+  readonly handler?: string
+  /** `ok`, `failed`, or `skipped` (not a Node.js function, or `--skip`). */
+  readonly status: 'ok' | 'failed' | 'skipped'
+  /** Why the function itself failed or was skipped (its module not found or failing to load). */
+  readonly reason?: string
+  /** What could not be read about its permissions. */
+  readonly notes: readonly string[]
+  readonly dependencies: readonly DependencyReport[]
+}
+
+/** One failure, as the summary and CI list it. */
+export interface Problem {
+  /** The function's logical id. */
+  readonly function: string
+  /** The dependency's address; `undefined` for a failure of the function itself. */
+  readonly address?: string
+  readonly check: string
+  readonly detail: string
+}
+
+/** What `cloudmap-middy check` found. */
+export interface CheckReport {
+  /** The template's path, as given. */
+  readonly template: string
+  /** `sam`, or `cloudformation` (a CDK-synthesized template). */
+  readonly form: 'sam' | 'cloudformation'
+  /** The region and account the template's ARNs were built in. */
+  readonly region: string
+  readonly account: string
+  /** The template's parameters as checked: given with `--param`, else their defaults. */
+  readonly parameters: Readonly<Record<string, string>>
+  /** Was Cloud Map asked too (`--live`)? */
+  readonly live: boolean
+  readonly functions: readonly FunctionReport[]
+  /** Every failure, in the order of the report. */
+  readonly problems: readonly Problem[]
+  /** True when nothing failed. */
+  readonly ok: boolean
+}
+
+/** Options of {@link check}. */
+export interface CheckOptions {
+  /** Template parameters (`Stage`), and `AWS::Region`, `AWS::AccountId`. */
+  readonly parameters?: Parameters
+  /** Handler modules by function (logical id or name): `path[#export]`. */
+  readonly handlers?: Readonly<Record<string, string>>
+  /** Functions not to check. */
+  readonly skip?: readonly string[]
+  /** Also resolve every dependency against Cloud Map (`AWS_ENDPOINT_URL` is honoured). */
+  readonly live?: boolean
+  /** How long one handler module may take to load. Default 30 000 ms. */
+  readonly timeoutMs?: number
+}
+
+/** The IAM decision as a finding. */
+function access(check: string, request: string, decision: AccessDecision, notes: readonly string[]): Finding {
+  if (decision.allowed) return { check, ok: true, detail: `${request} allowed by ${decision.source}` }
+  const unknown = notes.length > 0 ? ` (not read: ${notes.join('; ')})` : ''
+  return { check, ok: false, detail: `${request}: ${decision.reason}${unknown}` }
+}
+
+/** Which check a bind failure belongs to, from the error's name. */
+function bindCheck(error: string): string {
+  if (error.startsWith('InstanceTypeMismatchError')) return 'type'
+  if (error.startsWith('AttributeValidationError')) return 'attributes'
+  if (error.startsWith('DisallowedTargetError')) return 'target policy'
+  return 'instance'
+}
+
+/** Is the dependency registered in the template? A finding that says where the chain breaks. */
+function registration(dependency: CollectedDependency, model: TemplateModel): Finding {
+  const { namespace, service, instance, label, account } = dependency
+  const check = 'registered'
+  if (account !== undefined) {
+    return { check, ok: false, detail: `${label} is in a namespace shared by account ${account}, which this template does not register` }
+  }
+  if (!model.namespaces.includes(namespace)) {
+    const known = model.namespaces.length > 0 ? ` (it registers ${model.namespaces.map((n) => `"${n}"`).join(', ')})` : ''
+    return { check, ok: false, detail: `${label}: namespace "${namespace}" is not in the template${known}` }
+  }
+  if (!model.services.some((s) => s.namespace === namespace && s.name === service)) {
+    const known = model.services.filter((s) => s.namespace === namespace).map((s) => s.name)
+    return {
+      check,
+      ok: false,
+      detail: `${label}: namespace "${namespace}" has no service "${service}" (it has ${known.join(', ') || 'none'})`,
+    }
+  }
+  const atService = model.instances.filter((i) => i.namespace === namespace && i.service === service)
+  if (instance !== undefined && !atService.some((i) => i.instanceId === instance)) {
+    const known = atService.map((i) => i.instanceId)
+    return {
+      check,
+      ok: false,
+      detail: `${label}: ${namespace}.${service} has no instance "${instance}" (it has ${known.join(', ') || 'none'})`,
+    }
+  }
+  if (dependency.bindings.length === 0) {
+    return atService.length === 0
+      ? { check, ok: false, detail: `${label}: ${namespace}.${service} has no instance in the template` }
+      : { check, ok: false, detail: `${label}: no instance of ${namespace}.${service} has the attributes of its queryParameters` }
+  }
+  const ids = dependency.bindings.map((b) => b.instanceId)
+  return { check, ok: true, detail: `${ids.length === 1 ? 'instance' : 'instances'} ${ids.join(', ')}` }
+}
+
+/** Findings for a set of bindings (the template's, or Cloud Map's with a `live: ` prefix). */
+function bindingFindings(label: string, bindings: readonly Binding[], prefix = ''): Finding[] {
+  return bindings.flatMap((binding): Finding[] => {
+    if (binding.ok) return []
+    const check = prefix ? 'live' : bindCheck(binding.error)
+    return [{ check, ok: false, detail: `${prefix}${label} instance ${binding.instanceId}: ${binding.error}` }]
+  })
+}
+
+/** Everything found about one dependency of one function. */
+function judge(fn: TemplateFunction, dependency: CollectedDependency, model: TemplateModel): DependencyReport {
+  const { label, namespace, service } = dependency
+  const findings: Finding[] = []
+  const registered = registration(dependency, model)
+  const missingButOptional = !registered.ok && dependency.optional && dependency.bindings.length === 0 && dependency.account === undefined
+  findings.push(missingButOptional ? { check: 'registered', ok: true, detail: `optional: ${registered.detail}` } : registered)
+
+  findings.push(...bindingFindings(label, dependency.bindings))
+  if (registered.ok && dependency.bindings.every((b) => b.ok)) {
+    const { bindings } = dependency
+    const type = bindings.map(
+      (b) =>
+        model.instances.find((i) => i.instanceId === b.instanceId && i.namespace === namespace && i.service === service)?.attributes.type,
+    )
+    findings.push({ check: 'type', ok: true, detail: [...new Set(type.map((t) => t ?? '(none)'))].join(', ') })
+    findings.push({ check: 'attributes', ok: true, detail: 'valid' })
+  }
+
+  const context = { 'servicediscovery:NamespaceName': namespace, 'servicediscovery:ServiceName': service }
+  const discover = [
+    'servicediscovery:DiscoverInstances',
+    ...(dependency.revalidate === 'revision' ? ['servicediscovery:DiscoverInstancesRevision'] : []),
+  ]
+  for (const action of discover) {
+    const decision = evaluateAccess(fn.statements, { action, resource: '*', context })
+    findings.push(access('discover', `${action} on ${namespace}.${service}`, decision, fn.notes))
+  }
+
+  const calls = kindCalls(dependency.kind)
+  const actions = [...new Set(calls?.defaults.flatMap((call) => calls.calls[call]?.actions ?? []) ?? [])]
+  const targets = [...new Set(dependency.bindings.flatMap((b) => (b.ok && b.target !== undefined ? [b.target] : [])))]
+  for (const target of targets) {
+    for (const action of actions) {
+      findings.push(access('call', `${action} on ${target}`, evaluateAccess(fn.statements, { action, resource: target }), fn.notes))
+    }
+  }
+
+  if (dependency.live !== undefined) {
+    if ('error' in dependency.live) {
+      findings.push({ check: 'live', ok: false, detail: `live: ${label}: ${dependency.live.error}` })
+    } else if (dependency.live.bindings.length === 0) {
+      findings.push({ check: 'live', ok: dependency.optional, detail: `live: Cloud Map has no instance at ${label}` })
+    } else {
+      const failed = bindingFindings(label, dependency.live.bindings, 'live: ')
+      findings.push(...failed)
+      if (failed.length === 0)
+        findings.push({
+          check: 'live',
+          ok: true,
+          detail: `registered now: ${dependency.live.bindings.map((b) => b.instanceId).join(', ')}`,
+        })
+    }
+  }
+  return {
+    ...(dependency.name === undefined ? {} : { name: dependency.name }),
+    by: dependency.by,
+    kind: calls?.factory ?? `${dependency.kind}()`,
+    address: label,
+    ok: findings.every((f) => f.ok),
+    findings,
+  }
+}
+
+/** The report of one function from what loading its module gave. */
+function report(fn: TemplateFunction, model: TemplateModel, result: CollectResult | undefined): FunctionReport {
+  const handler = 'module' in fn.handler ? `${relative(process.cwd(), fn.handler.module)}#${fn.handler.exportName}` : undefined
+  const base = { logicalId: fn.logicalId, name: fn.name, ...(handler === undefined ? {} : { handler }), notes: fn.notes }
+  if (fn.skipped !== undefined) return { ...base, status: 'skipped', reason: fn.skipped, dependencies: [] }
+  if (result === undefined || !result.loaded) {
+    const reason =
+      'missing' in fn.handler
+        ? `handler module not found: ${fn.handler.missing}`
+        : `handler module failed to load: ${result?.error ?? 'not run'}`
+    return { ...base, status: 'failed', reason, dependencies: [] }
+  }
+  if (!result.exported && 'module' in fn.handler) {
+    return { ...base, status: 'failed', reason: `${handler} is not an exported function`, dependencies: [] }
+  }
+  const dependencies = result.dependencies.map((dependency) => judge(fn, dependency, model))
+  return { ...base, status: dependencies.every((d) => d.ok) ? 'ok' : 'failed', dependencies }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time, keeping their order. */
+async function mapLimited<T, U>(items: readonly T[], limit: number, work: (item: T) => Promise<U>): Promise<U[]> {
+  const out: U[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      out[index] = await work(items[index] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+/**
+ * Checks a SAM or CDK-synthesized template against the handlers it deploys: for each
+ * function, every dependency its handler module declares must be registered in the template,
+ * with a `type` its kind accepts, attributes its schema accepts and a target its resolver's
+ * policy allows, and the function's role must allow DiscoverInstances on it and the calls
+ * its kind makes on the target.
+ *
+ * @throws {TemplateError} when the template cannot be read as asked.
+ * @example
+ * ```ts
+ * import { check } from '@cloudmap-middy/check'
+ *
+ * const report = await check('template.yaml', { parameters: { Stage: 'prod' } })
+ * for (const problem of report.problems) console.error(`${problem.function} ${problem.address}: ${problem.detail}`)
+ * ```
+ */
+export async function check(template: string, options: CheckOptions = {}): Promise<CheckReport> {
+  const model = readTemplate(template, {
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
+    ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+    ...(options.skip === undefined ? {} : { skip: options.skip }),
+  })
+  const live = options.live ?? false
+  const limit = Math.max(1, Math.min(4, availableParallelism()))
+  const functions = await mapLimited(model.functions, limit, async (fn) => {
+    const result =
+      fn.skipped === undefined
+        ? await collect(fn, model, { live, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) })
+        : undefined
+    return report(fn, model, result)
+  })
+  const problems: Problem[] = []
+  for (const fn of functions) {
+    if (fn.status === 'failed' && fn.reason !== undefined) problems.push({ function: fn.logicalId, check: 'handler', detail: fn.reason })
+    for (const dependency of fn.dependencies) {
+      for (const finding of dependency.findings) {
+        if (!finding.ok)
+          problems.push({ function: fn.logicalId, address: dependency.address, check: finding.check, detail: finding.detail })
+      }
+    }
+  }
+  return {
+    template,
+    form: model.form,
+    region: model.pseudo.region,
+    account: model.pseudo.accountId,
+    parameters: Object.fromEntries(
+      Object.entries(model.parameters)
+        .filter(([name]) => !name.startsWith('AWS::'))
+        .map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
+    ),
+    live,
+    functions,
+    problems,
+    ok: problems.length === 0,
+  }
+}

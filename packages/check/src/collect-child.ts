@@ -1,0 +1,173 @@
+// Runs in a process of its own, one per function, with the function's environment: loads the
+// handler module while recording what it declares (no Cloud Map call is made, and the AWS
+// endpoint the parent set is a closed port), then binds each dependency to the instances the
+// template registers (and, with --live, to those Cloud Map holds), as the resolver would.
+import {
+  type AnyDependency,
+  type BindContext,
+  cloudMapRegistry,
+  type Declaration,
+  getDefaultResolver,
+  type RegisteredInstance,
+  recordDeclarations,
+} from '@cloudmap-middy/core'
+import type { Binding, CollectedDependency, CollectJob, CollectResult } from './collect.js'
+
+/** An error as the report shows it: its name and message (they name the address, never a payload). */
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`
+  return `thrown: ${typeof error}`
+}
+
+/** `arn:…:<service>:<region>:<account>:<resource>` when `value` is not an ARN already. */
+function toArn(job: CollectJob, service: string, resource: string, region: string): string {
+  return `arn:${job.pseudo.partition}:${service}:${region || job.pseudo.region}:${job.pseudo.accountId}:${resource}`
+}
+
+/** The resource the kind's calls act on, as IAM names it, from the bound value. */
+function targetOf(job: CollectJob, kind: string, value: Record<string, unknown>): string | undefined {
+  const arn = typeof value.arn === 'string' ? value.arn : undefined
+  const region = typeof value.region === 'string' ? value.region : ''
+  switch (kind) {
+    case 'lambda': {
+      if (arn?.startsWith('arn:')) return arn
+      // A partial ARN (account:function:name[:qualifier]) or a function name, in the caller's region.
+      const parts = arn?.split(':') ?? []
+      if (parts.length >= 3 && parts[1] === 'function') {
+        return `arn:${job.pseudo.partition}:lambda:${region || job.pseudo.region}:${parts[0]}:${parts.slice(1).join(':')}`
+      }
+      return arn === undefined ? undefined : toArn(job, 'lambda', `function:${arn}`, region)
+    }
+    case 'queue': {
+      if (arn !== undefined) return arn
+      const url = typeof value.url === 'string' ? new URL(value.url) : undefined
+      const [account, name] = url?.pathname.split('/').filter(Boolean) ?? []
+      const host = url?.hostname.match(/^sqs\.([a-z0-9-]+)\./)
+      return account && name ? `arn:${job.pseudo.partition}:sqs:${host?.[1] ?? job.pseudo.region}:${account}:${name}` : undefined
+    }
+    case 'eventBus':
+      return arn ?? (typeof value.name === 'string' ? toArn(job, 'events', `event-bus/${value.name}`, region) : undefined)
+    default:
+      return arn
+  }
+}
+
+/** Does the instance have every attribute the dependency's `queryParameters` ask for? */
+function matchesQuery(dependency: AnyDependency, instance: RegisteredInstance): boolean {
+  const query = dependency.discovery.queryParameters ?? {}
+  return Object.entries(query).every(([key, value]) => instance.attributes[key] === value)
+}
+
+/** Binds one instance as the resolver would, and says what came of it. */
+async function bind(job: CollectJob, dependency: AnyDependency, instance: RegisteredInstance, context: BindContext): Promise<Binding> {
+  const warnings: string[] = []
+  const logger = { warn: (message: string) => warnings.push(message) }
+  try {
+    const value = (await dependency.bind(instance, { ...context, logger })) as Record<string, unknown> | undefined
+    const target = value && typeof value === 'object' ? targetOf(job, dependency.kind, value) : undefined
+    return { instanceId: instance.instanceId, ok: true, ...(target === undefined ? {} : { target }), warnings }
+  } catch (error) {
+    return { instanceId: instance.instanceId, ok: false, error: describe(error), warnings }
+  }
+}
+
+/** What the handler module declared: each dependency once, with the set and resolver it was given to. */
+function gather(declarations: readonly Declaration[]): { dependency: AnyDependency; name?: string; by: string; context?: Declaration }[] {
+  const out: { dependency: AnyDependency; name?: string; by: string; context?: Declaration }[] = []
+  const seen = new Set<string>()
+  const key = (dependency: AnyDependency, by: string, name = '') => `${by}\u0000${name}\u0000${dependency.kind}\u0000${dependency.label}`
+  const inSets = new Set<string>()
+  for (const declaration of declarations) {
+    if (declaration.type !== 'services') continue
+    for (const [name, dependency] of Object.entries(declaration.services)) {
+      const id = key(dependency, declaration.by, name)
+      inSets.add(`${dependency.kind}\u0000${dependency.label}`)
+      if (seen.has(id)) continue
+      seen.add(id)
+      out.push({ dependency, name, by: declaration.by, context: declaration })
+    }
+  }
+  for (const declaration of declarations) {
+    if (declaration.type !== 'dependency') continue
+    const { dependency } = declaration
+    const id = `${dependency.kind}\u0000${dependency.label}`
+    if (inSets.has(id) || seen.has(id)) continue
+    seen.add(id)
+    out.push({ dependency, by: 'module scope' })
+  }
+  return out
+}
+
+async function run(job: CollectJob): Promise<CollectResult> {
+  const declarations: Declaration[] = []
+  const stop = recordDeclarations((declaration) => declarations.push(declaration))
+  let exported: unknown
+  try {
+    // TypeScript modules load as they are: the process runs with tsx's loader (see collect()).
+    const module = (await import(job.url)) as Record<string, unknown>
+    exported = module[job.exportName] ?? (module.default as Record<string, unknown> | undefined)?.[job.exportName]
+  } catch (error) {
+    stop()
+    return { loaded: false, error: describe(error) }
+  }
+  stop()
+
+  // A dependency given to no middleware is resolved by the process-wide resolver, whose policy has no allowlists.
+  const defaultPolicy = getDefaultResolver().settings.policy
+  const logger = { warn: () => undefined }
+  const registry = job.live ? cloudMapRegistry() : undefined
+  const dependencies: CollectedDependency[] = []
+  for (const { dependency, name, by, context } of gather(declarations)) {
+    const policy = context?.type === 'services' ? context.resolver.settings.policy : defaultPolicy
+    const bindContext: BindContext = { label: dependency.label, logger, clients: undefined, policy }
+    const { address } = dependency
+    const registered = job.instances
+      .filter((instance) => instance.namespace === address.namespace && instance.service === address.service)
+      .filter((instance) => address.instance === undefined || instance.instanceId === address.instance)
+      .map((instance): RegisteredInstance => ({ instanceId: instance.instanceId, attributes: instance.attributes }))
+      .filter((instance) => matchesQuery(dependency, instance))
+    const bindings: Binding[] = []
+    for (const instance of registered) bindings.push(await bind(job, dependency, instance, bindContext))
+
+    let live: CollectedDependency['live']
+    if (registry) {
+      try {
+        const found = await registry.discover({
+          namespace: address.namespace,
+          service: address.service,
+          ...(address.account === undefined ? {} : { account: address.account }),
+          ...dependency.discovery,
+          healthStatus: 'ALL',
+        })
+        const instances = found.instances.filter((instance) => address.instance === undefined || instance.instanceId === address.instance)
+        const liveBindings: Binding[] = []
+        for (const instance of instances) liveBindings.push(await bind(job, dependency, instance, bindContext))
+        live = { bindings: liveBindings }
+      } catch (error) {
+        live = { error: describe(error) }
+      }
+    }
+    dependencies.push({
+      ...(name === undefined ? {} : { name }),
+      by,
+      kind: dependency.kind,
+      label: dependency.label,
+      namespace: address.namespace,
+      service: address.service,
+      ...(address.instance === undefined ? {} : { instance: address.instance }),
+      ...(address.account === undefined ? {} : { account: address.account }),
+      optional: dependency.optional,
+      revalidate: context?.type === 'services' ? context.resolver.settings.revalidate : 'full',
+      bindings,
+      ...(live === undefined ? {} : { live }),
+    })
+  }
+  return { loaded: true, exported: typeof exported === 'function', dependencies }
+}
+
+process.once('message', (job: CollectJob) => {
+  run(job).then(
+    (result) => process.send?.(result, () => process.exit(0)),
+    (error: unknown) => process.send?.({ loaded: false, error: describe(error) } satisfies CollectResult, () => process.exit(0)),
+  )
+})

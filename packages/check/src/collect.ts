@@ -1,0 +1,155 @@
+// Loads each function's handler module in a process of its own (its environment from the
+// template, no credentials, every AWS endpoint a closed port) and collects what it declares.
+import { fork } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { TemplateFunction, TemplateInstance, TemplateModel } from './model.js'
+import type { Pseudo } from './sam-policies.js'
+
+/** What the child is asked to do. */
+export interface CollectJob {
+  /** The handler module's path, and its file URL (what is imported). */
+  readonly module: string
+  readonly url: string
+  readonly exportName: string
+  /** Every instance the template registers. */
+  readonly instances: readonly TemplateInstance[]
+  readonly pseudo: Pseudo
+  /** Also ask Cloud Map (`--live`). */
+  readonly live: boolean
+}
+
+/** One instance bound to a dependency as the resolver would bind it. */
+export type Binding = {
+  readonly instanceId: string
+  /** What the kind warned of (an ECS attribute ignored, ...). */
+  readonly warnings: readonly string[]
+} & ({ readonly ok: true /** The ARN its calls act on. */; readonly target?: string } | { readonly ok: false; readonly error: string })
+
+/** A dependency the handler module declared, and how the instances registered for it bind. */
+export interface CollectedDependency {
+  /** Its name in the services given to the middleware (`context.services.<name>`). */
+  readonly name?: string
+  /** `cloudMap()`, or `module scope` for a dependency declared but given to no middleware. */
+  readonly by: string
+  readonly kind: string
+  readonly label: string
+  readonly namespace: string
+  readonly service: string
+  readonly instance?: string
+  readonly account?: string
+  readonly optional: boolean
+  /** How its resolver revalidates (`revision` also calls DiscoverInstancesRevision). */
+  readonly revalidate: 'full' | 'revision'
+  /** The template's instances at its address (and matching its query parameters). */
+  readonly bindings: readonly Binding[]
+  /** With `--live`: Cloud Map's instances, or why they could not be had. */
+  readonly live?: { readonly bindings: readonly Binding[] } | { readonly error: string }
+}
+
+/** What loading one handler module gave. */
+export type CollectResult =
+  | {
+      readonly loaded: true /** Is `exportName` a function? */
+      readonly exported: boolean
+      readonly dependencies: readonly CollectedDependency[]
+    }
+  | { readonly loaded: false; readonly error: string }
+
+/** Options of {@link collect}. */
+export interface CollectOptions {
+  /** Also resolve against Cloud Map, with the caller's AWS environment. */
+  readonly live?: boolean
+  /** How long a module may take to load. Default 30 000 ms. */
+  readonly timeoutMs?: number
+}
+
+const here = fileURLToPath(import.meta.url)
+const require = createRequire(import.meta.url)
+
+/** The child's entry: compiled next to this file, or (running from source) the TypeScript one. */
+function childEntry(): string {
+  const compiled = here.replace(/collect\.[jt]s$/, 'collect-child.js')
+  return existsSync(compiled) ? compiled : here.replace(/collect\.[jt]s$/, 'collect-child.ts')
+}
+
+// What a handler module is loaded with besides its own environment: nothing of the caller's AWS
+// configuration, credentials that are not, and an endpoint nobody listens on. A module that calls
+// AWS while it loads fails fast, and sends nothing anywhere.
+const OFFLINE = {
+  AWS_ACCESS_KEY_ID: 'cloudmap-middy-check',
+  AWS_SECRET_ACCESS_KEY: 'cloudmap-middy-check',
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  AWS_EC2_METADATA_DISABLED: 'true',
+}
+const KEPT = ['PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'SystemRoot', 'NODE_PATH', 'LANG', 'TZ']
+
+/** The environment of the function's process: as Lambda would give it, plus what the check needs. */
+function environmentOf(fn: TemplateFunction, model: TemplateModel, live: boolean): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (KEPT.includes(key) || (live && key.startsWith('AWS_'))) base[key] = value
+  }
+  return {
+    ...base,
+    ...(live ? {} : OFFLINE),
+    ...fn.environment,
+    AWS_REGION: model.pseudo.region,
+    AWS_DEFAULT_REGION: model.pseudo.region,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    ...(live && process.env.AWS_ENDPOINT_URL ? { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL } : {}),
+  }
+}
+
+/**
+ * Loads a function's handler module in a child process with the function's environment,
+ * records every dependency it declares, and binds each to the template's instances.
+ *
+ * @example
+ * ```ts
+ * const result = await collect(model.functions[0], model)
+ * if (result.loaded) console.log(result.dependencies.map((d) => d.label))
+ * ```
+ */
+export function collect(fn: TemplateFunction, model: TemplateModel, options: CollectOptions = {}): Promise<CollectResult> {
+  if ('missing' in fn.handler) return Promise.resolve({ loaded: false, error: fn.handler.missing })
+  const { module, exportName } = fn.handler
+  const live = options.live ?? false
+  const job: CollectJob = {
+    module,
+    url: pathToFileURL(module).href,
+    exportName,
+    instances: model.instances,
+    pseudo: model.pseudo,
+    live,
+  }
+  const child = fork(childEntry(), [], {
+    execArgv: ['--no-warnings', '--import', pathToFileURL(require.resolve('tsx/esm')).href],
+    env: environmentOf(fn, model, live),
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  })
+  // What the module prints while it loads is not the check's output (and may hold anything).
+  child.stdout?.resume()
+  child.stderr?.resume()
+  return new Promise((resolve) => {
+    let settled = false
+    const finish = (result: CollectResult) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (child.exitCode === null) child.kill()
+      resolve(result)
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000
+    const timer = setTimeout(() => finish({ loaded: false, error: `the module did not load within ${timeoutMs} ms` }), timeoutMs)
+    child.once('message', (result: CollectResult) => finish(result))
+    child.once('error', (error) => finish({ loaded: false, error: `the module could not be loaded: ${error.message}` }))
+    // What the module printed is not shown: it may hold anything.
+    child.once('exit', (code, signal) => {
+      finish({ loaded: false, error: `the module's process ended (${signal ?? `exit code ${code}`}) before it had loaded` })
+    })
+    child.send(job)
+  })
+}

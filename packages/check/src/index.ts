@@ -1,0 +1,24 @@
+// @cloudmap-middy/check: the deploy-time check behind `cloudmap-middy check <template>`.
+export {
+  type CheckOptions,
+  type CheckReport,
+  check,
+  type DependencyReport,
+  type Finding,
+  type FunctionReport,
+  type Problem,
+} from './check.js'
+export { main } from './cli.js'
+export type { Binding, CollectedDependency } from './collect.js'
+export {
+  type HandlerLocation,
+  type Parameters,
+  type ReadOptions,
+  readTemplate,
+  TemplateError,
+  type TemplateFunction,
+  type TemplateInstance,
+  type TemplateModel,
+  type TemplateService,
+} from './model.js'
+export { type FormatOptions, formatReport } from './report.js'

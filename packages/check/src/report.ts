@@ -1,0 +1,95 @@
+// The check's report as a terminal reads it: one block per function, one row per dependency,
+// the reason under each failure, and a summary naming the function and address of each.
+import type { CheckReport, DependencyReport, FunctionReport } from './check.js'
+
+/** Options of {@link formatReport}. */
+export interface FormatOptions {
+  /** Colour ✓ and ✗ (ANSI). Default false. */
+  readonly color?: boolean
+}
+
+const paint = (color: boolean, code: number) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
+
+/** What the row of a passing dependency says it checked: its instances, their type, the actions allowed. */
+function passed(dependency: DependencyReport): string {
+  const parts: string[] = []
+  const type = dependency.findings.find((finding) => finding.check === 'type')?.detail
+  for (const finding of dependency.findings) {
+    if (finding.check === 'registered') parts.push(`${finding.detail}${type && type !== '(none)' ? ` (${type})` : ''}`)
+    else if (finding.check === 'discover') parts.push(finding.detail.split(' ')[0]?.replace('servicediscovery:', '') ?? finding.detail)
+    else if (finding.check === 'call') parts.push(finding.detail.split(' ')[0] ?? finding.detail)
+    else if (finding.check === 'live') parts.push(`live: ${finding.detail}`)
+  }
+  return [...new Set(parts)].join(' · ')
+}
+
+function functionLine(fn: FunctionReport, mark: (ok: boolean | undefined) => string, dim: (text: string) => string): string {
+  const status = fn.status === 'skipped' ? undefined : fn.status === 'ok'
+  const name = fn.name === fn.logicalId ? '' : ` (${fn.name})`
+  return `${mark(status)} ${fn.logicalId}${name}${fn.handler ? dim(`  ${fn.handler}`) : ''}`
+}
+
+/**
+ * The report as text: a header, a block per function (✓ / ✗ per dependency, and why each ✗
+ * failed), and a summary listing each failure with its function and address.
+ *
+ * @example
+ * ```ts
+ * console.log(formatReport(await check('template.yaml'), { color: process.stdout.isTTY }))
+ * ```
+ */
+export function formatReport(report: CheckReport, options: FormatOptions = {}): string {
+  const color = options.color ?? false
+  const green = paint(color, 32)
+  const red = paint(color, 31)
+  const dim = paint(color, 2)
+  const mark = (ok: boolean | undefined) => (ok === undefined ? dim('–') : ok ? green('✓') : red('✗'))
+  const lines: string[] = []
+  const parameters = Object.entries(report.parameters).map(([name, value]) => `${name}=${value}`)
+  lines.push(`cloudmap-middy check ${report.template}`)
+  lines.push(
+    dim(
+      [
+        report.form === 'sam' ? 'SAM template' : 'CloudFormation template',
+        ...parameters,
+        `region ${report.region}`,
+        `account ${report.account}`,
+        ...(report.live ? ['live'] : []),
+      ].join(' · '),
+    ),
+  )
+  const rows = report.functions.flatMap((fn) => fn.dependencies)
+  const width = (pick: (d: DependencyReport) => string) => Math.max(0, ...rows.map((d) => pick(d).length))
+  const nameWidth = width((d) => d.name ?? `(${d.by})`)
+  const kindWidth = width((d) => d.kind)
+  const addressWidth = width((d) => d.address)
+
+  for (const fn of report.functions) {
+    lines.push('')
+    lines.push(functionLine(fn, mark, dim))
+    if (fn.reason !== undefined) lines.push(`    ${fn.status === 'failed' ? red(fn.reason) : dim(fn.reason)}`)
+    if (fn.status !== 'skipped' && fn.reason === undefined && fn.dependencies.length === 0) lines.push(dim('    declares no dependency'))
+    for (const dependency of fn.dependencies) {
+      const name = (dependency.name ?? `(${dependency.by})`).padEnd(nameWidth)
+      const columns = `${name}  ${dependency.kind.padEnd(kindWidth)}  ${dependency.address.padEnd(addressWidth)}`
+      lines.push(`  ${mark(dependency.ok)} ${columns}  ${dependency.ok ? dim(passed(dependency)) : ''}`.trimEnd())
+      for (const finding of dependency.findings) {
+        if (!finding.ok) lines.push(`      ${red(finding.check)}: ${finding.detail}`)
+      }
+    }
+  }
+
+  lines.push('')
+  const checked = report.functions.filter((fn) => fn.status !== 'skipped')
+  const skipped = report.functions.length - checked.length
+  const count = `${checked.length} ${checked.length === 1 ? 'function' : 'functions'}, ${rows.length} ${rows.length === 1 ? 'dependency' : 'dependencies'}${skipped > 0 ? `, ${skipped} skipped` : ''}`
+  if (report.ok) {
+    lines.push(`${green('✓')} ${count}: every dependency is registered, of its kind's type, valid for its schema and permitted`)
+  } else {
+    lines.push(`${red('✗')} ${report.problems.length} ${report.problems.length === 1 ? 'problem' : 'problems'} in ${count}:`)
+    for (const problem of report.problems) {
+      lines.push(`  ${red('✗')} ${problem.function}${problem.address === undefined ? '' : ` ${problem.address}`}: ${problem.check}`)
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
