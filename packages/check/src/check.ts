@@ -11,6 +11,7 @@ import { type Parameters, readTemplate, type TemplateFunction, type TemplateMode
 export interface Finding {
   /** What was checked: `registered`, `type`, `attributes`, `target policy`, `discover`, `call`, `live`. */
   readonly check: string
+  /** Did it pass? */
   readonly ok: boolean
   /** What was found: for a failure, why (naming the address and, where there is one, the instance). */
   readonly detail: string
@@ -26,12 +27,15 @@ export interface DependencyReport {
   readonly kind: string
   /** Its address. */
   readonly address: string
+  /** True when every finding is. */
   readonly ok: boolean
+  /** What was checked, in order: registered, type, attributes, discover, call (and live). */
   readonly findings: readonly Finding[]
 }
 
 /** A function and what was found about its handler and each of its dependencies. */
 export interface FunctionReport {
+  /** Its logical id in the template. */
   readonly logicalId: string
   /** Its `FunctionName`. */
   readonly name: string
@@ -43,6 +47,7 @@ export interface FunctionReport {
   readonly reason?: string
   /** What could not be read about its permissions. */
   readonly notes: readonly string[]
+  /** Each dependency its handler module declared, in declaration order. */
   readonly dependencies: readonly DependencyReport[]
 }
 
@@ -52,7 +57,9 @@ export interface Problem {
   readonly function: string
   /** The dependency's address; `undefined` for a failure of the function itself. */
   readonly address?: string
+  /** The check that failed: `handler`, or one of a finding's. */
   readonly check: string
+  /** Why, naming the address (and instance) where there is one. */
   readonly detail: string
 }
 
@@ -64,11 +71,13 @@ export interface CheckReport {
   readonly form: 'sam' | 'cloudformation'
   /** The region and account the template's ARNs were built in. */
   readonly region: string
+  /** The account id the template's ARNs were built in (`AWS::AccountId`). */
   readonly account: string
   /** The template's parameters as checked: given with `--param`, else their defaults. */
   readonly parameters: Readonly<Record<string, string>>
   /** Was Cloud Map asked too (`--live`)? */
   readonly live: boolean
+  /** Each function of the template, in template order. */
   readonly functions: readonly FunctionReport[]
   /** Every failure, in the order of the report. */
   readonly problems: readonly Problem[]

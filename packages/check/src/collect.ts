@@ -9,12 +9,15 @@ import type { Pseudo } from './sam-policies.js'
 
 /** What the child is asked to do. */
 export interface CollectJob {
-  /** The handler module's path, and its file URL (what is imported). */
+  /** The handler module's path. */
   readonly module: string
+  /** Its file URL (what is imported). */
   readonly url: string
+  /** The export Lambda calls. */
   readonly exportName: string
   /** Every instance the template registers. */
   readonly instances: readonly TemplateInstance[]
+  /** The partition, region and account of the template (function names and bus names become ARNs in them). */
   readonly pseudo: Pseudo
   /** Also ask Cloud Map (`--live`). */
   readonly live: boolean
@@ -22,10 +25,24 @@ export interface CollectJob {
 
 /** One instance bound to a dependency as the resolver would bind it. */
 export type Binding = {
+  /** The instance's id. */
   readonly instanceId: string
   /** What the kind warned of (an ECS attribute ignored, ...). */
   readonly warnings: readonly string[]
-} & ({ readonly ok: true /** The ARN its calls act on. */; readonly target?: string } | { readonly ok: false; readonly error: string })
+} & (
+  | {
+      /** It binds. */
+      readonly ok: true
+      /** The ARN its calls act on. */
+      readonly target?: string
+    }
+  | {
+      /** It does not bind. */
+      readonly ok: false
+      /** The error the kind threw: its name and message. */
+      readonly error: string
+    }
+)
 
 /** A dependency the handler module declared, and how the instances registered for it bind. */
 export interface CollectedDependency {
@@ -33,19 +50,34 @@ export interface CollectedDependency {
   readonly name?: string
   /** `cloudMap()`, or `module scope` for a dependency declared but given to no middleware. */
   readonly by: string
+  /** `Dependency.kind`: `lambda`, `queue`, ... */
   readonly kind: string
+  /** The address as text. */
   readonly label: string
+  /** The address's namespace, service, instance and (shared namespace) owner account. */
   readonly namespace: string
+  /** The address's service. */
   readonly service: string
+  /** The address's instance, when it names one. */
   readonly instance?: string
+  /** The owner of a namespace shared with the caller's account. */
   readonly account?: string
+  /** Declared with `optional()`. */
   readonly optional: boolean
   /** How its resolver revalidates (`revision` also calls DiscoverInstancesRevision). */
   readonly revalidate: 'full' | 'revision'
   /** The template's instances at its address (and matching its query parameters). */
   readonly bindings: readonly Binding[]
   /** With `--live`: Cloud Map's instances, or why they could not be had. */
-  readonly live?: { readonly bindings: readonly Binding[] } | { readonly error: string }
+  readonly live?:
+    | {
+        /** Cloud Map's instances, bound. */
+        readonly bindings: readonly Binding[]
+      }
+    | {
+        /** Why Cloud Map could not be asked (the error's name and message). */
+        readonly error: string
+      }
 }
 
 /** What loading one handler module gave. */

@@ -4,30 +4,54 @@
 
 /** One IAM policy statement, as written in a template (intrinsics already resolved). */
 export interface PolicyStatement {
+  /** The statement's id, when it has one. */
   readonly Sid?: string
+  /** `Allow` or `Deny` (anything else makes the statement count for nothing). */
   readonly Effect: string
+  /** The actions it applies to (`sqs:Send*`), case-insensitive. */
   readonly Action?: string | readonly string[]
+  /** The actions it does not apply to. */
   readonly NotAction?: string | readonly string[]
+  /** The resources it applies to (ARN patterns, `*`). */
   readonly Resource?: string | readonly string[]
+  /** The resources it does not apply to. */
   readonly NotResource?: string | readonly string[]
+  /** Operator → condition key → value(s); every one must hold. */
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
 }
 
 /** A statement and where it came from, for messages: `policy WorkerRoleDefaultPolicy`, `SQSSendMessagePolicy`, ... */
 export interface SourcedStatement {
+  /** The statement. */
   readonly statement: PolicyStatement
+  /** Where it came from, as messages name it. */
   readonly source: string
 }
 
 /** One request: an action on a resource ARN (or `*`), with the request's condition keys. */
 export interface AccessRequest {
+  /** The action, e.g. `sqs:SendMessage`. */
   readonly action: string
+  /** The resource's ARN, or `*` for an action with no resource type (`servicediscovery:DiscoverInstances`). */
   readonly resource: string
+  /** The request's condition keys (`servicediscovery:NamespaceName`), a multi-valued key as an array. */
   readonly context?: Readonly<Record<string, string | readonly string[]>>
 }
 
 /** What the policies say of a request: allowed (and by which statement's source), or not and why. */
-export type AccessDecision = { readonly allowed: true; readonly source: string } | { readonly allowed: false; readonly reason: string }
+export type AccessDecision =
+  | {
+      /** Allowed. */
+      readonly allowed: true
+      /** The source of the first statement that allows it. */
+      readonly source: string
+    }
+  | {
+      /** Not allowed. */
+      readonly allowed: false
+      /** Why: the deny that matched, or that nothing allows it, with the closest miss. */
+      readonly reason: string
+    }
 
 /** The request's condition keys, by lower-cased name; a key with no value is left out (it is absent). */
 type Context = ReadonlyMap<string, readonly string[]>

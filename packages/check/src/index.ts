@@ -10,6 +10,7 @@ export {
 } from './check.js'
 export { main } from './cli.js'
 export type { Binding, CollectedDependency } from './collect.js'
+export { type AccessDecision, type AccessRequest, evaluateAccess, type PolicyStatement, type SourcedStatement } from './iam.js'
 export {
   type HandlerLocation,
   type Parameters,
@@ -22,3 +23,4 @@ export {
   type TemplateService,
 } from './model.js'
 export { type FormatOptions, formatReport } from './report.js'
+export { type Expansion, expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'

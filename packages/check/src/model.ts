@@ -28,7 +28,9 @@ export interface TemplateInstance {
 
 /** A Cloud Map service the template creates. */
 export interface TemplateService {
+  /** Its logical id in the template. */
   readonly logicalId: string
+  /** The service's name. */
   readonly name: string
   /** The namespace's name, or `undefined` when the namespace is not in this template. */
   readonly namespace: string | undefined
@@ -44,13 +46,19 @@ export interface HandlerLocation {
 
 /** A function of the template. */
 export interface TemplateFunction {
+  /** Its logical id in the template. */
   readonly logicalId: string
   /** Its `FunctionName`, or the logical id when it has none. */
   readonly name: string
   /** Its runtime (`nodejs22.x`), when set. */
   readonly runtime: string | undefined
   /** The handler module, or why it was not found. */
-  readonly handler: HandlerLocation | { readonly missing: string }
+  readonly handler:
+    | HandlerLocation
+    | {
+        /** Why no module was found, and how to give one. */
+        readonly missing: string
+      }
   /** Why the function is not checked (another runtime, inline code, `--skip`), or `undefined`. */
   readonly skipped: string | undefined
   /** Its environment variables (intrinsics resolved). */
@@ -73,8 +81,11 @@ export interface TemplateModel {
   readonly pseudo: Pseudo
   /** The namespaces' names. */
   readonly namespaces: readonly string[]
+  /** The Cloud Map services it creates. */
   readonly services: readonly TemplateService[]
+  /** The instances it registers (in services of its own namespaces). */
   readonly instances: readonly TemplateInstance[]
+  /** Its Lambda functions (`AWS::Serverless::Function`, `AWS::Lambda::Function`). */
   readonly functions: readonly TemplateFunction[]
 }
 
@@ -94,6 +105,7 @@ export interface ReadOptions {
 
 /** A template that cannot be read as asked: a usage error (exit code 2). */
 export class TemplateError extends Error {
+  /** `TemplateError`. */
   override readonly name = 'TemplateError'
 }
 

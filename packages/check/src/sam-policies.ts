@@ -5,9 +5,20 @@ import { type PolicyStatement, type SourcedStatement, statementsOf } from './iam
 
 /** The pseudo parameters a template's ARNs are built from. */
 export interface Pseudo {
+  /** `AWS::Partition`: `aws`, `aws-cn`, `aws-us-gov`. */
   readonly partition: string
+  /** `AWS::Region`. */
   readonly region: string
+  /** `AWS::AccountId`. */
   readonly accountId: string
+}
+
+/** What a role's policies allow: its statements, and a note for each policy whose permissions are not known. */
+export interface Expansion {
+  /** The statements of the policies that are known. */
+  readonly statements: SourcedStatement[]
+  /** One line per policy not known (its permissions are not checked). */
+  readonly notes: string[]
 }
 
 /** Statements, and a note for each policy whose permissions are not known (so not checked). */
@@ -288,7 +299,7 @@ const MANAGED: Readonly<Record<string, { readonly statements: readonly PolicySta
  * // notes: []
  * ```
  */
-export function expandSamPolicies(policies: unknown, pseudo: Pseudo): { statements: SourcedStatement[]; notes: string[] } {
+export function expandSamPolicies(policies: unknown, pseudo: Pseudo): Expansion {
   const entries: readonly unknown[] = Array.isArray(policies) ? policies : policies === undefined || policies === null ? [] : [policies]
   const expanded: Expanded = { statements: [], notes: [] }
   entries.forEach((entry, index) => {
@@ -313,10 +324,7 @@ export function expandSamPolicies(policies: unknown, pseudo: Pseudo): { statemen
  * // notes: ['managed policy arn:aws:iam::123456789012:policy/Mine is not known: its permissions are not checked']
  * ```
  */
-export function expandManagedPolicies(
-  arnsOrNames: readonly unknown[],
-  pseudo: Pseudo,
-): { statements: SourcedStatement[]; notes: string[] } {
+export function expandManagedPolicies(arnsOrNames: readonly unknown[], pseudo: Pseudo): Expansion {
   const expanded: Expanded = { statements: [], notes: [] }
   for (const arnOrName of arnsOrNames) {
     const name = managedPolicyName(arnOrName, pseudo)
