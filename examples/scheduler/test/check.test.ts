@@ -97,7 +97,7 @@ describe('cloudmap-middy check on the scheduler (SAM)', () => {
         statements.Statement = statements.Statement.filter((s: Json) => s.Action !== 'events:PutEvents')
       },
       ['WorkerFunction dev.events->job-bus call'],
-      /events:PutEvents on arn:aws:events:us-east-1:123456789012:event-bus\/scheduler-dev: no statement allows/,
+      /^dev\.events->job-bus: no statement allows events:PutEvents on arn:aws:events:us-east-1:123456789012:event-bus\/scheduler-dev$/,
     ],
     [
       'DiscoverInstances on a service left out of the condition',
@@ -105,7 +105,7 @@ describe('cloudmap-middy check on the scheduler (SAM)', () => {
         r.JobsApiFunction.Properties.Policies[0].Statement[0].Condition.StringEquals['servicediscovery:ServiceName'] = 'storage'
       },
       ['JobsApiFunction dev.scheduler->get-job discover'],
-      /servicediscovery:DiscoverInstances on dev\.scheduler: no statement allows/,
+      /^dev\.scheduler->get-job: no statement allows servicediscovery:DiscoverInstances on dev\.scheduler; .*servicediscovery:ServiceName.*"storage"/,
     ],
     [
       'the namespace renamed',

@@ -100,10 +100,21 @@ export interface CheckOptions {
 }
 
 /** The IAM decision as a finding. */
-function access(check: string, request: string, decision: AccessDecision, notes: readonly string[]): Finding {
-  if (decision.allowed) return { check, ok: true, detail: `${request} allowed by ${decision.source}` }
+function access(
+  check: string,
+  label: string,
+  request: { action: string; resource: string; shown: string },
+  decision: AccessDecision,
+  notes: readonly string[],
+): Finding {
+  const { action, resource, shown } = request
+  if (decision.allowed) return { check, ok: true, detail: `${action} on ${shown} allowed by ${decision.source}` }
+  const lead = `no statement allows ${action} on ${resource}`
+  const reason = decision.reason.startsWith(lead)
+    ? `no statement allows ${action} on ${shown}${decision.reason.slice(lead.length)}`
+    : `${action} on ${shown}: ${decision.reason}`
   const unknown = notes.length > 0 ? ` (not read: ${notes.join('; ')})` : ''
-  return { check, ok: false, detail: `${request}: ${decision.reason}${unknown}` }
+  return { check, ok: false, detail: `${label}: ${reason}${unknown}` }
 }
 
 /** Which check a bind failure belongs to, from the error's name. */
@@ -156,7 +167,10 @@ function bindingFindings(label: string, bindings: readonly Binding[], prefix = '
   return bindings.flatMap((binding): Finding[] => {
     if (binding.ok) return []
     const check = prefix ? 'live' : bindCheck(binding.error)
-    return [{ check, ok: false, detail: `${prefix}${label} instance ${binding.instanceId}: ${binding.error}` }]
+    // The kinds' errors name the address and the instance already.
+    const where =
+      binding.error.includes(label) && binding.error.includes(binding.instanceId) ? '' : `${label} instance ${binding.instanceId}: `
+    return [{ check, ok: false, detail: `${prefix}${where}${binding.error}` }]
   })
 }
 
@@ -186,7 +200,7 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
   ]
   for (const action of discover) {
     const decision = evaluateAccess(fn.statements, { action, resource: '*', context })
-    findings.push(access('discover', `${action} on ${namespace}.${service}`, decision, fn.notes))
+    findings.push(access('discover', label, { action, resource: '*', shown: `${namespace}.${service}` }, decision, fn.notes))
   }
 
   const calls = kindCalls(dependency.kind)
@@ -194,7 +208,8 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
   const targets = [...new Set(dependency.bindings.flatMap((b) => (b.ok && b.target !== undefined ? [b.target] : [])))]
   for (const target of targets) {
     for (const action of actions) {
-      findings.push(access('call', `${action} on ${target}`, evaluateAccess(fn.statements, { action, resource: target }), fn.notes))
+      const decision = evaluateAccess(fn.statements, { action, resource: target })
+      findings.push(access('call', label, { action, resource: target, shown: target }, decision, fn.notes))
     }
   }
 
