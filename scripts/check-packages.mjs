@@ -1,9 +1,10 @@
-// Checks @cloudmap-middy/core and @cloudmap-middy/middy as a user gets them: builds and packs
-// both, checks what the tarballs hold and say (publint, Are the Types Wrong?), then installs
-// them with plain npm into a scratch app outside the workspace, with the AWS SDK clients at
+// Checks the packages as a user gets them: builds and packs core, middy, cdk and check, checks
+// what the tarballs hold and say (publint, Are the Types Wrong?), then installs core, middy and
+// check with plain npm into a scratch app outside the workspace, with the AWS SDK clients at
 // the floors core declares, and there: typechecks a handler (and a deliberate type error, which
 // must fail), bundles it as `sam build` does (SDK external, and SDK bundled), runs both bundles
-// against a moto server and checks that there is one copy of each SDK client.
+// against a moto server, checks that there is one copy of each SDK client, and runs
+// `npx cloudmap-middy check` on the app's SAM template (it passes; a drifted copy fails).
 // Exit 0 when everything holds, 1 naming what failed.
 //
 //   node scripts/check-packages.mjs          (--keep leaves the temp dirs for a look)
@@ -18,10 +19,10 @@ import { declaredFloors, describePins, pnpmCommand, SDK_CLIENTS } from './sdk-fl
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const keep = process.argv.includes('--keep')
-const PACKAGES = ['packages/core', 'packages/middy']
+const PACKAGES = ['packages/core', 'packages/middy', 'packages/cdk', 'packages/check']
 const REPOSITORY = 'git+https://github.com/cloudmap-middy/cloudmap-middy.git'
 /** What a tarball may hold: the built JavaScript and declarations, the readme and the licence. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/]
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/, /^bin\/[a-z-]+\.js$/]
 /** Loads `require` in an ESM bundle that holds CommonJS code (the SDK): what the docs tell users to add. */
 const REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);"
 
@@ -82,7 +83,7 @@ function packageProblems(dir, unpacked) {
     problems.push('its LICENSE differs from the repository LICENSE')
   }
   // No source maps: a reference to one would point at a file that is not shipped.
-  for (const file of files.filter((f) => /\.(js|d\.ts)$/.test(f))) {
+  for (const file of files.filter((f) => /^dist\/.+\.(js|d\.ts)$/.test(f))) {
     if (readFileSync(join(unpacked, file), 'utf8').includes('sourceMappingURL=')) problems.push(`${file} refers to a source map`)
     const stem = file.replace(/^dist\//, 'src/').replace(/(\.d)?\.ts$|\.js$/, '')
     if (!existsSync(join(root, dir, `${stem}.ts`)))
@@ -178,6 +179,54 @@ export const handler = middy<{ id: string }>()
     return context.services.missing // expect TS2339
   })
 `
+// The app's SAM template: what the handler declares, registered and granted (get-job is inline code: not checked).
+const TEMPLATE = `AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Namespace:
+    Type: AWS::ServiceDiscovery::HttpNamespace
+    Properties: { Name: e2e-app }
+  SchedulerService:
+    Type: AWS::ServiceDiscovery::Service
+    Properties: { Name: scheduler, NamespaceId: !GetAtt Namespace.Id }
+  EventsService:
+    Type: AWS::ServiceDiscovery::Service
+    Properties: { Name: events, NamespaceId: !GetAtt Namespace.Id }
+  Jobs:
+    Type: AWS::SQS::Queue
+  JobEvents:
+    Type: AWS::SNS::Topic
+  GetJob:
+    Type: AWS::Serverless::Function
+    Properties: { Runtime: nodejs22.x, Handler: index.handler, InlineCode: "exports.handler = async (e) => ({ id: e.id })" }
+  GetJobInstance:
+    Type: AWS::ServiceDiscovery::Instance
+    Properties: { ServiceId: !Ref SchedulerService, InstanceId: get-job, InstanceAttributes: { type: lambda, arn: !GetAtt GetJob.Arn } }
+  JobsInstance:
+    Type: AWS::ServiceDiscovery::Instance
+    Properties: { ServiceId: !Ref SchedulerService, InstanceId: jobs, InstanceAttributes: { type: sqs, arn: !GetAtt Jobs.Arn, url: !Ref Jobs } }
+  JobEventsInstance:
+    Type: AWS::ServiceDiscovery::Instance
+    Properties: { ServiceId: !Ref EventsService, InstanceId: job-events, InstanceAttributes: { type: sns, arn: !Ref JobEvents } }
+  SettingsInstance:
+    Type: AWS::ServiceDiscovery::Instance
+    Properties: { ServiceId: !Ref SchedulerService, InstanceId: settings, InstanceAttributes: { table: jobs-table } }
+  Handler:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs22.x
+      CodeUri: src/
+      Handler: handler.handler
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: servicediscovery:DiscoverInstances
+              Resource: "*"
+              Condition: { StringEquals: { servicediscovery:NamespaceName: e2e-app } }
+        - SQSSendMessagePolicy: { QueueName: !GetAtt Jobs.QueueName }
+        - SNSPublishMessagePolicy: { TopicName: !GetAtt JobEvents.TopicName }
+        - LambdaInvokePolicy: { FunctionName: !Ref GetJob }
+`
 const TSCONFIG = {
   compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true },
 }
@@ -262,11 +311,12 @@ async function main() {
     throw new Failure(`the scratch app ${app} is not outside the workspace`)
   }
   const npmArgs = ['--no-audit', '--no-fund', '--loglevel=error']
-  await check(`npm install (tarballs, @middy/core@7, ${describePins(floors)})`, () => {
+  await check(`npm install (core, middy and check tarballs, @middy/core@7, ${describePins(floors)})`, () => {
     run('npm', ['init', '-y'], { cwd: app, quiet: true })
     run('npm', ['pkg', 'set', 'type=module', 'private=true'], { cwd: app, quiet: true })
     const sdk = SDK_CLIENTS.map((client) => `${client}@${floors[client]}`)
-    const packages = [packed['packages/core'], packed['packages/middy'], '@middy/core@7', 'zod', 'typescript@5.9', 'esbuild', ...sdk]
+    const ours = [packed['packages/core'], packed['packages/middy'], packed['packages/check']]
+    const packages = [...ours, '@middy/core@7', 'zod', 'typescript@5.9', 'esbuild', ...sdk]
     run('npm', ['install', '--save-exact', '--prefer-offline', ...npmArgs, ...packages], { cwd: app })
   })
 
@@ -384,6 +434,18 @@ async function main() {
     } finally {
       await moto.stop()
     }
+  })
+
+  await check('npx cloudmap-middy check template.yaml: passes; a copy with an instance removed fails, naming it', () => {
+    writeFileSync(join(app, 'template.yaml'), TEMPLATE)
+    const passed = run('npx', ['--no-install', 'cloudmap-middy', 'check', 'template.yaml'], { cwd: app, quiet: true })
+    const summary = passed.stdout.trim().split('\n').pop() ?? ''
+    if (!/^✓ 1 function, 4 dependencies, 1 skipped:/.test(summary)) throw new Failure(`unexpected report:\n${passed.output.trim()}`)
+    writeFileSync(join(app, 'drifted.yaml'), TEMPLATE.replace(/ {2}SettingsInstance:\n(?: {4}.*\n)+/, ''))
+    const failed = run('npx', ['--no-install', 'cloudmap-middy', 'check', 'drifted.yaml'], { cwd: app, quiet: true, expect: 1 })
+    const line = '✗ Handler e2e-app.scheduler->settings: registered'
+    if (!failed.stdout.includes(line)) throw new Failure(`expected "${line}" in:\n${failed.output.trim()}`)
+    return `${summary}; drifted: ${line} (exit 1)`
   })
 
   return Date.now() - started
