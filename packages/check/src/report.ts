@@ -10,6 +10,25 @@ export interface FormatOptions {
 
 const paint = (color: boolean, code: number) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
 
+// Control characters (ANSI escapes among them), line separators and bidirectional overrides, which
+// registry data, templates and error messages could carry to the terminal.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+/** The text with every unprintable character written as `\u{…}`. */
+function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`)
+}
+
+/** A copy of a value with every string in it made printable. */
+function printableDeep<T>(value: T): T {
+  if (typeof value === 'string') return printable(value) as T
+  if (Array.isArray(value)) return value.map(printableDeep) as T
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [printable(key), printableDeep(item)])) as T
+  }
+  return value
+}
+
 /** What the row of a passing dependency says it checked: its instances, their type, the actions allowed. */
 function passed(dependency: DependencyReport): string {
   const parts: string[] = []
@@ -31,14 +50,16 @@ function functionLine(fn: FunctionReport, mark: (ok: boolean | undefined) => str
 
 /**
  * The report as text: a header, a block per function (✓ / ✗ per dependency, and why each ✗
- * failed), and a summary listing each failure with its function and address.
+ * failed), and a summary listing each failure with its function and address. Control
+ * characters in any of it (registry data, error messages) are written as `\u{…}`.
  *
  * @example
  * ```ts
  * console.log(formatReport(await check('template.yaml'), { color: process.stdout.isTTY }))
  * ```
  */
-export function formatReport(report: CheckReport, options: FormatOptions = {}): string {
+export function formatReport(given: CheckReport, options: FormatOptions = {}): string {
+  const report = printableDeep(given)
   const color = options.color ?? false
   const green = paint(color, 32)
   const red = paint(color, 31)
