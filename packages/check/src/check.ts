@@ -156,7 +156,11 @@ function registration(dependency: CollectedDependency, model: TemplateModel): Fi
   if (dependency.bindings.length === 0) {
     return atService.length === 0
       ? { check, ok: false, detail: `${label}: ${namespace}.${service} has no instance in the template` }
-      : { check, ok: false, detail: `${label}: no instance of ${namespace}.${service} has the attributes of its queryParameters` }
+      : {
+          check,
+          ok: false,
+          detail: `${label}: no instance of ${namespace}.${service} has the attributes of its queryParameters ${JSON.stringify(dependency.queryParameters ?? {})}`,
+        }
   }
   const ids = dependency.bindings.map((b) => b.instanceId)
   return { check, ok: true, detail: `${ids.length === 1 ? 'instance' : 'instances'} ${ids.join(', ')}` }

@@ -157,6 +157,7 @@ async function run(job: CollectJob): Promise<CollectResult> {
       ...(address.instance === undefined ? {} : { instance: address.instance }),
       ...(address.account === undefined ? {} : { account: address.account }),
       optional: dependency.optional,
+      ...(dependency.discovery.queryParameters === undefined ? {} : { queryParameters: dependency.discovery.queryParameters }),
       revalidate: context?.type === 'services' ? context.resolver.settings.revalidate : 'full',
       bindings,
       ...(live === undefined ? {} : { live }),

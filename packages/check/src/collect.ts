@@ -3,6 +3,8 @@
 import { fork } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { TemplateFunction, TemplateInstance, TemplateModel } from './model.js'
 import type { Pseudo } from './sam-policies.js'
@@ -64,6 +66,8 @@ export interface CollectedDependency {
   readonly account?: string
   /** Declared with `optional()`. */
   readonly optional: boolean
+  /** The attributes its instances must have (`queryParameters`), when it asks for some. */
+  readonly queryParameters?: Readonly<Record<string, string>>
   /** How its resolver revalidates (`revision` also calls DiscoverInstancesRevision). */
   readonly revalidate: 'full' | 'revision'
   /** The template's instances at its address (and matching its query parameters). */
@@ -114,23 +118,33 @@ const OFFLINE = {
   AWS_SECRET_ACCESS_KEY: 'cloudmap-middy-check',
   AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   AWS_EC2_METADATA_DISABLED: 'true',
+  // No profile of this machine either (its endpoints, its credential processes).
+  AWS_CONFIG_FILE: join(tmpdir(), 'cloudmap-middy-check-no-config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'cloudmap-middy-check-no-credentials'),
 }
 const KEPT = ['PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'SystemRoot', 'NODE_PATH', 'LANG', 'TZ']
+
+// What the template's environment may not set in the function's process: where AWS calls go and
+// with which credentials (Lambda lets a function set AWS_ENDPOINT_URL_*; the check decides).
+const STEERING =
+  /^AWS_(ENDPOINT_URL|PROFILE$|CONFIG_FILE$|SHARED_CREDENTIALS_FILE$|ACCESS_KEY_ID$|SECRET_ACCESS_KEY$|SESSION_TOKEN$|CONTAINER_|WEB_IDENTITY_TOKEN_FILE$|ROLE_ARN$|EC2_METADATA)/
 
 /** The environment of the function's process: as Lambda would give it, plus what the check needs. */
 function environmentOf(fn: TemplateFunction, model: TemplateModel, live: boolean): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (KEPT.includes(key) || (live && key.startsWith('AWS_'))) base[key] = value
+    if (KEPT.includes(key)) base[key] = value
   }
+  const own = Object.fromEntries(Object.entries(fn.environment).filter(([key]) => !STEERING.test(key)))
+  // With --live, the caller's AWS configuration; else none, and an endpoint nobody listens on.
+  const aws = live ? Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('AWS_'))) : OFFLINE
   return {
     ...base,
-    ...(live ? {} : OFFLINE),
-    ...fn.environment,
+    ...own,
+    ...aws,
     AWS_REGION: model.pseudo.region,
     AWS_DEFAULT_REGION: model.pseudo.region,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
-    ...(live && process.env.AWS_ENDPOINT_URL ? { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL } : {}),
   }
 }
 
