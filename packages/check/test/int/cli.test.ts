@@ -68,7 +68,9 @@ describe('cloudmap-middy check: the report', () => {
     expect(status).toBe(1)
     const lines = stdout.split('\n')
     expect(lines).toContain('  ✗ zoneC           instance()  fixtures.config')
-    expect(lines).toContain('      registered: fixtures.config: no instance of fixtures.config has the attributes of its queryParameters')
+    expect(lines).toContain(
+      '      registered: fixtures.config: no instance of fixtures.config has the attributes of its queryParameters {"zone":"c"}',
+    )
     expect(lines.slice(-3)).toEqual([
       '✗ 1 problem in 1 function, 5 dependencies:',
       '  ✗ DeclarationsFunction fixtures.config: registered',
@@ -113,7 +115,7 @@ describe('cloudmap-middy check: the report', () => {
         function: 'DeclarationsFunction',
         address: 'fixtures.config',
         check: 'registered',
-        detail: 'fixtures.config: no instance of fixtures.config has the attributes of its queryParameters',
+        detail: 'fixtures.config: no instance of fixtures.config has the attributes of its queryParameters {"zone":"c"}',
       },
     ])
     expect(report.functions.map((f: { logicalId: string; status: string }) => `${f.logicalId} ${f.status}`)).toEqual([
