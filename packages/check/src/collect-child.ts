@@ -1,17 +1,26 @@
 // Runs in a process of its own, one per function, with the function's environment: loads the
-// handler module while recording what it declares (no Cloud Map call is made, and the AWS
-// endpoint the parent set is a closed port), then binds each dependency to the instances the
-// template registers (and, with --live, to those Cloud Map holds), as the resolver would.
+// handler module while recording what it declares (no Cloud Map call is made: no socket can be
+// opened in this process, and the AWS endpoint is a closed port), then binds each dependency to
+// the instances the template registers and, with --live, to those the parent found in Cloud Map
+// (the parent asks Cloud Map: this process never holds the caller's credentials).
+import net from 'node:net'
 import {
   type AnyDependency,
   type BindContext,
-  cloudMapRegistry,
   type Declaration,
   getDefaultResolver,
   type RegisteredInstance,
+  type Resolver,
   recordDeclarations,
 } from '@cloudmap-middy/core'
-import type { Binding, CollectedDependency, CollectJob, CollectResult } from './collect.js'
+import type { Binding, ChildMessage, CollectedDependency, CollectJob, CollectResult, LiveAnswer, LiveQuery, ParentMessage } from './collect.js'
+
+// No network for the module: a connection it opens while it loads (or later) fails at once.
+const NO_NETWORK = 'cloudmap-middy check: no network while a handler module is checked'
+net.Socket.prototype.connect = function refuse(this: net.Socket) {
+  process.nextTick(() => this.destroy(Object.assign(new Error(NO_NETWORK), { code: 'ECONNREFUSED' })))
+  return this
+} as typeof net.Socket.prototype.connect
 
 /** An error as the report shows it: its name and message (they name the address, never a payload). */
 function describe(error: unknown): string {
@@ -98,6 +107,41 @@ function gather(declarations: readonly Declaration[]): { dependency: AnyDependen
   return out
 }
 
+/** The resolvers a dependency is resolved by: its middleware's, else each one the module created (else the default). */
+function resolversOf(context: Declaration | undefined, created: readonly Resolver[]): readonly Resolver[] {
+  if (context?.type === 'services') return [context.resolver]
+  return created.length > 0 ? created : [getDefaultResolver()]
+}
+
+/** Binds each instance with the policy of each resolver: the first failure counts. */
+async function bindAll(
+  job: CollectJob,
+  dependency: AnyDependency,
+  instances: readonly RegisteredInstance[],
+  resolvers: readonly Resolver[],
+): Promise<Binding[]> {
+  const logger = { warn: () => undefined }
+  const bindings: Binding[] = []
+  for (const instance of instances) {
+    let result: Binding | undefined
+    for (const resolver of resolvers) {
+      const context: BindContext = { label: dependency.label, logger, clients: undefined, policy: resolver.settings.policy }
+      result = await bind(job, dependency, instance, context)
+      if (!result.ok) break
+    }
+    if (result) bindings.push(result)
+  }
+  return bindings
+}
+
+/** Asks the parent for what Cloud Map holds at each address (it answers with its own credentials). */
+function askParent(queries: readonly LiveQuery[]): Promise<readonly LiveAnswer[]> {
+  return new Promise((resolve) => {
+    process.once('message', (message: ParentMessage) => resolve(message.type === 'live' ? message.answers : []))
+    process.send?.({ type: 'queries', queries } satisfies ChildMessage)
+  })
+}
+
 async function run(job: CollectJob): Promise<CollectResult> {
   const declarations: Declaration[] = []
   const stop = recordDeclarations((declaration) => declarations.push(declaration))
@@ -112,39 +156,44 @@ async function run(job: CollectJob): Promise<CollectResult> {
   }
   stop()
 
-  // A dependency given to no middleware is resolved by the process-wide resolver, whose policy has no allowlists.
-  const defaultPolicy = getDefaultResolver().settings.policy
-  const logger = { warn: () => undefined }
-  const registry = job.live ? cloudMapRegistry() : undefined
+  const created = [...new Set(declarations.flatMap((d) => (d.type === 'resolver' ? [d.resolver] : [])))]
+  const gathered = gather(declarations).map((entry) => ({ ...entry, resolvers: resolversOf(entry.context, created) }))
+  const answers = job.live
+    ? await askParent(
+        gathered.map(({ dependency, resolvers }): LiveQuery => {
+          const { address, discovery } = dependency
+          return {
+            namespace: address.namespace,
+            service: address.service,
+            ...(address.account === undefined ? {} : { account: address.account }),
+            ...(discovery.queryParameters === undefined ? {} : { queryParameters: discovery.queryParameters }),
+            ...(discovery.optionalParameters === undefined ? {} : { optionalParameters: discovery.optionalParameters }),
+            ...(discovery.maxResults === undefined ? {} : { maxResults: discovery.maxResults }),
+            // The filter the handler's resolution asks for: its own, else its resolver's.
+            healthStatus: discovery.healthStatus ?? resolvers[0]?.settings.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
+          }
+        }),
+      )
+    : []
+
   const dependencies: CollectedDependency[] = []
-  for (const { dependency, name, by, context } of gather(declarations)) {
-    const policy = context?.type === 'services' ? context.resolver.settings.policy : defaultPolicy
-    const bindContext: BindContext = { label: dependency.label, logger, clients: undefined, policy }
+  for (const [index, { dependency, name, by, resolvers }] of gathered.entries()) {
     const { address } = dependency
     const registered = job.instances
       .filter((instance) => instance.namespace === address.namespace && instance.service === address.service)
       .filter((instance) => address.instance === undefined || instance.instanceId === address.instance)
       .map((instance): RegisteredInstance => ({ instanceId: instance.instanceId, attributes: instance.attributes }))
       .filter((instance) => matchesQuery(dependency, instance))
-    const bindings: Binding[] = []
-    for (const instance of registered) bindings.push(await bind(job, dependency, instance, bindContext))
+    const bindings = await bindAll(job, dependency, registered, resolvers)
 
     let live: CollectedDependency['live']
-    if (registry) {
-      try {
-        const found = await registry.discover({
-          namespace: address.namespace,
-          service: address.service,
-          ...(address.account === undefined ? {} : { account: address.account }),
-          ...dependency.discovery,
-          healthStatus: 'ALL',
-        })
-        const instances = found.instances.filter((instance) => address.instance === undefined || instance.instanceId === address.instance)
-        const liveBindings: Binding[] = []
-        for (const instance of instances) liveBindings.push(await bind(job, dependency, instance, bindContext))
-        live = { bindings: liveBindings }
-      } catch (error) {
-        live = { error: describe(error) }
+    if (job.live) {
+      const answer = answers[index]
+      if (answer === undefined || 'error' in answer) {
+        live = { error: answer?.error ?? 'no answer' }
+      } else {
+        const instances = answer.instances.filter((instance) => address.instance === undefined || instance.instanceId === address.instance)
+        live = { bindings: await bindAll(job, dependency, instances, resolvers) }
       }
     }
     dependencies.push({
@@ -158,7 +207,7 @@ async function run(job: CollectJob): Promise<CollectResult> {
       ...(address.account === undefined ? {} : { account: address.account }),
       optional: dependency.optional,
       ...(dependency.discovery.queryParameters === undefined ? {} : { queryParameters: dependency.discovery.queryParameters }),
-      revalidate: context?.type === 'services' ? context.resolver.settings.revalidate : 'full',
+      revalidate: resolvers.some((resolver) => resolver.settings.revalidate === 'revision') ? 'revision' : 'full',
       bindings,
       ...(live === undefined ? {} : { live }),
     })
@@ -166,9 +215,8 @@ async function run(job: CollectJob): Promise<CollectResult> {
   return { loaded: true, exported: typeof exported === 'function', dependencies }
 }
 
-process.once('message', (job: CollectJob) => {
-  run(job).then(
-    (result) => process.send?.(result, () => process.exit(0)),
-    (error: unknown) => process.send?.({ loaded: false, error: describe(error) } satisfies CollectResult, () => process.exit(0)),
-  )
+process.once('message', (message: ParentMessage) => {
+  if (message.type !== 'job') return
+  const reply = (result: CollectResult) => process.send?.({ type: 'result', result } satisfies ChildMessage, () => process.exit(0))
+  run(message.job).then(reply, (error: unknown) => reply({ loaded: false, error: describe(error) }))
 })

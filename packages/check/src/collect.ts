@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { cloudMapRegistry, type DiscoveryQuery, type RegisteredInstance } from '@cloudmap-middy/core'
 import type { TemplateFunction, TemplateInstance, TemplateModel } from './model.js'
 import type { Pseudo } from './sam-policies.js'
 
@@ -93,9 +94,67 @@ export type CollectResult =
     }
   | { readonly loaded: false; readonly error: string }
 
+/** What the child asks Cloud Map for, per dependency, with --live (the parent asks, with its credentials). */
+export type LiveQuery = DiscoveryQuery
+
+/** What Cloud Map answered to one {@link LiveQuery}: its instances, or the error (name and message). */
+export type LiveAnswer =
+  | {
+      /** The instances, as Cloud Map returned them. */
+      readonly instances: readonly RegisteredInstance[]
+    }
+  | {
+      /** Why they could not be had. */
+      readonly error: string
+    }
+
+/** A message from the parent to the child. */
+export type ParentMessage =
+  | {
+      /** The job. */
+      readonly type: 'job'
+      /** What to load and check. */
+      readonly job: CollectJob
+    }
+  | {
+      /** Cloud Map's answers to the child's queries, in their order. */
+      readonly type: 'live'
+      /** One per query. */
+      readonly answers: readonly LiveAnswer[]
+    }
+
+/** A message from the child to the parent. */
+export type ChildMessage =
+  | {
+      /** With --live: what to ask Cloud Map. */
+      readonly type: 'queries'
+      /** One per declared dependency. */
+      readonly queries: readonly LiveQuery[]
+    }
+  | {
+      /** The outcome. */
+      readonly type: 'result'
+      /** What loading the module gave. */
+      readonly result: CollectResult
+    }
+
+/** Asks Cloud Map, in this process, what the child's dependencies find there now. */
+async function answer(queries: readonly LiveQuery[], region: string): Promise<LiveAnswer[]> {
+  const registry = cloudMapRegistry({ clientConfig: { region } })
+  return Promise.all(
+    queries.map(async (query): Promise<LiveAnswer> => {
+      try {
+        return { instances: (await registry.discover(query)).instances }
+      } catch (error) {
+        return { error: error instanceof Error ? `${error.name}: ${error.message}` : 'the request failed' }
+      }
+    }),
+  )
+}
+
 /** Options of {@link collect}. */
 export interface CollectOptions {
-  /** Also resolve against Cloud Map, with the caller's AWS environment. */
+  /** Also resolve against Cloud Map: this process asks it, with the caller's AWS environment. */
   readonly live?: boolean
   /** How long a module may take to load. Default 30 000 ms. */
   readonly timeoutMs?: number
@@ -110,9 +169,9 @@ function childEntry(): string {
   return existsSync(compiled) ? compiled : here.replace(/collect\.[jt]s$/, 'collect-child.ts')
 }
 
-// What a handler module is loaded with besides its own environment: nothing of the caller's AWS
-// configuration, credentials that are not, and an endpoint nobody listens on. A module that calls
-// AWS while it loads fails fast, and sends nothing anywhere.
+// What a handler module is loaded with besides its own environment, with --live too: nothing of
+// the caller's AWS configuration, credentials that are not, and an endpoint nobody listens on (the
+// child also refuses every connection). A module that calls AWS while it loads fails fast.
 const OFFLINE = {
   AWS_ACCESS_KEY_ID: 'cloudmap-middy-check',
   AWS_SECRET_ACCESS_KEY: 'cloudmap-middy-check',
@@ -130,18 +189,16 @@ const STEERING =
   /^AWS_(ENDPOINT_URL|PROFILE$|CONFIG_FILE$|SHARED_CREDENTIALS_FILE$|ACCESS_KEY_ID$|SECRET_ACCESS_KEY$|SESSION_TOKEN$|CONTAINER_|WEB_IDENTITY_TOKEN_FILE$|ROLE_ARN$|EC2_METADATA)/
 
 /** The environment of the function's process: as Lambda would give it, plus what the check needs. */
-function environmentOf(fn: TemplateFunction, model: TemplateModel, live: boolean): NodeJS.ProcessEnv {
+function environmentOf(fn: TemplateFunction, model: TemplateModel): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (KEPT.includes(key)) base[key] = value
   }
   const own = Object.fromEntries(Object.entries(fn.environment).filter(([key]) => !STEERING.test(key)))
-  // With --live, the caller's AWS configuration; else none, and an endpoint nobody listens on.
-  const aws = live ? Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('AWS_'))) : OFFLINE
   return {
     ...base,
     ...own,
-    ...aws,
+    ...OFFLINE,
     AWS_REGION: model.pseudo.region,
     AWS_DEFAULT_REGION: model.pseudo.region,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
@@ -172,7 +229,7 @@ export function collect(fn: TemplateFunction, model: TemplateModel, options: Col
   }
   const child = fork(childEntry(), [], {
     execArgv: ['--no-warnings', '--import', pathToFileURL(require.resolve('tsx/esm')).href],
-    env: environmentOf(fn, model, live),
+    env: environmentOf(fn, model),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
   })
@@ -190,12 +247,19 @@ export function collect(fn: TemplateFunction, model: TemplateModel, options: Col
     }
     const timeoutMs = options.timeoutMs ?? 30_000
     const timer = setTimeout(() => finish({ loaded: false, error: `the module did not load within ${timeoutMs} ms` }), timeoutMs)
-    child.once('message', (result: CollectResult) => finish(result))
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'result') finish(message.result)
+      else if (message.type === 'queries') {
+        answer(message.queries, model.pseudo.region).then((answers) => {
+          if (!settled) child.send({ type: 'live', answers } satisfies ParentMessage)
+        })
+      }
+    })
     child.once('error', (error) => finish({ loaded: false, error: `the module could not be loaded: ${error.message}` }))
     // What the module printed is not shown: it may hold anything.
     child.once('exit', (code, signal) => {
       finish({ loaded: false, error: `the module's process ended (${signal ?? `exit code ${code}`}) before it had loaded` })
     })
-    child.send(job)
+    child.send({ type: 'job', job } satisfies ParentMessage)
   })
 }

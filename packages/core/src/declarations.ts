@@ -3,8 +3,9 @@ import type { Resolver } from './resolver/resolver.js'
 
 /**
  * What a handler module declares as it loads, as the deploy-time check
- * (`cloudmap-middy check`) records it: each dependency (`lambda()`, `queue()`, ...), and
- * each set of services given to a middleware with the resolver that will resolve them.
+ * (`cloudmap-middy check`) records it: each dependency (`lambda()`, `queue()`, ...), each
+ * resolver created, and each set of services given to a middleware with the resolver that
+ * will resolve them.
  */
 export type Declaration =
   | {
@@ -12,6 +13,12 @@ export type Declaration =
       readonly type: 'dependency'
       /** The dependency, as its factory returned it. */
       readonly dependency: AnyDependency
+    }
+  | {
+      /** A resolver was created (`createResolver()`, the process-wide one included). */
+      readonly type: 'resolver'
+      /** The resolver: a dependency given to no middleware is checked against each one the module creates. */
+      readonly resolver: Resolver
     }
   | {
       /** A set of services was handed to a middleware (`cloudMap()`). */

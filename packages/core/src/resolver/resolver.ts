@@ -1,6 +1,7 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
 import type { CallClients } from '../calls/clients.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
+import { recordDeclaration } from '../declarations.js'
 import { CloudMapMiddyError, DiscoveryError, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
@@ -257,7 +258,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     ttlMs,
     milliseconds('maxStaleMs', options.maxStaleMs) ?? fromEnv('CLOUDMAP_MIDDY_MAX_STALE_MS') ?? DEFAULT_MAX_STALE_MS,
   )
-  return new CachingResolver({
+  const resolver = new CachingResolver({
     registry,
     ttlMs,
     maxStaleMs,
@@ -270,6 +271,8 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     clients: options.clients,
     policy: createTargetPolicy(options),
   })
+  recordDeclaration({ type: 'resolver', resolver })
+  return resolver
 }
 
 /**
