@@ -1,13 +1,14 @@
 // What a template deploys, read without deploying it: the Cloud Map namespaces, services and
 // instances it registers (attributes resolved), and each function with its handler module,
 // environment and the IAM statements of its role. Resources get the names and ARNs
-// CloudFormation would give them in the chosen account and region.
+// CloudFormation would give them in the chosen account and region; a value only a deploy knows
+// (an import, a nested stack's output) is a visible placeholder (`«Fn::ImportValue SharedQueueArn»`).
 import { existsSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import type { SourcedStatement } from './iam.js'
 import { statementsOf } from './iam.js'
 import { expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'
-import { loadTemplate, type Provided, Resolver, type Resource, type Template } from './template.js'
+import { isPlaceholder, loadTemplate, type Provided, Resolver, type Resource, type Template, UnknownReferenceError } from './template.js'
 
 /** A template's parameters as given (`--param Name=Value`), pseudo parameters (`AWS::Region`, `AWS::AccountId`) included. */
 export type Parameters = Readonly<Record<string, string>>
@@ -34,6 +35,11 @@ export interface TemplateService {
   readonly name: string
   /** The namespace's name, or `undefined` when the namespace is not in this template. */
   readonly namespace: string | undefined
+  /**
+   * Its ARN (`arn:aws:servicediscovery:<region>:<account>:service/srv-…`), the resource of a
+   * `servicediscovery:DiscoverInstances` statement that names it.
+   */
+  readonly arn: string
 }
 
 /** Where a function's handler is, when it could be found. */
@@ -50,7 +56,7 @@ export interface TemplateFunction {
   readonly logicalId: string
   /** Its `FunctionName`, or the logical id when it has none. */
   readonly name: string
-  /** Its runtime (`nodejs22.x`), when set. */
+  /** Its runtime (`nodejs22.x`, intrinsics resolved), when set. */
   readonly runtime: string | undefined
   /** The handler module, or why it was not found. */
   readonly handler:
@@ -59,13 +65,35 @@ export interface TemplateFunction {
         /** Why no module was found, and how to give one. */
         readonly missing: string
       }
-  /** Why the function is not checked (another runtime, inline code, `--skip`), or `undefined`. */
+  /** Why the function is not checked (another runtime, a container image, inline code, `--skip`), or `undefined`. */
   readonly skipped: string | undefined
   /** Its environment variables (intrinsics resolved). */
   readonly environment: Readonly<Record<string, string>>
+  /**
+   * Where its permissions come from: `template` when its role is one of the template (its own
+   * `AWS::IAM::Role`, or the role SAM creates for a function without `Role`), `outside` when its
+   * `Role` is not in the template (its {@link TemplateFunction.statements} are then empty: its
+   * permissions are not known).
+   */
+  readonly permissions: 'template' | 'outside'
   /** Every statement of its role's identity policies. */
   readonly statements: readonly SourcedStatement[]
-  /** What could not be read about its permissions (unknown policy templates, managed policies). */
+  /**
+   * Its role's permissions boundary (`PermissionsBoundary`), when it has one: the statements of
+   * the managed policy it names (a policy of the template, or an AWS managed policy known here),
+   * or `unknown` (the policy's ARN) for any other policy. An action the boundary does not allow
+   * is denied whatever the statements allow.
+   */
+  readonly boundary?:
+    | {
+        /** The boundary policy's statements. */
+        readonly statements: readonly SourcedStatement[]
+      }
+    | {
+        /** The ARN of a boundary policy whose statements are not known. */
+        readonly unknown: string
+      }
+  /** What could not be read about it (unknown policy templates and managed policies, what could not be resolved). */
   readonly notes: readonly string[]
 }
 
@@ -81,12 +109,28 @@ export interface TemplateModel {
   readonly pseudo: Pseudo
   /** The namespaces' names. */
   readonly namespaces: readonly string[]
+  /** Each namespace's ARN (`arn:aws:servicediscovery:<region>:<account>:namespace/ns-…`), by its name. */
+  readonly namespaceArns: Readonly<Record<string, string>>
   /** The Cloud Map services it creates. */
   readonly services: readonly TemplateService[]
   /** The instances it registers (in services of its own namespaces). */
   readonly instances: readonly TemplateInstance[]
   /** Its Lambda functions (`AWS::Serverless::Function`, `AWS::Lambda::Function`). */
   readonly functions: readonly TemplateFunction[]
+  /**
+   * The customer managed KMS key of each queue (`AWS::SQS::Queue`) and topic (`AWS::SNS::Topic`)
+   * encrypted with one, by the queue's or topic's ARN: the key's ARN
+   * (`arn:aws:kms:<region>:<account>:key/<id>`, an alias of the template given as its key's ARN),
+   * or the `KmsMasterKeyId` as resolved when it names something else (an alias from elsewhere).
+   * A queue or topic with no key, or an AWS managed one (`alias/aws/sqs`), is left out.
+   */
+  readonly keys: Readonly<Record<string, string>>
+  /**
+   * What the template holds that is not checked, one line each: a service whose namespace is not in
+   * the template (`service <name> (<logicalId>): its namespace is not in this template; its instances are not checked`),
+   * an instance of a service from elsewhere.
+   */
+  readonly notes: readonly string[]
 }
 
 /** Options of {@link readTemplate}. */
@@ -115,6 +159,8 @@ const NAMESPACE_TYPES = new Set([
   'AWS::ServiceDiscovery::PublicDnsNamespace',
 ])
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function'])
+const POLICY_TYPES = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy'])
+const STACK_TYPES = new Set(['AWS::CloudFormation::Stack', 'AWS::Serverless::Application'])
 const MODULE_EXTENSIONS = ['.mjs', '.js', '.cjs', '.ts', '.mts', '.cts']
 
 /** CloudFormation's pseudo parameters, from what was given or the defaults. */
@@ -134,19 +180,30 @@ function pseudoParameters(given: Parameters, path: string): Record<string, strin
   }
 }
 
-/** The template's parameters: given values over defaults; a parameter with neither is a usage error. */
+/**
+ * The template's parameters: given values over defaults; a parameter with neither is a usage error.
+ * A parameter of an SSM type (`AWS::SSM::Parameter::Value<String>`) holds the name of an SSM
+ * parameter whose value only a deploy reads: its value is a placeholder.
+ */
 function parameterValues(template: Template, given: Parameters, path: string): Record<string, string | string[]> {
   const values: Record<string, string | string[]> = pseudoParameters(given, path)
+  const declared = (template.Parameters ?? {}) as Record<string, unknown>
+  if (typeof declared !== 'object' || Array.isArray(declared)) throw new TemplateError('Parameters: not a map of parameters')
   for (const name of Object.keys(given)) {
-    if (!name.startsWith('AWS::') && !Object.hasOwn(template.Parameters ?? {}, name)) {
+    if (!name.startsWith('AWS::') && !Object.hasOwn(declared, name)) {
       throw new TemplateError(`--param ${name}: the template has no parameter ${name}`)
     }
   }
-  for (const [name, declaration] of Object.entries(template.Parameters ?? {})) {
-    const value = given[name] ?? (declaration.Default === undefined ? undefined : String(declaration.Default))
+  for (const [name, declaration] of Object.entries(declared)) {
+    if (declaration === null || typeof declaration !== 'object' || Array.isArray(declaration)) {
+      throw new TemplateError(`parameter ${name}: its declaration is ${declaration === null ? 'empty' : 'not a map'} (it has no Type)`)
+    }
+    const { Type, Default } = declaration as { Type?: unknown; Default?: unknown }
+    const value = given[name] ?? (Default === undefined || Default === null ? undefined : [Default].flat().map(String).join(','))
     if (value === undefined) throw new TemplateError(`parameter ${name} has no default: give --param ${name}=<value>`)
-    const type = declaration.Type ?? 'String'
-    values[name] = type === 'CommaDelimitedList' || type.startsWith('List<') ? (value === '' ? [] : value.split(',')) : value
+    const type = typeof Type === 'string' ? Type : 'String'
+    if (type.startsWith('AWS::SSM::Parameter::Value<')) values[name] = `«${type} ${value}»`
+    else values[name] = type === 'CommaDelimitedList' || type.startsWith('List<') ? (value === '' ? [] : value.split(',')) : value
   }
   return values
 }
@@ -156,9 +213,99 @@ function generated(stack: string, logicalId: string, suffix = ''): string {
   return `${stack}-${logicalId}-GENERATED${suffix}`
 }
 
+/** A resolver's failure while reading one property: which property, and the error. */
+class PropertyError extends Error {
+  override readonly name = 'PropertyError'
+  readonly property: string
+  override readonly cause: unknown
+
+  constructor(property: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause))
+    this.property = property
+    this.cause = cause
+  }
+}
+
+/** Everything the reading of a template shares. */
+interface Reading {
+  readonly template: Template
+  readonly resolver: Resolver
+  readonly pseudo: Pseudo
+  /** `AWS::StackName`. */
+  readonly stack: string
+  /** The resources created with these parameters (their Condition holds), in template order. */
+  readonly resources: readonly (readonly [string, Resource])[]
+  /** The logical ids of {@link Reading.resources}. */
+  readonly created: ReadonlySet<string>
+  /** The roles SAM creates for its functions without `Role`: the function's logical id, by the role's (`<Function>Role`). */
+  readonly implicitRoles: ReadonlyMap<string, string>
+}
+
+/** Why a value could not be resolved, as a message says it (a reference to nothing said so). */
+function reason(error: unknown, reading: Pick<Reading, 'template' | 'created' | 'resolver'>): string {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^template: /, '')
+  if (!(error instanceof UnknownReferenceError)) return message
+  const { target } = error
+  const shown = message.replace(/ (names nothing created yet|is not known)$/, '')
+  const resources = reading.template.Resources
+  if (reading.resolver.provided.has(target)) return message
+  if (Object.hasOwn(resources, target)) {
+    if (reading.created.has(target)) return message
+    return `${shown} names ${target}, which is not created (its Condition ${String(resources[target]?.Condition)} is false)`
+  }
+  const alias = /^(.+)\.(Alias|Version)$/.exec(target)
+  if (alias && resources[alias[1] ?? '']?.Type === 'AWS::Serverless::Function') {
+    return `${shown} names nothing in this template (${alias[1]} has no AutoPublishAlias)`
+  }
+  return `${shown} names nothing in this template`
+}
+
+/** `<logicalId> <property>`, as an error names where it is. */
+const where = (logicalId: string, property: string | undefined) => (property === undefined ? logicalId : `${logicalId} ${property}`)
+
+/** `AWS::NoValue` at the top of a value (a property left out) as `undefined`. */
+const present = (value: unknown): unknown => (typeof value === 'symbol' ? undefined : value)
+
+/**
+ * Resolves a property of a resource; what cannot be resolved is a {@link TemplateError} naming the
+ * resource and the property.
+ */
+function strictly(reading: Reading, value: unknown, logicalId: string, property: string): unknown {
+  try {
+    return present(reading.resolver.resolve(value))
+  } catch (error) {
+    throw new TemplateError(`${where(logicalId, property)}: ${reason(error, reading)}`)
+  }
+}
+
+/**
+ * Resolves what the model reads loosely (policies, environment): a value that cannot be resolved
+ * (a resource SAM creates, an attribute not known here) gives why, for a note on the function.
+ */
+function loosely(reading: Reading, value: unknown): { readonly value: unknown } | { readonly error: string } {
+  try {
+    return { value: present(reading.resolver.resolve(value)) }
+  } catch (error) {
+    return { error: reason(error, reading) }
+  }
+}
+
+/** A path of IAM (`/`, `/service/`): `/` when none, with its slashes. */
+function iamPath(value: unknown): string {
+  if (typeof value !== 'string' || value === '') return '/'
+  return `${value.startsWith('/') ? '' : '/'}${value}${value.endsWith('/') ? '' : '/'}`
+}
+
 /** What `Ref` and `Fn::GetAtt` give for a resource, from its (resolved) naming properties. */
-function provide(logicalId: string, resource: Resource, resolver: Resolver, pseudo: Pseudo, stack: string): Provided {
-  const props = (name: string): unknown => resolver.resolve(resource.Properties?.[name])
+function provide(logicalId: string, resource: Resource, reading: Reading): Provided {
+  const { resolver, pseudo, stack } = reading
+  const props = (name: string): unknown => {
+    try {
+      return present(resolver.resolve(resource.Properties?.[name]))
+    } catch (error) {
+      throw new PropertyError(name, error)
+    }
+  }
   const text = (name: string, fallback: string): string => {
     const value = props(name)
     return typeof value === 'string' && value !== '' ? value : fallback
@@ -199,8 +346,21 @@ function provide(logicalId: string, resource: Resource, resolver: Resolver, pseu
     }
     case 'AWS::IAM::Role': {
       const name = text('RoleName', generated(stack, logicalId))
-      return { ref: name, attributes: { Arn: arn('iam', `role/${name}`, ''), RoleId: `AROA${logicalId.toUpperCase()}` } }
+      return {
+        ref: name,
+        attributes: { Arn: arn('iam', `role${iamPath(props('Path'))}${name}`, ''), RoleId: `AROA${logicalId.toUpperCase()}` },
+      }
     }
+    case 'AWS::IAM::ManagedPolicy': {
+      const policyArn = arn('iam', `policy${iamPath(props('Path'))}${text('ManagedPolicyName', generated(stack, logicalId))}`, '')
+      return { ref: policyArn, attributes: { PolicyArn: policyArn, PolicyId: `ANPA${logicalId.toUpperCase()}` } }
+    }
+    case 'AWS::KMS::Key': {
+      const id = `key-${logicalId.toLowerCase()}`
+      return { ref: id, attributes: { Arn: arn('kms', `key/${id}`), KeyId: id } }
+    }
+    case 'AWS::KMS::Alias':
+      return { ref: text('AliasName', `alias/${logicalId}`), attributes: {} }
     case 'AWS::ServiceDiscovery::Service': {
       const id = `srv-${logicalId.toLowerCase()}`
       return { ref: id, attributes: { Id: id, Arn: arn('servicediscovery', `service/${id}`), Name: text('Name', logicalId) } }
@@ -215,6 +375,13 @@ function provide(logicalId: string, resource: Resource, resolver: Resolver, pseu
           attributes: { Id: id, Arn: arn('servicediscovery', `namespace/${id}`), HostedZoneId: `Z${logicalId.toUpperCase()}` },
         }
       }
+      if (STACK_TYPES.has(resource.Type)) {
+        // A nested stack's outputs (`Outputs.QueueArn`) are known once it is deployed.
+        const attributes = new Proxy({} as Record<string, string>, {
+          get: (_, key) => (typeof key === 'string' ? `«Fn::GetAtt ${logicalId}.${key}»` : undefined),
+        })
+        return { ref: arn('cloudformation', `stack/${generated(stack, logicalId)}/00000000-0000-0000-0000-000000000000`), attributes }
+      }
       // Anything else: placeholders that say where they come from (they only matter when compared).
       const attributes = new Proxy({} as Record<string, string>, {
         get: (_, key) => (typeof key === 'string' ? `${logicalId}.${key}` : undefined),
@@ -224,40 +391,58 @@ function provide(logicalId: string, resource: Resource, resolver: Resolver, pseu
   }
 }
 
-/** True when the error is the resolver's "names nothing created yet": another resource must be provided first. */
-function waitsForAnother(error: unknown): boolean {
-  return error instanceof Error && /names nothing created yet|is not known/.test(error.message)
+/**
+ * What SAM provides beside a function with `AutoPublishAlias`: `!Ref Fn.Alias`, the alias's ARN
+ * (`…:function:<name>:<alias>`), and `!Ref Fn.Version`, a version's ARN (`…:function:<name>:1`).
+ */
+function samAliases(logicalId: string, resource: Resource, reading: Reading): [string, Provided][] {
+  if (resource.Type !== 'AWS::Serverless::Function') return []
+  let alias: unknown
+  try {
+    alias = present(reading.resolver.resolve(withGlobals(reading.template, resource).AutoPublishAlias))
+  } catch (error) {
+    throw new PropertyError('AutoPublishAlias', error)
+  }
+  const functionArn = reading.resolver.provided.get(logicalId)?.attributes.Arn
+  if (typeof alias !== 'string' || alias === '' || functionArn === undefined) return []
+  return [
+    [`${logicalId}.Alias`, { ref: `${functionArn}:${alias}`, attributes: {} }],
+    [`${logicalId}.Version`, { ref: `${functionArn}:1`, attributes: {} }],
+  ]
 }
 
 /** Fills `resolver.provided` for every resource, each after the ones its names refer to. */
-function provideAll(resources: readonly [string, Resource][], resolver: Resolver, pseudo: Pseudo, stack: string): void {
-  let pending = resources
+function provideAll(entries: readonly (readonly [string, Resource])[], reading: Reading): void {
+  const { resolver } = reading
+  let pending = entries
   while (pending.length > 0) {
-    const left: [string, Resource][] = []
-    let lastError: unknown
+    const waiting = new Set(pending.map(([logicalId]) => logicalId))
+    // Another resource of the template, not provided yet: `Fn` for `Fn.Alias` as well.
+    const waitsFor = (target: string) => waiting.has(target) || waiting.has(target.replace(/\.(Alias|Version)$/, ''))
+    const left: (readonly [string, Resource])[] = []
+    let first: { logicalId: string; property: string | undefined; cause: unknown } | undefined
     for (const entry of pending) {
       const [logicalId, resource] = entry
       try {
-        resolver.provided.set(logicalId, provide(logicalId, resource, resolver, pseudo, stack))
+        resolver.provided.set(logicalId, provide(logicalId, resource, reading))
+        for (const [id, provided] of samAliases(logicalId, resource, reading)) resolver.provided.set(id, provided)
+        waiting.delete(logicalId)
       } catch (error) {
-        if (!waitsForAnother(error)) throw new TemplateError(`${logicalId}: ${(error as Error).message}`)
-        lastError = error
+        const property = error instanceof PropertyError ? error.property : undefined
+        const cause = error instanceof PropertyError ? error.cause : error
+        if (!(cause instanceof UnknownReferenceError) || !waitsFor(cause.target)) {
+          throw new TemplateError(`${where(logicalId, property)}: ${reason(cause, reading)}`)
+        }
+        first ??= { logicalId, property, cause }
         left.push(entry)
       }
     }
-    if (left.length === pending.length) {
-      throw new TemplateError(`${left[0]?.[0]}: ${(lastError as Error).message} (a reference cycle, or a name from outside the template)`)
+    if (first !== undefined && left.length === pending.length) {
+      const cycle = left.map(([logicalId]) => logicalId).join(', ')
+      const shown = (first.cause as Error).message.replace(/^template: /, '').replace(/ (names nothing created yet|is not known)$/, '')
+      throw new TemplateError(`${where(first.logicalId, first.property)}: ${shown}: a reference cycle among ${cycle}`)
     }
     pending = left
-  }
-}
-
-/** Resolves a value, turning a reference to something the template does not hold into a placeholder. */
-function resolveLoosely(resolver: Resolver, value: unknown): unknown {
-  try {
-    return resolver.resolve(value)
-  } catch {
-    return undefined
   }
 }
 
@@ -284,6 +469,232 @@ function withGlobals(template: Template, resource: Resource): Record<string, unk
     ...own,
     Environment: { Variables: { ...variables(globals), ...variables(own) } },
   }
+}
+
+/** The statements a role gets, what could not be read about them, and its permissions boundary. */
+interface Permissions {
+  readonly statements: SourcedStatement[]
+  readonly notes: string[]
+  boundary?: TemplateFunction['boundary']
+}
+
+/** The template's managed policies (`AWS::IAM::ManagedPolicy`), by ARN: their logical ids. */
+function managedPolicies(reading: Reading): Map<string, string> {
+  const byArn = new Map<string, string>()
+  for (const [logicalId, resource] of reading.resources) {
+    const arn = reading.resolver.provided.get(logicalId)?.ref
+    if (resource.Type === 'AWS::IAM::ManagedPolicy' && arn !== undefined) byArn.set(arn, logicalId)
+  }
+  return byArn
+}
+
+/** The statements of a managed policy of the template (source `managed policy <logicalId>`). */
+function managedStatements(reading: Reading, logicalId: string, notes: string[]): SourcedStatement[] {
+  const document = loosely(reading, reading.template.Resources[logicalId]?.Properties?.PolicyDocument)
+  if ('error' in document) {
+    notes.push(`managed policy ${logicalId} PolicyDocument could not be resolved: ${document.error}`)
+    return []
+  }
+  return statementsOf(document.value, `managed policy ${logicalId}`)
+}
+
+/** Adds the statements of the managed policies named (by ARN): the template's own once each, else those known here. */
+function addManagedPolicies(
+  reading: Reading,
+  arns: readonly unknown[],
+  managed: ReadonlyMap<string, string>,
+  used: Set<string>,
+  into: Permissions,
+) {
+  for (const arn of arns) {
+    const logicalId = typeof arn === 'string' ? managed.get(arn) : undefined
+    if (logicalId === undefined) {
+      const expanded = expandManagedPolicies([arn], reading.pseudo)
+      into.statements.push(...expanded.statements)
+      into.notes.push(...expanded.notes)
+    } else if (!used.has(logicalId)) {
+      used.add(logicalId)
+      into.statements.push(...managedStatements(reading, logicalId, into.notes))
+    }
+  }
+}
+
+/** A role's `PermissionsBoundary`: the statements of the policy it names, when they are known, else its ARN. */
+function boundaryOf(
+  reading: Reading,
+  value: unknown,
+  managed: ReadonlyMap<string, string>,
+  notes: string[],
+  label: string,
+): TemplateFunction['boundary'] {
+  if (value === undefined) return undefined
+  const resolved = loosely(reading, value)
+  if ('error' in resolved) {
+    notes.push(`${label}PermissionsBoundary could not be resolved: ${resolved.error}`)
+    return { unknown: JSON.stringify(value) }
+  }
+  const arn = resolved.value
+  if (arn === undefined || arn === '') return undefined
+  const logicalId = typeof arn === 'string' ? managed.get(arn) : undefined
+  if (logicalId !== undefined) return { statements: managedStatements(reading, logicalId, notes) }
+  if (typeof arn === 'string' && arn.startsWith('arn:') && !isPlaceholder(arn)) {
+    const expanded = expandManagedPolicies([arn], reading.pseudo)
+    if (expanded.notes.length === 0) return { statements: expanded.statements }
+  }
+  return { unknown: typeof arn === 'string' ? arn : JSON.stringify(arn) }
+}
+
+/** Adds a SAM function's `Policies`: the template's managed policies it names by ARN, and what SAM expands. */
+function addSamPolicies(reading: Reading, policies: unknown, managed: ReadonlyMap<string, string>, used: Set<string>, into: Permissions) {
+  if (policies === undefined) return
+  const resolved = loosely(reading, policies)
+  if ('error' in resolved) {
+    into.notes.push(`Policies could not be resolved: ${resolved.error}`)
+    return
+  }
+  const entries: unknown[] = Array.isArray(resolved.value) ? resolved.value : resolved.value === undefined ? [] : [resolved.value]
+  const ours = entries.filter((entry) => typeof entry === 'string' && managed.has(entry))
+  addManagedPolicies(reading, ours, managed, used, into)
+  // The others, where they are (an inline policy's source is its index): one of ours stands as an empty policy.
+  const sam = expandSamPolicies(
+    entries.map((entry) => (ours.includes(entry) ? { Statement: [] } : entry)),
+    reading.pseudo,
+  )
+  into.statements.push(...sam.statements)
+  into.notes.push(...sam.notes)
+}
+
+/**
+ * The permissions of a role of the template: its inline and managed policies (for the role SAM
+ * creates, its function's `Policies`), the policies that name it, and its permissions boundary.
+ */
+function rolePermissions(
+  reading: Reading,
+  roleId: string,
+  managed: ReadonlyMap<string, string>,
+  owner = reading.implicitRoles.get(roleId),
+): Permissions {
+  const into: Permissions = { statements: [], notes: [] }
+  const used = new Set<string>()
+  if (owner !== undefined) {
+    const props = withGlobals(reading.template, reading.template.Resources[owner] as Resource)
+    addSamPolicies(reading, props.Policies, managed, used, into)
+    into.boundary = boundaryOf(reading, props.PermissionsBoundary, managed, into.notes, '')
+  } else {
+    const props = (reading.template.Resources[roleId]?.Properties ?? {}) as Record<string, unknown>
+    const inline = loosely(reading, props.Policies)
+    if ('error' in inline) into.notes.push(`role ${roleId} Policies could not be resolved: ${inline.error}`)
+    for (const policy of 'value' in inline && Array.isArray(inline.value) ? inline.value : []) {
+      const { PolicyName, PolicyDocument } = (policy ?? {}) as { PolicyName?: unknown; PolicyDocument?: unknown }
+      into.statements.push(
+        ...statementsOf((PolicyDocument as { Statement?: unknown } | undefined)?.Statement, `${roleId} policy ${String(PolicyName)}`),
+      )
+    }
+    const arns = loosely(reading, props.ManagedPolicyArns)
+    if ('error' in arns) into.notes.push(`role ${roleId} ManagedPolicyArns could not be resolved: ${arns.error}`)
+    else addManagedPolicies(reading, Array.isArray(arns.value) ? arns.value : [], managed, used, into)
+    into.boundary = boundaryOf(reading, props.PermissionsBoundary, managed, into.notes, `role ${roleId} `)
+  }
+  const roleName = reading.resolver.provided.get(roleId)?.ref
+  for (const [logicalId, resource] of reading.resources) {
+    if (!POLICY_TYPES.has(resource.Type)) continue
+    const policy = (resource.Properties ?? {}) as Record<string, unknown>
+    const property = resource.Type === 'AWS::IAM::RolePolicy' ? 'RoleName' : 'Roles'
+    const roles = loosely(reading, policy[property])
+    if ('error' in roles) {
+      into.notes.push(`policy ${logicalId} ${property} could not be resolved: ${roles.error}`)
+      continue
+    }
+    if (![roles.value].flat().includes(roleName)) continue
+    if (resource.Type === 'AWS::IAM::ManagedPolicy') {
+      if (!used.has(logicalId)) into.statements.push(...managedStatements(reading, logicalId, into.notes))
+      used.add(logicalId)
+      continue
+    }
+    const document = loosely(reading, policy.PolicyDocument)
+    if ('error' in document) into.notes.push(`policy ${logicalId} PolicyDocument could not be resolved: ${document.error}`)
+    else into.statements.push(...statementsOf((document.value as { Statement?: unknown } | undefined)?.Statement, `policy ${logicalId}`))
+  }
+  return into
+}
+
+/** The logical id of the role of the template a function's `Role` (its ARN) names, or `undefined`. */
+function roleOf(arn: unknown, reading: Reading): string | undefined {
+  for (const [logicalId, provided] of reading.resolver.provided) {
+    const role =
+      reading.implicitRoles.has(logicalId) ||
+      (reading.created.has(logicalId) && reading.template.Resources[logicalId]?.Type === 'AWS::IAM::Role')
+    if (role && (provided.attributes.Arn === arn || provided.ref === arn)) return logicalId
+  }
+  return undefined
+}
+
+/** Is the value an intrinsic (`{ Ref }`, `{ 'Fn::If': ... }`) rather than a map? */
+function isIntrinsic(value: object): boolean {
+  const keys = Object.keys(value)
+  return keys.length === 1 && (keys[0] === 'Ref' || keys[0]?.startsWith('Fn::') === true)
+}
+
+/** A function's environment variables, each resolved on its own: one that cannot be gives a note and a placeholder. */
+function environmentOf(reading: Reading, given: unknown, notes: string[]): Record<string, string> {
+  let variables = given
+  if (variables !== null && typeof variables === 'object' && !Array.isArray(variables) && isIntrinsic(variables)) {
+    const resolved = loosely(reading, variables)
+    if ('error' in resolved) {
+      notes.push(`Environment could not be resolved: ${resolved.error}`)
+      return {}
+    }
+    variables = resolved.value
+  }
+  const environment: Record<string, string> = {}
+  if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) return environment
+  for (const [key, raw] of Object.entries(variables)) {
+    const resolved = loosely(reading, raw)
+    if ('error' in resolved) {
+      notes.push(`Environment variable ${key} could not be resolved: ${resolved.error}`)
+      environment[key] = `«not resolved: ${resolved.error}»`
+    } else if (resolved.value !== undefined) {
+      environment[key] = typeof resolved.value === 'object' ? JSON.stringify(resolved.value) : String(resolved.value)
+    }
+  }
+  return environment
+}
+
+/** The KMS keys of the template's queues and topics, by their ARNs (see {@link TemplateModel.keys}). */
+function keysOf(reading: Reading): Record<string, string> {
+  const { resolver, pseudo } = reading
+  const keyArn = (id: string) => `arn:${pseudo.partition}:kms:${pseudo.region}:${pseudo.accountId}:key/${id}`
+  // A key id (`!Ref Key`, or an id given as is) as its key's ARN; a key ARN as it is.
+  const asKey = (value: string) => (value.startsWith('arn:') ? value : keyArn(value))
+  const aliases = new Map<string, string>()
+  for (const [logicalId, resource] of reading.resources) {
+    if (resource.Type !== 'AWS::KMS::Alias') continue
+    const target = strictly(reading, resource.Properties?.TargetKeyId, logicalId, 'TargetKeyId')
+    const name = resolver.provided.get(logicalId)?.ref
+    if (typeof target === 'string' && target !== '' && name !== undefined) aliases.set(name, isPlaceholder(target) ? target : asKey(target))
+  }
+  const aliasArn = new RegExp(`^arn:${pseudo.partition}:kms:${pseudo.region}:${pseudo.accountId}:(alias/.+)$`)
+  const keyOf = (value: string): string | undefined => {
+    if (isPlaceholder(value)) return value
+    const alias = value.startsWith('alias/') ? value : /^arn:[^:]+:kms:[^:]*:[^:]*:(alias\/.+)$/.exec(value)?.[1]
+    if (alias !== undefined) {
+      if (alias.startsWith('alias/aws/')) return undefined
+      const ours = value.startsWith('alias/') || aliasArn.test(value)
+      return (ours ? aliases.get(alias) : undefined) ?? value
+    }
+    return asKey(value)
+  }
+  const keys: Record<string, string> = {}
+  for (const [logicalId, resource] of reading.resources) {
+    if (resource.Type !== 'AWS::SQS::Queue' && resource.Type !== 'AWS::SNS::Topic') continue
+    const value = strictly(reading, resource.Properties?.KmsMasterKeyId, logicalId, 'KmsMasterKeyId')
+    if (typeof value !== 'string' || value === '') continue
+    const attributes = resolver.provided.get(logicalId)?.attributes
+    const arn = resource.Type === 'AWS::SQS::Queue' ? attributes?.Arn : attributes?.TopicArn
+    const key = keyOf(value)
+    if (arn !== undefined && key !== undefined) keys[arn] = key
+  }
+  return keys
 }
 
 /** Finds a SAM function's handler module from `CodeUri`, `Handler` and the esbuild `EntryPoints`. */
@@ -339,61 +750,36 @@ function cdkHandler(
   return { missing: `give its module: --handler ${logicalId}=<path to the handler module>` }
 }
 
-/** The statements of a role: its inline policies, its managed policies, and the policies that name it. */
-function roleStatements(
-  roleId: string,
-  resources: readonly [string, Resource][],
-  resolver: Resolver,
-  pseudo: Pseudo,
-): { statements: SourcedStatement[]; notes: string[] } {
-  const role = resources.find(([id]) => id === roleId)?.[1]
-  const statements: SourcedStatement[] = []
-  const notes: string[] = []
-  const props = (role?.Properties ?? {}) as Record<string, unknown>
-  const inline = resolveLoosely(resolver, props.Policies)
-  for (const policy of Array.isArray(inline) ? inline : []) {
-    const { PolicyName, PolicyDocument } = (policy ?? {}) as { PolicyName?: unknown; PolicyDocument?: unknown }
-    statements.push(
-      ...statementsOf((PolicyDocument as { Statement?: unknown } | undefined)?.Statement, `${roleId} policy ${String(PolicyName)}`),
-    )
-  }
-  const managed = resolveLoosely(resolver, props.ManagedPolicyArns)
-  const expanded = expandManagedPolicies(Array.isArray(managed) ? managed : [], pseudo)
-  statements.push(...expanded.statements)
-  notes.push(...expanded.notes)
-  const roleName = resolver.provided.get(roleId)?.ref
-  for (const [id, resource] of resources) {
-    if (resource.Type !== 'AWS::IAM::Policy' && resource.Type !== 'AWS::IAM::ManagedPolicy' && resource.Type !== 'AWS::IAM::RolePolicy')
-      continue
-    const policy = (resource.Properties ?? {}) as Record<string, unknown>
-    const roles =
-      resource.Type === 'AWS::IAM::RolePolicy' ? [resolveLoosely(resolver, policy.RoleName)] : resolveLoosely(resolver, policy.Roles)
-    if (!Array.isArray(roles) || !roles.includes(roleName)) continue
-    const document = resolveLoosely(resolver, policy.PolicyDocument) as { Statement?: unknown } | undefined
-    statements.push(...statementsOf(document?.Statement, `policy ${id}`))
-  }
-  return { statements, notes }
+/** Which resources are created with these parameters (their `Condition` holds, when they have one). */
+function createdResources(reading: Reading, conditions: Record<string, unknown>): [string, Resource][] {
+  return Object.entries(reading.template.Resources).filter(([logicalId, resource]) => {
+    const condition = resource.Condition
+    if (condition === undefined) return true
+    if (typeof condition !== 'string') throw new TemplateError(`${logicalId} Condition: not the name of a condition`)
+    if (!Object.hasOwn(conditions, condition)) throw new TemplateError(`${logicalId} Condition: no condition ${condition} in Conditions`)
+    return strictly(reading, { Condition: condition }, logicalId, 'Condition') === true
+  })
 }
 
-/** The logical id of the role a function's `Role` (an ARN, `!GetAtt Role.Arn`) names, when it is in the template. */
-function roleOf(value: unknown, resolver: Resolver): string | undefined {
-  const arn = resolveLoosely(resolver, value)
-  for (const [id, provided] of resolver.provided) {
-    if (provided.attributes.Arn === arn || provided.ref === arn) return id
+/** Each resource is a map with a `Type`: a usage error names the one that is not. */
+function checkResources(resources: Record<string, unknown>): void {
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (logicalId.startsWith('Fn::ForEach::'))
+      throw new TemplateError(`${logicalId}: Fn::ForEach is not supported: give the template it expands to`)
+    if (resource === null || resource === undefined) throw new TemplateError(`${logicalId}: the resource is empty (it has no Type)`)
+    if (typeof resource !== 'object' || Array.isArray(resource)) throw new TemplateError(`${logicalId}: not a resource (a map with a Type)`)
+    if (typeof (resource as { Type?: unknown }).Type !== 'string') throw new TemplateError(`${logicalId}: the resource has no Type`)
   }
-  return undefined
-}
-
-/** Is the resource created with these parameters (its `Condition`, when it has one)? */
-function created(resource: Resource & { Condition?: string }, resolver: Resolver): boolean {
-  return resource.Condition === undefined || resolver.resolve({ Condition: resource.Condition }) === true
 }
 
 /**
  * Reads a SAM or CDK-synthesized template as CloudFormation would deploy it with these
  * parameters: what it registers in Cloud Map, and each function's handler and permissions.
+ * A value only a deploy knows (`Fn::ImportValue`, a nested stack's output) is read as a
+ * placeholder (`«Fn::ImportValue SharedQueueArn»`) that no check passes on.
  *
- * @throws {TemplateError} when it cannot be read (a parameter without a value, a reference to nothing).
+ * @throws {TemplateError} when it cannot be read (a parameter without a value, a reference to
+ * nothing, an intrinsic that gives nothing): the message names the resource and the property.
  * @example
  * ```ts
  * const model = readTemplate('template.yaml', { parameters: { Stage: 'prod' } })
@@ -407,95 +793,172 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
   } catch (error) {
     throw new TemplateError(`${path}: ${(error as Error).message}`)
   }
-  if (template === null || typeof template !== 'object' || typeof template.Resources !== 'object' || template.Resources === null) {
+  if (
+    template === null ||
+    typeof template !== 'object' ||
+    typeof template.Resources !== 'object' ||
+    template.Resources === null ||
+    Array.isArray(template.Resources)
+  ) {
     throw new TemplateError(`${path}: not a CloudFormation template (no Resources)`)
   }
+  checkResources(template.Resources)
   const parameters = parameterValues(template, options.parameters ?? {}, path)
   const pseudo: Pseudo = {
     partition: String(parameters['AWS::Partition']),
     region: String(parameters['AWS::Region']),
     accountId: String(parameters['AWS::AccountId']),
   }
-  const resolver = new Resolver(parameters, template.Conditions ?? {})
-  const resources = Object.entries(template.Resources).filter(([, resource]) => created(resource, resolver))
-  provideAll(resources, resolver, pseudo, String(parameters['AWS::StackName']))
+  const section = (name: 'Conditions' | 'Mappings'): Record<string, unknown> => {
+    const value = template[name] ?? {}
+    if (typeof value !== 'object' || Array.isArray(value)) throw new TemplateError(`${name}: not a map`)
+    return value as Record<string, unknown>
+  }
+  const conditions = section('Conditions')
+  const resolver = new Resolver(parameters, conditions, section('Mappings'))
+  const resources: [string, Resource][] = []
+  const created = new Set<string>()
+  const implicitRoles = new Map<string, string>()
+  const reading: Reading = {
+    template,
+    resolver,
+    pseudo,
+    stack: String(parameters['AWS::StackName']),
+    resources,
+    created,
+    implicitRoles,
+  }
+  for (const entry of createdResources(reading, conditions)) {
+    resources.push(entry)
+    created.add(entry[0])
+  }
+  // The role SAM creates for a function that names none: `<Function>Role`.
+  for (const [logicalId, resource] of resources) {
+    const roleId = `${logicalId}Role`
+    if (
+      resource.Type === 'AWS::Serverless::Function' &&
+      withGlobals(template, resource).Role === undefined &&
+      !Object.hasOwn(template.Resources, roleId)
+    ) {
+      implicitRoles.set(roleId, logicalId)
+    }
+  }
+  provideAll([...resources, ...[...implicitRoles.keys()].map((roleId) => [roleId, { Type: 'AWS::IAM::Role' }] as const)], reading)
   const directory = dirname(resolvePath(path))
   const transform = (template as { Transform?: unknown }).Transform
   const form = [transform].flat().includes('AWS::Serverless-2016-10-31') ? 'sam' : 'cloudformation'
+  const notes: string[] = []
 
   const namespaceNames = new Map<string, string>()
-  for (const [id, resource] of resources) {
+  const namespaceArns: Record<string, string> = {}
+  for (const [logicalId, resource] of resources) {
     if (!NAMESPACE_TYPES.has(resource.Type)) continue
-    const name = resolver.resolve(resource.Properties?.Name)
-    if (typeof name !== 'string') throw new TemplateError(`${id}: the namespace has no Name`)
-    namespaceNames.set(resolver.provided.get(id)?.ref ?? id, name)
+    const name = strictly(reading, resource.Properties?.Name, logicalId, 'Name')
+    if (typeof name !== 'string') throw new TemplateError(`${logicalId}: the namespace has no Name`)
+    const provided = resolver.provided.get(logicalId)
+    namespaceNames.set(provided?.ref ?? logicalId, name)
+    if (provided?.attributes.Arn !== undefined) namespaceArns[name] = provided.attributes.Arn
   }
   const services: TemplateService[] = []
   const serviceById = new Map<string, TemplateService>()
-  for (const [id, resource] of resources) {
+  for (const [logicalId, resource] of resources) {
     if (resource.Type !== 'AWS::ServiceDiscovery::Service') continue
-    const service = {
-      logicalId: id,
-      name: String(resolver.resolve(resource.Properties?.Name)),
-      namespace: namespaceNames.get(String(resolveLoosely(resolver, resource.Properties?.NamespaceId))),
+    const props = resource.Properties ?? {}
+    const provided = resolver.provided.get(logicalId)
+    const service: TemplateService = {
+      logicalId,
+      name: String(strictly(reading, props.Name, logicalId, 'Name')),
+      namespace: namespaceNames.get(String(strictly(reading, props.NamespaceId, logicalId, 'NamespaceId'))),
+      arn: provided?.attributes.Arn ?? '',
+    }
+    if (service.namespace === undefined) {
+      notes.push(`service ${service.name} (${logicalId}): its namespace is not in this template; its instances are not checked`)
     }
     services.push(service)
-    serviceById.set(resolver.provided.get(id)?.ref ?? id, service)
+    serviceById.set(provided?.ref ?? logicalId, service)
   }
   const instances: TemplateInstance[] = []
-  for (const [id, resource] of resources) {
+  for (const [logicalId, resource] of resources) {
     if (resource.Type !== 'AWS::ServiceDiscovery::Instance') continue
     const props = resource.Properties ?? {}
-    const service = serviceById.get(String(resolveLoosely(resolver, props.ServiceId)))
-    // An instance of a service created elsewhere: its namespace and service names are not known here.
-    if (!service?.namespace) continue
+    const serviceId = String(strictly(reading, props.ServiceId, logicalId, 'ServiceId'))
+    const instanceId = String(strictly(reading, props.InstanceId, logicalId, 'InstanceId'))
+    const service = serviceById.get(serviceId)
+    if (service === undefined) {
+      notes.push(`instance ${instanceId} (${logicalId}): its service ${serviceId} is not in this template; it is not checked`)
+      continue
+    }
+    // An instance in a namespace from elsewhere: noted with its service.
+    if (service.namespace === undefined) continue
     instances.push({
-      logicalId: id,
+      logicalId,
       namespace: service.namespace,
       service: service.name,
-      instanceId: String(resolver.resolve(props.InstanceId)),
-      attributes: attributesOf(resolver.resolve(props.InstanceAttributes), id),
+      instanceId,
+      attributes: attributesOf(strictly(reading, props.InstanceAttributes, logicalId, 'InstanceAttributes'), logicalId),
     })
   }
 
+  const managed = managedPolicies(reading)
   const functions: TemplateFunction[] = []
-  for (const [id, resource] of resources) {
+  for (const [logicalId, resource] of resources) {
     if (!FUNCTION_TYPES.has(resource.Type)) continue
     const props = withGlobals(template, resource)
-    const metadata = ((resource as { Metadata?: Record<string, unknown> }).Metadata ?? {}) as Record<string, unknown>
-    const name = resolver.provided.get(id)?.ref ?? id
-    const variables = resolveLoosely(resolver, (props.Environment as { Variables: unknown }).Variables) as
-      | Record<string, unknown>
-      | undefined
-    const environment = Object.fromEntries(Object.entries(variables ?? {}).map(([key, value]) => [key, String(value)]))
-    const statements: SourcedStatement[] = []
-    const notes: string[] = []
-    const roleId = props.Role === undefined ? undefined : roleOf(props.Role, resolver)
-    if (roleId !== undefined) {
-      const role = roleStatements(roleId, resources, resolver, pseudo)
-      statements.push(...role.statements)
-      notes.push(...role.notes)
-    } else if (props.Role !== undefined) {
-      notes.push('its Role is not in this template: its permissions are not checked')
+    const metadata = (resource.Metadata ?? {}) as Record<string, unknown>
+    const name = resolver.provided.get(logicalId)?.ref ?? logicalId
+    const fnNotes: string[] = []
+    const environment = environmentOf(reading, (props.Environment as { Variables: unknown }).Variables, fnNotes)
+    let roleId: string | undefined
+    if (props.Role !== undefined) {
+      const role = loosely(reading, props.Role)
+      if ('error' in role) {
+        fnNotes.push(`its Role could not be resolved (${role.error}): its permissions are not checked`)
+      } else {
+        roleId = roleOf(role.value, reading)
+        if (roleId === undefined) fnNotes.push(`its Role ${String(role.value)} is not in this template: its permissions are not checked`)
+      }
     } else if (resource.Type === 'AWS::Serverless::Function') {
-      const sam = expandSamPolicies(resolveLoosely(resolver, props.Policies) ?? [], pseudo)
-      statements.push(...sam.statements)
-      notes.push(...sam.notes)
+      // The role SAM creates for it: its Policies.
+      roleId = `${logicalId}Role`
+    } else {
+      fnNotes.push('it has no Role: its permissions are not checked')
     }
-    const runtime = typeof props.Runtime === 'string' ? props.Runtime : undefined
+    const owner = props.Role === undefined && resource.Type === 'AWS::Serverless::Function' ? logicalId : undefined
+    const permissions = roleId === undefined ? undefined : rolePermissions(reading, roleId, managed, owner)
+    fnNotes.push(...(permissions?.notes ?? []))
+    const text = (property: string): string | undefined => {
+      const value = strictly(reading, props[property], logicalId, property)
+      return typeof value === 'string' ? value : undefined
+    }
+    const runtime = text('Runtime')
+    const image = text('PackageType') === 'Image'
+    const resolved = { ...props, Handler: text('Handler'), CodeUri: strictly(reading, props.CodeUri, logicalId, 'CodeUri') }
     const handler =
-      resource.Type === 'AWS::Serverless::Function' && options.handlers?.[id] === undefined && options.handlers?.[name] === undefined
-        ? samHandler(directory, props, metadata)
-        : cdkHandler(directory, id, name, props, metadata, options.handlers ?? {})
+      resource.Type === 'AWS::Serverless::Function' && options.handlers?.[logicalId] === undefined && options.handlers?.[name] === undefined
+        ? samHandler(directory, resolved, metadata)
+        : cdkHandler(directory, logicalId, name, resolved, metadata, options.handlers ?? {})
     const inline = props.InlineCode !== undefined || (props.Code as { ZipFile?: unknown } | undefined)?.ZipFile !== undefined
-    const skipped = options.skip?.some((key) => key === id || key === name)
+    const skipped = options.skip?.some((key) => key === logicalId || key === name)
       ? 'skipped (--skip)'
-      : runtime !== undefined && !runtime.startsWith('nodejs')
-        ? `runtime ${runtime} is not Node.js`
-        : inline
-          ? 'its code is inline in the template'
-          : undefined
-    functions.push({ logicalId: id, name, runtime, handler, skipped, environment, statements, notes })
+      : image
+        ? 'its code is a container image'
+        : runtime !== undefined && !isPlaceholder(runtime) && !runtime.startsWith('nodejs')
+          ? `runtime ${runtime} is not Node.js`
+          : inline
+            ? 'its code is inline in the template'
+            : undefined
+    functions.push({
+      logicalId,
+      name,
+      runtime,
+      handler,
+      skipped,
+      environment,
+      permissions: permissions === undefined ? 'outside' : 'template',
+      statements: permissions?.statements ?? [],
+      ...(permissions?.boundary === undefined ? {} : { boundary: permissions.boundary }),
+      notes: fnNotes,
+    })
   }
   for (const key of options.skip ?? []) {
     if (!functions.some((fn) => fn.logicalId === key || fn.name === key)) {
@@ -513,8 +976,11 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     parameters,
     pseudo,
     namespaces: [...namespaceNames.values()],
+    namespaceArns,
     services,
     instances,
     functions,
+    keys: keysOf(reading),
+    notes,
   }
 }

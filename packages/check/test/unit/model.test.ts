@@ -17,9 +17,9 @@ function write(template: object, files: Record<string, string> = {}): string {
 }
 
 const registry = {
-  Namespace: { Type: 'AWS::ServiceDiscovery::HttpNamespace', Properties: { Name: { 'Fn::Sub': '${Stage}-app' } } },
+  Namespace: { Type: 'AWS::ServiceDiscovery::HttpNamespace', Properties: { Name: { 'Fn::Sub': `\${Stage}-app` } } },
   Service: { Type: 'AWS::ServiceDiscovery::Service', Properties: { Name: 'orders', NamespaceId: { 'Fn::GetAtt': ['Namespace', 'Id'] } } },
-  Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: { 'Fn::Sub': 'orders-${Stage}.fifo' }, FifoQueue: true } },
+  Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: { 'Fn::Sub': `orders-\${Stage}.fifo` }, FifoQueue: true } },
   QueueInstance: {
     Type: 'AWS::ServiceDiscovery::Instance',
     Properties: {
@@ -35,7 +35,14 @@ describe('readTemplate', () => {
     const path = write({ Parameters: { Stage: { Type: 'String', Default: 'dev' } }, Resources: registry })
     const model = readTemplate(path, { parameters: { Stage: 'prod', 'AWS::Region': 'cn-north-1', 'AWS::AccountId': '111122223333' } })
     expect(model.namespaces).toEqual(['prod-app'])
-    expect(model.services).toEqual([{ logicalId: 'Service', name: 'orders', namespace: 'prod-app' }])
+    expect(model.services).toEqual([
+      {
+        logicalId: 'Service',
+        name: 'orders',
+        namespace: 'prod-app',
+        arn: 'arn:aws-cn:servicediscovery:cn-north-1:111122223333:service/srv-service',
+      },
+    ])
     expect(model.instances).toEqual([
       {
         logicalId: 'QueueInstance',
@@ -169,5 +176,404 @@ describe('readTemplate', () => {
     expect(() => readTemplate(path, { handlers: { Fn1234ABCD: '/no/such/file.ts' } })).toThrow(
       '--handler Fn1234ABCD: no file /no/such/file.ts',
     )
+  })
+})
+
+/** Writes a YAML template (lines joined) to a new folder, with the given files beside it; returns its path. */
+function writeYaml(lines: readonly string[], files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'check-model-'))
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
+  const path = join(dir, 'template.yaml')
+  writeFileSync(path, lines.join('\n'))
+  return path
+}
+
+/** Fields the model gained, read through a loose type: a missing one fails a test, not the build. */
+const loose = (value: unknown): Record<string, unknown> => (value ?? {}) as Record<string, unknown>
+
+/** What reading threw: its class name and message (a TemplateError, never a TypeError). */
+function thrown(read: () => unknown): { name: string; message: string } {
+  try {
+    read()
+  } catch (error) {
+    return { name: (error as Error).name, message: (error as Error).message }
+  }
+  return { name: 'nothing thrown', message: '' }
+}
+
+/** A registry (namespace `app`, service `orders`) and one instance with these attributes (YAML flow lines). */
+const registryYaml = (attributes: readonly string[]): string[] => [
+  '  Namespace: { Type: AWS::ServiceDiscovery::HttpNamespace, Properties: { Name: app } }',
+  '  Service: { Type: AWS::ServiceDiscovery::Service, Properties: { Name: orders, NamespaceId: !GetAtt Namespace.Id } }',
+  '  Instance:',
+  '    Type: AWS::ServiceDiscovery::Instance',
+  '    Properties:',
+  '      ServiceId: !Ref Service',
+  '      InstanceId: it',
+  '      InstanceAttributes:',
+  ...attributes.map((line) => `        ${line}`),
+]
+
+describe('readTemplate: values only a deploy knows', () => {
+  it('registers an imported value and a nested stack output as visible placeholders, not as plain strings', () => {
+    const path = writeYaml([
+      'Resources:',
+      '  Shared: { Type: AWS::CloudFormation::Stack, Properties: { TemplateURL: "https://example.com/t.yaml" } }',
+      ...registryYaml(['type: sqs', 'arn: !ImportValue SharedQueueArn', 'url: !GetAtt Shared.Outputs.QueueUrl']),
+    ])
+    expect(readTemplate(path).instances[0]?.attributes).toEqual({
+      type: 'sqs',
+      arn: '«Fn::ImportValue SharedQueueArn»',
+      url: '«Fn::GetAtt Shared.Outputs.QueueUrl»',
+    })
+  })
+
+  it('looks names up in the Mappings, and compares Fn::Equals as strings (!Equals [!Ref Disabled, true])', () => {
+    const path = writeYaml([
+      'Parameters:',
+      '  Stage: { Type: String, Default: prod }',
+      '  Disabled: { Type: String, Default: "true" }',
+      'Mappings:',
+      '  Names: { prod: { Queue: orders-prod }, dev: { Queue: orders-dev } }',
+      'Conditions:',
+      '  IsDisabled: !Equals [!Ref Disabled, true]',
+      '  IsEnabled: !Not [!Condition IsDisabled]',
+      'Resources:',
+      '  Queue: { Type: AWS::SQS::Queue, Properties: { QueueName: !FindInMap [Names, !Ref Stage, Queue] } }',
+      '  Extra: { Type: AWS::SQS::Queue, Condition: IsEnabled }',
+      ...registryYaml(['arn: !GetAtt Queue.Arn', 'state: !If [IsDisabled, off, on]']),
+    ])
+    expect(readTemplate(path).instances[0]?.attributes).toEqual({ arn: 'arn:aws:sqs:us-east-1:123456789012:orders-prod', state: 'off' })
+    expect(readTemplate(path, { parameters: { Stage: 'dev', Disabled: 'false' } }).instances[0]?.attributes).toEqual({
+      arn: 'arn:aws:sqs:us-east-1:123456789012:orders-dev',
+      state: 'on',
+    })
+  })
+})
+
+describe('readTemplate: a template it cannot read is a TemplateError naming the resource and the property', () => {
+  const base = ['Resources:', ...registryYaml(['type: sqs'])]
+
+  it('refuses a resource Condition that names no condition', () => {
+    const path = writeYaml([...base, '  Queue: { Type: AWS::SQS::Queue, Condition: Nope }'])
+    expect(thrown(() => readTemplate(path))).toEqual({ name: 'TemplateError', message: 'Queue Condition: no condition Nope in Conditions' })
+  })
+
+  it('refuses an empty resource and an empty parameter', () => {
+    expect(thrown(() => readTemplate(writeYaml([...base, '  Queue:'])))).toEqual({
+      name: 'TemplateError',
+      message: 'Queue: the resource is empty (it has no Type)',
+    })
+    expect(thrown(() => readTemplate(writeYaml(['Parameters:', '  Stage:', ...base])))).toEqual({
+      name: 'TemplateError',
+      message: 'parameter Stage: its declaration is empty (it has no Type)',
+    })
+  })
+
+  it('refuses a !Ref to nothing, in a name and in an attribute', () => {
+    expect(
+      thrown(() => readTemplate(writeYaml([...base, '  Queue: { Type: AWS::SQS::Queue, Properties: { QueueName: !Ref Nope } }']))),
+    ).toEqual({
+      name: 'TemplateError',
+      message: 'Queue QueueName: !Ref Nope names nothing in this template',
+    })
+    const path = writeYaml(['Resources:', ...registryYaml(['arn: !GetAtt Nope.Arn', 'url: !Ref Nope'])])
+    expect(thrown(() => readTemplate(path))).toEqual({
+      name: 'TemplateError',
+      message: 'Instance InstanceAttributes: !GetAtt Nope.Arn names nothing in this template',
+    })
+  })
+
+  it('refuses a reference to a resource whose Condition is false, saying so', () => {
+    const path = writeYaml([
+      'Conditions:',
+      '  Never: !Equals [a, b]',
+      'Resources:',
+      '  Queue: { Type: AWS::SQS::Queue, Condition: Never }',
+      ...registryYaml(['arn: !GetAtt Queue.Arn']),
+    ])
+    expect(thrown(() => readTemplate(path))).toEqual({
+      name: 'TemplateError',
+      message: 'Instance InstanceAttributes: !GetAtt Queue.Arn names Queue, which is not created (its Condition Never is false)',
+    })
+  })
+
+  it('refuses what an intrinsic cannot give (a mapping key that is not there)', () => {
+    const path = writeYaml(['Mappings:', '  M: { a: { b: c } }', 'Resources:', ...registryYaml(['x: !FindInMap [M, z, b]'])])
+    expect(thrown(() => readTemplate(path))).toEqual({
+      name: 'TemplateError',
+      message: 'Instance InstanceAttributes: !FindInMap [M, z, b]: mapping M has no key z',
+    })
+  })
+
+  it('does not drop Policies or Environment it cannot resolve: it notes why on the function', () => {
+    const path = writeYaml([
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  Queue: { Type: AWS::SQS::Queue }',
+      '  Fn:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      '      Runtime: nodejs22.x',
+      '      Handler: app.handler',
+      '      CodeUri: src/',
+      '      Environment: { Variables: { GOOD: !Ref Queue, BAD: !GetAtt Queue.Nope } }',
+      '      Policies:',
+      '        - SQSSendMessagePolicy: { QueueName: !GetAtt Queue.QueueName }',
+      '        - Statement: [{ Effect: Allow, Action: "sqs:*", Resource: !GetAtt Queue.Nope }]',
+    ])
+    const [fn] = readTemplate(path).functions
+    expect(fn?.notes).toEqual([
+      'Environment variable BAD could not be resolved: !GetAtt Queue.Nope is not known',
+      'Policies could not be resolved: !GetAtt Queue.Nope is not known',
+    ])
+    expect(fn?.environment).toEqual({
+      GOOD: 'https://sqs.us-east-1.amazonaws.com/123456789012/template-Queue-GENERATED',
+      BAD: '«not resolved: !GetAtt Queue.Nope is not known»',
+    })
+  })
+
+  it('names the resources of a reference cycle', () => {
+    const path = writeYaml([
+      'Resources:',
+      '  A: { Type: AWS::SQS::Queue, Properties: { QueueName: !GetAtt B.QueueName } }',
+      '  B: { Type: AWS::SQS::Queue, Properties: { QueueName: !GetAtt A.QueueName } }',
+    ])
+    expect(thrown(() => readTemplate(path))).toEqual({
+      name: 'TemplateError',
+      message: 'A QueueName: !GetAtt B.QueueName: a reference cycle among A, B',
+    })
+  })
+
+  it('refuses Fn::ForEach, which it does not expand', () => {
+    const path = writeYaml(['Resources:', `  Fn::ForEach::Queues: [Name, [a, b], { "Queue\${Name}": { Type: AWS::SQS::Queue } }]`])
+    expect(thrown(() => readTemplate(path))).toEqual({
+      name: 'TemplateError',
+      message: 'Fn::ForEach::Queues: Fn::ForEach is not supported: give the template it expands to',
+    })
+  })
+
+  it('reads a parameter of an SSM type as a placeholder: its value is read at deploy time', () => {
+    const path = writeYaml([
+      'Parameters:',
+      '  QueueArn: { Type: "AWS::SSM::Parameter::Value<String>", Default: /shared/queue-arn }',
+      'Resources:',
+      ...registryYaml(['arn: !Ref QueueArn']),
+    ])
+    expect(readTemplate(path).instances[0]?.attributes.arn).toBe('«AWS::SSM::Parameter::Value<String> /shared/queue-arn»')
+  })
+})
+
+describe('readTemplate: functions', () => {
+  const sam = (properties: readonly string[], extra: readonly string[] = []) =>
+    writeYaml(
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Parameters:',
+        '  Runtime: { Type: String, Default: python3.12 }',
+        'Resources:',
+        '  Fn:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        '      FunctionName: api',
+        ...properties.map((line) => `      ${line}`),
+        ...extra,
+      ],
+      { 'src/app.ts': 'export const handler = () => undefined\n' },
+    )
+
+  it("gives AutoPublishAlias's !Ref Fn.Alias as the alias ARN and !Ref Fn.Version as a version ARN", () => {
+    const path = sam(
+      ['Runtime: nodejs22.x', 'Handler: app.handler', 'CodeUri: src/', 'AutoPublishAlias: live'],
+      registryYaml(['type: lambda', 'arn: !Ref Fn.Alias', 'version: !Ref Fn.Version', `sub: !Sub "\${Fn.Alias}"`]),
+    )
+    expect(readTemplate(path).instances[0]?.attributes).toEqual({
+      type: 'lambda',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:api:live',
+      version: 'arn:aws:lambda:us-east-1:123456789012:function:api:1',
+      sub: 'arn:aws:lambda:us-east-1:123456789012:function:api:live',
+    })
+  })
+
+  it('resolves a Runtime given by !Ref before deciding it is not Node.js, and skips a container image', () => {
+    expect(readTemplate(sam(['Runtime: !Ref Runtime', 'Handler: app.handler', 'CodeUri: src/'])).functions[0]?.skipped).toBe(
+      'runtime python3.12 is not Node.js',
+    )
+    const node = sam(['Runtime: !Ref Runtime', 'Handler: app.handler', 'CodeUri: src/'])
+    const fn = readTemplate(node, { parameters: { Runtime: 'nodejs22.x' } }).functions[0]
+    expect([fn?.runtime, fn?.skipped]).toEqual(['nodejs22.x', undefined])
+    expect(readTemplate(sam(['PackageType: Image', 'ImageUri: repo:latest'])).functions[0]?.skipped).toBe('its code is a container image')
+  })
+})
+
+describe('readTemplate: roles and policies', () => {
+  it('provides the role SAM creates for a function without Role, and gives the function the policies that name it', () => {
+    const path = writeYaml(
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Fn: { Type: AWS::Serverless::Function, Properties: { Runtime: nodejs22.x, Handler: app.handler, CodeUri: src/ } }',
+        '  Extra:',
+        '    Type: AWS::IAM::Policy',
+        '    Properties: { PolicyName: extra, Roles: [!Ref FnRole], PolicyDocument: { Statement: [{ Effect: Allow, Action: "sqs:*", Resource: "*" }] } }',
+        ...registryYaml(['role: !GetAtt FnRole.Arn']),
+      ],
+      { 'src/app.ts': 'export const handler = () => undefined\n' },
+    )
+    const model = readTemplate(path)
+    expect(model.instances[0]?.attributes.role).toBe('arn:aws:iam::123456789012:role/template-FnRole-GENERATED')
+    expect([loose(model.functions[0]).permissions, model.functions[0]?.statements.map((s) => s.source)]).toEqual([
+      'template',
+      ['policy Extra'],
+    ])
+  })
+
+  const allow = (resource: string) => `{ Statement: [{ Effect: Allow, Action: "sqs:SendMessage", Resource: ${resource} }] }`
+
+  it("builds a role's ARN with its Path, and finds the role of a function that gives it as an ARN", () => {
+    const path = writeYaml([
+      'Resources:',
+      `  Role: { Type: AWS::IAM::Role, Properties: { RoleName: worker, Path: /service/, Policies: [{ PolicyName: p, PolicyDocument: ${allow('"*"')} }] } }`,
+      '  Fn:',
+      '    Type: AWS::Lambda::Function',
+      `    Properties: { Runtime: nodejs22.x, Handler: index.handler, Code: { S3Bucket: b, S3Key: k }, Role: !Sub "arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/service/worker" }`,
+      '  Other:',
+      '    Type: AWS::Lambda::Function',
+      '    Properties: { Runtime: nodejs22.x, Handler: index.handler, Code: { S3Bucket: b, S3Key: k }, Role: "arn:aws:iam::123456789012:role/elsewhere" }',
+      ...registryYaml(['arn: !GetAtt Role.Arn']),
+    ])
+    const model = readTemplate(path)
+    expect(model.instances[0]?.attributes.arn).toBe('arn:aws:iam::123456789012:role/service/worker')
+    const [fn, other] = model.functions
+    expect([loose(fn).permissions, fn?.statements.map((s) => s.source), fn?.notes]).toEqual(['template', ['Role policy p'], []])
+    expect([loose(other).permissions, other?.statements, other?.notes]).toEqual([
+      'outside',
+      [],
+      ['its Role arn:aws:iam::123456789012:role/elsewhere is not in this template: its permissions are not checked'],
+    ])
+  })
+
+  it("reads the statements of the template's managed policies a role or a SAM function names by ARN", () => {
+    const path = writeYaml(
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        `  Named: { Type: AWS::IAM::ManagedPolicy, Properties: { ManagedPolicyName: shared, Path: /app/, PolicyDocument: ${allow('"arn:aws:sqs:*:*:a"')} } }`,
+        `  Unnamed: { Type: AWS::IAM::ManagedPolicy, Properties: { PolicyDocument: ${allow('"arn:aws:sqs:*:*:b"')} } }`,
+        '  Role: { Type: AWS::IAM::Role, Properties: { ManagedPolicyArns: [!Ref Named, !Ref Unnamed] } }',
+        '  Fn:',
+        '    Type: AWS::Lambda::Function',
+        '    Properties: { Runtime: nodejs22.x, Handler: index.handler, Code: { S3Bucket: b, S3Key: k }, Role: !GetAtt Role.Arn }',
+        '  Sam:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties: { Runtime: nodejs22.x, Handler: app.handler, CodeUri: src/, Policies: [!Ref Unnamed, { Statement: [] }, Other] }',
+        ...registryYaml(['named: !Ref Named', 'unnamed: !Ref Unnamed']),
+      ],
+      { 'src/app.ts': 'export const handler = () => undefined\n' },
+    )
+    const model = readTemplate(path)
+    expect(model.instances[0]?.attributes).toEqual({
+      named: 'arn:aws:iam::123456789012:policy/app/shared',
+      unnamed: 'arn:aws:iam::123456789012:policy/template-Unnamed-GENERATED',
+    })
+    const [fn, samFn] = model.functions
+    expect(fn?.statements.map((s) => [s.source, s.statement.Resource])).toEqual([
+      ['managed policy Named', 'arn:aws:sqs:*:*:a'],
+      ['managed policy Unnamed', 'arn:aws:sqs:*:*:b'],
+    ])
+    expect(fn?.notes).toEqual([])
+    expect(samFn?.statements.map((s) => s.source)).toEqual(['managed policy Unnamed'])
+    expect(samFn?.notes).toEqual(['managed policy Other is not known: its permissions are not checked'])
+  })
+
+  it("gives a function its role's permission boundary: the statements of a template policy, a known AWS one, or unknown", () => {
+    const path = writeYaml(
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        `  Boundary: { Type: AWS::IAM::ManagedPolicy, Properties: { ManagedPolicyName: boundary, PolicyDocument: ${allow('"*"')} } }`,
+        '  Role: { Type: AWS::IAM::Role, Properties: { PermissionsBoundary: !Ref Boundary } }',
+        '  Fn:',
+        '    Type: AWS::Lambda::Function',
+        '    Properties: { Runtime: nodejs22.x, Handler: index.handler, Code: { S3Bucket: b, S3Key: k }, Role: !GetAtt Role.Arn }',
+        '  Outside:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties: { Runtime: nodejs22.x, Handler: app.handler, CodeUri: src/, PermissionsBoundary: "arn:aws:iam::123456789012:policy/org" }',
+        '  Known:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        '      Runtime: nodejs22.x',
+        '      Handler: app.handler',
+        '      CodeUri: src/',
+        `      PermissionsBoundary: !Sub "arn:\${AWS::Partition}:iam::aws:policy/AWSCloudMapDiscoverInstanceAccess"`,
+        '  None: { Type: AWS::Serverless::Function, Properties: { Runtime: nodejs22.x, Handler: app.handler, CodeUri: src/ } }',
+      ],
+      { 'src/app.ts': 'export const handler = () => undefined\n' },
+    )
+    const [fn, outside, known, none] = readTemplate(path).functions
+    expect(loose(fn).boundary).toEqual({
+      statements: [{ source: 'managed policy Boundary', statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' } }],
+    })
+    expect(loose(outside).boundary).toEqual({ unknown: 'arn:aws:iam::123456789012:policy/org' })
+    expect((loose(known).boundary as { statements?: { source: string }[] }).statements?.map((s) => s.source)).toEqual([
+      'AWSCloudMapDiscoverInstanceAccess',
+    ])
+    expect(none !== undefined && 'boundary' in none).toBe(false)
+  })
+})
+
+describe('readTemplate: what the check needs beside the registry', () => {
+  it('gives the customer managed KMS key of each queue and topic by its ARN', () => {
+    const path = writeYaml([
+      'Parameters:',
+      '  KeyId: { Type: String, Default: 1234abcd-12ab-34cd-56ef-1234567890ab }',
+      'Resources:',
+      '  AppKey: { Type: AWS::KMS::Key, Properties: { KeyPolicy: {} } }',
+      '  AppAlias: { Type: AWS::KMS::Alias, Properties: { AliasName: alias/app, TargetKeyId: !Ref AppKey } }',
+      '  AwsManaged: { Type: AWS::SQS::Queue, Properties: { QueueName: q0, KmsMasterKeyId: alias/aws/sqs } }',
+      '  ByRef: { Type: AWS::SQS::Queue, Properties: { QueueName: q1, KmsMasterKeyId: !Ref AppKey } }',
+      '  ByArn: { Type: AWS::SQS::Queue, Properties: { QueueName: q2, KmsMasterKeyId: !GetAtt AppKey.Arn } }',
+      '  ByAlias: { Type: AWS::SQS::Queue, Properties: { QueueName: q3, KmsMasterKeyId: alias/app } }',
+      '  Foreign: { Type: AWS::SQS::Queue, Properties: { QueueName: q4, KmsMasterKeyId: alias/theirs } }',
+      '  ById: { Type: AWS::SQS::Queue, Properties: { QueueName: q5, KmsMasterKeyId: !Ref KeyId } }',
+      '  Plain: { Type: AWS::SQS::Queue, Properties: { QueueName: q6 } }',
+      '  Topic: { Type: AWS::SNS::Topic, Properties: { TopicName: t1, KmsMasterKeyId: !Ref AppAlias } }',
+      '  AwsTopic: { Type: AWS::SNS::Topic, Properties: { TopicName: t2, KmsMasterKeyId: alias/aws/sns } }',
+    ])
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/key-appkey'
+    const sqs = 'arn:aws:sqs:us-east-1:123456789012'
+    expect(loose(readTemplate(path)).keys).toEqual({
+      [`${sqs}:q1`]: key,
+      [`${sqs}:q2`]: key,
+      [`${sqs}:q3`]: key,
+      [`${sqs}:q4`]: 'alias/theirs',
+      [`${sqs}:q5`]: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'arn:aws:sns:us-east-1:123456789012:t1': key,
+    })
+  })
+
+  it("gives the services' and namespaces' ARNs, and notes a service whose namespace is not in the template", () => {
+    const path = writeYaml([
+      'Parameters:',
+      '  NamespaceId: { Type: String, Default: ns-shared }',
+      'Resources:',
+      ...registryYaml(['type: sqs']),
+      '  Elsewhere: { Type: AWS::ServiceDiscovery::Service, Properties: { Name: billing, NamespaceId: !Ref NamespaceId } }',
+      '  Imported: { Type: AWS::ServiceDiscovery::Service, Properties: { Name: audit, NamespaceId: !ImportValue SharedNamespace } }',
+    ])
+    const model = readTemplate(path)
+    expect(loose(model).namespaceArns).toEqual({ app: 'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-namespace' })
+    expect(model.services.map((s) => [s.name, s.namespace, loose(s).arn])).toEqual([
+      ['orders', 'app', 'arn:aws:servicediscovery:us-east-1:123456789012:service/srv-service'],
+      ['billing', undefined, 'arn:aws:servicediscovery:us-east-1:123456789012:service/srv-elsewhere'],
+      ['audit', undefined, 'arn:aws:servicediscovery:us-east-1:123456789012:service/srv-imported'],
+    ])
+    expect(loose(model).notes).toEqual([
+      'service billing (Elsewhere): its namespace is not in this template; its instances are not checked',
+      'service audit (Imported): its namespace is not in this template; its instances are not checked',
+    ])
   })
 })
