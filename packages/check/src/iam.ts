@@ -1,6 +1,22 @@
-// Evaluates IAM identity policies the way AWS does for one principal (no SCPs, permission
-// boundaries or resource policies): an explicit Deny wins, then any Allow, else an implicit deny.
-// Pure data in, a decision out: nothing here calls AWS.
+// Evaluates IAM identity-policy statements the way AWS does for one principal: an explicit Deny
+// wins, then any Allow, else an implicit deny. Pure data in, a decision out: nothing here calls AWS.
+//
+// Modelled: Action/NotAction, Resource/NotResource (wildcards), and Condition with the String*,
+// Arn*, Bool, Null, Numeric*, Date*, IpAddress/NotIpAddress and BinaryEquals operators, their
+// IfExists forms and the ForAnyValue/ForAllValues set prefixes. The request carries the service
+// keys it knows (`servicediscovery:NamespaceName`, ...) and the global `aws:` keys the caller knows
+// (`aws:RequestedRegion`, `aws:PrincipalAccount`, `aws:PrincipalArn`, `aws:ResourceAccount`,
+// `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`). A service key the request lacks is
+// absent, as AWS has it; a global `aws:` key it lacks is unknown: it could be anything at run time.
+//
+// Never a false pass: a condition this cannot decide (an unknown key, an operator or value it does
+// not understand) keeps an Allow from allowing, and makes a Deny refuse the request ("may be denied").
+//
+// Not modelled: resource policies, service control policies and session policies. A permission
+// boundary is applied by the caller, by evaluating the boundary's statements on their own and
+// requiring both decisions to allow.
+
+import { BlockList, isIP } from 'node:net'
 
 /** One IAM policy statement, as written in a template (intrinsics already resolved). */
 export interface PolicyStatement {
@@ -28,13 +44,27 @@ export interface SourcedStatement {
   readonly source: string
 }
 
-/** One request: an action on a resource ARN (or `*`), with the request's condition keys. */
+/**
+ * One request: an action on one resource ARN (or `*`), or on several resources together, with the
+ * request's condition keys. Give `resource` or `resources` (with neither, nothing is allowed).
+ */
 export interface AccessRequest {
   /** The action, e.g. `sqs:SendMessage`. */
   readonly action: string
-  /** The resource's ARN, or `*` for an action with no resource type (`servicediscovery:DiscoverInstances`). */
-  readonly resource: string
-  /** The request's condition keys (`servicediscovery:NamespaceName`), a multi-valued key as an array. */
+  /** The resource's ARN, or `*` for an action with no resource type. Ignored when `resources` is given. */
+  readonly resource?: string
+  /**
+   * Several resources the one action is authorized on together, e.g. a Cloud Map namespace ARN and
+   * a service ARN for `servicediscovery:DiscoverInstances`. When given, it is used instead of
+   * `resource`: the request is allowed only when every resource is allowed, any Deny on any of them
+   * denies it, and the reason names the resource that failed.
+   */
+  readonly resources?: readonly string[]
+  /**
+   * The request's condition keys (`servicediscovery:NamespaceName`), a multi-valued key as an array.
+   * A service key left out is absent. A global `aws:` key left out is unknown (it could be anything at
+   * run time), so a condition on it cannot be decided; give it an empty array to say it is absent.
+   */
   readonly context?: Readonly<Record<string, string | readonly string[]>>
 }
 
@@ -43,26 +73,46 @@ export type AccessDecision =
   | {
       /** Allowed. */
       readonly allowed: true
-      /** The source of the first statement that allows it. */
+      /** The source of the first statement that allows it (with several resources, of each, once, joined by `, `). */
       readonly source: string
     }
   | {
       /** Not allowed. */
       readonly allowed: false
-      /** Why: the deny that matched, or that nothing allows it, with the closest miss. */
+      /**
+       * Why: the Deny that matched (`denied by ...`), the Deny whose condition cannot be decided
+       * before a deploy (`may be denied by ...`), or that nothing allows it, with the closest miss.
+       */
       readonly reason: string
     }
 
 /** The request's condition keys, by lower-cased name; a key with no value is left out (it is absent). */
-type Context = ReadonlyMap<string, readonly string[]>
+interface Context {
+  readonly values: ReadonlyMap<string, readonly string[]>
+  /** The lower-cased names of the keys the request gives, with a value or not. */
+  readonly given: ReadonlySet<string>
+}
+
+/** A part of a condition that cannot be decided: which operator and key, and why. */
+interface Undecided {
+  /** The operator as written, e.g. `ForAnyValue:DateLessThanIfExists`. */
+  readonly operator: string
+  /** The key as written (none when the operator's block is not a key → value map). */
+  readonly key?: string
+  /** `key`: a global key the request does not carry; `operator`: not understood; `value`: a value that does not parse. */
+  readonly cause: 'key' | 'operator' | 'value'
+  /** For `value`: what does not parse. */
+  readonly detail?: string
+}
 
 /** How one statement relates to one request. */
 type Verdict =
   | { readonly kind: 'match' }
   | { readonly kind: 'action' }
   | { readonly kind: 'resource' }
+  /** The condition certainly fails; `why` follows the source in a message (`allows it only when ...`). */
   | { readonly kind: 'condition'; readonly why: string }
-  | { readonly kind: 'unknown'; readonly operator: string }
+  | { readonly kind: 'undecided'; readonly part: Undecided }
 
 interface Judged {
   readonly sourced: SourcedStatement
@@ -73,6 +123,11 @@ interface Judged {
  * Decides whether statements allow a request, as AWS evaluates identity policies: a matching
  * explicit Deny wins, else the first matching Allow allows, else the request is implicitly denied.
  * When nothing allows, `reason` names the statement that came closest and what it lacked.
+ *
+ * A condition that cannot be decided before a deploy (a global `aws:` key the request does not
+ * carry, an operator or value not understood) never lets a request through: such an Allow does not
+ * allow, and such a Deny refuses the request with `may be denied by <source>: ...`, unless another
+ * Deny certainly applies (`denied by <source>`).
  *
  * @example
  * ```ts
@@ -89,14 +144,32 @@ interface Judged {
  * ```
  */
 export function evaluateAccess(statements: readonly SourcedStatement[], request: AccessRequest): AccessDecision {
+  const resources = [...new Set(request.resources ?? (request.resource === undefined ? [] : [request.resource]))]
+  if (resources.length === 0) return { allowed: false, reason: `no resource given for ${request.action}` }
   const context = contextOf(request.context)
-  const judged: Judged[] = statements.map((sourced) => ({ sourced, verdict: judge(sourced.statement, request, context) }))
-  const deny = judged.find(({ sourced, verdict }) => sourced.statement.Effect === 'Deny' && verdict.kind === 'match')
-  if (deny) return { allowed: false, reason: `denied by ${deny.sourced.source}` }
-  const allows = judged.filter(({ sourced }) => sourced.statement.Effect === 'Allow')
-  const allow = allows.find(({ verdict }) => verdict.kind === 'match')
-  if (allow) return { allowed: true, source: allow.sourced.source }
-  return { allowed: false, reason: explain(request, allows) }
+  const several = resources.length > 1
+  const judgedBy = resources.map((resource) => ({
+    resource,
+    on: several ? ` on ${resource}` : '',
+    judged: statements.map((sourced): Judged => ({ sourced, verdict: judge(sourced.statement, request.action, resource, context) })),
+  }))
+  const denies = judgedBy.flatMap(({ on, judged }) =>
+    judged.filter(({ sourced }) => sourced.statement.Effect === 'Deny').map((deny) => ({ on, ...deny })),
+  )
+  const deny = denies.find(({ verdict }) => verdict.kind === 'match')
+  if (deny) return { allowed: false, reason: `denied by ${deny.sourced.source}${deny.on}` }
+  for (const { on, sourced, verdict } of denies) {
+    if (verdict.kind === 'undecided')
+      return { allowed: false, reason: `may be denied by ${sourced.source}${on}: ${undecidedDeny(verdict.part)}` }
+  }
+  const sources: string[] = []
+  for (const { resource, judged } of judgedBy) {
+    const allows = judged.filter(({ sourced }) => sourced.statement.Effect === 'Allow')
+    const allow = allows.find(({ verdict }) => verdict.kind === 'match')
+    if (allow === undefined) return { allowed: false, reason: explain(request.action, resource, allows) }
+    sources.push(allow.sourced.source)
+  }
+  return { allowed: true, source: [...new Set(sources)].join(', ') }
 }
 
 /**
@@ -129,10 +202,10 @@ function isStatement(value: unknown): value is PolicyStatement {
 // ---------------------------------------------------------------------------------------------
 // Matching a statement
 
-/** How a statement relates to a request, whatever its effect (an effect other than Allow or Deny counts as neither). */
-function judge(statement: PolicyStatement, request: AccessRequest, context: Context): Verdict {
-  if (!actionMatches(statement, request.action)) return { kind: 'action' }
-  if (!resourceMatches(statement, request.resource)) return { kind: 'resource' }
+/** How a statement relates to a request on one resource, whatever its effect (an effect other than Allow or Deny counts as neither). */
+function judge(statement: PolicyStatement, action: string, resource: string, context: Context): Verdict {
+  if (!actionMatches(statement, action)) return { kind: 'action' }
+  if (!resourceMatches(statement, resource)) return { kind: 'resource' }
   return conditionVerdict(statement.Condition, context)
 }
 
@@ -202,6 +275,21 @@ type BaseOperator =
   | 'ArnNotEquals'
   | 'ArnNotLike'
   | 'Bool'
+  | 'NumericEquals'
+  | 'NumericNotEquals'
+  | 'NumericLessThan'
+  | 'NumericLessThanEquals'
+  | 'NumericGreaterThan'
+  | 'NumericGreaterThanEquals'
+  | 'DateEquals'
+  | 'DateNotEquals'
+  | 'DateLessThan'
+  | 'DateLessThanEquals'
+  | 'DateGreaterThan'
+  | 'DateGreaterThanEquals'
+  | 'IpAddress'
+  | 'NotIpAddress'
+  | 'BinaryEquals'
   | 'Null'
 
 interface Operator {
@@ -219,11 +307,80 @@ interface Comparison {
   readonly one: string
   readonly many: string
   readonly suffix?: string
+  /** For typed operators: why a value cannot be compared (`is not a number`), `undefined` when it can. */
+  readonly invalid?: (value: string) => string | undefined
 }
 
 const equals = (policy: string, request: string) => policy === request
 const equalsIgnoreCase = (policy: string, request: string) => policy.toLowerCase() === request.toLowerCase()
 const IGNORING_CASE = ' (ignoring case)'
+
+/** A comparison of numbers or dates: `compare(policy, request)` on the parsed values. */
+function ordered(
+  parse: (value: string) => number | undefined,
+  what: string,
+  compare: (policy: number, request: number) => boolean,
+  words: Pick<Comparison, 'negated' | 'one' | 'many'>,
+): Comparison {
+  return {
+    ...words,
+    test: (policy, request) => {
+      const p = parse(policy)
+      const r = parse(request)
+      return p !== undefined && r !== undefined && compare(p, r)
+    },
+    invalid: (value) => (parse(value) === undefined ? `${JSON.stringify(value)} is not ${what}` : undefined),
+  }
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/
+
+function parseNumber(value: string): number | undefined {
+  return NUMBER.test(value) ? Number(value) : undefined
+}
+
+const EPOCH = /^-?\d+(?:\.\d+)?$/
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
+
+/** A date as milliseconds since the epoch: ISO 8601 (UTC unless it says otherwise) or epoch seconds. */
+function parseDate(value: string): number | undefined {
+  if (EPOCH.test(value)) return Number(value) * 1000
+  const match = ISO_DATE.exec(value)
+  if (match === null) return undefined
+  const hasTime = value.length > 10
+  const time = Date.parse(hasTime && match[1] === undefined ? `${value}Z` : value)
+  return Number.isNaN(time) ? undefined : time
+}
+
+/** An IP address or CIDR block as `[address, prefix, family]`. */
+function parseCidr(value: string): [string, number, 'ipv4' | 'ipv6'] | undefined {
+  const [address = '', prefix, ...rest] = value.split('/')
+  const version = isIP(address)
+  if (version === 0 || rest.length > 0) return undefined
+  const bits = version === 4 ? 32 : 128
+  if (prefix !== undefined && !/^\d{1,3}$/.test(prefix)) return undefined
+  const length = prefix === undefined ? bits : Number(prefix)
+  return length > bits ? undefined : [address, length, version === 4 ? 'ipv4' : 'ipv6']
+}
+
+function ipMatch(policy: string, request: string): boolean {
+  const block = parseCidr(policy)
+  const version = isIP(request)
+  if (block === undefined || version === 0) return false
+  const list = new BlockList()
+  list.addSubnet(...block)
+  return list.check(request, version === 4 ? 'ipv4' : 'ipv6')
+}
+
+function invalidIp(value: string, policy: boolean): string | undefined {
+  if (policy ? parseCidr(value) !== undefined : isIP(value) !== 0) return undefined
+  return `${JSON.stringify(value)} is not an IP address${policy ? ' or CIDR block' : ''}`
+}
+
+const numeric = (compare: (policy: number, request: number) => boolean, words: Pick<Comparison, 'negated' | 'one' | 'many'>) =>
+  ordered(parseNumber, 'a number', compare, words)
+const date = (compare: (policy: number, request: number) => boolean, words: Pick<Comparison, 'negated' | 'one' | 'many'>) =>
+  ordered(parseDate, 'a date (ISO 8601 or epoch seconds)', compare, words)
 
 const COMPARISONS: Readonly<Record<Exclude<BaseOperator, 'Null'>, Comparison>> = {
   StringEquals: { test: equals, negated: false, one: 'is', many: 'is one of' },
@@ -237,6 +394,27 @@ const COMPARISONS: Readonly<Record<Exclude<BaseOperator, 'Null'>, Comparison>> =
   ArnNotEquals: { test: arnMatch, negated: true, one: 'is not the ARN', many: 'is none of the ARNs' },
   ArnNotLike: { test: arnMatch, negated: true, one: 'does not match the ARN', many: 'matches none of the ARNs' },
   Bool: { test: equalsIgnoreCase, negated: false, one: 'is', many: 'is one of' },
+  NumericEquals: numeric((p, r) => r === p, { negated: false, one: 'is', many: 'is one of' }),
+  NumericNotEquals: numeric((p, r) => r === p, { negated: true, one: 'is not', many: 'is none of' }),
+  NumericLessThan: numeric((p, r) => r < p, { negated: false, one: 'is less than', many: 'is less than one of' }),
+  NumericLessThanEquals: numeric((p, r) => r <= p, { negated: false, one: 'is at most', many: 'is at most one of' }),
+  NumericGreaterThan: numeric((p, r) => r > p, { negated: false, one: 'is greater than', many: 'is greater than one of' }),
+  NumericGreaterThanEquals: numeric((p, r) => r >= p, { negated: false, one: 'is at least', many: 'is at least one of' }),
+  DateEquals: date((p, r) => r === p, { negated: false, one: 'is the date', many: 'is one of the dates' }),
+  DateNotEquals: date((p, r) => r === p, { negated: true, one: 'is not the date', many: 'is none of the dates' }),
+  DateLessThan: date((p, r) => r < p, { negated: false, one: 'is before', many: 'is before one of' }),
+  DateLessThanEquals: date((p, r) => r <= p, { negated: false, one: 'is at or before', many: 'is at or before one of' }),
+  DateGreaterThan: date((p, r) => r > p, { negated: false, one: 'is after', many: 'is after one of' }),
+  DateGreaterThanEquals: date((p, r) => r >= p, { negated: false, one: 'is at or after', many: 'is at or after one of' }),
+  IpAddress: { test: ipMatch, negated: false, one: 'is in', many: 'is in one of', invalid: (value) => invalidIp(value, true) },
+  NotIpAddress: { test: ipMatch, negated: true, one: 'is not in', many: 'is in none of', invalid: (value) => invalidIp(value, true) },
+  BinaryEquals: { test: equals, negated: false, one: 'is', many: 'is one of' },
+}
+
+/** A request value an IP operator cannot compare (a policy value may be a CIDR block, a request value may not). */
+function invalidRequestValue(operator: Operator, value: string): string | undefined {
+  if (operator.base === 'IpAddress' || operator.base === 'NotIpAddress') return invalidIp(value, false)
+  return operator.base === 'Null' ? undefined : COMPARISONS[operator.base].invalid?.(value)
 }
 
 const OPERATOR = /^(?:(ForAnyValue|ForAllValues):)?(.+?)(IfExists)?$/
@@ -265,12 +443,20 @@ function arnParts(arn: string): string[] | undefined {
 }
 
 function contextOf(context: AccessRequest['context']): Context {
-  const keys = new Map<string, readonly string[]>()
+  const values = new Map<string, readonly string[]>()
+  const given = new Set<string>()
   for (const [key, value] of Object.entries(context ?? {})) {
-    const values = listOf(value)
-    if (values.length > 0) keys.set(key.toLowerCase(), values)
+    if (value === undefined) continue
+    given.add(key.toLowerCase())
+    const list = listOf(value)
+    if (list.length > 0) values.set(key.toLowerCase(), list)
   }
-  return keys
+  return { values, given }
+}
+
+/** Whether a key the request does not give is unknown (a global key, anything at run time) rather than absent. */
+function isGlobalKey(key: string): boolean {
+  return key.toLowerCase().startsWith('aws:')
 }
 
 /** The policy's values for a key: scalars as strings (YAML may give `true` or a number). */
@@ -281,30 +467,56 @@ function policyValues(value: unknown): string[] {
   )
 }
 
+/** How one key of one operator block relates to the request. */
+type Outcome =
+  | { readonly kind: 'holds' }
+  | { readonly kind: 'fails'; readonly why: string }
+  | { readonly kind: 'undecided'; readonly part: Undecided }
+
+const HOLDS: Outcome = { kind: 'holds' }
+
+/**
+ * Every operator block and every key in one must hold (AND): the condition fails when any part
+ * certainly fails, else is undecided when any part cannot be decided, else holds.
+ */
 function conditionVerdict(condition: unknown, context: Context): Verdict {
   if (condition === undefined) return { kind: 'match' }
-  if (!isRecord(condition)) return { kind: 'unknown', operator: JSON.stringify(condition) }
-  const blocks: Array<[Operator, Record<string, unknown>]> = []
+  if (!isRecord(condition)) return { kind: 'undecided', part: { operator: JSON.stringify(condition), cause: 'operator' } }
+  let undecided: Undecided | undefined
   for (const [name, block] of Object.entries(condition)) {
-    const operator = parseOperator(name)
-    if (operator === undefined || !isRecord(block)) return { kind: 'unknown', operator: name }
-    blocks.push([operator, block])
+    for (const outcome of blockOutcomes(name, block, context)) {
+      if (outcome.kind === 'fails') return { kind: 'condition', why: outcome.why }
+      if (outcome.kind === 'undecided') undecided ??= outcome.part
+    }
   }
-  for (const [operator, block] of blocks) {
-    const failure = firstFailure(operator, block, context)
-    if (failure !== undefined) return { kind: 'condition', why: failure }
-  }
-  return { kind: 'match' }
+  return undecided === undefined ? { kind: 'match' } : { kind: 'undecided', part: undecided }
 }
 
-/** The first key of an operator block that does not hold, in words; `undefined` when all hold. */
-function firstFailure(operator: Operator, block: Record<string, unknown>, context: Context): string | undefined {
-  for (const [key, value] of Object.entries(block)) {
-    const wanted = policyValues(value)
-    const actual = context.get(key.toLowerCase())
-    if (!keyHolds(operator, wanted, actual)) return `${requirement(operator, key, wanted)} (${requestHas(key, actual)})`
+function blockOutcomes(name: string, block: unknown, context: Context): Outcome[] {
+  const operator = parseOperator(name)
+  if (operator === undefined || !isRecord(block)) {
+    const key = isRecord(block) ? Object.keys(block)[0] : undefined
+    return [{ kind: 'undecided', part: { operator: name, ...(key === undefined ? {} : { key }), cause: 'operator' } }]
   }
-  return undefined
+  return Object.entries(block).map(([key, value]) => keyOutcome(name, operator, key, policyValues(value), context))
+}
+
+function keyOutcome(name: string, operator: Operator, key: string, wanted: readonly string[], context: Context): Outcome {
+  const undecided = (cause: Undecided['cause'], detail?: string): Outcome => ({
+    kind: 'undecided',
+    part: { operator: name, key, cause, ...(detail === undefined ? {} : { detail }) },
+  })
+  const comparison = operator.base === 'Null' ? undefined : COMPARISONS[operator.base]
+  const badPolicyValue = wanted.map((value) => comparison?.invalid?.(value)).find((why) => why !== undefined)
+  if (badPolicyValue !== undefined) return undecided('value', badPolicyValue)
+  const lower = key.toLowerCase()
+  if (!context.given.has(lower) && isGlobalKey(key)) return undecided('key')
+  const actual = context.values.get(lower)
+  const badRequestValue = actual?.map((value) => invalidRequestValue(operator, value)).find((why) => why !== undefined)
+  if (badRequestValue !== undefined) return undecided('value', `the request's ${badRequestValue}`)
+  if (keyHolds(operator, wanted, actual)) return HOLDS
+  if (wanted.length === 0) return { kind: 'fails', why: `has a condition ${name} ${key} with no value listed, which nothing matches` }
+  return { kind: 'fails', why: `allows it only when ${requirement(operator, key, wanted)} (${requestHas(key, actual)})` }
 }
 
 function keyHolds(operator: Operator, wanted: readonly string[], actual: readonly string[] | undefined): boolean {
@@ -323,20 +535,33 @@ function keyHolds(operator: Operator, wanted: readonly string[], actual: readonl
 // ---------------------------------------------------------------------------------------------
 // Messages
 
-function explain(request: AccessRequest, allows: readonly Judged[]): string {
-  const parts = [`no statement allows ${request.action} on ${request.resource}`]
-  const unknown = new Set<string>()
+function explain(action: string, resource: string, allows: readonly Judged[]): string {
+  const parts = [`no statement allows ${action} on ${resource}`]
+  const undecided = new Set<string>()
   for (const { sourced, verdict } of allows) {
-    if (verdict.kind === 'unknown') unknown.add(`${sourced.source}: condition operator ${verdict.operator} not understood`)
+    if (verdict.kind === 'undecided') undecided.add(undecidedAllow(sourced.source, verdict.part))
   }
-  parts.push(...unknown)
+  parts.push(...undecided)
   const miss = allows.find(({ verdict }) => verdict.kind === 'condition') ?? allows.find(({ verdict }) => verdict.kind === 'resource')
   if (miss !== undefined) parts.push(closestMiss(miss))
   return parts.join('; ')
 }
 
+/** An Allow whose condition cannot be decided, for the reason nothing allows. */
+function undecidedAllow(source: string, { operator, key, cause, detail }: Undecided): string {
+  if (cause === 'operator') return `${source}: condition operator ${operator} not understood`
+  if (cause === 'value') return `${source}: condition ${operator} ${key ?? ''}: ${detail ?? 'a value not understood'}`
+  return `${source} allows it only if ${operator} ${key ?? ''} holds, which cannot be evaluated before a deploy`
+}
+
+/** A Deny whose condition cannot be decided, after `may be denied by <source>: `. */
+function undecidedDeny({ operator, key, cause, detail }: Undecided): string {
+  const because = cause === 'operator' ? ' (operator not understood)' : cause === 'value' ? ` (${detail ?? 'a value not understood'})` : ''
+  return `its condition ${operator}${key === undefined ? '' : ` ${key}`} cannot be evaluated before a deploy${because}`
+}
+
 function closestMiss({ sourced, verdict }: Judged): string {
-  if (verdict.kind === 'condition') return `${sourced.source} allows it only when ${verdict.why}`
+  if (verdict.kind === 'condition') return `${sourced.source} ${verdict.why}`
   const { Resource, NotResource } = sourced.statement
   if (Resource !== undefined) return `${sourced.source} allows it on ${listOf(Resource).join(', ')} only`
   return `${sourced.source} allows it only on resources other than ${listOf(NotResource).join(', ')}`

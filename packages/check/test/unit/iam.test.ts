@@ -268,6 +268,61 @@ describe('Function: evaluateAccess', () => {
       ['BoolIfExists', 'true', 'false', false],
       ['StringNotEqualsIfExists', 'dev', 'dev', false],
       ['StringNotEqualsIfExists', 'dev', undefined, true],
+      ['NumericEquals', '5', '5', true],
+      ['NumericEquals', 5, '5.0', true],
+      ['NumericEquals', ['1', '5'], '5', true],
+      ['NumericEquals', '5', '6', false],
+      ['NumericEquals', '5', undefined, false],
+      ['NumericNotEquals', '5', '6', true],
+      ['NumericNotEquals', ['5', '6'], '6', false],
+      ['NumericNotEquals', '5', undefined, true],
+      ['NumericLessThan', '10', '9', true],
+      ['NumericLessThan', '10', '10', false],
+      ['NumericLessThan', '10', '-3.5', true],
+      ['NumericLessThanEquals', '10', '10', true],
+      ['NumericLessThanEquals', '10', '11', false],
+      ['NumericGreaterThan', '10', '11', true],
+      ['NumericGreaterThan', '10', '10', false],
+      ['NumericGreaterThanEquals', '10', '10', true],
+      ['NumericGreaterThanEquals', '10', '9', false],
+      ['NumericGreaterThanEquals', '10', undefined, false],
+      ['NumericLessThanIfExists', '10', undefined, true],
+      ['NumericLessThanIfExists', '10', '12', false],
+      ['DateEquals', '2024-05-01T12:00:00Z', '2024-05-01T12:00:00.000Z', true],
+      ['DateEquals', '2024-05-01T12:00:00Z', '1714564800', true],
+      ['DateEquals', '2024-05-01T12:00:00', '2024-05-01T12:00:00Z', true],
+      ['DateEquals', '2024-05-01T14:00:00+02:00', '2024-05-01T12:00:00Z', true],
+      ['DateEquals', '2024-05-01', '2024-05-01T00:00:00Z', true],
+      ['DateEquals', '2024-05-01', '2024-05-02', false],
+      ['DateNotEquals', '2024-05-01', '2024-05-02', true],
+      ['DateNotEquals', '2024-05-01', '2024-05-01', false],
+      ['DateNotEquals', '2024-05-01', undefined, true],
+      ['DateLessThan', '2030-01-01T00:00:00Z', '2024-05-01T12:00:00Z', true],
+      ['DateLessThan', '2020-01-01T00:00:00Z', '2024-05-01T12:00:00Z', false],
+      ['DateLessThan', '2024-05-01T12:00:00Z', '2024-05-01T12:00:00Z', false],
+      ['DateLessThanEquals', '2024-05-01T12:00:00Z', '2024-05-01T12:00:00Z', true],
+      ['DateGreaterThan', '2020-01-01T00:00:00Z', '2024-05-01T12:00:00Z', true],
+      ['DateGreaterThan', '1577836800', '1577836799', false],
+      ['DateGreaterThanEquals', '1577836800', '2020-01-01T00:00:00Z', true],
+      ['DateGreaterThan', '2020-01-01T00:00:00Z', undefined, false],
+      ['DateGreaterThanIfExists', '2020-01-01T00:00:00Z', undefined, true],
+      ['IpAddress', '10.0.0.0/8', '10.1.2.3', true],
+      ['IpAddress', '10.0.0.0/8', '11.1.2.3', false],
+      ['IpAddress', '203.0.113.7', '203.0.113.7', true],
+      ['IpAddress', '203.0.113.7', '203.0.113.8', false],
+      ['IpAddress', ['192.0.2.0/24', '10.0.0.0/8'], '10.9.9.9', true],
+      ['IpAddress', '2001:db8::/32', '2001:db8::1', true],
+      ['IpAddress', '2001:db8::/32', '2001:db9::1', false],
+      ['IpAddress', '2001:db8::/32', '10.0.0.1', false],
+      ['IpAddress', '10.0.0.0/8', undefined, false],
+      ['NotIpAddress', '10.0.0.0/8', '11.1.2.3', true],
+      ['NotIpAddress', ['192.0.2.0/24', '10.0.0.0/8'], '10.1.2.3', false],
+      ['NotIpAddress', '10.0.0.0/8', undefined, true],
+      ['IpAddressIfExists', '10.0.0.0/8', undefined, true],
+      ['BinaryEquals', 'QmluYXJ5VmFsdWU=', 'QmluYXJ5VmFsdWU=', true],
+      ['BinaryEquals', 'QmluYXJ5VmFsdWU=', 'cXVpdGUgZGlmZmVyZW50', false],
+      ['BinaryEquals', 'QmluYXJ5VmFsdWU=', undefined, false],
+      ['BinaryEqualsIfExists', 'QmluYXJ5VmFsdWU=', undefined, true],
     ]
     it.each(cases)('It should evaluate %s %j against %j as %s', (operator, wanted, actual, expected) => {
       const context = actual === undefined ? undefined : { 'test:Key': actual }
@@ -292,6 +347,13 @@ describe('Function: evaluateAccess', () => {
       ['ForAllValues:StringNotEquals', 'a', ['a', 'c'], false],
       ['ForAnyValue:StringEqualsIfExists', 'a', undefined, true],
       ['ForAnyValue:StringEqualsIfExists', 'a', ['b'], false],
+      ['ForAnyValue:NumericGreaterThan', '10', ['3', '12'], true],
+      ['ForAllValues:NumericGreaterThan', '10', ['3', '12'], false],
+      ['ForAllValues:NumericGreaterThan', '10', undefined, true],
+      ['ForAnyValue:IpAddress', '10.0.0.0/8', ['192.0.2.1', '10.0.0.1'], true],
+      ['ForAllValues:IpAddress', '10.0.0.0/8', ['192.0.2.1', '10.0.0.1'], false],
+      ['ForAnyValue:DateLessThan', '2024-01-01', ['2025-01-01', '2023-01-01'], true],
+      ['ForAnyValue:BinaryEquals', ['AA==', 'AQ=='], ['AQ=='], true],
       // Without a set operator, a multi-valued key holds when any value does (negated: when none fails).
       ['StringEquals', 'a', ['x', 'a'], true],
       ['StringNotEquals', 'a', ['x', 'a'], false],
@@ -313,15 +375,15 @@ describe('Function: evaluateAccess', () => {
     it('It should not match an Allow with an operator it does not know, and say so', () => {
       const statement = when({
         StringEquals: { 'servicediscovery:NamespaceName': 'dev' },
-        DateGreaterThan: { 'aws:CurrentTime': '2020-01-01T00:00:00Z' },
+        DateAfter: { 'aws:CurrentTime': '2020-01-01T00:00:00Z' },
       })
       const reason = reasonOf(statement, discover({ 'servicediscovery:NamespaceName': 'dev' }))
       expect(reason).toBe(
-        'no statement allows servicediscovery:DiscoverInstances on *; policy S0: condition operator DateGreaterThan not understood',
+        'no statement allows servicediscovery:DiscoverInstances on *; policy S0: condition operator DateAfter not understood',
       )
     })
 
-    it.each(['NumericEquals', 'NullIfExists', 'ForAnyValue:Null', 'StringEqualz', 'ForSomeValues:StringEquals'])(
+    it.each(['NumericEqual', 'NullIfExists', 'ForAnyValue:Null', 'StringEqualz', 'ForSomeValues:StringEquals'])(
       'It should treat %s as an operator it does not know',
       (operator) => {
         const reason = reasonOf(when({ [operator]: { 'test:Key': '1' } }), discover({ 'test:Key': '1' }))
@@ -329,12 +391,284 @@ describe('Function: evaluateAccess', () => {
       },
     )
 
-    it('It should not match a Deny with an operator it does not know', () => {
+    it('It should refuse a request a Deny with an operator it does not know may deny', () => {
       const statements: PolicyStatement[] = [
         { Effect: 'Allow', Action: '*', Resource: '*' },
-        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { IpAddres: { 'aws:SourceIp': '10.0.0.0/8' } } },
       ]
-      expect(decide(statements, discover({ 'aws:SourceIp': '10.1.2.3' }))).toEqual({ allowed: true, source: 'policy S0' })
+      expect(decide(statements, discover({ 'aws:SourceIp': '10.1.2.3' }))).toEqual({
+        allowed: false,
+        reason:
+          'may be denied by policy S1: its condition IpAddres aws:SourceIp cannot be evaluated before a deploy (operator not understood)',
+      })
+    })
+  })
+
+  describe('conditions that cannot be evaluated before a deploy', () => {
+    const ALLOW_ALL: PolicyStatement = { Effect: 'Allow', Action: '*', Resource: '*' }
+    type Condition = NonNullable<PolicyStatement['Condition']>
+    const denyWhen = (Condition: Condition, Action: string | string[] = '*'): PolicyStatement => ({
+      Effect: 'Deny',
+      Action,
+      Resource: '*',
+      Condition,
+    })
+    const allowWhen = (Condition: Condition): PolicyStatement => ({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*', Condition })
+
+    it.each<[string, string, unknown]>([
+      ['StringNotEquals', 'aws:RequestedRegion', ['eu-west-1', 'eu-central-1']],
+      ['StringEquals', 'aws:PrincipalAccount', '210987654321'],
+      ['ArnNotLike', 'aws:PrincipalArn', 'arn:aws:iam::*:role/admin-*'],
+      ['StringNotEquals', 'aws:ResourceAccount', '123456789012'],
+      ['Bool', 'aws:SecureTransport', 'false'],
+      ['DateGreaterThan', 'aws:CurrentTime', '2020-01-01T00:00:00Z'],
+      ['NumericGreaterThan', 'aws:EpochTime', '1577836800'],
+      ['NotIpAddress', 'aws:SourceIp', ['10.0.0.0/8']],
+      ['StringNotEquals', 'aws:PrincipalTag/team', 'payments'],
+      ['Null', 'aws:MultiFactorAuthPresent', 'true'],
+      ['StringNotEqualsIfExists', 'aws:RequestedRegion', 'eu-west-1'],
+      ['ForAllValues:StringEquals', 'aws:TagKeys', ['team']],
+      ['ForAnyValue:StringLike', 'aws:PrincipalOrgPaths', 'o-*/r-*/ou-sandbox/*'],
+    ])('It should refuse a request a Deny with %s on %s, a key the request does not carry, may deny', (operator, key, value) => {
+      expect(decide([ALLOW_ALL, denyWhen({ [operator]: { [key]: value } })], send())).toEqual({
+        allowed: false,
+        reason: `may be denied by policy S1: its condition ${operator} ${key} cannot be evaluated before a deploy`,
+      })
+    })
+
+    it('It should decide a Deny on a global key the request carries', () => {
+      const statements = [ALLOW_ALL, denyWhen({ StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' } })]
+      expect(decide(statements, { ...send(), context: { 'aws:RequestedRegion': 'eu-west-1' } })).toEqual({
+        allowed: true,
+        source: 'policy S0',
+      })
+      expect(reasonOf(statements, { ...send(), context: { 'AWS:requestedregion': 'us-east-1' } })).toBe('denied by policy S1')
+    })
+
+    it('It should decide a Deny on the time and the source address when the request carries them', () => {
+      const afterHours = [ALLOW_ALL, denyWhen({ DateGreaterThan: { 'aws:CurrentTime': '2024-12-31T23:59:59Z' } })]
+      expect(allowed(afterHours, { ...send(), context: { 'aws:CurrentTime': '2024-05-01T12:00:00Z' } })).toBe(true)
+      expect(reasonOf(afterHours, { ...send(), context: { 'aws:CurrentTime': '2025-01-01T00:00:00Z' } })).toBe('denied by policy S1')
+      const epoch = [ALLOW_ALL, denyWhen({ NumericGreaterThanEquals: { 'aws:EpochTime': 1735689600 } })]
+      expect(allowed(epoch, { ...send(), context: { 'aws:EpochTime': '1714564800' } })).toBe(true)
+      expect(reasonOf(epoch, { ...send(), context: { 'aws:EpochTime': '1735689600' } })).toBe('denied by policy S1')
+      const outside = [ALLOW_ALL, denyWhen({ NotIpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '2001:db8::/32'] } })]
+      expect(allowed(outside, { ...send(), context: { 'aws:SourceIp': '10.1.2.3' } })).toBe(true)
+      expect(allowed(outside, { ...send(), context: { 'aws:SourceIp': '2001:db8::7' } })).toBe(true)
+      expect(reasonOf(outside, { ...send(), context: { 'aws:SourceIp': '198.51.100.1' } })).toBe('denied by policy S1')
+    })
+
+    it('It should take a global key given with no value as absent, not unknown', () => {
+      const statements = [ALLOW_ALL, denyWhen({ StringEquals: { 'aws:PrincipalTag/team': 'contractors' } })]
+      expect(allowed(statements, { ...send(), context: { 'aws:PrincipalTag/team': [] } })).toBe(true)
+      const mfa = [ALLOW_ALL, denyWhen({ Null: { 'aws:MultiFactorAuthPresent': 'true' } })]
+      expect(reasonOf(mfa, { ...send(), context: { 'aws:MultiFactorAuthPresent': [] } })).toBe('denied by policy S1')
+    })
+
+    it('It should keep a service key the request does not carry absent: the Deny does not apply', () => {
+      const statements = [ALLOW_ALL, denyWhen({ StringEquals: { 'sqs:QueueTag/env': 'prod' } })]
+      expect(decide(statements, send())).toEqual({ allowed: true, source: 'policy S0' })
+      const negated = [ALLOW_ALL, denyWhen({ StringNotEquals: { 'servicediscovery:NamespaceName': 'dev' } })]
+      expect(reasonOf(negated, send())).toBe('denied by policy S1')
+    })
+
+    it('It should not refuse a request for a Deny whose action or resource does not match it', () => {
+      const unknown = { StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' } }
+      expect(allowed([ALLOW_ALL, denyWhen(unknown, 'sns:*')], send())).toBe(true)
+      expect(allowed([ALLOW_ALL, { Effect: 'Deny', Action: '*', Resource: OTHER_QUEUE, Condition: unknown }], send())).toBe(true)
+    })
+
+    it('It should not refuse a request for a Deny whose condition certainly fails elsewhere (AND)', () => {
+      const statements = [
+        ALLOW_ALL,
+        denyWhen({
+          StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' },
+          StringEquals: { 'servicediscovery:NamespaceName': 'prod' },
+        }),
+      ]
+      expect(allowed(statements, { ...send(), context: { 'servicediscovery:NamespaceName': 'dev' } })).toBe(true)
+      expect(reasonOf(statements, { ...send(), context: { 'servicediscovery:NamespaceName': 'prod' } })).toBe(
+        'may be denied by policy S1: its condition StringNotEquals aws:RequestedRegion cannot be evaluated before a deploy',
+      )
+    })
+
+    it('It should name a Deny that certainly applies before one that only may', () => {
+      const undecided = denyWhen({ StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' } })
+      const certain: PolicyStatement = { Effect: 'Deny', Action: 'sqs:SendMessage', Resource: QUEUE }
+      expect(reasonOf([ALLOW_ALL, undecided, certain], send())).toBe('denied by policy S2')
+      expect(reasonOf([ALLOW_ALL, certain, undecided], send())).toBe('denied by policy S1')
+    })
+
+    it('It should refuse a request a Deny may deny even when nothing allows it', () => {
+      expect(reasonOf(denyWhen({ Bool: { 'aws:SecureTransport': 'false' } }), send())).toBe(
+        'may be denied by policy S0: its condition Bool aws:SecureTransport cannot be evaluated before a deploy',
+      )
+    })
+
+    it('It should refuse a request a Deny with a malformed condition may deny', () => {
+      const statements: PolicyStatement[] = [
+        ALLOW_ALL,
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: 'aws:SourceIp' as unknown as Condition },
+        denyWhen({ StringEquals: 'prod' as unknown as Readonly<Record<string, unknown>> }),
+      ]
+      expect(reasonOf(statements, send())).toBe(
+        'may be denied by policy S1: its condition "aws:SourceIp" cannot be evaluated before a deploy (operator not understood)',
+      )
+      expect(reasonOf([ALLOW_ALL, statements[2] as PolicyStatement], send())).toBe(
+        'may be denied by policy S1: its condition StringEquals cannot be evaluated before a deploy (operator not understood)',
+      )
+    })
+
+    it.each<[string, unknown, string]>([
+      ['NumericLessThan', 'ten', '"ten" is not a number'],
+      ['NumericEquals', '0x10', '"0x10" is not a number'],
+      ['DateLessThan', 'next year', '"next year" is not a date (ISO 8601 or epoch seconds)'],
+      ['DateGreaterThan', '2024-13-45T99:00:00Z', '"2024-13-45T99:00:00Z" is not a date (ISO 8601 or epoch seconds)'],
+      ['IpAddress', '10.0.0.0/33', '"10.0.0.0/33" is not an IP address or CIDR block'],
+      ['NotIpAddress', 'intranet', '"intranet" is not an IP address or CIDR block'],
+    ])('It should refuse a request a Deny with %s %j, a value it cannot read, may deny', (operator, value, why) => {
+      const context = { 'test:Key': '5' }
+      expect(reasonOf([ALLOW_ALL, denyWhen({ [operator]: { 'test:Key': value } })], { ...send(), context })).toBe(
+        `may be denied by policy S1: its condition ${operator} test:Key cannot be evaluated before a deploy (${why})`,
+      )
+      expect(reasonOf(allowWhen({ [operator]: { 'test:Key': value } }), { ...send(), context })).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: condition ${operator} test:Key: ${why}`,
+      )
+    })
+
+    it('It should refuse a request whose own value a typed Deny cannot read', () => {
+      expect(
+        reasonOf([ALLOW_ALL, denyWhen({ IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } })], {
+          ...send(),
+          context: { 'aws:SourceIp': '10.0.0.0/8' },
+        }),
+      ).toBe(
+        `may be denied by policy S1: its condition IpAddress aws:SourceIp cannot be evaluated before a deploy (the request's "10.0.0.0/8" is not an IP address)`,
+      )
+      expect(
+        reasonOf([ALLOW_ALL, denyWhen({ DateLessThan: { 'aws:CurrentTime': '2030-01-01' } })], {
+          ...send(),
+          context: { 'aws:CurrentTime': 'now' },
+        }),
+      ).toBe(
+        `may be denied by policy S1: its condition DateLessThan aws:CurrentTime cannot be evaluated before a deploy (the request's "now" is not a date (ISO 8601 or epoch seconds))`,
+      )
+    })
+
+    it('It should not allow through an Allow whose condition is undecided, and say what it depends on', () => {
+      const statement = allowWhen({
+        StringEquals: { 'servicediscovery:NamespaceName': 'dev' },
+        StringEqualsIfExists: { 'aws:RequestedRegion': 'eu-west-1' },
+      })
+      expect(reasonOf(statement, { ...send(), context: { 'servicediscovery:NamespaceName': 'dev' } })).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0 allows it only if StringEqualsIfExists aws:RequestedRegion holds, which cannot be evaluated before a deploy`,
+      )
+      expect(
+        allowed(statement, { ...send(), context: { 'servicediscovery:NamespaceName': 'dev', 'aws:RequestedRegion': 'eu-west-1' } }),
+      ).toBe(true)
+    })
+
+    it('It should prefer a certain failure to an undecided part of the same Allow', () => {
+      const statement = allowWhen({
+        DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' },
+        StringEquals: { 'servicediscovery:NamespaceName': 'dev' },
+      })
+      expect(reasonOf(statement, { ...send(), context: { 'servicediscovery:NamespaceName': 'prod' } })).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0 allows it only when servicediscovery:NamespaceName is "dev" (the request has "prod")`,
+      )
+    })
+
+    it('It should allow through another Allow when one is undecided', () => {
+      const statements = [
+        allowWhen({ DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }),
+        { Effect: 'Allow', Action: 'sqs:*', Resource: QUEUE },
+      ]
+      expect(decide(statements, send())).toEqual({ allowed: true, source: 'policy S1' })
+    })
+
+    it('It should list an undecided Allow besides the closest miss, on one line', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'sqs:*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-01' } } },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: OTHER_QUEUE },
+      ]
+      expect(reasonOf(statements, send())).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0 allows it only if DateLessThan aws:CurrentTime holds, which cannot be evaluated before a deploy; policy S1 allows it on ${OTHER_QUEUE} only`,
+      )
+    })
+  })
+
+  describe('several resources', () => {
+    const NAMESPACE = 'arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-dev'
+    const SERVICE = 'arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-scheduler'
+    const discover = (context?: AccessRequest['context']): AccessRequest => ({
+      action: 'servicediscovery:DiscoverInstances',
+      resources: [NAMESPACE, SERVICE],
+      ...(context === undefined ? {} : { context }),
+    })
+    const allowOn = (Resource: string | string[]): PolicyStatement => ({
+      Effect: 'Allow',
+      Action: 'servicediscovery:DiscoverInstances',
+      Resource,
+    })
+
+    it('It should allow a request only when every resource is allowed', () => {
+      expect(decide(allowOn([NAMESPACE, SERVICE]), discover())).toEqual({ allowed: true, source: 'policy S0' })
+      expect(decide(allowOn('arn:aws:servicediscovery:eu-west-1:123456789012:*'), discover())).toEqual({
+        allowed: true,
+        source: 'policy S0',
+      })
+      expect(decide([allowOn(NAMESPACE), allowOn(SERVICE)], discover())).toEqual({ allowed: true, source: 'policy S0, policy S1' })
+    })
+
+    it('It should name the resource nothing allows', () => {
+      expect(reasonOf(allowOn(NAMESPACE), discover())).toBe(
+        `no statement allows servicediscovery:DiscoverInstances on ${SERVICE}; policy S0 allows it on ${NAMESPACE} only`,
+      )
+      expect(reasonOf(allowOn(SERVICE), discover())).toBe(
+        `no statement allows servicediscovery:DiscoverInstances on ${NAMESPACE}; policy S0 allows it on ${SERVICE} only`,
+      )
+    })
+
+    it('It should deny the request when a Deny applies to any one resource, naming it', () => {
+      const statements: PolicyStatement[] = [allowOn('*'), { Effect: 'Deny', Action: 'servicediscovery:*', Resource: SERVICE }]
+      expect(reasonOf(statements, discover())).toBe(`denied by policy S1 on ${SERVICE}`)
+      const undecided: PolicyStatement[] = [
+        allowOn('*'),
+        { Effect: 'Deny', Action: '*', Resource: NAMESPACE, Condition: { StringNotEquals: { 'aws:PrincipalAccount': '123456789012' } } },
+      ]
+      expect(reasonOf(undecided, discover())).toBe(
+        `may be denied by policy S1 on ${NAMESPACE}: its condition StringNotEquals aws:PrincipalAccount cannot be evaluated before a deploy`,
+      )
+      expect(allowed(undecided, discover({ 'aws:PrincipalAccount': '123456789012' }))).toBe(true)
+    })
+
+    it('It should name a Deny that certainly applies to one resource before one that only may on another', () => {
+      const statements: PolicyStatement[] = [
+        allowOn('*'),
+        { Effect: 'Deny', Action: '*', Resource: NAMESPACE, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        { Effect: 'Deny', Action: '*', Resource: SERVICE },
+      ]
+      expect(reasonOf(statements, discover())).toBe(`denied by policy S2 on ${SERVICE}`)
+    })
+
+    it('It should use resources instead of resource, and refuse a request with no resource at all', () => {
+      expect(allowed(allowOn(NAMESPACE), { ...discover(), resource: NAMESPACE })).toBe(false)
+      expect(reasonOf(allowOn('*'), { action: 'servicediscovery:DiscoverInstances', resources: [] })).toBe(
+        'no resource given for servicediscovery:DiscoverInstances',
+      )
+      expect(reasonOf(allowOn('*'), { action: 'servicediscovery:DiscoverInstances' })).toBe(
+        'no resource given for servicediscovery:DiscoverInstances',
+      )
+    })
+
+    it('It should word a request with one resource listed, or the same one twice, as a request on that resource', () => {
+      const statements: PolicyStatement[] = [allowOn('*'), { Effect: 'Deny', Action: '*', Resource: SERVICE }]
+      expect(reasonOf(statements, { action: 'servicediscovery:DiscoverInstances', resources: [SERVICE, SERVICE] })).toBe(
+        'denied by policy S1',
+      )
+      expect(reasonOf(allowOn(NAMESPACE), { action: 'servicediscovery:DiscoverInstances', resources: [SERVICE] })).toBe(
+        `no statement allows servicediscovery:DiscoverInstances on ${SERVICE}; policy S0 allows it on ${NAMESPACE} only`,
+      )
     })
   })
 
@@ -403,12 +737,47 @@ describe('Function: evaluateAccess', () => {
       ['StringEqualsIfExists', 'dev', 'prod', 'k:Name is "dev" (or is absent) (the request has "prod")'],
       ['ForAnyValue:StringEquals', ['a', 'b'], ['c', 'd'], 'a value of k:Name is one of "a", "b" (the request has "c", "d")'],
       ['ForAllValues:StringEquals', ['a', 'b'], ['a', 'c'], 'every value of k:Name is one of "a", "b" (the request has "a", "c")'],
+      ['NumericLessThan', '10', '12', 'k:Name is less than "10" (the request has "12")'],
+      ['NumericGreaterThanEquals', ['10', '20'], '5', 'k:Name is at least one of "10", "20" (the request has "5")'],
+      ['NumericNotEquals', '5', '5', 'k:Name is not "5" (the request has "5")'],
+      [
+        'DateLessThan',
+        '2020-01-01T00:00:00Z',
+        '2024-05-01T12:00:00Z',
+        'k:Name is before "2020-01-01T00:00:00Z" (the request has "2024-05-01T12:00:00Z")',
+      ],
+      ['DateGreaterThanEquals', '2030-01-01', '2024-05-01', 'k:Name is at or after "2030-01-01" (the request has "2024-05-01")'],
+      ['DateEquals', '2030-01-01', undefined, 'k:Name is the date "2030-01-01" (the request has no k:Name)'],
+      ['IpAddress', '10.0.0.0/8', '192.0.2.1', 'k:Name is in "10.0.0.0/8" (the request has "192.0.2.1")'],
+      [
+        'NotIpAddress',
+        ['10.0.0.0/8', '192.0.2.0/24'],
+        '192.0.2.1',
+        'k:Name is in none of "10.0.0.0/8", "192.0.2.0/24" (the request has "192.0.2.1")',
+      ],
+      ['BinaryEquals', 'AA==', 'AQ==', 'k:Name is "AA==" (the request has "AQ==")'],
+      ['NumericLessThanIfExists', '10', '12', 'k:Name is less than "10" (or is absent) (the request has "12")'],
     ]
     it.each(failing)('It should explain a failing %s %j against %j', (operator, wanted, actual, explanation) => {
       const statement: PolicyStatement = { Effect: 'Allow', Action: 'x:Do', Resource: '*', Condition: { [operator]: { 'k:Name': wanted } } }
       const context = actual === undefined ? {} : { 'k:Name': actual }
       expect(reasonOf(statement, { action: 'x:Do', resource: '*', context })).toBe(
         `no statement allows x:Do on *; policy S0 allows it only when ${explanation}`,
+      )
+    })
+
+    it.each<[string, string | string[] | undefined]>([
+      ['StringEquals', 'dev'],
+      ['StringEquals', undefined],
+      ['ForAllValues:StringLike', ['dev', 'prod']],
+      ['NumericLessThan', '3'],
+      ['Null', 'dev'],
+      ['Null', undefined],
+    ])('It should say a %s condition with no value listed matches nothing (the request has %j)', (operator, actual) => {
+      const statement: PolicyStatement = { Effect: 'Allow', Action: 'x:Do', Resource: '*', Condition: { [operator]: { 'k:Name': [] } } }
+      const context = actual === undefined ? {} : { 'k:Name': actual }
+      expect(reasonOf(statement, { action: 'x:Do', resource: '*', context })).toBe(
+        `no statement allows x:Do on *; policy S0 has a condition ${operator} k:Name with no value listed, which nothing matches`,
       )
     })
 
@@ -434,12 +803,12 @@ describe('Function: evaluateAccess', () => {
 
     it('It should report an operator it does not know besides the closest miss, on one line', () => {
       const statements: PolicyStatement[] = [
-        { Effect: 'Allow', Action: 'sqs:*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-01' } } },
+        { Effect: 'Allow', Action: 'sqs:*', Resource: '*', Condition: { DateBefore: { 'aws:CurrentTime': '2030-01-01' } } },
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: OTHER_QUEUE },
       ]
       const reason = reasonOf(statements, send())
       expect(reason).toBe(
-        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: condition operator DateLessThan not understood; policy S1 allows it on ${OTHER_QUEUE} only`,
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: condition operator DateBefore not understood; policy S1 allows it on ${OTHER_QUEUE} only`,
       )
       expect(reason).not.toContain('\n')
     })
