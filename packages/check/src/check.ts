@@ -2,10 +2,10 @@
 // and what its role allows (and, with --live, against what Cloud Map holds now).
 import { availableParallelism } from 'node:os'
 import { relative } from 'node:path'
-import { kindCalls } from '@cloudmap-middy/core/iam'
+import { type KindCalls, kindCalls } from '@cloudmap-middy/core/iam'
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
-import { type AccessDecision, evaluateAccess } from './iam.js'
-import { type Parameters, readTemplate, type TemplateFunction, type TemplateModel } from './model.js'
+import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
+import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
 
 /** One thing checked about a dependency. */
 export interface Finding {
@@ -77,6 +77,8 @@ export interface CheckReport {
   readonly parameters: Readonly<Record<string, string>>
   /** Was Cloud Map asked too (`--live`)? */
   readonly live: boolean
+  /** What could not be read about the template (services in namespaces outside it, ...). */
+  readonly notes: readonly string[]
   /** Each function of the template, in template order. */
   readonly functions: readonly FunctionReport[]
   /** Every failure, in the order of the report. */
@@ -93,6 +95,12 @@ export interface CheckOptions {
   readonly handlers?: Readonly<Record<string, string>>
   /** Functions not to check. */
   readonly skip?: readonly string[]
+  /**
+   * The calls checked for a dependency, by its name in the middleware's services (`jobs`) or
+   * `<Function>/<name>` (logical id or `FunctionName`), instead of its kind's defaults:
+   * `{ jobs: ['receive'] }` checks `sqs:ReceiveMessage`, ... and not `sqs:SendMessage`.
+   */
+  readonly calls?: Readonly<Record<string, readonly string[]>>
   /** Also resolve every dependency against Cloud Map (`AWS_ENDPOINT_URL` is honoured). */
   readonly live?: boolean
   /** How long one handler module may take to load. Default 30 000 ms. */
@@ -166,20 +174,109 @@ function registration(dependency: CollectedDependency, model: TemplateModel): Fi
   return { check, ok: true, detail: `${ids.length === 1 ? 'instance' : 'instances'} ${ids.join(', ')}` }
 }
 
-/** Findings for a set of bindings (the template's, or Cloud Map's with a `live: ` prefix). */
-function bindingFindings(label: string, bindings: readonly Binding[], prefix = ''): Finding[] {
+/** Findings for a set of bindings: the template's, or Cloud Map's (`live`). */
+function bindingFindings(label: string, bindings: readonly Binding[], live = false): Finding[] {
   return bindings.flatMap((binding): Finding[] => {
     if (binding.ok) return []
-    const check = prefix ? 'live' : bindCheck(binding.error)
+    const check = live ? 'live' : bindCheck(binding.error)
     // The kinds' errors name the address and the instance already.
     const where =
       binding.error.includes(label) && binding.error.includes(binding.instanceId) ? '' : `${label} instance ${binding.instanceId}: `
-    return [{ check, ok: false, detail: `${prefix}${where}${binding.error}` }]
+    return [{ check, ok: false, detail: `${where}${binding.error}` }]
   })
 }
 
+/** The calls `--calls` lists for this dependency (by `<Function>/<name>` or `<name>`), if any. */
+function listedCalls(fn: TemplateFunction, dependency: CollectedDependency, calls: CheckOptions['calls']): readonly string[] | undefined {
+  if (calls === undefined || dependency.name === undefined) return undefined
+  return calls[`${fn.logicalId}/${dependency.name}`] ?? calls[`${fn.name}/${dependency.name}`] ?? calls[dependency.name]
+}
+
+/** The account of an ARN (its fifth field), when it has one. */
+const accountOf = (arn: string) => arn.split(':')[4] || undefined
+/** The region of an ARN (its fourth field), when it has one. */
+const regionOf = (arn: string) => arn.split(':')[3] || undefined
+
+/** Is the request allowed by the role's statements and, when it has one, its permissions boundary? */
+function permitted(fn: TemplateFunction, request: AccessRequest): AccessDecision {
+  const decision = evaluateAccess(fn.statements, request)
+  if (!decision.allowed || fn.boundary === undefined) return decision
+  if ('unknown' in fn.boundary) {
+    return { allowed: false, reason: `its permissions boundary ${fn.boundary.unknown} is not in this template: it cannot be checked` }
+  }
+  const bounded = evaluateAccess(fn.boundary.statements, request)
+  return bounded.allowed ? decision : { allowed: false, reason: `its permissions boundary does not allow it: ${bounded.reason}` }
+}
+
+/** DiscoverInstances on the dependency's namespace and service, and each call of its kind on each target (and its key). */
+function permissionFindings(
+  fn: TemplateFunction,
+  dependency: CollectedDependency,
+  model: TemplateModel,
+  calls: KindCalls | undefined,
+  callNames: readonly string[],
+): Finding[] {
+  const { label, namespace, service } = dependency
+  const findings: Finding[] = []
+  // Global keys as the request would carry them; the rest a policy may test cannot be known before a deploy.
+  const now = new Date()
+  const global = {
+    'aws:PrincipalAccount': model.pseudo.accountId,
+    'aws:SecureTransport': 'true',
+    'aws:CurrentTime': now.toISOString(),
+    'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+  }
+  const serviceArn = model.services.find((s) => s.namespace === namespace && s.name === service)?.arn
+  const namespaceArn = model.namespaceArns[namespace]
+  const resources = serviceArn !== undefined && namespaceArn !== undefined ? [namespaceArn, serviceArn] : ['*']
+  const context = {
+    ...global,
+    'aws:RequestedRegion': model.pseudo.region,
+    'aws:ResourceAccount': model.pseudo.accountId,
+    'servicediscovery:NamespaceName': namespace,
+    'servicediscovery:ServiceName': service,
+  }
+  const discover = [
+    'servicediscovery:DiscoverInstances',
+    ...(dependency.revalidate === 'revision' ? ['servicediscovery:DiscoverInstancesRevision'] : []),
+  ]
+  for (const action of discover) {
+    const request = { action, resource: resources[0] ?? '*', resources, context }
+    findings.push(
+      access('discover', label, { action, resource: request.resource, shown: `${namespace}.${service}` }, permitted(fn, request), fn.notes),
+    )
+  }
+
+  const targets = [...new Set(dependency.bindings.flatMap((b) => (b.ok && b.target !== undefined ? [b.target] : [])))]
+  const actions = [...new Set(callNames.flatMap((call) => calls?.calls[call]?.actions ?? []))]
+  const kms = [...new Set(callNames.flatMap((call) => calls?.calls[call]?.kms ?? []))]
+  for (const target of targets) {
+    const targetContext = {
+      ...global,
+      'aws:RequestedRegion': regionOf(target) ?? model.pseudo.region,
+      'aws:ResourceAccount': accountOf(target) ?? model.pseudo.accountId,
+    }
+    for (const action of actions) {
+      const decision = permitted(fn, { action, resource: target, context: targetContext })
+      findings.push(access('call', label, { action, resource: target, shown: target }, decision, fn.notes))
+    }
+    // A queue or topic of the template encrypted with a customer managed key: its KMS actions too.
+    const key = model.keys[target]
+    if (key === undefined) continue
+    for (const action of kms) {
+      const decision = permitted(fn, {
+        action,
+        resource: key,
+        context: { ...targetContext, 'aws:ResourceAccount': accountOf(key) ?? model.pseudo.accountId },
+      })
+      findings.push(access('call', label, { action, resource: key, shown: `${key} (the key of ${target})` }, decision, fn.notes))
+    }
+  }
+  return findings
+}
+
 /** Everything found about one dependency of one function. */
-function judge(fn: TemplateFunction, dependency: CollectedDependency, model: TemplateModel): DependencyReport {
+function judge(fn: TemplateFunction, dependency: CollectedDependency, model: TemplateModel, options: CheckOptions): DependencyReport {
   const { label, namespace, service } = dependency
   const findings: Finding[] = []
   const registered = registration(dependency, model)
@@ -197,33 +294,34 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
     findings.push({ check: 'attributes', ok: true, detail: 'valid' })
   }
 
-  const context = { 'servicediscovery:NamespaceName': namespace, 'servicediscovery:ServiceName': service }
-  const discover = [
-    'servicediscovery:DiscoverInstances',
-    ...(dependency.revalidate === 'revision' ? ['servicediscovery:DiscoverInstancesRevision'] : []),
-  ]
-  for (const action of discover) {
-    const decision = evaluateAccess(fn.statements, { action, resource: '*', context })
-    findings.push(access('discover', label, { action, resource: '*', shown: `${namespace}.${service}` }, decision, fn.notes))
-  }
-
   const calls = kindCalls(dependency.kind)
-  const actions = [...new Set(calls?.defaults.flatMap((call) => calls.calls[call]?.actions ?? []) ?? [])]
-  const targets = [...new Set(dependency.bindings.flatMap((b) => (b.ok && b.target !== undefined ? [b.target] : [])))]
-  for (const target of targets) {
-    for (const action of actions) {
-      const decision = evaluateAccess(fn.statements, { action, resource: target })
-      findings.push(access('call', label, { action, resource: target, shown: target }, decision, fn.notes))
-    }
+  const listed = listedCalls(fn, dependency, options.calls)
+  const unknownCalls = calls && listed ? listed.filter((call) => !Object.hasOwn(calls.calls, call)) : []
+  for (const call of unknownCalls) {
+    const known = Object.keys(calls?.calls ?? {})
+    findings.push({
+      check: 'calls',
+      ok: false,
+      detail: `${label}: ${calls?.factory} has no call "${call}" (${known.length > 0 ? `it has ${known.join(', ')}` : 'it makes none'})`,
+    })
+  }
+  if (fn.permissions === 'outside') {
+    findings.push({
+      check: 'permissions',
+      ok: false,
+      detail: `${label}: the function's Role is not in this template: its permissions cannot be checked`,
+    })
+  } else {
+    findings.push(...permissionFindings(fn, dependency, model, calls, listed ?? calls?.defaults ?? []))
   }
 
   if (dependency.live !== undefined) {
     if ('error' in dependency.live) {
-      findings.push({ check: 'live', ok: false, detail: `live: ${label}: ${dependency.live.error}` })
+      findings.push({ check: 'live', ok: false, detail: `${label}: ${dependency.live.error}` })
     } else if (dependency.live.bindings.length === 0) {
-      findings.push({ check: 'live', ok: dependency.optional, detail: `live: Cloud Map has no instance at ${label}` })
+      findings.push({ check: 'live', ok: dependency.optional, detail: `Cloud Map has no instance at ${label}` })
     } else {
-      const failed = bindingFindings(label, dependency.live.bindings, 'live: ')
+      const failed = bindingFindings(label, dependency.live.bindings, true)
       findings.push(...failed)
       if (failed.length === 0)
         findings.push({
@@ -244,7 +342,7 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
 }
 
 /** The report of one function from what loading its module gave. */
-function report(fn: TemplateFunction, model: TemplateModel, result: CollectResult | undefined): FunctionReport {
+function report(fn: TemplateFunction, model: TemplateModel, result: CollectResult | undefined, options: CheckOptions): FunctionReport {
   const handler = 'module' in fn.handler ? `${relative(process.cwd(), fn.handler.module)}#${fn.handler.exportName}` : undefined
   const base = { logicalId: fn.logicalId, name: fn.name, ...(handler === undefined ? {} : { handler }), notes: fn.notes }
   if (fn.skipped !== undefined) return { ...base, status: 'skipped', reason: fn.skipped, dependencies: [] }
@@ -258,7 +356,7 @@ function report(fn: TemplateFunction, model: TemplateModel, result: CollectResul
   if (!result.exported && 'module' in fn.handler) {
     return { ...base, status: 'failed', reason: `${handler} is not an exported function`, dependencies: [] }
   }
-  const dependencies = result.dependencies.map((dependency) => judge(fn, dependency, model))
+  const dependencies = result.dependencies.map((dependency) => judge(fn, dependency, model, options))
   return { ...base, status: dependencies.every((d) => d.ok) ? 'ok' : 'failed', dependencies }
 }
 
@@ -305,8 +403,15 @@ export async function check(template: string, options: CheckOptions = {}): Promi
       fn.skipped === undefined
         ? await collect(fn, model, { live, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) })
         : undefined
-    return report(fn, model, result)
+    return report(fn, model, result, options)
   })
+  for (const key of Object.keys(options.calls ?? {})) {
+    const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key]
+    const used = functions.some(
+      (fn) => (prefix === undefined || prefix === fn.logicalId || prefix === fn.name) && fn.dependencies.some((d) => d.name === name),
+    )
+    if (!used) throw new TemplateError(`--calls ${key}: no function checked declares a dependency named ${name}`)
+  }
   const problems: Problem[] = []
   for (const fn of functions) {
     if (fn.status === 'failed' && fn.reason !== undefined) problems.push({ function: fn.logicalId, check: 'handler', detail: fn.reason })
@@ -328,6 +433,7 @@ export async function check(template: string, options: CheckOptions = {}): Promi
         .map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
     ),
     live,
+    notes: model.notes,
     functions,
     problems,
     ok: problems.length === 0,

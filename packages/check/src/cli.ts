@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { check } from './check.js'
 import { TemplateError } from './model.js'
-import { formatReport } from './report.js'
+import { formatReport, printable } from './report.js'
 
 const USAGE = `Usage: cloudmap-middy check <template> [options]
 
@@ -17,14 +17,19 @@ target policy, and permitted by the function's role.
   --handler Function=path    the handler module of a function (logical id or FunctionName),
                              optionally path#export; needed for CDK functions (repeat)
   --skip Function            do not check this function (repeat)
+  --calls [Function/]name=call[,call]
+                             the calls a dependency (by its name in cloudMap's services) is
+                             checked for, instead of its kind's defaults: jobs=receive (repeat)
   --live                     also resolve every dependency against Cloud Map now
                              (the AWS environment is used: AWS_REGION, AWS_ENDPOINT_URL, credentials)
   --json                     print the report as JSON
   --timeout-ms N             how long a handler module may take to load (default 30000)
   -h, --help                 this text
 
-Exit code: 0 when every check passes, 1 when one fails, 2 for bad usage or an unreadable template.
-Colour only on a terminal, and never with NO_COLOR set.`
+Exit code: 0 when every check passes, 1 when one fails, 2 when the check cannot run (bad usage,
+a template it cannot read). Region and account: --param AWS::Region / AWS::AccountId, else
+AWS_REGION (or us-east-1) and 123456789012. Colour only on a terminal, never with NO_COLOR set,
+always with FORCE_COLOR (not 0). --version prints the version.`
 
 /** `Name=Value` pairs into a record; a pair without `=` is a usage error. */
 function pairs(option: string, values: readonly string[] | undefined): Record<string, string> {
@@ -35,6 +40,29 @@ function pairs(option: string, values: readonly string[] | undefined): Record<st
     out[value.slice(0, cut)] = value.slice(cut + 1)
   }
   return out
+}
+
+/** `--calls [Function/]name=call,call` into a record by key. */
+function callLists(values: readonly string[] | undefined): Record<string, readonly string[]> {
+  return Object.fromEntries(
+    Object.entries(pairs('--calls', values)).map(([key, list]) => {
+      const calls = list.split(',').map((call) => call.trim())
+      if (calls.some((call) => call === '')) throw new TemplateError(`--calls ${key}=${list}: expected call names separated by commas`)
+      return [key, calls]
+    }),
+  )
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}
+
+/** The report as JSON, with C1 controls, line separators and bidirectional overrides escaped too. */
+function json(report: unknown): string {
+  return JSON.stringify(report, null, 2).replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 function version(): string {
@@ -64,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parse(argv)
   } catch (error) {
-    process.stderr.write(`cloudmap-middy: ${(error as Error).message}\n\n${USAGE}\n`)
+    process.stderr.write(`cloudmap-middy: ${printable((error as Error).message)}\n\n${USAGE}\n`)
     return 2
   }
   const { values, positionals } = parsed
@@ -86,7 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           : template === undefined
             ? 'no template'
             : `unexpected ${rest.join(' ')}`
-    process.stderr.write(`cloudmap-middy: ${problem}\n\n${USAGE}\n`)
+    process.stderr.write(`cloudmap-middy: ${printable(problem)}\n\n${USAGE}\n`)
     return 2
   }
   try {
@@ -98,17 +126,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       parameters: pairs('--param', values.param),
       handlers: pairs('--handler', values.handler),
       skip: values.skip ?? [],
+      calls: callLists(values.calls),
       live: values.live ?? false,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     })
-    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, { color: useColor(process.stdout) }))
+    process.stdout.write(values.json ? `${json(report)}\n` : formatReport(report, { color: useColor(process.stdout) }))
     return report.ok ? 0 : 1
   } catch (error) {
-    if (error instanceof TemplateError) {
-      process.stderr.write(`cloudmap-middy: ${error.message}\n`)
-      return 2
-    }
-    throw error
+    // The check could not run: a usage or template error names what to fix; anything else is said as it is.
+    const message = error instanceof TemplateError ? error.message : `the check could not run: ${describe(error)}`
+    process.stderr.write(`cloudmap-middy: ${printable(message)}\n`)
+    return 2
   }
 }
 
@@ -121,6 +149,7 @@ function parse(argv: readonly string[]) {
       param: { type: 'string', multiple: true },
       handler: { type: 'string', multiple: true },
       skip: { type: 'string', multiple: true },
+      calls: { type: 'string', multiple: true },
       live: { type: 'boolean' },
       json: { type: 'boolean' },
       'timeout-ms': { type: 'string' },

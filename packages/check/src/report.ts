@@ -12,10 +12,11 @@ const paint = (color: boolean, code: number) => (text: string) => (color ? `\u00
 
 // Control characters (ANSI escapes among them), line separators and bidirectional overrides, which
 // registry data, templates and error messages could carry to the terminal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
 /** The text with every unprintable character written as `\u{…}`. */
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`)
 }
 
@@ -79,6 +80,7 @@ export function formatReport(given: CheckReport, options: FormatOptions = {}): s
       ].join(' · '),
     ),
   )
+  for (const note of report.notes) lines.push(dim(`note: ${note}`))
   const rows = report.functions.flatMap((fn) => fn.dependencies)
   const width = (pick: (d: DependencyReport) => string) => Math.max(0, ...rows.map((d) => pick(d).length))
   const nameWidth = width((d) => d.name ?? `(${d.by})`)
@@ -89,6 +91,7 @@ export function formatReport(given: CheckReport, options: FormatOptions = {}): s
     lines.push('')
     lines.push(functionLine(fn, mark, dim))
     if (fn.reason !== undefined) lines.push(`    ${fn.status === 'failed' ? red(fn.reason) : dim(fn.reason)}`)
+    if (fn.status !== 'skipped') for (const note of fn.notes) lines.push(dim(`    note: ${note}`))
     if (fn.status !== 'skipped' && fn.reason === undefined && fn.dependencies.length === 0) lines.push(dim('    declares no dependency'))
     for (const dependency of fn.dependencies) {
       const name = (dependency.name ?? `(${dependency.by})`).padEnd(nameWidth)
@@ -108,9 +111,13 @@ export function formatReport(given: CheckReport, options: FormatOptions = {}): s
     lines.push(`${green('✓')} ${count}: every dependency is registered, of its kind's type, valid for its schema and permitted`)
   } else {
     lines.push(`${red('✗')} ${report.problems.length} ${report.problems.length === 1 ? 'problem' : 'problems'} in ${count}:`)
+    // One line per function, address and check, with how many failures it stands for.
+    const counts = new Map<string, number>()
     for (const problem of report.problems) {
-      lines.push(`  ${red('✗')} ${problem.function}${problem.address === undefined ? '' : ` ${problem.address}`}: ${problem.check}`)
+      const line = `${problem.function}${problem.address === undefined ? '' : ` ${problem.address}`}: ${problem.check}`
+      counts.set(line, (counts.get(line) ?? 0) + 1)
     }
+    for (const [line, count] of counts) lines.push(`  ${red('✗')} ${line}${count > 1 ? ` (×${count})` : ''}`)
   }
   return `${lines.join('\n')}\n`
 }

@@ -83,8 +83,8 @@ describe('cloudmap-middy check --live (moto)', () => {
     expect(failures(report)).toEqual(['QuoteFunction dev-shop.pricing live', 'QuoteFunction dev-shop.pricing live'])
     const details = report.problems.map((p) => p.detail).sort()
     expect(details).toHaveLength(2)
-    expect(details[0]).toMatch(/^live: .*AttributeValidationError: .*"pricing-c".*dev-shop\.pricing.*zone/)
-    expect(details[1]).toMatch(/^live: .*InstanceTypeMismatchError: .*"pricing-q" of "dev-shop\.pricing".*"sqs"/)
+    expect(details[0]).toMatch(/^AttributeValidationError: .*"pricing-c".*dev-shop\.pricing.*zone/)
+    expect(details[1]).toMatch(/^InstanceTypeMismatchError: .*"pricing-q" of "dev-shop\.pricing".*"sqs"/)
     // The template's own instances still pass: only the live findings fail.
     expect(report.functions[0]?.dependencies[0]?.findings.filter((f) => f.check !== 'live').every((f) => f.ok)).toBe(true)
   }, 60_000)
@@ -93,7 +93,7 @@ describe('cloudmap-middy check --live (moto)', () => {
     await cloudMap.service('dev-shop', 'pricing')
     const report = await check(pricing, { live: true })
     expect(failures(report)).toEqual(['QuoteFunction dev-shop.pricing live'])
-    expect(report.problems[0]?.detail).toBe('live: Cloud Map has no instance at dev-shop.pricing')
+    expect(report.problems[0]?.detail).toBe('Cloud Map has no instance at dev-shop.pricing')
   }, 60_000)
 
   it('fails when the namespace the template registers is not in Cloud Map (Stage=qa: qa-shop)', async () => {
@@ -101,7 +101,7 @@ describe('cloudmap-middy check --live (moto)', () => {
     const report = await check(pricing, { live: true, parameters: { Stage: 'qa' } })
     expect(report.parameters.Stage).toBe('qa')
     expect(failures(report)).toEqual(['QuoteFunction qa-shop.pricing live'])
-    expect(report.problems[0]?.detail).toMatch(/^live: qa-shop\.pricing: ServiceNotFoundError: .*"qa-shop\.pricing" is not registered/)
+    expect(report.problems[0]?.detail).toMatch(/^qa-shop\.pricing: ServiceNotFoundError: .*"qa-shop\.pricing" is not registered/)
     // Against the template alone, qa passes: qa-shop.pricing is registered there.
     const findings = report.functions[0]?.dependencies[0]?.findings ?? []
     expect(findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['live'])

@@ -9,6 +9,7 @@ const passing: CheckReport = {
   account: '111122223333',
   parameters: { Stage: 'prod' },
   live: false,
+  notes: [],
   functions: [
     {
       logicalId: 'ApiFunction',
@@ -126,6 +127,7 @@ describe('formatReport', () => {
     }
     const text = formatReport(hostile, { color: false })
     expect(text).toContain('  ✗ ApiFunction prod.scheduler->jobs\\u{1b}[2J: type')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/)
   })
 })

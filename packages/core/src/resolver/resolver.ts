@@ -1,7 +1,7 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
 import type { CallClients } from '../calls/clients.js'
-import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
 import { recordDeclaration } from '../declarations.js'
+import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
 import { CloudMapMiddyError, DiscoveryError, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
