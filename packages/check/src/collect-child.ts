@@ -13,7 +13,16 @@ import {
   type Resolver,
   recordDeclarations,
 } from '@cloudmap-middy/core'
-import type { Binding, ChildMessage, CollectedDependency, CollectJob, CollectResult, LiveAnswer, LiveQuery, ParentMessage } from './collect.js'
+import type {
+  Binding,
+  ChildMessage,
+  CollectedDependency,
+  CollectJob,
+  CollectResult,
+  LiveAnswer,
+  LiveQuery,
+  ParentMessage,
+} from './collect.js'
 
 // No network for the module: a connection it opens while it loads (or later) fails at once.
 const NO_NETWORK = 'cloudmap-middy check: no network while a handler module is checked'
