@@ -360,6 +360,20 @@ function report(fn: TemplateFunction, model: TemplateModel, result: CollectResul
   return { ...base, status: dependencies.every((d) => d.ok) ? 'ok' : 'failed', dependencies }
 }
 
+/** The function's report with a hint on each `allowedAccounts` refusal of the placeholder account. */
+function withAccountHint(fn: FunctionReport, account: string): FunctionReport {
+  const hint = ` (${account} is the check's placeholder account: give the real one with --param AWS::AccountId=<account>)`
+  const dependencies = fn.dependencies.map((dependency) => ({
+    ...dependency,
+    findings: dependency.findings.map((finding) =>
+      !finding.ok && finding.check === 'target policy' && finding.detail.includes('allowedAccounts') && finding.detail.includes(account)
+        ? { ...finding, detail: `${finding.detail}${hint}` }
+        : finding,
+    ),
+  }))
+  return { ...fn, dependencies }
+}
+
 /** Runs `work` over `items`, at most `limit` at a time, keeping their order. */
 async function mapLimited<T, U>(items: readonly T[], limit: number, work: (item: T) => Promise<U>): Promise<U[]> {
   const out: U[] = new Array(items.length)
@@ -412,8 +426,11 @@ export async function check(template: string, options: CheckOptions = {}): Promi
     )
     if (!used) throw new TemplateError(`--calls ${key}: no function checked declares a dependency named ${name}`)
   }
+  // A refusal of the placeholder account says how to give the real one.
+  const placeholder = options.parameters?.['AWS::AccountId'] === undefined ? model.pseudo.accountId : undefined
+  const hinted = placeholder === undefined ? functions : functions.map((fn) => withAccountHint(fn, placeholder))
   const problems: Problem[] = []
-  for (const fn of functions) {
+  for (const fn of hinted) {
     if (fn.status === 'failed' && fn.reason !== undefined) problems.push({ function: fn.logicalId, check: 'handler', detail: fn.reason })
     for (const dependency of fn.dependencies) {
       for (const finding of dependency.findings) {
@@ -434,7 +451,7 @@ export async function check(template: string, options: CheckOptions = {}): Promi
     ),
     live,
     notes: model.notes,
-    functions,
+    functions: hinted,
     problems,
     ok: problems.length === 0,
   }

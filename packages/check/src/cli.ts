@@ -92,7 +92,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parse(argv)
   } catch (error) {
-    process.stderr.write(`cloudmap-middy: ${printable((error as Error).message)}\n\n${USAGE}\n`)
+    // parseArgs says how to pass a value that looks like an option: the first sentence is the point.
+    const message = (error as Error).message.split(/\. (?=To specify)/)[0] ?? ''
+    process.stderr.write(`cloudmap-middy: ${printable(message)} (see cloudmap-middy --help)\n`)
     return 2
   }
   const { values, positionals } = parsed
@@ -114,7 +116,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           : template === undefined
             ? 'no template'
             : `unexpected ${rest.join(' ')}`
-    process.stderr.write(`cloudmap-middy: ${printable(problem)}\n\n${USAGE}\n`)
+    process.stderr.write(`cloudmap-middy: ${printable(problem)} (see cloudmap-middy --help)\n`)
     return 2
   }
   try {
@@ -135,7 +137,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // The check could not run: a usage or template error names what to fix; anything else is said as it is.
     const message = error instanceof TemplateError ? error.message : `the check could not run: ${describe(error)}`
-    process.stderr.write(`cloudmap-middy: ${printable(message)}\n`)
+    // Line breaks stay (a YAML error shows the line at fault); every other control character is escaped.
+    process.stderr.write(`cloudmap-middy: ${message.split('\n').map(printable).join('\n')}\n`)
     return 2
   }
 }

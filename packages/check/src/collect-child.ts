@@ -33,7 +33,12 @@ net.Socket.prototype.connect = function refuse(this: net.Socket) {
 
 /** An error as the report shows it: its name and message (they name the address, never a payload). */
 function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`
+  // One line: a message of several (a TypeScript syntax error) has its lines joined.
+  if (error instanceof Error)
+    return `${error.name}: ${error.message
+      .trim()
+      .split(/\s*\n\s*/)
+      .join(' | ')}`
   return `thrown: ${typeof error}`
 }
 

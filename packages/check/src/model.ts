@@ -201,11 +201,35 @@ function parameterValues(template: Template, given: Parameters, path: string): R
     const { Type, Default } = declaration as { Type?: unknown; Default?: unknown }
     const value = given[name] ?? (Default === undefined || Default === null ? undefined : [Default].flat().map(String).join(','))
     if (value === undefined) throw new TemplateError(`parameter ${name} has no default: give --param ${name}=<value>`)
+    allowed(name, declaration as Record<string, unknown>, value)
     const type = typeof Type === 'string' ? Type : 'String'
     if (type.startsWith('AWS::SSM::Parameter::Value<')) values[name] = `«${type} ${value}»`
     else values[name] = type === 'CommaDelimitedList' || type.startsWith('List<') ? (value === '' ? [] : value.split(',')) : value
   }
   return values
+}
+
+/** Refuses a value CloudFormation would refuse: not one of `AllowedValues`, not matching `AllowedPattern`, out of length or range. */
+function allowed(name: string, declaration: Record<string, unknown>, value: string): void {
+  const { AllowedValues, AllowedPattern, MinLength, MaxLength, MinValue, MaxValue, Type } = declaration
+  const items = Type === 'CommaDelimitedList' || String(Type).startsWith('List<') ? value.split(',') : [value]
+  for (const item of items) {
+    if (Array.isArray(AllowedValues) && !AllowedValues.map(String).includes(item)) {
+      throw new TemplateError(`parameter ${name}: "${item}" is not one of its AllowedValues (${AllowedValues.map(String).join(', ')})`)
+    }
+    if (typeof AllowedPattern === 'string' && !new RegExp(`^(?:${AllowedPattern})$`).test(item)) {
+      throw new TemplateError(`parameter ${name}: "${item}" does not match its AllowedPattern ${AllowedPattern}`)
+    }
+    if ((MinLength !== undefined && item.length < Number(MinLength)) || (MaxLength !== undefined && item.length > Number(MaxLength))) {
+      throw new TemplateError(`parameter ${name}: "${item}" is not within its MinLength/MaxLength`)
+    }
+    if (
+      Type === 'Number' &&
+      ((MinValue !== undefined && Number(item) < Number(MinValue)) || (MaxValue !== undefined && Number(item) > Number(MaxValue)))
+    ) {
+      throw new TemplateError(`parameter ${name}: ${item} is not within its MinValue/MaxValue`)
+    }
+  }
 }
 
 /** The name CloudFormation generates for a resource that names none (its shape, not its random part). */
@@ -718,7 +742,15 @@ function samHandler(directory: string, props: Record<string, unknown>, metadata:
     ...MODULE_EXTENSIONS.map((extension) => join(base, `${file}${extension}`)),
   ]
   const module = candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile())
-  if (!module) return { missing: `no module ${file}.{${MODULE_EXTENSIONS.map((e) => e.slice(1)).join(',')}} in ${codeUri}` }
+  if (!module) {
+    const entry =
+      fromEntry !== undefined
+        ? ` (its esbuild EntryPoints name ${fromEntry}, which is not a file)`
+        : entries.length > 0
+          ? ` (its esbuild EntryPoints, ${entries.join(', ')}, name none of ${file}.*)`
+          : ''
+    return { missing: `no module ${file}.{${MODULE_EXTENSIONS.map((e) => e.slice(1)).join(',')}} in ${codeUri}${entry}` }
+  }
   return { module, exportName }
 }
 

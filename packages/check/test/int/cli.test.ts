@@ -128,10 +128,10 @@ describe('cloudmap-middy check: the report', () => {
 
 describe('cloudmap-middy: bad usage exits 2 with a message on stderr', () => {
   it.each([
-    ['no arguments', [], 'cloudmap-middy: no command'],
-    ['an unknown command', ['frobnicate', pricing], 'cloudmap-middy: unknown command "frobnicate"'],
-    ['no template', ['check'], 'cloudmap-middy: no template'],
-    ['a second template', ['check', pricing, declarations], `cloudmap-middy: unexpected ${declarations}`],
+    ['no arguments', [], 'cloudmap-middy: no command (see cloudmap-middy --help)'],
+    ['an unknown command', ['frobnicate', pricing], 'cloudmap-middy: unknown command "frobnicate" (see cloudmap-middy --help)'],
+    ['no template', ['check'], 'cloudmap-middy: no template (see cloudmap-middy --help)'],
+    ['a second template', ['check', pricing, declarations], `cloudmap-middy: unexpected ${declarations} (see cloudmap-middy --help)`],
     ['--param without =', ['check', pricing, '--param', 'Stage'], 'cloudmap-middy: --param Stage: expected Name=Value'],
     [
       'a --param the template lacks',
@@ -165,12 +165,17 @@ describe('cloudmap-middy: bad usage exits 2 with a message on stderr', () => {
     60_000,
   )
 
-  it('on an unknown option, naming it, followed by the usage', () => {
+  it('on an unknown option, naming it on one line that points at --help', () => {
     const { status, stdout, stderr } = run(['check', pricing, '--bogus'])
     expect(status).toBe(2)
     expect(stdout).toBe('')
-    expect(stderr).toMatch(/^cloudmap-middy: Unknown option '--bogus'/)
-    expect(stderr).toContain('Usage: cloudmap-middy check <template> [options]')
+    expect(stderr).toBe("cloudmap-middy: Unknown option '--bogus' (see cloudmap-middy --help)\n")
+  }, 60_000)
+
+  it('on a parameter value its AllowedPattern refuses, as CloudFormation would', () => {
+    const { status, stderr } = run(['check', 'examples/scheduler/template.yaml', '--param', 'Stage=Prod_1'])
+    expect(status).toBe(2)
+    expect(stderr).toBe('cloudmap-middy: parameter Stage: "Prod_1" does not match its AllowedPattern ^[a-z][a-z0-9-]{0,20}$\n')
   }, 60_000)
 
   it('on a template file that does not exist, naming it', () => {
