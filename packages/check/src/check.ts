@@ -6,6 +6,7 @@ import { type KindCalls, kindCalls } from '@cloudmap-middy/core/iam'
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
 import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
+import { isPlaceholder } from './template.js'
 
 /** One thing checked about a dependency. */
 export interface Finding {
@@ -144,6 +145,13 @@ function registration(dependency: CollectedDependency, model: TemplateModel): Fi
     const known = model.namespaces.length > 0 ? ` (it registers ${model.namespaces.map((n) => `"${n}"`).join(', ')})` : ''
     return { check, ok: false, detail: `${label}: namespace "${namespace}" is not in the template${known}` }
   }
+  if (model.namespaces.filter((name) => name === namespace).length > 1) {
+    return {
+      check,
+      ok: false,
+      detail: `${label}: two namespaces of the template are named "${namespace}"; Cloud Map finds only one of them by that name`,
+    }
+  }
   if (!model.services.some((s) => s.namespace === namespace && s.name === service)) {
     const known = model.services.filter((s) => s.namespace === namespace).map((s) => s.name)
     return {
@@ -172,6 +180,36 @@ function registration(dependency: CollectedDependency, model: TemplateModel): Fi
   }
   const ids = dependency.bindings.map((b) => b.instanceId)
   return { check, ok: true, detail: `${ids.length === 1 ? 'instance' : 'instances'} ${ids.join(', ')}` }
+}
+
+/** The template's instances bound to the dependency. */
+function boundInstances(dependency: CollectedDependency, model: TemplateModel) {
+  return model.instances.filter(
+    (i) =>
+      i.namespace === dependency.namespace &&
+      i.service === dependency.service &&
+      dependency.bindings.some((b) => b.instanceId === i.instanceId),
+  )
+}
+
+/** A failure for each attribute known only at deploy time (`!ImportValue`, ...): it cannot be checked, so it does not pass. */
+function deployTimeValues(dependency: CollectedDependency, model: TemplateModel): Finding[] {
+  return boundInstances(dependency, model).flatMap((instance) =>
+    Object.entries(instance.attributes)
+      .filter(([, value]) => isPlaceholder(value))
+      .map(([key, value]) => ({
+        check: 'attributes',
+        ok: false,
+        detail: `${dependency.label} instance ${instance.instanceId}: attribute ${key} is ${value}, known only at deploy time: it cannot be checked`,
+      })),
+  )
+}
+
+/** Is the finding a bind failure of an instance whose attributes hold a deploy-time value (reported once, above)? */
+function placeholderInstance(finding: Finding, dependency: CollectedDependency, model: TemplateModel): boolean {
+  return boundInstances(dependency, model).some(
+    (instance) => Object.values(instance.attributes).some(isPlaceholder) && finding.detail.includes(`"${instance.instanceId}"`),
+  )
 }
 
 /** Findings for a set of bindings: the template's, or Cloud Map's (`live`). */
@@ -256,9 +294,19 @@ function permissionFindings(
       'aws:RequestedRegion': regionOf(target) ?? model.pseudo.region,
       'aws:ResourceAccount': accountOf(target) ?? model.pseudo.accountId,
     }
+    // Another account's target also needs its resource policy to allow the call: not read here.
+    const elsewhere = accountOf(target) !== undefined && accountOf(target) !== model.pseudo.accountId
     for (const action of actions) {
       const decision = permitted(fn, { action, resource: target, context: targetContext })
-      findings.push(access('call', label, { action, resource: target, shown: target }, decision, fn.notes))
+      const finding = access('call', label, { action, resource: target, shown: target }, decision, fn.notes)
+      findings.push(
+        elsewhere && finding.ok
+          ? {
+              ...finding,
+              detail: `${finding.detail} (account ${accountOf(target)}: its resource policy, not read here, must allow it too)`,
+            }
+          : finding,
+      )
     }
     // A queue or topic of the template encrypted with a customer managed key: its KMS actions too.
     const key = model.keys[target]
@@ -283,7 +331,19 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
   const missingButOptional = !registered.ok && dependency.optional && dependency.bindings.length === 0 && dependency.account === undefined
   findings.push(missingButOptional ? { check: 'registered', ok: true, detail: `optional: ${registered.detail}` } : registered)
 
-  findings.push(...bindingFindings(label, dependency.bindings))
+  findings.push(
+    ...deployTimeValues(dependency, model),
+    ...bindingFindings(label, dependency.bindings).filter((f) => !placeholderInstance(f, dependency, model)),
+  )
+  const { maxResults } = dependency
+  const atService = model.instances.filter((i) => i.namespace === namespace && i.service === service).length
+  if (maxResults !== undefined && dependency.instance !== undefined && maxResults < atService) {
+    findings.push({
+      check: 'registered',
+      ok: false,
+      detail: `${label}: maxResults ${maxResults} is less than the ${atService} instances of ${namespace}.${service}: Cloud Map may leave ${dependency.instance} out of its answer`,
+    })
+  }
   if (registered.ok && dependency.bindings.every((b) => b.ok)) {
     const { bindings } = dependency
     const type = bindings.map(
@@ -312,7 +372,12 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
       detail: `${label}: the function's Role is not in this template: its permissions cannot be checked`,
     })
   } else {
-    findings.push(...permissionFindings(fn, dependency, model, calls, listed ?? calls?.defaults ?? []))
+    // A state machine of the template that is EXPRESS may also be run() (StartSyncExecution), as grantServices() grants.
+    const express =
+      dependency.kind === 'stateMachine' &&
+      dependency.bindings.some((b) => b.ok && b.target !== undefined && model.express.includes(b.target))
+    const defaults = [...(calls?.defaults ?? []), ...(express ? ['run'] : [])]
+    findings.push(...permissionFindings(fn, dependency, model, calls, listed ?? defaults))
   }
 
   if (dependency.live !== undefined) {

@@ -68,6 +68,9 @@ function targetOf(job: CollectJob, kind: string, value: Record<string, unknown>)
       const host = url?.hostname.match(/^sqs\.([a-z0-9-]+)\./)
       return account && name ? `arn:${job.pseudo.partition}:sqs:${host?.[1] ?? job.pseudo.region}:${account}:${name}` : undefined
     }
+    case 'stateMachine':
+      // A version or alias is authorized on its state machine's ARN (with states:StateMachineQualifier).
+      return arn?.split(':').slice(0, 7).join(':')
     case 'eventBus':
       return arn ?? (typeof value.name === 'string' ? toArn(job, 'events', `event-bus/${value.name}`, region) : undefined)
     default:
@@ -94,29 +97,36 @@ async function bind(job: CollectJob, dependency: AnyDependency, instance: Regist
   }
 }
 
-/** What the handler module declared: each dependency once, with the set and resolver it was given to. */
+/**
+ * What the handler module declared: each dependency given to a middleware, once per name,
+ * dependency and resolver (two middlewares with different resolvers are both checked), then each
+ * dependency given to none. Identity is the dependency's `bind` (an `optional()` wrapper shares
+ * its dependency's), never its address: two declarations of one address may differ in schema.
+ */
 function gather(declarations: readonly Declaration[]): { dependency: AnyDependency; name?: string; by: string; context?: Declaration }[] {
   const out: { dependency: AnyDependency; name?: string; by: string; context?: Declaration }[] = []
-  const seen = new Set<string>()
-  const key = (dependency: AnyDependency, by: string, name = '') => `${by}\u0000${name}\u0000${dependency.kind}\u0000${dependency.label}`
-  const inSets = new Set<string>()
+  const given = new Set<unknown>()
+  const seen = new Map<unknown, Set<unknown>>()
   for (const declaration of declarations) {
     if (declaration.type !== 'services') continue
     for (const [name, dependency] of Object.entries(declaration.services)) {
-      const id = key(dependency, declaration.by, name)
-      inSets.add(`${dependency.kind}\u0000${dependency.label}`)
-      if (seen.has(id)) continue
-      seen.add(id)
+      given.add(dependency.bind)
+      const byName = `${declaration.by}\u0000${name}`
+      const resolvers = seen.get(dependency.bind) ?? new Set<unknown>()
+      seen.set(dependency.bind, resolvers)
+      if (
+        resolvers.has(declaration.resolver) &&
+        out.some((entry) => entry.dependency.bind === dependency.bind && `${entry.by}\u0000${entry.name}` === byName)
+      )
+        continue
+      resolvers.add(declaration.resolver)
       out.push({ dependency, name, by: declaration.by, context: declaration })
     }
   }
   for (const declaration of declarations) {
-    if (declaration.type !== 'dependency') continue
-    const { dependency } = declaration
-    const id = `${dependency.kind}\u0000${dependency.label}`
-    if (inSets.has(id) || seen.has(id)) continue
-    seen.add(id)
-    out.push({ dependency, by: 'module scope' })
+    if (declaration.type !== 'dependency' || given.has(declaration.dependency.bind)) continue
+    given.add(declaration.dependency.bind)
+    out.push({ dependency: declaration.dependency, by: 'module scope' })
   }
   return out
 }
@@ -163,7 +173,8 @@ async function run(job: CollectJob): Promise<CollectResult> {
   try {
     // TypeScript modules load as they are: the process runs with tsx's loader (see collect()).
     const module = (await import(job.url)) as Record<string, unknown>
-    exported = module[job.exportName] ?? (module.default as Record<string, unknown> | undefined)?.[job.exportName]
+    // A named export, as Lambda's Node.js runtimes look the handler up (not `export default { handler }`).
+    exported = module[job.exportName]
   } catch (error) {
     stop()
     return { loaded: false, error: describe(error) }
@@ -221,6 +232,7 @@ async function run(job: CollectJob): Promise<CollectResult> {
       ...(address.account === undefined ? {} : { account: address.account }),
       optional: dependency.optional,
       ...(dependency.discovery.queryParameters === undefined ? {} : { queryParameters: dependency.discovery.queryParameters }),
+      ...(dependency.discovery.maxResults === undefined ? {} : { maxResults: dependency.discovery.maxResults }),
       revalidate: resolvers.some((resolver) => resolver.settings.revalidate === 'revision') ? 'revision' : 'full',
       bindings,
       ...(live === undefined ? {} : { live }),

@@ -67,6 +67,8 @@ export interface CollectedDependency {
   readonly account?: string
   /** Declared with `optional()`. */
   readonly optional: boolean
+  /** At most this many instances are asked for (`maxResults`), when it says. */
+  readonly maxResults?: number
   /** The attributes its instances must have (`queryParameters`), when it asks for some. */
   readonly queryParameters?: Readonly<Record<string, string>>
   /** How its resolver revalidates (`revision` also calls DiscoverInstancesRevision). */
@@ -202,6 +204,8 @@ function environmentOf(fn: TemplateFunction, model: TemplateModel): NodeJS.Proce
     AWS_REGION: model.pseudo.region,
     AWS_DEFAULT_REGION: model.pseudo.region,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    // Set by Lambda: http() refuses a target at this address.
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
   }
 }
 

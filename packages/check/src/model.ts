@@ -125,6 +125,8 @@ export interface TemplateModel {
    * A queue or topic with no key, or an AWS managed one (`alias/aws/sqs`), is left out.
    */
   readonly keys: Readonly<Record<string, string>>
+  /** The ARNs of the template's EXPRESS state machines (a handler may `run()` them: StartSyncExecution). */
+  readonly express: readonly string[]
   /**
    * What the template holds that is not checked, one line each: a service whose namespace is not in
    * the template (`service <name> (<logicalId>): its namespace is not in this template; its instances are not checked`),
@@ -203,7 +205,8 @@ function parameterValues(template: Template, given: Parameters, path: string): R
     if (value === undefined) throw new TemplateError(`parameter ${name} has no default: give --param ${name}=<value>`)
     allowed(name, declaration as Record<string, unknown>, value)
     const type = typeof Type === 'string' ? Type : 'String'
-    if (type.startsWith('AWS::SSM::Parameter::Value<')) values[name] = `«${type} ${value}»`
+    // An SSM parameter's value is read at deploy time: known here only when given with --param.
+    if (type.startsWith('AWS::SSM::Parameter::Value<') && given[name] === undefined) values[name] = `«${type} ${value}»`
     else values[name] = type === 'CommaDelimitedList' || type.startsWith('List<') ? (value === '' ? [] : value.split(',')) : value
   }
   return values
@@ -361,7 +364,8 @@ function provide(logicalId: string, resource: Resource, reading: Reading): Provi
     }
     case 'AWS::Serverless::StateMachine':
     case 'AWS::StepFunctions::StateMachine': {
-      const name = text('StateMachineName', generated(stack, logicalId))
+      // SAM names it with Name, CloudFormation with StateMachineName.
+      const name = text(resource.Type === 'AWS::Serverless::StateMachine' ? 'Name' : 'StateMachineName', generated(stack, logicalId))
       return { ref: arn('states', `stateMachine:${name}`), attributes: { Arn: arn('states', `stateMachine:${name}`), Name: name } }
     }
     case 'AWS::DynamoDB::Table': {
@@ -648,7 +652,8 @@ function roleOf(arn: unknown, reading: Reading): string | undefined {
     const role =
       reading.implicitRoles.has(logicalId) ||
       (reading.created.has(logicalId) && reading.template.Resources[logicalId]?.Type === 'AWS::IAM::Role')
-    if (role && (provided.attributes.Arn === arn || provided.ref === arn)) return logicalId
+    // Lambda takes a role's ARN: a role given by its name (`!Ref Role`) would not deploy.
+    if (role && provided.attributes.Arn === arn) return logicalId
   }
   return undefined
 }
@@ -883,14 +888,18 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
 
   const namespaceNames = new Map<string, string>()
   const namespaceArns: Record<string, string> = {}
+  const duplicated = new Set<string>()
   for (const [logicalId, resource] of resources) {
     if (!NAMESPACE_TYPES.has(resource.Type)) continue
     const name = strictly(reading, resource.Properties?.Name, logicalId, 'Name')
     if (typeof name !== 'string') throw new TemplateError(`${logicalId}: the namespace has no Name`)
     const provided = resolver.provided.get(logicalId)
+    if ([...namespaceNames.values()].includes(name)) duplicated.add(name)
     namespaceNames.set(provided?.ref ?? logicalId, name)
     if (provided?.attributes.Arn !== undefined) namespaceArns[name] = provided.attributes.Arn
   }
+  // Cloud Map finds a namespace by its name; of two with one name, only one answers to it.
+  for (const name of duplicated) notes.push(`two namespaces are named ${name}: only one of them can be discovered by that name`)
   const services: TemplateService[] = []
   const serviceById = new Map<string, TemplateService>()
   for (const [logicalId, resource] of resources) {
@@ -900,7 +909,17 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const service: TemplateService = {
       logicalId,
       name: String(strictly(reading, props.Name, logicalId, 'Name')),
-      namespace: namespaceNames.get(String(strictly(reading, props.NamespaceId, logicalId, 'NamespaceId'))),
+      // NamespaceId, or the deprecated DnsConfig.NamespaceId.
+      namespace: namespaceNames.get(
+        String(
+          strictly(
+            reading,
+            props.NamespaceId ?? (props.DnsConfig as { NamespaceId?: unknown } | undefined)?.NamespaceId,
+            logicalId,
+            'NamespaceId',
+          ),
+        ),
+      ),
       arn: provided?.attributes.Arn ?? '',
     }
     if (service.namespace === undefined) {
@@ -1013,6 +1032,18 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     instances,
     functions,
     keys: keysOf(reading),
+    express: resources.flatMap(([logicalId, resource]) => {
+      const props = resource.Properties ?? {}
+      const type =
+        resource.Type === 'AWS::Serverless::StateMachine'
+          ? props.Type
+          : resource.Type === 'AWS::StepFunctions::StateMachine'
+            ? props.StateMachineType
+            : undefined
+      const arn = resolver.provided.get(logicalId)?.attributes.Arn
+      const resolved = loosely(reading, type)
+      return arn !== undefined && 'value' in resolved && resolved.value === 'EXPRESS' ? [arn] : []
+    }),
     notes,
   }
 }

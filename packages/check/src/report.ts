@@ -92,7 +92,8 @@ export function formatReport(given: CheckReport, options: FormatOptions = {}): s
     lines.push(functionLine(fn, mark, dim))
     if (fn.reason !== undefined) lines.push(`    ${fn.status === 'failed' ? red(fn.reason) : dim(fn.reason)}`)
     if (fn.status !== 'skipped') for (const note of fn.notes) lines.push(dim(`    note: ${note}`))
-    if (fn.status !== 'skipped' && fn.reason === undefined && fn.dependencies.length === 0) lines.push(dim('    declares no dependency'))
+    if (fn.status !== 'skipped' && fn.reason === undefined && fn.dependencies.length === 0)
+      lines.push(dim('    declares no dependency while it loads (one created inside the handler body is not seen)'))
     for (const dependency of fn.dependencies) {
       const name = (dependency.name ?? `(${dependency.by})`).padEnd(nameWidth)
       const columns = `${name}  ${dependency.kind.padEnd(kindWidth)}  ${dependency.address.padEnd(addressWidth)}`

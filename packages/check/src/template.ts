@@ -281,6 +281,11 @@ export class Resolver {
     if ('Fn::ToJsonString' in fn) return JSON.stringify(this.resolve(fn['Fn::ToJsonString']))
     if ('Fn::Equals' in fn) {
       const [a, b] = this.resolve(fn['Fn::Equals']) as [unknown, unknown]
+      // A value known only at deploy time decides nothing here: say so rather than guess.
+      const unknown = [a, b].find(isPlaceholder)
+      if (unknown !== undefined) {
+        throw new Error(`!Equals compares ${JSON.stringify(unknown)}, known only at deploy time: give its value with --param`)
+      }
       // CloudFormation compares as strings: `!Equals [!Ref Disabled, true]` holds for the value 'true'.
       const scalar = (item: unknown) => typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean'
       return scalar(a) && scalar(b) ? String(a) === String(b) : JSON.stringify(a) === JSON.stringify(b)

@@ -576,4 +576,64 @@ describe('readTemplate: what the check needs beside the registry', () => {
       'service audit (Imported): its namespace is not in this template; its instances are not checked',
     ])
   })
+
+  it('notes two namespaces of one name, reads a service given its namespace by DnsConfig, and marks the EXPRESS state machines', () => {
+    const path = write({
+      Resources: {
+        ...registry,
+        Private: { Type: 'AWS::ServiceDiscovery::PrivateDnsNamespace', Properties: { Name: { 'Fn::Sub': '${Stage}-app' }, Vpc: 'vpc-1' } },
+        Dns: { Type: 'AWS::ServiceDiscovery::Service', Properties: { Name: 'dns', DnsConfig: { NamespaceId: { Ref: 'Private' } } } },
+        Fast: { Type: 'AWS::StepFunctions::StateMachine', Properties: { StateMachineName: 'fast', StateMachineType: 'EXPRESS' } },
+        Slow: { Type: 'AWS::Serverless::StateMachine', Properties: { Name: 'slow' } },
+      },
+      Parameters: { Stage: { Type: 'String', Default: 'dev' } },
+    })
+    const model = readTemplate(path)
+    expect(model.notes).toEqual(['two namespaces are named dev-app: only one of them can be discovered by that name'])
+    expect(model.services.find((service) => service.name === 'dns')?.namespace).toBe('dev-app')
+    expect(model.express).toEqual(['arn:aws:states:us-east-1:123456789012:stateMachine:fast'])
+  })
+
+  it("refuses a condition that compares a value known only at deploy time, and takes an SSM parameter's value from --param", () => {
+    const path = write({
+      Parameters: { Flag: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/app/flag' }, Stage: { Type: 'String', Default: 'dev' } },
+      Conditions: { Enabled: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Flag' }, 'false'] }] } },
+      Resources: { ...registry, QueueInstance: { ...registry.QueueInstance, Condition: 'Enabled' } },
+    })
+    expect(() => readTemplate(path)).toThrow(
+      /^QueueInstance Condition: !Equals compares "«AWS::SSM::Parameter::Value<String> \/app\/flag»", known only at deploy time/,
+    )
+    expect(readTemplate(path, { parameters: { Flag: 'false' } }).instances).toEqual([])
+    expect(readTemplate(path, { parameters: { Flag: 'true' } }).instances.map((instance) => instance.instanceId)).toEqual(['queue'])
+  })
+
+  it("takes a role only by its ARN, as Lambda does: a role given by name is not the template's", () => {
+    const path = write({
+      Parameters: { Stage: { Type: 'String', Default: 'dev' } },
+      Resources: {
+        ...registry,
+        Role: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'app-role' } },
+        ByName: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler', Role: { Ref: 'Role' } } },
+        ByArn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler', Role: { 'Fn::GetAtt': ['Role', 'Arn'] } },
+        },
+      },
+    })
+    expect(readTemplate(path).functions.map((fn) => `${fn.logicalId} ${fn.permissions}`)).toEqual(['ByName outside', 'ByArn template'])
+  })
+
+  it('refuses a parameter value CloudFormation would refuse', () => {
+    const path = write({
+      Parameters: {
+        Stage: { Type: 'String', Default: 'dev', AllowedValues: ['dev', 'prod'] },
+        Port: { Type: 'Number', Default: 80, MaxValue: 65535 },
+      },
+      Resources: registry,
+    })
+    expect(() => readTemplate(path, { parameters: { Stage: 'staging' } })).toThrow(
+      'parameter Stage: "staging" is not one of its AllowedValues (dev, prod)',
+    )
+    expect(() => readTemplate(path, { parameters: { Port: '70000' } })).toThrow('parameter Port: 70000 is not within its MinValue/MaxValue')
+  })
 })
