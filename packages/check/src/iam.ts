@@ -3,14 +3,20 @@
 //
 // Modelled: Action/NotAction, Resource/NotResource (wildcards), and Condition with the String*,
 // Arn*, Bool, Null, Numeric*, Date*, IpAddress/NotIpAddress and BinaryEquals operators, their
-// IfExists forms and the ForAnyValue/ForAllValues set prefixes. The request carries the service
-// keys it knows (`servicediscovery:NamespaceName`, ...) and the global `aws:` keys the caller knows
+// IfExists forms and the ForAnyValue/ForAllValues set prefixes. Policy variables (`${aws:username}`,
+// `${aws:PrincipalTag/team, 'default'}`, `${*}`) in Resource/NotResource and condition values of a
+// `2012-10-17` policy are replaced from the request's keys. The request carries the service keys
+// it knows (`servicediscovery:NamespaceName`, ...) and the global `aws:` keys the caller knows
 // (`aws:RequestedRegion`, `aws:PrincipalAccount`, `aws:PrincipalArn`, `aws:ResourceAccount`,
-// `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`). A service key the request lacks is
-// absent, as AWS has it; a global `aws:` key it lacks is unknown: it could be anything at run time.
+// `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`). A key the request lacks is unknown (it
+// could be anything at run time) when it is a global `aws:` key or a key of the action's own
+// service (`events:source` for `events:PutEvents`, `kms:ViaService` for `kms:Decrypt`); a key of
+// another service it lacks is absent, as AWS has it.
 //
-// Never a false pass: a condition this cannot decide (an unknown key, an operator or value it does
-// not understand) keeps an Allow from allowing, and makes a Deny refuse the request ("may be denied").
+// Never a false pass: what this cannot decide (an unknown key, an operator or value it does not
+// understand, a value known only at deploy time such as `«Fn::ImportValue DeniedQueueArn»`, a policy
+// variable with no value yet) keeps an Allow from allowing, and makes a Deny refuse the request
+// ("may be denied").
 //
 // Not modelled: resource policies, service control policies and session policies. A permission
 // boundary is applied by the caller, by evaluating the boundary's statements on their own and
@@ -42,6 +48,14 @@ export interface SourcedStatement {
   readonly statement: PolicyStatement
   /** Where it came from, as messages name it. */
   readonly source: string
+  /**
+   * The `Version` of the policy document the statement is in. With `2012-10-17`, `${...}` in its
+   * Resource, NotResource and String/Arn condition values are policy variables; with another
+   * version, or `null` for a document without one, they are text. Left out, the version is not
+   * known: a pattern that means one thing as text and another with its variables replaced cannot be
+   * decided. {@link statementsOf} gives it for a whole document.
+   */
+  readonly version?: string | null
 }
 
 /**
@@ -62,8 +76,9 @@ export interface AccessRequest {
   readonly resources?: readonly string[]
   /**
    * The request's condition keys (`servicediscovery:NamespaceName`), a multi-valued key as an array.
-   * A service key left out is absent. A global `aws:` key left out is unknown (it could be anything at
-   * run time), so a condition on it cannot be decided; give it an empty array to say it is absent.
+   * A global `aws:` key left out, or a key of the action's own service (`sqs:` for `sqs:SendMessage`),
+   * is unknown (it could be anything at run time), so a condition or policy variable on it cannot be
+   * decided; give it an empty array to say it is absent. A key of another service left out is absent.
    */
   readonly context?: Readonly<Record<string, string | readonly string[]>>
 }
@@ -93,17 +108,41 @@ interface Context {
   readonly given: ReadonlySet<string>
 }
 
-/** A part of a condition that cannot be decided: which operator and key, and why. */
-interface Undecided {
-  /** The operator as written, e.g. `ForAnyValue:DateLessThanIfExists`. */
-  readonly operator: string
-  /** The key as written (none when the operator's block is not a key → value map). */
-  readonly key?: string
-  /** `key`: a global key the request does not carry; `operator`: not understood; `value`: a value that does not parse. */
-  readonly cause: 'key' | 'operator' | 'value'
-  /** For `value`: what does not parse. */
-  readonly detail?: string
+/** How a statement reads `${...}`: as policy variables (`2012-10-17`), as text, or either (the version is not known). */
+type Variables = 'yes' | 'no' | 'maybe'
+
+/** What one statement is judged with: the request's keys, the action's service (lower case), and how it reads `${...}`. */
+interface Env {
+  readonly context: Context
+  readonly service: string
+  readonly variables: Variables
 }
+
+/** A part of a statement that cannot be decided, and why. */
+type Undecided =
+  | {
+      /** `key`: a key the request does not carry that could be anything; `operator`: not understood; `value`: a value that does not parse. */
+      readonly cause: 'key' | 'operator' | 'value'
+      /** The operator as written, e.g. `ForAnyValue:DateLessThanIfExists`. */
+      readonly operator: string
+      /** The key as written (none when the operator's block is not a key → value map). */
+      readonly key?: string
+      /** For `value`: what does not parse. */
+      readonly detail?: string
+    }
+  | {
+      /**
+       * `placeholder`: holds a value known only at deploy time (`«...»`); `unreadable`: a policy
+       * variable with no value yet, not a string, or the request's own value known only at deploy time.
+       */
+      readonly cause: 'placeholder' | 'unreadable'
+      /** Where: `Resource`, `NotAction`, `condition StringEquals aws:SourceVpc`, ... */
+      readonly where: string
+      /** The pattern or value as written. */
+      readonly value: string
+      /** For `unreadable`: why. */
+      readonly detail?: string
+    }
 
 /** How one statement relates to one request. */
 type Verdict =
@@ -124,10 +163,11 @@ interface Judged {
  * explicit Deny wins, else the first matching Allow allows, else the request is implicitly denied.
  * When nothing allows, `reason` names the statement that came closest and what it lacked.
  *
- * A condition that cannot be decided before a deploy (a global `aws:` key the request does not
- * carry, an operator or value not understood) never lets a request through: such an Allow does not
- * allow, and such a Deny refuses the request with `may be denied by <source>: ...`, unless another
- * Deny certainly applies (`denied by <source>`).
+ * A part that cannot be decided before a deploy (a key the request does not carry that could be
+ * anything, an operator or value not understood, a pattern or value holding `«...»`, a policy
+ * variable with no value yet) never lets a request through: such an Allow does not allow, and such a
+ * Deny refuses the request with `may be denied by <source>: ...`, unless another Deny certainly
+ * applies (`denied by <source>`). In a list of patterns, one that certainly matches decides.
  *
  * @example
  * ```ts
@@ -147,11 +187,15 @@ export function evaluateAccess(statements: readonly SourcedStatement[], request:
   const resources = [...new Set(request.resources ?? (request.resource === undefined ? [] : [request.resource]))]
   if (resources.length === 0) return { allowed: false, reason: `no resource given for ${request.action}` }
   const context = contextOf(request.context)
+  const service = request.action.split(':')[0]?.toLowerCase() ?? ''
+  const envs = statements.map((sourced): Env => ({ context, service, variables: variablesOf(sourced.version) }))
   const several = resources.length > 1
   const judgedBy = resources.map((resource) => ({
     resource,
     on: several ? ` on ${resource}` : '',
-    judged: statements.map((sourced): Judged => ({ sourced, verdict: judge(sourced.statement, request.action, resource, context) })),
+    judged: statements.map(
+      (sourced, index): Judged => ({ sourced, verdict: judge(sourced.statement, request.action, resource, envs[index] as Env) }),
+    ),
   }))
   const denies = judgedBy.flatMap(({ on, judged }) =>
     judged.filter(({ sourced }) => sourced.statement.Effect === 'Deny').map((deny) => ({ on, ...deny })),
@@ -177,6 +221,10 @@ export function evaluateAccess(statements: readonly SourcedStatement[], request:
  * `Version`), where `Statement` is one object or an array. A bare statement or array of statements
  * is taken as well. Entries that are not objects with a string `Effect` are skipped.
  *
+ * From a whole document, each statement gets the document's `version` (`null` when it has none), as
+ * a property that is not enumerable (so a statement still compares equal to `{ statement, source }`).
+ * From a bare statement the version is not known: give the whole document when you have it.
+ *
  * @example
  * ```ts
  * import { statementsOf } from './iam.js'
@@ -186,9 +234,25 @@ export function evaluateAccess(statements: readonly SourcedStatement[], request:
  * ```
  */
 export function statementsOf(document: unknown, source: string): SourcedStatement[] {
-  const body = isRecord(document) && 'Statement' in document ? document.Statement : document
+  const whole = isRecord(document) && 'Statement' in document ? document : undefined
+  const body = whole === undefined ? document : whole.Statement
   const entries: readonly unknown[] = Array.isArray(body) ? body : [body]
-  return entries.filter(isStatement).map((statement) => ({ statement, source }))
+  const version = whole === undefined ? undefined : versionOf(whole.Version)
+  return entries.filter(isStatement).map((statement) => {
+    const sourced: SourcedStatement = { statement, source }
+    return version === undefined ? sourced : Object.defineProperty(sourced, 'version', { value: version, enumerable: false })
+  })
+}
+
+/** A document's `Version`: `null` when it has none, `undefined` when it cannot be read (not a string, or known only at deploy time). */
+function versionOf(version: unknown): string | null | undefined {
+  if (version === undefined) return null
+  return typeof version === 'string' && !version.includes('«') ? version : undefined
+}
+
+function variablesOf(version: string | null | undefined): Variables {
+  if (version === undefined) return 'maybe'
+  return version === '2012-10-17' ? 'yes' : 'no'
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -202,35 +266,105 @@ function isStatement(value: unknown): value is PolicyStatement {
 // ---------------------------------------------------------------------------------------------
 // Matching a statement
 
-/** How a statement relates to a request on one resource, whatever its effect (an effect other than Allow or Deny counts as neither). */
-function judge(statement: PolicyStatement, action: string, resource: string, context: Context): Verdict {
-  if (!actionMatches(statement, action)) return { kind: 'action' }
-  if (!resourceMatches(statement, resource)) return { kind: 'resource' }
-  return conditionVerdict(statement.Condition, context)
+/**
+ * How a statement relates to a request on one resource, whatever its effect (an effect other than
+ * Allow or Deny counts as neither). A part that certainly fails decides; else a part that cannot be
+ * decided makes the statement undecided. When the action is undecided and another part fails, the
+ * verdict is `action` (no closest miss is claimed for it); when the resource is, `resource`.
+ */
+function judge(statement: PolicyStatement, action: string, resource: string, env: Env): Verdict {
+  const actionMatch = elementMatch(statement.Action, statement.NotAction, ['Action', 'NotAction'], action, env)
+  if (actionMatch === false) return { kind: 'action' }
+  const resourceMatch = elementMatch(statement.Resource, statement.NotResource, ['Resource', 'NotResource'], resource, env)
+  if (resourceMatch === false) return actionMatch === true ? { kind: 'resource' } : { kind: 'action' }
+  const condition = conditionVerdict(statement.Condition, env)
+  if (condition.kind === 'condition') {
+    if (actionMatch !== true) return { kind: 'action' }
+    return resourceMatch === true ? condition : { kind: 'resource' }
+  }
+  if (actionMatch !== true) return { kind: 'undecided', part: actionMatch }
+  if (resourceMatch !== true) return { kind: 'undecided', part: resourceMatch }
+  return condition
 }
 
-function actionMatches(statement: PolicyStatement, action: string): boolean {
-  if (statement.Action !== undefined) return anyMatches(listOf(statement.Action), action, true)
-  if (statement.NotAction !== undefined) return !anyMatches(listOf(statement.NotAction), action, true)
-  return false
+/** Kleene logic: `undefined` is a truth that cannot be decided. */
+type Tri = boolean | undefined
+
+function anyOf(values: readonly Tri[]): Tri {
+  if (values.includes(true)) return true
+  return values.includes(undefined) ? undefined : false
 }
 
-function resourceMatches(statement: PolicyStatement, resource: string): boolean {
-  if (statement.Resource !== undefined) return anyMatches(listOf(statement.Resource), resource, false)
-  if (statement.NotResource !== undefined) return !anyMatches(listOf(statement.NotResource), resource, false)
-  return false
+function allOf(values: readonly Tri[]): Tri {
+  if (values.includes(false)) return false
+  return values.includes(undefined) ? undefined : true
 }
 
-function anyMatches(patterns: readonly string[], text: string, ignoreCase: boolean): boolean {
-  return ignoreCase
-    ? patterns.some((pattern) => wildcardMatch(pattern.toLowerCase(), text.toLowerCase()))
-    : patterns.some((pattern) => wildcardMatch(pattern, text))
+/** Several readings of one pattern agree: all match, or none does; else it cannot be decided. */
+function agree(values: readonly Tri[]): Tri {
+  if (values.every((value) => value === true)) return true
+  return values.every((value) => value === false) ? false : undefined
+}
+
+/**
+ * Whether an element pair (Action/NotAction, Resource/NotResource) matches: `true`, `false`, or the
+ * pattern that cannot be decided. Action patterns take no policy variables; resource patterns do.
+ */
+function elementMatch(
+  patterns: unknown,
+  notPatterns: unknown,
+  [element, notElement]: readonly [string, string],
+  text: string,
+  env: Env,
+): boolean | Undecided {
+  const isAction = element === 'Action'
+  if (patterns !== undefined) return listMatch(patterns, element, text, env, isAction)
+  if (notPatterns === undefined) return false
+  const matched = listMatch(notPatterns, notElement, text, env, isAction)
+  return typeof matched === 'boolean' ? !matched : matched
+}
+
+/** Whether any pattern of a list certainly matches (`true`), none can (`false`), or else the first that cannot be decided. */
+function listMatch(patterns: unknown, element: string, text: string, env: Env, isAction: boolean): boolean | Undecided {
+  let undecided: Undecided | undefined
+  for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) {
+    if (typeof pattern !== 'string') {
+      undecided ??= { cause: 'unreadable', where: element, value: JSON.stringify(pattern) ?? String(pattern), detail: 'not a string' }
+      continue
+    }
+    const reading = read(pattern, env, isAction ? 'text' : modeOf(env, true), true)
+    const matched =
+      reading.kind === 'undecided'
+        ? undefined
+        : agree(reading.texts.map((p) => (isAction ? wildcardMatch(p.toLowerCase(), text.toLowerCase()) : requestMatch(p, text))))
+    if (matched === true) return true
+    if (matched === undefined) undecided ??= undecidedPart(reading, element, pattern, text)
+  }
+  return undecided ?? false
+}
+
+/**
+ * Whether a resource pattern matches the request's resource: when the resource holds a value known
+ * only at deploy time (`«...»`), only a pattern of nothing but `*` certainly does; else it cannot be told.
+ */
+function requestMatch(pattern: string, text: string): Tri {
+  if (!text.includes('«')) return wildcardMatch(pattern, text)
+  return /^\*+$/.test(pattern) ? true : undefined
 }
 
 /** The strings of a value that is a string or an array (anything else in it cannot match). */
 function listOf(value: unknown): string[] {
   if (typeof value === 'string') return [value]
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
+}
+
+/** A pattern character that stands for itself, not a wildcard: from `${*}` and `${?}`. */
+const LITERAL: Readonly<Record<string, string>> = { '*': '\uE000', '?': '\uE001' }
+const UNLITERAL: Readonly<Record<string, string>> = { '\uE000': '*', '\uE001': '?' }
+
+/** A pattern as plain text: its literal `*` and `?` as themselves. */
+function plain(pattern: string): string {
+  return pattern.replace(/[\uE000\uE001]/g, (char) => UNLITERAL[char] ?? char)
 }
 
 /** Whether `text` matches `pattern`, where `*` is any run of characters and `?` any one character. */
@@ -245,7 +379,7 @@ function wildcardMatch(pattern: string, text: string): boolean {
       star = p
       resume = t
       p += 1
-    } else if (char !== undefined && (char === '?' || char === text[t])) {
+    } else if (char !== undefined && (char === '?' || (UNLITERAL[char] ?? char) === text[t])) {
       p += 1
       t += 1
     } else if (star >= 0) {
@@ -258,6 +392,105 @@ function wildcardMatch(pattern: string, text: string): boolean {
   }
   while (pattern[p] === '*') p += 1
   return p === pattern.length
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placeholders and policy variables
+
+/**
+ * What a pattern or condition value stands for: the text it is (or the two texts it may be, as text
+ * or with its policy variables replaced, with why it is ambiguous), or why it cannot be known.
+ */
+type Reading =
+  | { readonly kind: 'text'; readonly texts: readonly string[]; readonly ambiguity?: string }
+  | { readonly kind: 'undecided'; readonly cause: 'placeholder' | 'unreadable'; readonly detail?: string }
+
+/**
+ * How to read `${...}` in a pattern: as text, with its policy variables replaced, or either (the
+ * statement's version is not known, or the operator may not take variables).
+ */
+type Mode = 'text' | 'variables' | 'either'
+
+/** The mode for a place that takes policy variables (`takes`: Resource, String and Arn operators) or not. */
+function modeOf(env: Env, takes: boolean): Mode {
+  if (env.variables === 'no') return 'text'
+  return env.variables === 'yes' && takes ? 'variables' : 'either'
+}
+
+/**
+ * Reads a pattern or condition value: `«...»` anywhere makes it known only at deploy time; `${...}`
+ * is read as `mode` says. With `wildcards`, a `*` or `?` that `${*}` or `${?}` gives stands for itself.
+ */
+function read(raw: string, env: Env, mode: Mode, wildcards: boolean): Reading {
+  if (raw.includes('«')) return { kind: 'undecided', cause: 'placeholder' }
+  if (mode === 'text' || !raw.includes('${')) return { kind: 'text', texts: [raw] }
+  const replaced = substitute(raw, env, wildcards)
+  if (mode === 'variables' || replaced.kind === 'undecided') return replaced
+  const [text = raw] = replaced.texts
+  if (text === raw) return replaced
+  const ambiguity =
+    env.variables === 'maybe'
+      ? `the policy's Version is not known: it may be text or hold policy variables`
+      : 'its operator may take it as text rather than with its policy variables'
+  return { kind: 'text', texts: [raw, text], ambiguity }
+}
+
+/** `${key}` or `${key, 'default'}` (a quote in the default doubled), spaces allowed around each part. */
+const VARIABLE = /\$\{\s*([^\s,'}]+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?\}/y
+/** The special forms, each the character itself. */
+const SPECIAL: Readonly<Record<string, string>> = { '${*}': '*', '${?}': '?', '${$}': '$' }
+
+/** Replaces the policy variables of a pattern from the request's keys, in one pass. */
+function substitute(raw: string, env: Env, wildcards: boolean): Reading {
+  let text = ''
+  let at = 0
+  for (let start = raw.indexOf('${'); start >= 0; start = raw.indexOf('${', at)) {
+    text += raw.slice(at, start)
+    const special = SPECIAL[raw.slice(start, start + 4)]
+    if (special !== undefined) {
+      text += wildcards ? (LITERAL[special] ?? special) : special
+      at = start + 4
+      continue
+    }
+    VARIABLE.lastIndex = start
+    const match = VARIABLE.exec(raw)
+    if (match === null) {
+      return { kind: 'undecided', cause: 'unreadable', detail: `${raw.slice(start)} is not a policy variable that can be read` }
+    }
+    const [variable, key = '', fallback] = match
+    const value = variableValue(key, fallback?.replaceAll("''", "'"), env)
+    if (typeof value !== 'string') return { kind: 'undecided', cause: 'unreadable', detail: `${variable} ${value.why}` }
+    if (wildcards && /[*?]/.test(value)) {
+      return { kind: 'undecided', cause: 'unreadable', detail: `${variable} is ${JSON.stringify(value)}, which holds a wildcard character` }
+    }
+    text += value
+    at = start + variable.length
+  }
+  return { kind: 'text', texts: [text + raw.slice(at)] }
+}
+
+/** The value a policy variable takes from the request: its key's one value, else its default when the key is absent. */
+function variableValue(key: string, fallback: string | undefined, env: Env): string | { readonly why: string } {
+  const lower = key.toLowerCase()
+  const values = env.context.values.get(lower)
+  if (values !== undefined) {
+    if (values.length > 1) return { why: 'has several values' }
+    const [value = ''] = values
+    return value.includes('«') ? { why: `is ${value}, known only at deploy time` } : value
+  }
+  if (isUnknown(lower, env)) return { why: 'is not known before a deploy' }
+  return fallback ?? { why: 'has no value, and no default' }
+}
+
+/**
+ * The part that cannot be decided, for messages: the reading's own cause, the ambiguity of its two
+ * texts, or else the request's value (`request`), known only at deploy time.
+ */
+function undecidedPart(reading: Reading, where: string, value: string, request: string): Undecided {
+  if (reading.kind === 'undecided')
+    return { cause: reading.cause, where, value, ...(reading.detail === undefined ? {} : { detail: reading.detail }) }
+  const detail = reading.ambiguity ?? `the request's ${JSON.stringify(request)} is known only at deploy time`
+  return { cause: 'unreadable', where, value, detail }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,7 +666,7 @@ function parseOperator(name: string): Operator | undefined {
 function arnMatch(policy: string, request: string): boolean {
   const wanted = arnParts(policy)
   const actual = arnParts(request)
-  if (wanted === undefined || actual === undefined) return policy === request
+  if (wanted === undefined || actual === undefined) return plain(policy) === request
   return wanted.every((part, index) => wildcardMatch(part, actual[index] ?? ''))
 }
 
@@ -454,9 +687,29 @@ function contextOf(context: AccessRequest['context']): Context {
   return { values, given }
 }
 
-/** Whether a key the request does not give is unknown (a global key, anything at run time) rather than absent. */
-function isGlobalKey(key: string): boolean {
-  return key.toLowerCase().startsWith('aws:')
+/**
+ * Whether a key (lower case) the request does not give is unknown (anything at run time) rather than
+ * absent: a global `aws:` key, or a key of the action's own service (`events:source` for
+ * `events:PutEvents`), which a real request may carry, or a key named only at deploy time (`«...»`).
+ * A key given with no value is absent.
+ */
+function isUnknown(key: string, env: Env): boolean {
+  if (env.context.given.has(key)) return false
+  if (key.includes('«')) return true
+  const colon = key.indexOf(':')
+  if (colon < 0) return false
+  const prefix = key.slice(0, colon)
+  return prefix === 'aws' || prefix === env.service
+}
+
+/** The String and Arn operators: their values take policy variables. */
+function takesVariables(operator: Operator): boolean {
+  return operator.base.startsWith('String') || operator.base.startsWith('Arn')
+}
+
+/** The operators whose values hold wildcards. */
+function hasWildcards(operator: Operator): boolean {
+  return operator.base.startsWith('Arn') || operator.base === 'StringLike' || operator.base === 'StringNotLike'
 }
 
 /** The policy's values for a key: scalars as strings (YAML may give `true` or a number). */
@@ -479,12 +732,12 @@ const HOLDS: Outcome = { kind: 'holds' }
  * Every operator block and every key in one must hold (AND): the condition fails when any part
  * certainly fails, else is undecided when any part cannot be decided, else holds.
  */
-function conditionVerdict(condition: unknown, context: Context): Verdict {
+function conditionVerdict(condition: unknown, env: Env): Verdict {
   if (condition === undefined) return { kind: 'match' }
-  if (!isRecord(condition)) return { kind: 'undecided', part: { operator: JSON.stringify(condition), cause: 'operator' } }
+  if (!isRecord(condition)) return { kind: 'undecided', part: { cause: 'operator', operator: JSON.stringify(condition) } }
   let undecided: Undecided | undefined
   for (const [name, block] of Object.entries(condition)) {
-    for (const outcome of blockOutcomes(name, block, context)) {
+    for (const outcome of blockOutcomes(name, block, env)) {
       if (outcome.kind === 'fails') return { kind: 'condition', why: outcome.why }
       if (outcome.kind === 'undecided') undecided ??= outcome.part
     }
@@ -492,44 +745,66 @@ function conditionVerdict(condition: unknown, context: Context): Verdict {
   return undecided === undefined ? { kind: 'match' } : { kind: 'undecided', part: undecided }
 }
 
-function blockOutcomes(name: string, block: unknown, context: Context): Outcome[] {
+function blockOutcomes(name: string, block: unknown, env: Env): Outcome[] {
   const operator = parseOperator(name)
   if (operator === undefined || !isRecord(block)) {
     const key = isRecord(block) ? Object.keys(block)[0] : undefined
-    return [{ kind: 'undecided', part: { operator: name, ...(key === undefined ? {} : { key }), cause: 'operator' } }]
+    return [{ kind: 'undecided', part: { cause: 'operator', operator: name, ...(key === undefined ? {} : { key }) } }]
   }
-  return Object.entries(block).map(([key, value]) => keyOutcome(name, operator, key, policyValues(value), context))
+  return Object.entries(block).map(([key, value]) => keyOutcome(name, operator, key, policyValues(value), env))
 }
 
-function keyOutcome(name: string, operator: Operator, key: string, wanted: readonly string[], context: Context): Outcome {
-  const undecided = (cause: Undecided['cause'], detail?: string): Outcome => ({
+function keyOutcome(name: string, operator: Operator, key: string, wanted: readonly string[], env: Env): Outcome {
+  const undecided = (cause: 'key' | 'value', detail?: string): Outcome => ({
     kind: 'undecided',
-    part: { operator: name, key, cause, ...(detail === undefined ? {} : { detail }) },
+    part: { cause, operator: name, key, ...(detail === undefined ? {} : { detail }) },
   })
   const comparison = operator.base === 'Null' ? undefined : COMPARISONS[operator.base]
-  const badPolicyValue = wanted.map((value) => comparison?.invalid?.(value)).find((why) => why !== undefined)
+  const mode = modeOf(env, takesVariables(operator))
+  const readings = wanted.map((value) => read(value, env, mode, hasWildcards(operator)))
+  const texts = readings.flatMap((reading) => (reading.kind === 'text' ? reading.texts.map(plain) : []))
+  const badPolicyValue = texts.map((value) => comparison?.invalid?.(value)).find((why) => why !== undefined)
   if (badPolicyValue !== undefined) return undecided('value', badPolicyValue)
   const lower = key.toLowerCase()
-  if (!context.given.has(lower) && isGlobalKey(key)) return undecided('key')
-  const actual = context.values.get(lower)
+  if (isUnknown(lower, env)) return undecided('key')
+  const actual = env.context.values.get(lower)
+  const deployTime = actual?.find((value) => value.includes('«'))
+  if (deployTime !== undefined) return undecided('value', `the request's ${JSON.stringify(deployTime)} is known only at deploy time`)
   const badRequestValue = actual?.map((value) => invalidRequestValue(operator, value)).find((why) => why !== undefined)
   if (badRequestValue !== undefined) return undecided('value', `the request's ${badRequestValue}`)
-  if (keyHolds(operator, wanted, actual)) return HOLDS
+  const holds = keyHolds(operator, readings, actual)
+  if (holds === true) return HOLDS
+  if (holds === undefined) {
+    const index = readings.findIndex((reading) => reading.kind === 'undecided' || reading.texts.length > 1)
+    const reading = readings[index] as Reading
+    return { kind: 'undecided', part: undecidedPart(reading, `condition ${name} ${key}`, wanted[index] as string, '') }
+  }
   if (wanted.length === 0) return { kind: 'fails', why: `has a condition ${name} ${key} with no value listed, which nothing matches` }
   return { kind: 'fails', why: `allows it only when ${requirement(operator, key, wanted)} (${requestHas(key, actual)})` }
 }
 
-function keyHolds(operator: Operator, wanted: readonly string[], actual: readonly string[] | undefined): boolean {
-  if (operator.base === 'Null') return wanted.some((value) => (value.toLowerCase() === 'true') === (actual === undefined))
+/**
+ * Whether a key holds for the request's values (`undefined`: absent): `undefined` when a policy
+ * value that cannot be decided could change the answer.
+ */
+function keyHolds(operator: Operator, readings: readonly Reading[], actual: readonly string[] | undefined): Tri {
+  /** Whether one policy value passes `test`, over its readings. */
+  const passes = (test: (policy: string) => boolean) =>
+    anyOf(readings.map((reading) => (reading.kind === 'undecided' ? undefined : agree(reading.texts.map(test)))))
+  if (operator.base === 'Null') return passes((value) => (value.toLowerCase() === 'true') === (actual === undefined))
   const comparison = COMPARISONS[operator.base]
   if (actual === undefined) {
     if (operator.ifExists) return true
     return operator.set === undefined ? comparison.negated : operator.set === 'ForAllValues'
   }
-  const valueHolds = (request: string) => wanted.some((policy) => comparison.test(policy, request)) !== comparison.negated
-  if (operator.set === 'ForAllValues') return actual.every(valueHolds)
-  if (operator.set === 'ForAnyValue') return actual.some(valueHolds)
-  return comparison.negated ? actual.every(valueHolds) : actual.some(valueHolds)
+  const valueHolds = (request: string): Tri => {
+    const matched = passes((policy) => comparison.test(policy, request))
+    return matched === undefined ? undefined : matched !== comparison.negated
+  }
+  const each = actual.map(valueHolds)
+  if (operator.set === 'ForAllValues') return allOf(each)
+  if (operator.set === 'ForAnyValue') return anyOf(each)
+  return comparison.negated ? allOf(each) : anyOf(each)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,17 +822,27 @@ function explain(action: string, resource: string, allows: readonly Judged[]): s
   return parts.join('; ')
 }
 
-/** An Allow whose condition cannot be decided, for the reason nothing allows. */
-function undecidedAllow(source: string, { operator, key, cause, detail }: Undecided): string {
+/** An Allow that cannot be decided, for the reason nothing allows. */
+function undecidedAllow(source: string, part: Undecided): string {
+  if ('where' in part) return `${source}: ${undecidedPattern(part)}`
+  const { operator, key, cause, detail } = part
   if (cause === 'operator') return `${source}: condition operator ${operator} not understood`
   if (cause === 'value') return `${source}: condition ${operator} ${key ?? ''}: ${detail ?? 'a value not understood'}`
   return `${source} allows it only if ${operator} ${key ?? ''} holds, which cannot be evaluated before a deploy`
 }
 
-/** A Deny whose condition cannot be decided, after `may be denied by <source>: `. */
-function undecidedDeny({ operator, key, cause, detail }: Undecided): string {
+/** A Deny that cannot be decided, after `may be denied by <source>: `. */
+function undecidedDeny(part: Undecided): string {
+  if ('where' in part) return undecidedPattern(part)
+  const { operator, key, cause, detail } = part
   const because = cause === 'operator' ? ' (operator not understood)' : cause === 'value' ? ` (${detail ?? 'a value not understood'})` : ''
   return `its condition ${operator}${key === undefined ? '' : ` ${key}`} cannot be evaluated before a deploy${because}`
+}
+
+/** A pattern or condition value that cannot be decided: `its Resource «Fn::ImportValue X» is known only at deploy time`. */
+function undecidedPattern({ cause, where, value, detail }: Extract<Undecided, { readonly where: string }>): string {
+  if (cause === 'placeholder') return `its ${where} ${value} is known only at deploy time`
+  return `its ${where} ${value} cannot be evaluated before a deploy${detail === undefined ? '' : ` (${detail})`}`
 }
 
 function closestMiss({ sourced, verdict }: Judged): string {

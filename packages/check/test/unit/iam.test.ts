@@ -465,11 +465,19 @@ describe('Function: evaluateAccess', () => {
       expect(reasonOf(mfa, { ...send(), context: { 'aws:MultiFactorAuthPresent': [] } })).toBe('denied by policy S1')
     })
 
-    it('It should keep a service key the request does not carry absent: the Deny does not apply', () => {
-      const statements = [ALLOW_ALL, denyWhen({ StringEquals: { 'sqs:QueueTag/env': 'prod' } })]
+    it("It should keep a key of another service than the action's, which the request does not carry, absent", () => {
+      const statements = [ALLOW_ALL, denyWhen({ StringEquals: { 'sns:Protocol': 'email' } })]
       expect(decide(statements, send())).toEqual({ allowed: true, source: 'policy S0' })
       const negated = [ALLOW_ALL, denyWhen({ StringNotEquals: { 'servicediscovery:NamespaceName': 'dev' } })]
       expect(reasonOf(negated, send())).toBe('denied by policy S1')
+    })
+
+    it("It should refuse a request a Deny on a key of the action's own service, which the request does not carry, may deny", () => {
+      // It was taken as absent (the Deny did not apply): a false pass, as a real SendMessage may carry it.
+      const statements = [ALLOW_ALL, denyWhen({ StringEquals: { 'sqs:QueueTag/env': 'prod' } })]
+      expect(reasonOf(statements, send())).toBe(
+        'may be denied by policy S1: its condition StringEquals sqs:QueueTag/env cannot be evaluated before a deploy',
+      )
     })
 
     it('It should not refuse a request for a Deny whose action or resource does not match it', () => {
@@ -594,6 +602,492 @@ describe('Function: evaluateAccess', () => {
       expect(reasonOf(statements, send())).toBe(
         `no statement allows sqs:SendMessage on ${QUEUE}; policy S0 allows it only if DateLessThan aws:CurrentTime holds, which cannot be evaluated before a deploy; policy S1 allows it on ${OTHER_QUEUE} only`,
       )
+    })
+  })
+
+  describe('values known only at deploy time', () => {
+    const ALLOW_ALL: PolicyStatement = { Effect: 'Allow', Action: '*', Resource: '*' }
+    const IMPORTED = '«Fn::ImportValue DeniedQueueArn»'
+    const PARTLY = 'arn:aws:sqs:eu-west-1:123456789012:«Fn::ImportValue DeniedQueueName»'
+    const SSM = '«AWS::SSM::Parameter::Value<String> /x»'
+
+    it.each<[string, PolicyStatement, string]>([
+      ['Resource', { Effect: 'Deny', Action: 'sqs:*', Resource: IMPORTED }, `its Resource ${IMPORTED}`],
+      ['Resource (part of it)', { Effect: 'Deny', Action: 'sqs:*', Resource: PARTLY }, `its Resource ${PARTLY}`],
+      ['NotResource', { Effect: 'Deny', Action: 'sqs:*', NotResource: IMPORTED }, `its NotResource ${IMPORTED}`],
+      ['Action', { Effect: 'Deny', Action: SSM, Resource: '*' }, `its Action ${SSM}`],
+      ['NotAction', { Effect: 'Deny', NotAction: `sqs:${SSM}`, Resource: '*' }, `its NotAction sqs:${SSM}`],
+    ])('It should refuse a request a Deny whose %s is known only at deploy time may deny', (_, deny, what) => {
+      expect(decide([ALLOW_ALL, deny], send())).toEqual({
+        allowed: false,
+        reason: `may be denied by policy S1: ${what} is known only at deploy time`,
+      })
+    })
+
+    it('It should refuse a request a Deny whose condition value is known only at deploy time may deny', () => {
+      const context = { 'aws:SourceVpc': 'vpc-1', 'aws:EpochTime': '1714564800' }
+      const vpc = { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:SourceVpc': IMPORTED } } }
+      expect(reasonOf([ALLOW_ALL, vpc], { ...send(), context })).toBe(
+        `may be denied by policy S1: its condition StringNotEquals aws:SourceVpc ${IMPORTED} is known only at deploy time`,
+      )
+      const time = { Effect: 'Deny', Action: '*', Resource: '*', Condition: { NumericGreaterThan: { 'aws:EpochTime': SSM } } }
+      expect(reasonOf([ALLOW_ALL, time], { ...send(), context })).toBe(
+        `may be denied by policy S1: its condition NumericGreaterThan aws:EpochTime ${SSM} is known only at deploy time`,
+      )
+    })
+
+    it('It should let a pattern it can read decide a Deny beside one known only at deploy time', () => {
+      expect(reasonOf([ALLOW_ALL, { Effect: 'Deny', Action: 'sqs:*', Resource: [IMPORTED, QUEUE] }], send())).toBe('denied by policy S1')
+      expect(reasonOf([ALLOW_ALL, { Effect: 'Deny', Action: [SSM, 'sqs:Send*'], Resource: '*' }], send())).toBe('denied by policy S1')
+      expect(reasonOf([ALLOW_ALL, { Effect: 'Deny', Action: 'sqs:*', Resource: [OTHER_QUEUE, IMPORTED] }], send())).toBe(
+        `may be denied by policy S1: its Resource ${IMPORTED} is known only at deploy time`,
+      )
+      // NotResource: a pattern that certainly matches the request means the Deny does not apply.
+      expect(allowed([ALLOW_ALL, { Effect: 'Deny', Action: 'sqs:*', NotResource: [IMPORTED, QUEUE] }], send())).toBe(true)
+    })
+
+    it('It should let a condition value it can read decide beside one known only at deploy time', () => {
+      const deny = (value: string[]): PolicyStatement[] => [
+        ALLOW_ALL,
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:SourceVpc': value } } },
+      ]
+      // vpc-1 is listed: the request's vpc-1 is certainly not "none of" them.
+      expect(allowed(deny(['vpc-1', IMPORTED]), { ...send(), context: { 'aws:SourceVpc': 'vpc-1' } })).toBe(true)
+      expect(reasonOf(deny(['vpc-1', IMPORTED]), { ...send(), context: { 'aws:SourceVpc': 'vpc-2' } })).toBe(
+        `may be denied by policy S1: its condition StringNotEquals aws:SourceVpc ${IMPORTED} is known only at deploy time`,
+      )
+      // A key the request certainly lacks: StringNotEquals holds whatever the values are.
+      expect(reasonOf(deny([IMPORTED]), { ...send(), context: { 'aws:SourceVpc': [] } })).toBe('denied by policy S1')
+    })
+
+    it('It should not refuse a request for such a Deny when another part of it certainly does not match', () => {
+      const unknown: PolicyStatement = { Effect: 'Deny', Action: 'sns:*', Resource: IMPORTED }
+      expect(allowed([ALLOW_ALL, unknown], send())).toBe(true)
+      const failing: PolicyStatement = {
+        Effect: 'Deny',
+        Action: IMPORTED,
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } },
+      }
+      expect(allowed([ALLOW_ALL, failing], { ...send(), context: { 'aws:RequestedRegion': 'eu-west-1' } })).toBe(true)
+    })
+
+    it('It should name a Deny that certainly applies before one known only at deploy time', () => {
+      const statements: PolicyStatement[] = [
+        ALLOW_ALL,
+        { Effect: 'Deny', Action: 'sqs:*', Resource: IMPORTED },
+        { Effect: 'Deny', Action: 'sqs:*', Resource: QUEUE },
+      ]
+      expect(reasonOf(statements, send())).toBe('denied by policy S2')
+    })
+
+    it.each<[string, PolicyStatement, string]>([
+      ['Resource', { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: IMPORTED }, `its Resource ${IMPORTED}`],
+      ['Resource (part of it)', { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: PARTLY }, `its Resource ${PARTLY}`],
+      ['NotResource', { Effect: 'Allow', Action: 'sqs:SendMessage', NotResource: IMPORTED }, `its NotResource ${IMPORTED}`],
+      ['Action', { Effect: 'Allow', Action: SSM, Resource: '*' }, `its Action ${SSM}`],
+      ['NotAction', { Effect: 'Allow', NotAction: SSM, Resource: '*' }, `its NotAction ${SSM}`],
+      [
+        'condition value',
+        { Effect: 'Allow', Action: 'sqs:*', Resource: '*', Condition: { StringEquals: { 'aws:SourceVpc': IMPORTED } } },
+        `its condition StringEquals aws:SourceVpc ${IMPORTED}`,
+      ],
+    ])('It should not allow through an Allow whose %s is known only at deploy time, and say so', (_, allow, what) => {
+      expect(decide(allow, { ...send(), context: { 'aws:SourceVpc': 'vpc-1' } })).toEqual({
+        allowed: false,
+        reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: ${what} is known only at deploy time`,
+      })
+    })
+
+    it('It should allow through a pattern it can read beside one known only at deploy time, or through another Allow', () => {
+      expect(decide({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: [IMPORTED, QUEUE] }, send())).toEqual({
+        allowed: true,
+        source: 'policy S0',
+      })
+      expect(allowed({ Effect: 'Allow', Action: [SSM, 'sqs:Send*'], Resource: '*' }, send())).toBe(true)
+      const either = {
+        Effect: 'Allow',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceVpc': [IMPORTED, 'vpc-1'] } },
+      }
+      expect(allowed(either, { ...send(), context: { 'aws:SourceVpc': 'vpc-1' } })).toBe(true)
+      expect(allowed(either, { ...send(), context: { 'aws:SourceVpc': 'vpc-2' } })).toBe(false)
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: IMPORTED },
+        { Effect: 'Allow', Action: 'sqs:*', Resource: QUEUE },
+      ]
+      expect(decide(statements, send())).toEqual({ allowed: true, source: 'policy S1' })
+    })
+
+    it('It should list an Allow known only at deploy time besides the closest miss', () => {
+      const statements: PolicyStatement[] = [
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: [OTHER_QUEUE, IMPORTED] },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `${QUEUE}-dlq` },
+      ]
+      expect(reasonOf(statements, send())).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: its Resource ${IMPORTED} is known only at deploy time; policy S1 allows it on ${QUEUE}-dlq only`,
+      )
+    })
+
+    it('It should not allow through an Allow whose NotResource it can read, when one of them is known only at deploy time', () => {
+      const statement: PolicyStatement = { Effect: 'Allow', Action: 'sqs:SendMessage', NotResource: [OTHER_QUEUE, IMPORTED] }
+      expect(reasonOf(statement, send())).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: its NotResource ${IMPORTED} is known only at deploy time`,
+      )
+      expect(allowed(statement, send(OTHER_QUEUE))).toBe(false)
+    })
+
+    it('It should decide a request whose own resource or key value is known only at deploy time only when nothing depends on it', () => {
+      const target = `arn:aws:sqs:eu-west-1:${IMPORTED}:jobs`
+      expect(decide(ALLOW_ALL, send(target))).toEqual({ allowed: true, source: 'policy S0' })
+      expect(reasonOf({ Effect: 'Allow', Action: 'sqs:*', Resource: 'arn:aws:sqs:*:*:jobs' }, send(target))).toBe(
+        `no statement allows sqs:SendMessage on ${target}; policy S0: its Resource arn:aws:sqs:*:*:jobs cannot be evaluated before a deploy (the request's "${target}" is known only at deploy time)`,
+      )
+      expect(reasonOf([ALLOW_ALL, { Effect: 'Deny', Action: '*', Resource: 'arn:aws:sqs:*:210987654321:*' }], send(target))).toBe(
+        `may be denied by policy S1: its Resource arn:aws:sqs:*:210987654321:* cannot be evaluated before a deploy (the request's "${target}" is known only at deploy time)`,
+      )
+      const account = [
+        ALLOW_ALL,
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:ResourceAccount': '210987654321' } } },
+      ]
+      expect(reasonOf(account, { ...send(target), context: { 'aws:ResourceAccount': IMPORTED } })).toBe(
+        `may be denied by policy S1: its condition StringEquals aws:ResourceAccount cannot be evaluated before a deploy (the request's "${IMPORTED}" is known only at deploy time)`,
+      )
+      const named = [ALLOW_ALL, { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { [`sns:${SSM}`]: 'x' } } }]
+      expect(reasonOf(named, send())).toBe(
+        `may be denied by policy S1: its condition StringEquals sns:${SSM} cannot be evaluated before a deploy`,
+      )
+    })
+
+    it('It should not allow through a pattern that is not a string, and refuse a request such a Deny may deny', () => {
+      const odd = { 'Fn::ImportValue': 'X' } as unknown as string
+      expect(reasonOf({ Effect: 'Allow', Action: 'sqs:*', Resource: odd }, send())).toBe(
+        `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: its Resource {"Fn::ImportValue":"X"} cannot be evaluated before a deploy (not a string)`,
+      )
+      expect(reasonOf([ALLOW_ALL, { Effect: 'Deny', Action: ['sns:*', 3 as unknown as string], Resource: '*' }], send())).toBe(
+        'may be denied by policy S1: its Action 3 cannot be evaluated before a deploy (not a string)',
+      )
+    })
+  })
+
+  describe('policy variables', () => {
+    const ACCOUNT = '123456789012'
+    const ALLOW_ALL: PolicyStatement = { Effect: 'Allow', Action: '*', Resource: '*' }
+    /** The statements of a document with that Version (none: no Version), as `policy S<index>`. */
+    const under = (version: string | undefined, statements: PolicyStatement[]): SourcedStatement[] =>
+      statements.flatMap((statement, index) =>
+        statementsOf({ ...(version === undefined ? {} : { Version: version }), Statement: statement }, `policy S${index}`),
+      )
+    const v2012 = (...statements: PolicyStatement[]) => under('2012-10-17', statements)
+    const ownAccount = `arn:aws:sqs:eu-west-1:\${aws:PrincipalAccount}:jobs`
+    const withContext = (context: NonNullable<AccessRequest['context']>, resource = QUEUE): AccessRequest => ({
+      ...send(resource),
+      context,
+    })
+
+    it('It should replace a policy variable in a Resource from the request', () => {
+      const statements = v2012({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ownAccount })
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': ACCOUNT }))).toEqual({ allowed: true, source: 'policy S0' })
+      expect(evaluateAccess(statements, withContext({ 'AWS:principalaccount': '210987654321' }))).toEqual({
+        allowed: false,
+        reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0 allows it on ${ownAccount} only`,
+      })
+    })
+
+    it(`It should take \${...} as text in a policy of Version 2008-10-17 or with no Version`, () => {
+      for (const version of ['2008-10-17', undefined]) {
+        const statements = under(version, [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ownAccount }])
+        expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': ACCOUNT })).allowed).toBe(false)
+        expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': ACCOUNT }, ownAccount)).allowed).toBe(true)
+        const deny = under(version, [ALLOW_ALL, { Effect: 'Deny', Action: '*', Resource: ownAccount }])
+        expect(evaluateAccess(deny, withContext({})).allowed).toBe(true)
+      }
+    })
+
+    it('It should decide a Deny with a policy variable in its NotResource, and refuse a request it may deny when the key is unknown', () => {
+      const statements = v2012(ALLOW_ALL, { Effect: 'Deny', Action: 'sqs:*', NotResource: `arn:aws:sqs:*:\${aws:PrincipalAccount}:*` })
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': ACCOUNT })).allowed).toBe(true)
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': '210987654321' }))).toEqual({
+        allowed: false,
+        reason: 'denied by policy S1',
+      })
+      expect(evaluateAccess(statements, withContext({}))).toEqual({
+        allowed: false,
+        reason: `may be denied by policy S1: its NotResource arn:aws:sqs:*:\${aws:PrincipalAccount}:* cannot be evaluated before a deploy (\${aws:PrincipalAccount} is not known before a deploy)`,
+      })
+    })
+
+    it('It should not allow through an Allow whose Resource has a policy variable it cannot replace, and say so', () => {
+      const statements = v2012({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:*:*:\${aws:username}-*` })
+      expect(evaluateAccess(statements, withContext({}))).toEqual({
+        allowed: false,
+        reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: its Resource arn:aws:sqs:*:*:\${aws:username}-* cannot be evaluated before a deploy (\${aws:username} is not known before a deploy)`,
+      })
+      expect(evaluateAccess(statements, withContext({ 'aws:username': 'jobs' }, `${QUEUE}-1`)).allowed).toBe(true)
+    })
+
+    it('It should replace policy variables in condition values', () => {
+      const statements = v2012(ALLOW_ALL, {
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'aws:ResourceAccount': `\${aws:PrincipalAccount}` } },
+      })
+      const context = (resource: string, principal?: string) => ({
+        'aws:ResourceAccount': resource,
+        ...(principal === undefined ? {} : { 'aws:PrincipalAccount': principal }),
+      })
+      expect(evaluateAccess(statements, withContext(context(ACCOUNT, ACCOUNT))).allowed).toBe(true)
+      expect(evaluateAccess(statements, withContext(context('210987654321', ACCOUNT)))).toEqual({
+        allowed: false,
+        reason: 'denied by policy S1',
+      })
+      expect(evaluateAccess(statements, withContext(context(ACCOUNT)))).toEqual({
+        allowed: false,
+        reason: `may be denied by policy S1: its condition StringNotEquals aws:ResourceAccount \${aws:PrincipalAccount} cannot be evaluated before a deploy (\${aws:PrincipalAccount} is not known before a deploy)`,
+      })
+      const like = v2012({
+        Effect: 'Allow',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: { ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::\${aws:PrincipalAccount}:role/*` } },
+      })
+      const role = (account: string) => ({ 'aws:PrincipalAccount': ACCOUNT, 'aws:PrincipalArn': `arn:aws:iam::${account}:role/worker` })
+      expect(evaluateAccess(like, withContext(role(ACCOUNT))).allowed).toBe(true)
+      expect(evaluateAccess(like, withContext(role('210987654321'))).allowed).toBe(false)
+    })
+
+    it('It should use the default of a policy variable whose key is absent, and only then', () => {
+      const resource = `arn:aws:sqs:eu-west-1:123456789012:\${aws:PrincipalTag/team, 'shared'}-jobs`
+      const statements = v2012({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: resource })
+      const sharedQueue = 'arn:aws:sqs:eu-west-1:123456789012:shared-jobs'
+      const paymentsQueue = 'arn:aws:sqs:eu-west-1:123456789012:payments-jobs'
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalTag/team': [] }, sharedQueue)).allowed).toBe(true)
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalTag/team': [] }, paymentsQueue)).allowed).toBe(false)
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalTag/team': 'payments' }, paymentsQueue)).allowed).toBe(true)
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalTag/team': 'payments' }, sharedQueue)).allowed).toBe(false)
+      // Not given: the tag could be there, with any value.
+      const unknown = evaluateAccess(statements, withContext({}, sharedQueue))
+      expect(unknown).toEqual({
+        allowed: false,
+        reason: `no statement allows sqs:SendMessage on ${sharedQueue}; policy S0: its Resource ${resource} cannot be evaluated before a deploy (\${aws:PrincipalTag/team, 'shared'} is not known before a deploy)`,
+      })
+      // A key of another service the request does not carry is absent: its default holds.
+      const other = v2012({
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: `arn:aws:sqs:eu-west-1:123456789012:\${ s3:prefix , 'shared' }-jobs`,
+      })
+      expect(evaluateAccess(other, withContext({}, sharedQueue)).allowed).toBe(true)
+    })
+
+    it("It should read a quote doubled in a default as one, and a condition value's default", () => {
+      const statements = v2012({
+        Effect: 'Allow',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceVpc': `\${aws:PrincipalTag/vpc, 'it''s'}` } },
+      })
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalTag/vpc': [], 'aws:SourceVpc': "it's" })).allowed).toBe(true)
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalTag/vpc': [], 'aws:SourceVpc': "it''s" })).allowed).toBe(false)
+    })
+
+    it('It should not decide a policy variable with no value and no default, with several values, or not well formed', () => {
+      const deny = (Resource: string) => v2012(ALLOW_ALL, { Effect: 'Deny', Action: 'sqs:*', Resource })
+      const reason = (Resource: string, context: NonNullable<AccessRequest['context']>) => {
+        const decision = evaluateAccess(deny(Resource), withContext(context))
+        return decision.allowed ? 'allowed' : decision.reason
+      }
+      expect(reason(`arn:aws:sqs:*:*:\${aws:PrincipalTag/team}`, { 'aws:PrincipalTag/team': [] })).toBe(
+        `may be denied by policy S1: its Resource arn:aws:sqs:*:*:\${aws:PrincipalTag/team} cannot be evaluated before a deploy (\${aws:PrincipalTag/team} has no value, and no default)`,
+      )
+      expect(reason(`arn:aws:sqs:*:*:\${aws:PrincipalTag/team}`, { 'aws:PrincipalTag/team': ['a', 'b'] })).toBe(
+        `may be denied by policy S1: its Resource arn:aws:sqs:*:*:\${aws:PrincipalTag/team} cannot be evaluated before a deploy (\${aws:PrincipalTag/team} has several values)`,
+      )
+      expect(reason(`arn:aws:sqs:*:*:\${aws:username`, {})).toBe(
+        `may be denied by policy S1: its Resource arn:aws:sqs:*:*:\${aws:username cannot be evaluated before a deploy (\${aws:username is not a policy variable that can be read)`,
+      )
+      // A value with a wildcard in it: whether it stands for itself is not known.
+      expect(reason(`arn:aws:sqs:*:*:\${aws:username}`, { 'aws:username': 'j*' })).toBe(
+        `may be denied by policy S1: its Resource arn:aws:sqs:*:*:\${aws:username} cannot be evaluated before a deploy (\${aws:username} is "j*", which holds a wildcard character)`,
+      )
+    })
+
+    it(`It should take \${*}, \${?} and \${$} as the characters themselves, not wildcards`, () => {
+      const allowOn = (Resource: string) => v2012({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource })
+      const on = (Resource: string, resource: string) => evaluateAccess(allowOn(Resource), send(resource)).allowed
+      expect(on(`arn:aws:s3:::bucket/\${*}`, 'arn:aws:s3:::bucket/*')).toBe(true)
+      expect(on(`arn:aws:s3:::bucket/\${*}`, 'arn:aws:s3:::bucket/x')).toBe(false)
+      expect(on(`arn:aws:s3:::bucket/a\${?}`, 'arn:aws:s3:::bucket/a?')).toBe(true)
+      expect(on(`arn:aws:s3:::bucket/a\${?}`, 'arn:aws:s3:::bucket/ab')).toBe(false)
+      expect(on(`arn:aws:s3:::bucket/\${$}{x}`, `arn:aws:s3:::bucket/\${x}`)).toBe(true)
+      expect(on(`arn:aws:s3:::bucket/*\${*}`, 'arn:aws:s3:::bucket/a/b*')).toBe(true)
+      const equals = v2012({
+        Effect: 'Allow',
+        Action: 'sqs:*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceVpc': `vpc-\${*}` } },
+      })
+      expect(evaluateAccess(equals, withContext({ 'aws:SourceVpc': 'vpc-*' })).allowed).toBe(true)
+      const like = v2012({ Effect: 'Allow', Action: 'sqs:*', Resource: '*', Condition: { StringLike: { 'aws:SourceVpc': `vpc-\${*}` } } })
+      expect(evaluateAccess(like, withContext({ 'aws:SourceVpc': 'vpc-*' })).allowed).toBe(true)
+      expect(evaluateAccess(like, withContext({ 'aws:SourceVpc': 'vpc-1' })).allowed).toBe(false)
+    })
+
+    it(`It should not replace \${...} in an Action`, () => {
+      const statements = v2012({ Effect: 'Allow', Action: `sqs:\${aws:PrincipalTag/action}`, Resource: '*' })
+      expect(evaluateAccess(statements, withContext({ 'aws:PrincipalTag/action': 'SendMessage' })).allowed).toBe(false)
+    })
+
+    it('It should decide a pattern of a policy whose Version is not known only when text and variables agree', () => {
+      // A statement without a version: from a bare Statement, or a Version known only at deploy time.
+      const bare = (...statements: PolicyStatement[]) =>
+        statements.flatMap((statement, index) => statementsOf(statement, `policy S${index}`))
+      const allow = bare({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ownAccount })
+      expect(evaluateAccess(allow, withContext({ 'aws:PrincipalAccount': ACCOUNT }))).toEqual({
+        allowed: false,
+        reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: its Resource ${ownAccount} cannot be evaluated before a deploy (the policy's Version is not known: it may be text or hold policy variables)`,
+      })
+      const deny = bare(ALLOW_ALL, { Effect: 'Deny', Action: '*', Resource: ownAccount })
+      expect(evaluateAccess(deny, withContext({ 'aws:PrincipalAccount': ACCOUNT })).allowed).toBe(false)
+      // Neither reading matches another account's queue.
+      expect(
+        evaluateAccess(deny, withContext({ 'aws:PrincipalAccount': ACCOUNT }, 'arn:aws:sqs:eu-west-1:210987654321:jobs')).allowed,
+      ).toBe(true)
+      const imported = statementsOf(
+        { Version: '«Fn::ImportValue Version»', Statement: { Effect: 'Deny', Action: '*', Resource: ownAccount } },
+        'p',
+      )
+      expect(evaluateAccess([sourced(ALLOW_ALL), ...imported], withContext({ 'aws:PrincipalAccount': ACCOUNT })).allowed).toBe(false)
+    })
+
+    it(`It should not decide \${...} in a value of an operator that may not take policy variables, unless both readings agree`, () => {
+      const deny = v2012(ALLOW_ALL, {
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { Bool: { 'aws:SecureTransport': `\${aws:PrincipalTag/insecure}` } },
+      })
+      const context = (tag: string) => ({ 'aws:SecureTransport': 'true', 'aws:PrincipalTag/insecure': tag })
+      expect(evaluateAccess(deny, withContext(context('false'))).allowed).toBe(true)
+      expect(evaluateAccess(deny, withContext(context('true')))).toEqual({
+        allowed: false,
+        reason: `may be denied by policy S1: its condition Bool aws:SecureTransport \${aws:PrincipalTag/insecure} cannot be evaluated before a deploy (its operator may take it as text rather than with its policy variables)`,
+      })
+    })
+  })
+
+  describe("keys of the action's own service", () => {
+    const ALLOW_ALL: PolicyStatement = { Effect: 'Allow', Action: '*', Resource: '*' }
+    const BUS = 'arn:aws:events:eu-west-1:123456789012:event-bus/default'
+    const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234'
+    const put = (context?: AccessRequest['context']): AccessRequest => ({
+      action: 'events:PutEvents',
+      resource: BUS,
+      ...(context === undefined ? {} : { context }),
+    })
+    const denyWhen = (Condition: NonNullable<PolicyStatement['Condition']>): PolicyStatement => ({
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition,
+    })
+
+    it('It should refuse a request a Deny on a key of its service may deny, when the request does not carry it', () => {
+      const statements = [ALLOW_ALL, denyWhen({ StringEquals: { 'events:source': 'forbidden.app' } })]
+      expect(reasonOf(statements, put())).toBe(
+        'may be denied by policy S1: its condition StringEquals events:source cannot be evaluated before a deploy',
+      )
+      expect(allowed(statements, put({ 'events:source': 'my.app' }))).toBe(true)
+      expect(reasonOf(statements, put({ 'events:source': 'forbidden.app' }))).toBe('denied by policy S1')
+      expect(allowed(statements, put({ 'events:source': [] }))).toBe(true)
+    })
+
+    it('It should not allow through an Allow on a key of its service the request does not carry', () => {
+      const allow: PolicyStatement = {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: BUS,
+        Condition: { StringEquals: { 'events:detail-type': 'JobDone' } },
+      }
+      expect(reasonOf(allow, put())).toBe(
+        `no statement allows events:PutEvents on ${BUS}; policy S0 allows it only if StringEquals events:detail-type holds, which cannot be evaluated before a deploy`,
+      )
+      expect(allowed(allow, put({ 'events:detail-type': 'JobDone' }))).toBe(true)
+      expect(allowed({ ...allow, Condition: { StringEqualsIfExists: { 'events:detail-type': 'JobDone' } } }, put())).toBe(false)
+      expect(
+        allowed({ ...allow, Condition: { StringEqualsIfExists: { 'events:detail-type': 'JobDone' } } }, put({ 'events:detail-type': [] })),
+      ).toBe(true)
+    })
+
+    it('It should treat the KMS keys of a call made through SQS as unknown for a KMS action, whatever the case', () => {
+      const statements = [
+        ALLOW_ALL,
+        denyWhen({ StringNotEquals: { 'Kms:ViaService': 'sqs.eu-west-1.amazonaws.com' } }),
+        denyWhen({ StringNotEquals: { 'kms:CallerAccount': '123456789012' } }),
+      ]
+      const decrypt = (context: NonNullable<AccessRequest['context']>): AccessRequest => ({ action: 'KMS:Decrypt', resource: KEY, context })
+      expect(reasonOf(statements, decrypt({}))).toBe(
+        'may be denied by policy S1: its condition StringNotEquals Kms:ViaService cannot be evaluated before a deploy',
+      )
+      expect(reasonOf(statements, decrypt({ 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com' }))).toBe(
+        'may be denied by policy S2: its condition StringNotEquals kms:CallerAccount cannot be evaluated before a deploy',
+      )
+      const context = { 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com', 'kms:CallerAccount': '123456789012' }
+      expect(allowed(statements, decrypt(context))).toBe(true)
+      expect(reasonOf(statements, decrypt({ ...context, 'kms:ViaService': 'sns.eu-west-1.amazonaws.com' }))).toBe('denied by policy S1')
+      const encryption = [ALLOW_ALL, denyWhen({ StringNotEquals: { 'kms:EncryptionContext:aws:sqs:arn': QUEUE } })]
+      expect(reasonOf(encryption, decrypt(context))).toBe(
+        'may be denied by policy S1: its condition StringNotEquals kms:EncryptionContext:aws:sqs:arn cannot be evaluated before a deploy',
+      )
+    })
+
+    it('It should keep a KMS key absent for a call of another service', () => {
+      // For sqs:SendMessage, kms:ViaService is not in the request: StringNotEquals holds.
+      const statements = [ALLOW_ALL, denyWhen({ StringNotEquals: { 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com' } })]
+      expect(reasonOf(statements, send())).toBe('denied by policy S1')
+      expect(allowed([ALLOW_ALL, denyWhen({ StringEquals: { 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com' } })], send())).toBe(true)
+    })
+
+    it.each([
+      ['sqs:SendMessage', 'sqs:QueueTag/env'],
+      ['sns:Publish', 'sns:Protocol'],
+      ['lambda:InvokeFunction', 'lambda:FunctionArn'],
+      ['states:StartExecution', 'states:StateMachineArn'],
+    ])('It should treat a key of the service of %s the request does not carry (%s) as unknown', (action, key) => {
+      expect(reasonOf([ALLOW_ALL, denyWhen({ StringEquals: { [key]: 'x' } })], { action, resource: '*' })).toBe(
+        `may be denied by policy S1: its condition StringEquals ${key} cannot be evaluated before a deploy`,
+      )
+    })
+
+    it('It should decide the Cloud Map keys the check gives for DiscoverInstances', () => {
+      const discover = (context?: AccessRequest['context']): AccessRequest => ({
+        action: 'servicediscovery:DiscoverInstances',
+        resource: '*',
+        ...(context === undefined ? {} : { context }),
+      })
+      const statements = [ALLOW_ALL, denyWhen({ StringNotEquals: { 'servicediscovery:ServiceName': 'scheduler' } })]
+      const given = { 'servicediscovery:NamespaceName': 'dev', 'servicediscovery:ServiceName': 'scheduler' }
+      expect(allowed(statements, discover(given))).toBe(true)
+      expect(reasonOf(statements, discover({ ...given, 'servicediscovery:ServiceName': 'events' }))).toBe('denied by policy S1')
+      expect(reasonOf(statements, discover())).toBe(
+        'may be denied by policy S1: its condition StringNotEquals servicediscovery:ServiceName cannot be evaluated before a deploy',
+      )
+    })
+
+    it("It should not decide a policy variable of a key of the action's own service the request does not carry", () => {
+      const statements = statementsOf(
+        {
+          Version: '2012-10-17',
+          Statement: { Effect: 'Allow', Action: 'sqs:*', Resource: `arn:aws:sqs:*:*:\${sqs:QueueTag/env, 'dev'}-jobs` },
+        },
+        'p',
+      )
+      expect(evaluateAccess(statements, send('arn:aws:sqs:eu-west-1:123456789012:dev-jobs')).allowed).toBe(false)
+      expect(
+        evaluateAccess(statements, { ...send('arn:aws:sqs:eu-west-1:123456789012:dev-jobs'), context: { 'sqs:QueueTag/env': [] } }).allowed,
+      ).toBe(true)
     })
   })
 
@@ -841,6 +1335,16 @@ describe('Function: statementsOf', () => {
     ])
     expect(statementsOf(undefined, 'p')).toEqual([])
     expect(statementsOf({ Statement: undefined }, 'p')).toEqual([])
+  })
+
+  it("It should give each statement its document's Version, not enumerable, and none from a bare statement", () => {
+    const [versioned] = statementsOf({ Version: '2012-10-17', Statement: statement }, 'p')
+    expect(versioned?.version).toBe('2012-10-17')
+    expect(Object.keys(versioned ?? {})).toEqual(['statement', 'source'])
+    expect(statementsOf({ Statement: [statement] }, 'p')[0]?.version).toBeNull()
+    expect(statementsOf({ Version: '2008-10-17', Statement: [statement] }, 'p')[0]?.version).toBe('2008-10-17')
+    expect(statementsOf([statement], 'p')[0]).not.toHaveProperty('version')
+    expect(statementsOf({ Version: '«Fn::ImportValue V»', Statement: [statement] }, 'p')[0]).not.toHaveProperty('version')
   })
 
   it('It should give statements evaluateAccess can use', () => {
