@@ -614,9 +614,7 @@ function rolePermissions(
     if ('error' in inline) into.notes.push(`role ${roleId} Policies could not be resolved: ${inline.error}`)
     for (const policy of 'value' in inline && Array.isArray(inline.value) ? inline.value : []) {
       const { PolicyName, PolicyDocument } = (policy ?? {}) as { PolicyName?: unknown; PolicyDocument?: unknown }
-      into.statements.push(
-        ...statementsOf((PolicyDocument as { Statement?: unknown } | undefined)?.Statement, `${roleId} policy ${String(PolicyName)}`),
-      )
+      into.statements.push(...statementsOf(PolicyDocument, `${roleId} policy ${String(PolicyName)}`))
     }
     const arns = loosely(reading, props.ManagedPolicyArns)
     if ('error' in arns) into.notes.push(`role ${roleId} ManagedPolicyArns could not be resolved: ${arns.error}`)
@@ -641,7 +639,8 @@ function rolePermissions(
     }
     const document = loosely(reading, policy.PolicyDocument)
     if ('error' in document) into.notes.push(`policy ${logicalId} PolicyDocument could not be resolved: ${document.error}`)
-    else into.statements.push(...statementsOf((document.value as { Statement?: unknown } | undefined)?.Statement, `policy ${logicalId}`))
+    // The whole document: its Version says whether policy variables are substituted.
+    else into.statements.push(...statementsOf(document.value, `policy ${logicalId}`))
   }
   return into
 }
