@@ -10,7 +10,14 @@ export {
 } from './check.js'
 export { main } from './cli.js'
 export type { Binding, CollectedDependency } from './collect.js'
-export { type AccessDecision, type AccessRequest, evaluateAccess, type PolicyStatement, type SourcedStatement } from './iam.js'
+export {
+  type AccessDecision,
+  type AccessRequest,
+  evaluateAccess,
+  type PolicyStatement,
+  type SourcedStatement,
+  statementsOf,
+} from './iam.js'
 export {
   type HandlerLocation,
   type Parameters,
