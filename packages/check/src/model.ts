@@ -983,11 +983,13 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const runtime = text('Runtime')
     const image = text('PackageType') === 'Image'
     const resolved = { ...props, Handler: text('Handler'), CodeUri: strictly(reading, props.CodeUri, logicalId, 'CodeUri') }
+    const given = options.handlers?.[logicalId] !== undefined || options.handlers?.[name] !== undefined
     const handler =
-      resource.Type === 'AWS::Serverless::Function' && options.handlers?.[logicalId] === undefined && options.handlers?.[name] === undefined
+      resource.Type === 'AWS::Serverless::Function' && !given
         ? samHandler(directory, resolved, metadata)
         : cdkHandler(directory, logicalId, name, resolved, metadata, options.handlers ?? {})
-    const inline = props.InlineCode !== undefined || (props.Code as { ZipFile?: unknown } | undefined)?.ZipFile !== undefined
+    // Inline code is not a module of the project, unless --handler names the module it stands for.
+    const inline = !given && (props.InlineCode !== undefined || (props.Code as { ZipFile?: unknown } | undefined)?.ZipFile !== undefined)
     const skipped = options.skip?.some((key) => key === logicalId || key === name)
       ? 'skipped (--skip)'
       : image

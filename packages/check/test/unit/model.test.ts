@@ -636,4 +636,24 @@ describe('readTemplate: what the check needs beside the registry', () => {
     )
     expect(() => readTemplate(path, { parameters: { Port: '70000' } })).toThrow('parameter Port: 70000 is not within its MinValue/MaxValue')
   })
+
+  it('skips a function with inline code, unless --handler names the module it stands for', () => {
+    const path = write(
+      {
+        Resources: {
+          ...registry,
+          Inline: {
+            Type: 'AWS::Lambda::Function',
+            Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: 'exports.handler = 1' } },
+          },
+        },
+        Parameters: { Stage: { Type: 'String', Default: 'dev' } },
+      },
+      { 'src/api.ts': 'export const handler = () => undefined\n' },
+    )
+    expect(readTemplate(path).functions[0]?.skipped).toBe('its code is inline in the template')
+    const given = readTemplate(path, { handlers: { Inline: join(path, '..', 'src', 'api.ts') } }).functions[0]
+    expect(given?.skipped).toBeUndefined()
+    expect(given?.handler).toEqual({ module: join(path, '..', 'src', 'api.ts'), exportName: 'handler' })
+  })
 })
