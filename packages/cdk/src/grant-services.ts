@@ -1,5 +1,5 @@
 import type { AnyDependency, Dependency, ServiceSet, Services } from '@cloudmap-middy/core'
-import { type KindCalls, kindCalls } from '@cloudmap-middy/core/iam'
+import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
 import { Annotations, Token } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import type * as kms from 'aws-cdk-lib/aws-kms'
@@ -72,12 +72,8 @@ function callsOf(label: string, kind: KindCalls, listed: readonly string[] | und
   if (listed === undefined) return kind.defaults
   if (!Array.isArray(listed)) throw new TypeError(`${label}: calls must be an array of method names`)
   for (const call of listed) {
-    if (!Object.hasOwn(kind.calls, call)) {
-      const known = Object.keys(kind.calls)
-      throw new Error(
-        `${label}: ${kind.factory} has no call "${call}" (${known.length > 0 ? `it has ${known.join(', ')}` : 'it makes none'})`,
-      )
-    }
+    const unknown = unknownCall(kind, call)
+    if (unknown !== undefined) throw new Error(`${label}: ${unknown}`)
   }
   return listed
 }
@@ -221,7 +217,7 @@ export function grantServices<const S extends Services>(
     for (const { target } of found) {
       if (target?.arn === undefined) continue
       // An EXPRESS state machine is there to be run(): its default calls include it.
-      const made = listed === undefined && target.express ? [...calls, 'run'] : calls
+      const made = listed === undefined ? defaultCalls(kind, target) : calls
       const actions = [...new Set(made.flatMap((call) => kind.calls[call]?.actions ?? []))]
       if (actions.length === 0) continue
       const group = actions.join(' ')

@@ -2,7 +2,7 @@
 // and what its role allows (and, with --live, against what Cloud Map holds now).
 import { availableParallelism } from 'node:os'
 import { relative } from 'node:path'
-import { type KindCalls, kindCalls } from '@cloudmap-middy/core/iam'
+import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
 import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
@@ -126,12 +126,11 @@ function access(
   return { check, ok: false, detail: `${label}: ${reason}${unknown}` }
 }
 
-/** Which check a bind failure belongs to, from the error's name. */
-function bindCheck(error: string): string {
-  if (error.startsWith('InstanceTypeMismatchError')) return 'type'
-  if (error.startsWith('AttributeValidationError')) return 'attributes'
-  if (error.startsWith('DisallowedTargetError')) return 'target policy'
-  return 'instance'
+/** Which check a bind failure belongs to, by the error's class. */
+const BIND_CHECKS: Readonly<Record<string, string>> = {
+  InstanceTypeMismatchError: 'type',
+  AttributeValidationError: 'attributes',
+  DisallowedTargetError: 'target policy',
 }
 
 /** Is the dependency registered in the template? A finding that says where the chain breaks. */
@@ -193,8 +192,8 @@ function boundInstances(dependency: CollectedDependency, model: TemplateModel) {
 }
 
 /** A failure for each attribute known only at deploy time (`!ImportValue`, ...): it cannot be checked, so it does not pass. */
-function deployTimeValues(dependency: CollectedDependency, model: TemplateModel): Finding[] {
-  return boundInstances(dependency, model).flatMap((instance) =>
+function deployTimeValues(dependency: CollectedDependency, bound: ReturnType<typeof boundInstances>): Finding[] {
+  return bound.flatMap((instance) =>
     Object.entries(instance.attributes)
       .filter(([, value]) => isPlaceholder(value))
       .map(([key, value]) => ({
@@ -205,22 +204,30 @@ function deployTimeValues(dependency: CollectedDependency, model: TemplateModel)
   )
 }
 
-/** Is the finding a bind failure of an instance whose attributes hold a deploy-time value (reported once, above)? */
-function placeholderInstance(finding: Finding, dependency: CollectedDependency, model: TemplateModel): boolean {
-  return boundInstances(dependency, model).some(
-    (instance) => Object.values(instance.attributes).some(isPlaceholder) && finding.detail.includes(`"${instance.instanceId}"`),
-  )
+/** How {@link bindingFindings} reads a set of bindings. */
+interface BindingContext {
+  /** Cloud Map's bindings (`--live`) rather than the template's. */
+  readonly live?: boolean
+  /** Instances already reported (their attributes hold a deploy-time value). */
+  readonly reported?: ReadonlySet<string>
+  /** The check's placeholder account, when no `AWS::AccountId` was given: a refusal of it says how to give the real one. */
+  readonly placeholderAccount?: string | undefined
 }
 
 /** Findings for a set of bindings: the template's, or Cloud Map's (`live`). */
-function bindingFindings(label: string, bindings: readonly Binding[], live = false): Finding[] {
+function bindingFindings(label: string, bindings: readonly Binding[], context: BindingContext = {}): Finding[] {
+  const { live = false, reported, placeholderAccount } = context
   return bindings.flatMap((binding): Finding[] => {
-    if (binding.ok) return []
-    const check = live ? 'live' : bindCheck(binding.error)
+    if (binding.ok || reported?.has(binding.instanceId)) return []
+    const check = live ? 'live' : (BIND_CHECKS[binding.errorName] ?? 'instance')
     // The kinds' errors name the address and the instance already.
     const where =
       binding.error.includes(label) && binding.error.includes(binding.instanceId) ? '' : `${label} instance ${binding.instanceId}: `
-    return [{ check, ok: false, detail: `${where}${binding.error}` }]
+    const hint =
+      !live && binding.rule === 'allowedAccounts' && placeholderAccount !== undefined && binding.error.includes(placeholderAccount)
+        ? ` (${placeholderAccount} is the check's placeholder account: give the real one with --param AWS::AccountId=<account>)`
+        : ''
+    return [{ check, ok: false, detail: `${where}${binding.error}${hint}` }]
   })
 }
 
@@ -331,10 +338,10 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
   const missingButOptional = !registered.ok && dependency.optional && dependency.bindings.length === 0 && dependency.account === undefined
   findings.push(missingButOptional ? { check: 'registered', ok: true, detail: `optional: ${registered.detail}` } : registered)
 
-  findings.push(
-    ...deployTimeValues(dependency, model),
-    ...bindingFindings(label, dependency.bindings).filter((f) => !placeholderInstance(f, dependency, model)),
-  )
+  const bound = boundInstances(dependency, model)
+  const reported = new Set(bound.filter((instance) => Object.values(instance.attributes).some(isPlaceholder)).map((i) => i.instanceId))
+  const placeholderAccount = options.parameters?.['AWS::AccountId'] === undefined ? model.pseudo.accountId : undefined
+  findings.push(...deployTimeValues(dependency, bound), ...bindingFindings(label, dependency.bindings, { reported, placeholderAccount }))
   const { maxResults } = dependency
   const atService = model.instances.filter((i) => i.namespace === namespace && i.service === service).length
   if (maxResults !== undefined && dependency.instance !== undefined && maxResults < atService) {
@@ -345,25 +352,16 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
     })
   }
   if (registered.ok && dependency.bindings.every((b) => b.ok)) {
-    const { bindings } = dependency
-    const type = bindings.map(
-      (b) =>
-        model.instances.find((i) => i.instanceId === b.instanceId && i.namespace === namespace && i.service === service)?.attributes.type,
-    )
+    const type = dependency.bindings.map((b) => bound.find((i) => i.instanceId === b.instanceId)?.attributes.type)
     findings.push({ check: 'type', ok: true, detail: [...new Set(type.map((t) => t ?? '(none)'))].join(', ') })
     findings.push({ check: 'attributes', ok: true, detail: 'valid' })
   }
 
   const calls = kindCalls(dependency.kind)
   const listed = listedCalls(fn, dependency, options.calls)
-  const unknownCalls = calls && listed ? listed.filter((call) => !Object.hasOwn(calls.calls, call)) : []
-  for (const call of unknownCalls) {
-    const known = Object.keys(calls?.calls ?? {})
-    findings.push({
-      check: 'calls',
-      ok: false,
-      detail: `${label}: ${calls?.factory} has no call "${call}" (${known.length > 0 ? `it has ${known.join(', ')}` : 'it makes none'})`,
-    })
+  for (const call of listed ?? []) {
+    const unknown = calls === undefined ? undefined : unknownCall(calls, call)
+    if (unknown !== undefined) findings.push({ check: 'calls', ok: false, detail: `${label}: ${unknown}` })
   }
   if (fn.permissions === 'outside') {
     findings.push({
@@ -376,7 +374,7 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
     const express =
       dependency.kind === 'stateMachine' &&
       dependency.bindings.some((b) => b.ok && b.target !== undefined && model.express.includes(b.target))
-    const defaults = [...(calls?.defaults ?? []), ...(express ? ['run'] : [])]
+    const defaults = calls === undefined ? [] : defaultCalls(calls, { express })
     findings.push(...permissionFindings(fn, dependency, model, calls, listed ?? defaults))
   }
 
@@ -386,7 +384,7 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
     } else if (dependency.live.bindings.length === 0) {
       findings.push({ check: 'live', ok: dependency.optional, detail: `Cloud Map has no instance at ${label}` })
     } else {
-      const failed = bindingFindings(label, dependency.live.bindings, true)
+      const failed = bindingFindings(label, dependency.live.bindings, { live: true })
       findings.push(...failed)
       if (failed.length === 0)
         findings.push({
@@ -411,32 +409,16 @@ function report(fn: TemplateFunction, model: TemplateModel, result: CollectResul
   const handler = 'module' in fn.handler ? `${relative(process.cwd(), fn.handler.module)}#${fn.handler.exportName}` : undefined
   const base = { logicalId: fn.logicalId, name: fn.name, ...(handler === undefined ? {} : { handler }), notes: fn.notes }
   if (fn.skipped !== undefined) return { ...base, status: 'skipped', reason: fn.skipped, dependencies: [] }
-  if (result === undefined || !result.loaded) {
-    const reason =
-      'missing' in fn.handler
-        ? `handler module not found: ${fn.handler.missing}`
-        : `handler module failed to load: ${result?.error ?? 'not run'}`
-    return { ...base, status: 'failed', reason, dependencies: [] }
+  if ('missing' in fn.handler)
+    return { ...base, status: 'failed', reason: `handler module not found: ${fn.handler.missing}`, dependencies: [] }
+  if (!result?.loaded) {
+    return { ...base, status: 'failed', reason: `handler module failed to load: ${result?.error}`, dependencies: [] }
   }
-  if (!result.exported && 'module' in fn.handler) {
+  if (!result.exported) {
     return { ...base, status: 'failed', reason: `${handler} is not an exported function`, dependencies: [] }
   }
   const dependencies = result.dependencies.map((dependency) => judge(fn, dependency, model, options))
   return { ...base, status: dependencies.every((d) => d.ok) ? 'ok' : 'failed', dependencies }
-}
-
-/** The function's report with a hint on each `allowedAccounts` refusal of the placeholder account. */
-function withAccountHint(fn: FunctionReport, account: string): FunctionReport {
-  const hint = ` (${account} is the check's placeholder account: give the real one with --param AWS::AccountId=<account>)`
-  const dependencies = fn.dependencies.map((dependency) => ({
-    ...dependency,
-    findings: dependency.findings.map((finding) =>
-      !finding.ok && finding.check === 'target policy' && finding.detail.includes('allowedAccounts') && finding.detail.includes(account)
-        ? { ...finding, detail: `${finding.detail}${hint}` }
-        : finding,
-    ),
-  }))
-  return { ...fn, dependencies }
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, keeping their order. */
@@ -478,9 +460,10 @@ export async function check(template: string, options: CheckOptions = {}): Promi
   const live = options.live ?? false
   const limit = Math.max(1, Math.min(4, availableParallelism()))
   const functions = await mapLimited(model.functions, limit, async (fn) => {
+    // Only a function to check whose module was found is loaded.
     const result =
-      fn.skipped === undefined
-        ? await collect(fn, model, { live, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) })
+      fn.skipped === undefined && 'module' in fn.handler
+        ? await collect(fn, fn.handler, model, { live, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) })
         : undefined
     return report(fn, model, result, options)
   })
@@ -491,11 +474,8 @@ export async function check(template: string, options: CheckOptions = {}): Promi
     )
     if (!used) throw new TemplateError(`--calls ${key}: no function checked declares a dependency named ${name}`)
   }
-  // A refusal of the placeholder account says how to give the real one.
-  const placeholder = options.parameters?.['AWS::AccountId'] === undefined ? model.pseudo.accountId : undefined
-  const hinted = placeholder === undefined ? functions : functions.map((fn) => withAccountHint(fn, placeholder))
   const problems: Problem[] = []
-  for (const fn of hinted) {
+  for (const fn of functions) {
     if (fn.status === 'failed' && fn.reason !== undefined) problems.push({ function: fn.logicalId, check: 'handler', detail: fn.reason })
     for (const dependency of fn.dependencies) {
       for (const finding of dependency.findings) {
@@ -516,7 +496,7 @@ export async function check(template: string, options: CheckOptions = {}): Promi
     ),
     live,
     notes: model.notes,
-    functions: hinted,
+    functions,
     problems,
     ok: problems.length === 0,
   }

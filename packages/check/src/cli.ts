@@ -60,6 +60,7 @@ function describe(error: unknown): string {
 /** The report as JSON, with C1 controls, line separators and bidirectional overrides escaped too. */
 function json(report: unknown): string {
   return JSON.stringify(report, null, 2).replace(
+    // C1 controls and the rest the text report escapes; not C0, which JSON.stringify escapes in strings (and lays out with).
     /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
   )

@@ -42,9 +42,9 @@ function describe(error: unknown): string {
   return `thrown: ${typeof error}`
 }
 
-/** `arn:…:<service>:<region>:<account>:<resource>` when `value` is not an ARN already. */
-function toArn(job: CollectJob, service: string, resource: string, region: string): string {
-  return `arn:${job.pseudo.partition}:${service}:${region || job.pseudo.region}:${job.pseudo.accountId}:${resource}`
+/** `arn:…:<service>:<region>:<account>:<resource>`: the caller's region and account unless given. */
+function toArn(job: CollectJob, service: string, resource: string, region: string, account = job.pseudo.accountId): string {
+  return `arn:${job.pseudo.partition}:${service}:${region || job.pseudo.region}:${account}:${resource}`
 }
 
 /** The resource the kind's calls act on, as IAM names it, from the bound value. */
@@ -57,7 +57,7 @@ function targetOf(job: CollectJob, kind: string, value: Record<string, unknown>)
       // A partial ARN (account:function:name[:qualifier]) or a function name, in the caller's region.
       const parts = arn?.split(':') ?? []
       if (parts.length >= 3 && parts[1] === 'function') {
-        return `arn:${job.pseudo.partition}:lambda:${region || job.pseudo.region}:${parts[0]}:${parts.slice(1).join(':')}`
+        return toArn(job, 'lambda', parts.slice(1).join(':'), region, parts[0])
       }
       return arn === undefined ? undefined : toArn(job, 'lambda', `function:${arn}`, region)
     }
@@ -86,14 +86,15 @@ function matchesQuery(dependency: AnyDependency, instance: RegisteredInstance): 
 
 /** Binds one instance as the resolver would, and says what came of it. */
 async function bind(job: CollectJob, dependency: AnyDependency, instance: RegisteredInstance, context: BindContext): Promise<Binding> {
-  const warnings: string[] = []
-  const logger = { warn: (message: string) => warnings.push(message) }
   try {
-    const value = (await dependency.bind(instance, { ...context, logger })) as Record<string, unknown> | undefined
+    const value = (await dependency.bind(instance, context)) as Record<string, unknown> | undefined
     const target = value && typeof value === 'object' ? targetOf(job, dependency.kind, value) : undefined
-    return { instanceId: instance.instanceId, ok: true, ...(target === undefined ? {} : { target }), warnings }
+    return { instanceId: instance.instanceId, ok: true, ...(target === undefined ? {} : { target }) }
   } catch (error) {
-    return { instanceId: instance.instanceId, ok: false, error: describe(error), warnings }
+    // The class name and a refusal's rule travel as data: the report classifies by them, not by text.
+    const errorName = error instanceof Error ? error.name : typeof error
+    const rule = (error as { rule?: unknown } | null)?.rule
+    return { instanceId: instance.instanceId, ok: false, error: describe(error), errorName, ...(typeof rule === 'string' ? { rule } : {}) }
   }
 }
 
@@ -144,6 +145,7 @@ async function bindAll(
   instances: readonly RegisteredInstance[],
   resolvers: readonly Resolver[],
 ): Promise<Binding[]> {
+  // The kinds' warnings (an ECS attribute ignored, ...) are not findings.
   const logger = { warn: () => undefined }
   const bindings: Binding[] = []
   for (const instance of instances) {

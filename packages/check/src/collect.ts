@@ -7,14 +7,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { cloudMapRegistry, type DiscoveryQuery, type RegisteredInstance } from '@cloudmap-middy/core'
-import type { TemplateFunction, TemplateInstance, TemplateModel } from './model.js'
+import type { HandlerLocation, TemplateFunction, TemplateInstance, TemplateModel } from './model.js'
 import type { Pseudo } from './sam-policies.js'
 
 /** What the child is asked to do. */
 export interface CollectJob {
-  /** The handler module's path. */
-  readonly module: string
-  /** Its file URL (what is imported). */
+  /** The handler module's file URL (what is imported). */
   readonly url: string
   /** The export Lambda calls. */
   readonly exportName: string
@@ -30,8 +28,6 @@ export interface CollectJob {
 export type Binding = {
   /** The instance's id. */
   readonly instanceId: string
-  /** What the kind warned of (an ECS attribute ignored, ...). */
-  readonly warnings: readonly string[]
 } & (
   | {
       /** It binds. */
@@ -44,6 +40,10 @@ export type Binding = {
       readonly ok: false
       /** The error the kind threw: its name and message. */
       readonly error: string
+      /** The error's class name (`InstanceTypeMismatchError`, `AttributeValidationError`, ...). */
+      readonly errorName: string
+      /** For a `DisallowedTargetError`, the rule that refused the target (`allowedAccounts`, ...). */
+      readonly rule?: string
     }
 )
 
@@ -215,16 +215,20 @@ function environmentOf(fn: TemplateFunction, model: TemplateModel): NodeJS.Proce
  *
  * @example
  * ```ts
- * const result = await collect(model.functions[0], model)
+ * const fn = model.functions[0]
+ * const result = 'module' in fn.handler ? await collect(fn, fn.handler, model) : undefined
  * if (result.loaded) console.log(result.dependencies.map((d) => d.label))
  * ```
  */
-export function collect(fn: TemplateFunction, model: TemplateModel, options: CollectOptions = {}): Promise<CollectResult> {
-  if ('missing' in fn.handler) return Promise.resolve({ loaded: false, error: fn.handler.missing })
-  const { module, exportName } = fn.handler
+export function collect(
+  fn: TemplateFunction,
+  handler: HandlerLocation,
+  model: TemplateModel,
+  options: CollectOptions = {},
+): Promise<CollectResult> {
+  const { module, exportName } = handler
   const live = options.live ?? false
   const job: CollectJob = {
-    module,
     url: pathToFileURL(module).href,
     exportName,
     instances: model.instances,

@@ -165,6 +165,12 @@ const POLICY_TYPES = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AW
 const STACK_TYPES = new Set(['AWS::CloudFormation::Stack', 'AWS::Serverless::Application'])
 const MODULE_EXTENSIONS = ['.mjs', '.js', '.cjs', '.ts', '.mts', '.cts']
 
+/** The first of these files that exists, else `<folder>/<file>.<extension>` for each extension Lambda or tsx loads. */
+function findModule(folder: string, file: string, first: readonly string[] = []): string | undefined {
+  const candidates = [...first, ...MODULE_EXTENSIONS.map((extension) => join(folder, `${file}${extension}`))]
+  return candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile())
+}
+
 /** CloudFormation's pseudo parameters, from what was given or the defaults. */
 function pseudoParameters(given: Parameters, path: string): Record<string, string | string[]> {
   const region = given['AWS::Region'] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
@@ -272,8 +278,7 @@ interface Reading {
 function reason(error: unknown, reading: Pick<Reading, 'template' | 'created' | 'resolver'>): string {
   const message = (error instanceof Error ? error.message : String(error)).replace(/^template: /, '')
   if (!(error instanceof UnknownReferenceError)) return message
-  const { target } = error
-  const shown = message.replace(/ (names nothing created yet|is not known)$/, '')
+  const { target, reference: shown } = error
   const resources = reading.template.Resources
   if (reading.resolver.provided.has(target)) return message
   if (Object.hasOwn(resources, target)) {
@@ -448,7 +453,7 @@ function provideAll(entries: readonly (readonly [string, Resource])[], reading: 
     // Another resource of the template, not provided yet: `Fn` for `Fn.Alias` as well.
     const waitsFor = (target: string) => waiting.has(target) || waiting.has(target.replace(/\.(Alias|Version)$/, ''))
     const left: (readonly [string, Resource])[] = []
-    let first: { logicalId: string; property: string | undefined; cause: unknown } | undefined
+    let first: { logicalId: string; property: string | undefined; cause: UnknownReferenceError } | undefined
     for (const entry of pending) {
       const [logicalId, resource] = entry
       try {
@@ -467,8 +472,7 @@ function provideAll(entries: readonly (readonly [string, Resource])[], reading: 
     }
     if (first !== undefined && left.length === pending.length) {
       const cycle = left.map(([logicalId]) => logicalId).join(', ')
-      const shown = (first.cause as Error).message.replace(/^template: /, '').replace(/ (names nothing created yet|is not known)$/, '')
-      throw new TemplateError(`${where(first.logicalId, first.property)}: ${shown}: a reference cycle among ${cycle}`)
+      throw new TemplateError(`${where(first.logicalId, first.property)}: ${first.cause.reference}: a reference cycle among ${cycle}`)
     }
     pending = left
   }
@@ -741,11 +745,7 @@ function samHandler(directory: string, props: Record<string, unknown>, metadata:
   const fromEntry = entries.find(
     (entry) => entry.replace(/\.[cm]?[jt]s$/, '') === file || entry.replace(/\.[cm]?[jt]sx?$/, '').endsWith(`/${file}`),
   )
-  const candidates = [
-    ...(fromEntry ? [join(base, fromEntry)] : []),
-    ...MODULE_EXTENSIONS.map((extension) => join(base, `${file}${extension}`)),
-  ]
-  const module = candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile())
+  const module = findModule(base, file, fromEntry ? [join(base, fromEntry)] : [])
   if (!module) {
     const entry =
       fromEntry !== undefined
@@ -780,7 +780,7 @@ function cdkHandler(
   if (typeof asset === 'string') {
     const file = handler.slice(0, handler.lastIndexOf('.'))
     const folder = isAbsolute(asset) ? asset : join(directory, asset)
-    const module = MODULE_EXTENSIONS.map((extension) => join(folder, `${file}${extension}`)).find((candidate) => existsSync(candidate))
+    const module = findModule(folder, file)
     if (module) return { module, exportName }
   }
   return { missing: `give its module: --handler ${logicalId}=<path to the handler module>` }

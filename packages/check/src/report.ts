@@ -10,8 +10,10 @@ export interface FormatOptions {
 
 const paint = (color: boolean, code: number) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
 
-// Control characters (ANSI escapes among them), line separators and bidirectional overrides, which
-// registry data, templates and error messages could carry to the terminal.
+/**
+ * Control characters (ANSI escapes among them), line separators and bidirectional overrides, which
+ * registry data, templates and error messages could carry to the terminal.
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 

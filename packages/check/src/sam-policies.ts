@@ -22,7 +22,6 @@ export interface Expansion {
 }
 
 /** Statements, and a note for each policy whose permissions are not known (so not checked). */
-type Expanded = { statements: SourcedStatement[]; notes: string[] }
 
 /** A SAM policy template: its parameters, and statements whose strings hold `${AWS::Region}`, `${<Parameter>}`. */
 interface PolicyTemplate {
@@ -301,7 +300,7 @@ const MANAGED: Readonly<Record<string, { readonly statements: readonly PolicySta
  */
 export function expandSamPolicies(policies: unknown, pseudo: Pseudo): Expansion {
   const entries: readonly unknown[] = Array.isArray(policies) ? policies : policies === undefined || policies === null ? [] : [policies]
-  const expanded: Expanded = { statements: [], notes: [] }
+  const expanded: Expansion = { statements: [], notes: [] }
   entries.forEach((entry, index) => {
     merge(expanded, expandEntry(entry, index, pseudo))
   })
@@ -325,7 +324,7 @@ export function expandSamPolicies(policies: unknown, pseudo: Pseudo): Expansion 
  * ```
  */
 export function expandManagedPolicies(arnsOrNames: readonly unknown[], pseudo: Pseudo): Expansion {
-  const expanded: Expanded = { statements: [], notes: [] }
+  const expanded: Expansion = { statements: [], notes: [] }
   for (const arnOrName of arnsOrNames) {
     const name = managedPolicyName(arnOrName, pseudo)
     const policy = name === undefined || !Object.hasOwn(MANAGED, name) ? undefined : MANAGED[name]
@@ -338,7 +337,7 @@ export function expandManagedPolicies(arnsOrNames: readonly unknown[], pseudo: P
   return expanded
 }
 
-function merge(into: Expanded, from: Expanded): void {
+function merge(into: Expansion, from: Expansion): void {
   into.statements.push(...from.statements)
   into.notes.push(...from.notes)
 }
@@ -351,7 +350,7 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
-function expandEntry(entry: unknown, index: number, pseudo: Pseudo): Expanded {
+function expandEntry(entry: unknown, index: number, pseudo: Pseudo): Expansion {
   if (typeof entry === 'string') return expandManagedPolicies([entry], pseudo)
   if (isRecord(entry) && 'Statement' in entry) return { statements: statementsOf(entry, `inline policy #${index}`), notes: [] }
   const keys = isRecord(entry) ? Object.keys(entry) : []
@@ -370,7 +369,7 @@ function managedPolicyName(arnOrName: unknown, pseudo: Pseudo): string | undefin
   return path.startsWith('service-role/') ? path.slice('service-role/'.length) : path
 }
 
-function expandTemplate(name: string, parameters: unknown, pseudo: Pseudo): Expanded {
+function expandTemplate(name: string, parameters: unknown, pseudo: Pseudo): Expansion {
   const template = Object.hasOwn(TEMPLATES, name) ? TEMPLATES[name] : undefined
   if (template === undefined) return { statements: [], notes: [`policy template ${name} is not known: its permissions are not checked`] }
   const given = isRecord(parameters) ? parameters : {}

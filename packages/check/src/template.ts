@@ -100,11 +100,14 @@ export class UnknownReferenceError extends Error {
   override readonly name = 'UnknownReferenceError'
   /** The logical id (or parameter name) referred to. */
   readonly target: string
+  /** The reference as the template writes it: `!Ref X`, `!GetAtt X.Y`. */
+  readonly reference: string
 
-  /** An error about `target`. */
-  constructor(message: string, target: string) {
-    super(message)
+  /** An error about `reference`, which names `target`; `why` completes the message. */
+  constructor(reference: string, target: string, why: string) {
+    super(`template: ${reference} ${why}`)
     this.target = target
+    this.reference = reference
   }
 }
 
@@ -175,7 +178,7 @@ export class Resolver {
   #ref(name: string): string | string[] | typeof NO_VALUE {
     if (name === 'AWS::NoValue') return NO_VALUE
     const value = Object.hasOwn(this.#parameters, name) ? this.#parameters[name] : this.provided.get(name)?.ref
-    if (value === undefined) throw new UnknownReferenceError(`template: !Ref ${name} names nothing created yet`, name)
+    if (value === undefined) throw new UnknownReferenceError(`!Ref ${name}`, name, 'names nothing created yet')
     return value
   }
 
@@ -187,7 +190,7 @@ export class Resolver {
     ]
     const provided = this.provided.get(logicalId)
     const value = attribute === undefined ? undefined : provided?.attributes[attribute]
-    if (typeof value !== 'string') throw new UnknownReferenceError(`template: !GetAtt ${logicalId}.${attribute} is not known`, logicalId)
+    if (typeof value !== 'string') throw new UnknownReferenceError(`!GetAtt ${logicalId}.${attribute}`, logicalId, 'is not known')
     return value
   }
 

@@ -2,8 +2,10 @@
 // grantServices() and by the deploy-time check (`cloudmap-middy check`), never by a handler.
 // A subpath of its own (`@cloudmap-middy/core/iam`), so no handler bundle carries it.
 
-/** The `type` attribute `registerInstance()` writes, in the spelling of DESIGN.md's attribute table. */
-export type InstanceType = 'lambda' | 'sqs' | 'sns' | 'http' | 'stepfunctions' | 'eventbridge'
+// The `type` attribute `registerInstance()` writes: the kinds' own (a type, erased: no handler code here).
+export type { InstanceType } from './calls/target.js'
+
+import type { InstanceType } from './calls/target.js'
 
 /** What one call of a kind needs: IAM actions on the target, and KMS actions on its key when it has one. */
 export interface CallActions {
@@ -71,4 +73,31 @@ const KINDS: Readonly<Record<string, KindCalls>> = Object.freeze({
  */
 export function kindCalls(kind: string): KindCalls | undefined {
   return Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined
+}
+
+/**
+ * Why `call` is not one of the kind's calls (naming those it has), or `undefined` when it is.
+ *
+ * @example
+ * ```ts
+ * unknownCall(kindCalls('queue')!, 'recieve') // 'queue() has no call "recieve" (it has send, sendBatch, receive, listen)'
+ * ```
+ */
+export function unknownCall(kind: KindCalls, call: string): string | undefined {
+  if (Object.hasOwn(kind.calls, call)) return undefined
+  const known = Object.keys(kind.calls)
+  return `${kind.factory} has no call "${call}" (${known.length > 0 ? `it has ${known.join(', ')}` : 'it makes none'})`
+}
+
+/**
+ * The calls a handler is assumed to make on a target when nothing lists them: the kind's
+ * defaults, and `run` (StartSyncExecution) too on an EXPRESS state machine.
+ *
+ * @example
+ * ```ts
+ * defaultCalls(kindCalls('stateMachine')!, { express: true }) // ['start', 'run']
+ * ```
+ */
+export function defaultCalls(kind: KindCalls, target: { readonly express?: boolean }): readonly string[] {
+  return target.express === true && Object.hasOwn(kind.calls, 'run') ? [...kind.defaults, 'run'] : kind.defaults
 }
