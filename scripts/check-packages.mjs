@@ -69,12 +69,13 @@ function filesUnder(dir, base = dir) {
   )
 }
 
-/** What is wrong with an unpacked package: its files and its package.json, as the Packaging section of DESIGN.md wants them. */
-function packageProblems(dir, unpacked) {
+/**
+ * What is wrong with an unpacked package: its files and its package.json, as the Packaging section of DESIGN.md wants them.
+ * `files` are the unpacked package's files (filesUnder), `source` the package.json of `dir` in the workspace.
+ */
+function packageProblems(dir, unpacked, files, source) {
   const problems = []
-  const files = filesUnder(unpacked)
   const manifest = readJson(join(unpacked, 'package.json'))
-  const source = readJson(join(root, dir, 'package.json'))
   for (const file of files)
     if (!ALLOWED.some((pattern) => pattern.test(file)))
       problems.push(`ships ${file} (only dist/**/*.{js,d.ts}, README.md and LICENSE belong)`)
@@ -281,9 +282,9 @@ async function main() {
       const unpacked = join(tarballs, manifest.name.replace('/', '+'))
       mkdirSync(unpacked)
       run('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1'])
-      const problems = packageProblems(dir, unpacked)
-      if (problems.length > 0) throw new Failure(problems.map((p) => `${manifest.name}: ${p}`).join('\n'))
       const files = filesUnder(unpacked)
+      const problems = packageProblems(dir, unpacked, files, manifest)
+      if (problems.length > 0) throw new Failure(problems.map((p) => `${manifest.name}: ${p}`).join('\n'))
       const size = files.reduce((sum, file) => sum + statSync(join(unpacked, file)).size, 0)
       return `${kb(statSync(tarball).size)} packed, ${kb(size)} unpacked, ${files.length} files`
     })
@@ -337,7 +338,7 @@ async function main() {
       (name) => `${name} ×${nodes.filter((node) => node.name === name).length}`,
     )
     if (problems.length > 0) throw new Failure(problems.join('\n'))
-    return `one copy each of the four clients core uses; the SDK's own: ${others.join(', ') || 'none'}`
+    return `one copy each of the ${SDK_CLIENTS.length} clients core uses; the SDK's own: ${others.join(', ') || 'none'}`
   })
 
   await check('typecheck the handler (skipLibCheck: true)', () => {

@@ -1,10 +1,11 @@
 // Proves the floors of the AWS SDK peer ranges of @cloudmap-middy/core: copies the workspace
-// (without node_modules, build output or .git) to a temp dir, pins the four SDK clients to the
-// floors of their declared peer ranges with pnpm overrides, installs, builds and runs the unit
-// suite there. Exit 0 when the floors hold, 1 when a step fails (named), 2 for bad usage.
+// (without node_modules, build output or .git) to a temp dir, pins every SDK client core calls
+// (SDK_CLIENTS below) to the floor of its declared peer range with pnpm overrides, installs,
+// builds and runs the unit suite there. Exit 0 when the floors hold, 1 when a step fails
+// (named), 2 for bad usage.
 //
 //   node scripts/sdk-floor.mjs                          the floors declared in packages/core/package.json
-//   node scripts/sdk-floor.mjs 3.723.0                  all four clients at another version (to look for a floor)
+//   node scripts/sdk-floor.mjs 3.723.0                  every client at another version (to look for a floor)
 //   node scripts/sdk-floor.mjs @aws-sdk/client-sqs@3.572.0   one client at another version, the others at their floor
 //   node scripts/sdk-floor.mjs --keep                   keep the temp dir (its path is printed)
 import { spawnSync } from 'node:child_process'
@@ -26,7 +27,7 @@ export const SDK_CLIENTS = [
 ]
 
 /** The lowest version a peer range accepts, for the forms core uses: `^3.572.0` or `>=3.572.0 <4`. */
-export function floorOf(range) {
+function floorOf(range) {
   return /^(?:\^|>=\s*)(\d+\.\d+\.\d+)(?:\s+<\s*\d+(?:\.\d+){0,2})?$/.exec(range?.trim() ?? '')?.[1]
 }
 

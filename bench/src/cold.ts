@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { multiInstanceLayout, multiTableOf, NAMESPACE } from './lib/fixtures.js'
+import { FACTORIES, multiInstanceLayout, multiTableOf, NAMESPACE } from './lib/fixtures.js'
 import type { Section } from './lib/report.js'
 import { spawnDiscoverServer } from './lib/server.js'
 import { median, ms, ratio, spread, spreadText } from './lib/stats.js'
@@ -16,6 +16,11 @@ export interface ColdOptions {
 const BENCH = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DEPENDENCIES = 10
 const INSTANCES = 3
+/** The dependencies every cloudMap() probe declares, and the stand-in Cloud Map serves. */
+const SLOTS = multiInstanceLayout(DEPENDENCIES, INSTANCES)
+
+const VARIANTS = ['cloudMap', 'sdk', 'sdk10', 'middySdk'] as const
+type Variant = (typeof VARIANTS)[number]
 
 /** What a probe process prints: ms from its first statement (node's own start excluded). */
 interface Probe {
@@ -27,26 +32,34 @@ interface Probe {
   readonly total: number
 }
 
-const FACTORY = { lambda: 'lambda', topic: 'topic', table: 'instance', http: 'http' } as const
+/** A probe's figures, and its whole process as timed from the parent (spawn to exit). */
+type Sample = Probe & { readonly wall: number }
 
 /** A Lambda-like context, as the probes pass it: Middy arms its early-timeout timer from it. */
 const CONTEXT = `{ awsRequestId: 'cold', functionName: 'cold', getRemainingTimeInMillis: () => 30_000 }`
+
+/** A probe's script: `lines` timed from its first statement, then what it measured printed and the process ended. */
+function probe(lines: readonly string[]): string {
+  return [
+    'const t0 = performance.now()',
+    ...lines,
+    'process.stdout.write(JSON.stringify({ imported: imported - t0, built: built - t0, total: total - t0 }))',
+    'process.exit(0)',
+  ].join('\n')
+}
 
 /**
  * The probes, as plain ESM run with `node -e` from bench/ (so `@cloudmap-middy/*` resolve to
  * packages/*\/dist and no TypeScript loader runs). Each times itself from its first statement.
  */
 function probes(): Record<Variant, string> {
-  const slots = multiInstanceLayout(DEPENDENCIES, INSTANCES)
-  const declarations = slots
-    .map((slot) => `${slot.name}: core.${FACTORY[slot.kind]}(${JSON.stringify(`${NAMESPACE}.${slot.service}`)})`)
-    .join(', ')
+  const declarations = SLOTS.map(
+    (slot) => `${slot.name}: core.${FACTORIES[slot.kind].name}(${JSON.stringify(`${NAMESPACE}.${slot.service}`)})`,
+  ).join(', ')
   const discover = `new DiscoverInstancesCommand({ NamespaceName: ${JSON.stringify(NAMESPACE)}, ServiceName: 'multi0', HealthStatus: 'HEALTHY_OR_ELSE_ALL' })`
-  const report = `process.stdout.write(JSON.stringify({ imported: imported - t0, built: built - t0, total: total - t0 }))`
   return {
     // A handler module as a user writes it: the process-wide resolver, its client made from the environment.
-    cloudMap: [
-      'const t0 = performance.now()',
+    cloudMap: probe([
       "const { default: middy } = await import('@middy/core')",
       "const core = await import('@cloudmap-middy/core')",
       "const { cloudMap } = await import('@cloudmap-middy/middy')",
@@ -56,11 +69,8 @@ function probes(): Record<Variant, string> {
       'const built = performance.now()',
       `const answer = await handler({}, ${CONTEXT})`,
       "if (typeof answer !== 'string') throw new Error('no ARN: ' + answer)",
-      report,
-      'process.exit(0)',
-    ].join('\n'),
-    sdk: [
-      'const t0 = performance.now()',
+    ]),
+    sdk: probe([
       "const { ServiceDiscoveryClient, DiscoverInstancesCommand } = await import('@aws-sdk/client-servicediscovery')",
       'const imported = performance.now()',
       // A custom endpoint has no `data-` host: the SDK would otherwise prefix it.
@@ -69,24 +79,18 @@ function probes(): Record<Variant, string> {
       `const { Instances } = await client.send(${discover})`,
       'const total = performance.now()',
       `if (Instances.length !== ${INSTANCES}) throw new Error('instances: ' + Instances.length)`,
-      report,
-      'process.exit(0)',
-    ].join('\n'),
+    ]),
     // The floor of any library that resolves ten services at cold start with the SDK: ten requests in parallel, nothing else.
-    sdk10: [
-      'const t0 = performance.now()',
+    sdk10: probe([
       "const { ServiceDiscoveryClient, DiscoverInstancesCommand } = await import('@aws-sdk/client-servicediscovery')",
       'const imported = performance.now()',
       'const client = new ServiceDiscoveryClient({ disableHostPrefix: true })',
       'const built = performance.now()',
-      `const answers = await Promise.all(${JSON.stringify(slots.map((slot) => slot.service))}.map((ServiceName) => client.send(new DiscoverInstancesCommand({ NamespaceName: ${JSON.stringify(NAMESPACE)}, ServiceName, HealthStatus: 'HEALTHY_OR_ELSE_ALL' }))))`,
+      `const answers = await Promise.all(${JSON.stringify(SLOTS.map((slot) => slot.service))}.map((ServiceName) => client.send(new DiscoverInstancesCommand({ NamespaceName: ${JSON.stringify(NAMESPACE)}, ServiceName, HealthStatus: 'HEALTHY_OR_ELSE_ALL' }))))`,
       'const total = performance.now()',
       `if (answers.some((answer) => answer.Instances.length !== ${INSTANCES})) throw new Error('instances missing')`,
-      report,
-      'process.exit(0)',
-    ].join('\n'),
-    middySdk: [
-      'const t0 = performance.now()',
+    ]),
+    middySdk: probe([
       "const { default: middy } = await import('@middy/core')",
       "const { ServiceDiscoveryClient, DiscoverInstancesCommand } = await import('@aws-sdk/client-servicediscovery')",
       'const imported = performance.now()',
@@ -96,23 +100,18 @@ function probes(): Record<Variant, string> {
       'const built = performance.now()',
       `const answer = await handler({}, ${CONTEXT})`,
       "if (typeof answer !== 'string') throw new Error('no ARN: ' + answer)",
-      report,
-      'process.exit(0)',
-    ].join('\n'),
+    ]),
   }
 }
 
-type Variant = 'cloudMap' | 'sdk' | 'sdk10' | 'middySdk'
-const VARIANTS: readonly Variant[] = ['cloudMap', 'sdk', 'sdk10', 'middySdk']
-
-function runProbe(script: string, env: NodeJS.ProcessEnv): Probe & { readonly wall: number } {
+function runProbe(script: string, env: NodeJS.ProcessEnv): Sample {
   const started = performance.now()
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: BENCH, env, encoding: 'utf8', timeout: 60_000 })
   const wall = performance.now() - started
   if (child.status !== 0) throw new Error(`cold: a probe failed (${child.status ?? child.signal}): ${child.stderr || child.error}`)
-  const probe = JSON.parse(child.stdout) as Probe
-  if (!Number.isFinite(probe.total)) throw new Error(`cold: a probe printed ${child.stdout}`)
-  return { ...probe, wall }
+  const printed = JSON.parse(child.stdout) as Probe
+  if (!Number.isFinite(printed.total)) throw new Error(`cold: a probe printed ${child.stdout}`)
+  return { ...printed, wall }
 }
 
 /**
@@ -123,7 +122,7 @@ function runProbe(script: string, env: NodeJS.ProcessEnv): Probe & { readonly wa
  * same stand-in. The variants alternate; each run's ratio pairs the samples of that run.
  */
 export async function coldStart(options: ColdOptions): Promise<Section> {
-  const server = await spawnDiscoverServer(multiTableOf(multiInstanceLayout(DEPENDENCIES, INSTANCES)), options.delayMs)
+  const server = await spawnDiscoverServer(multiTableOf(SLOTS), options.delayMs)
   try {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -137,7 +136,8 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
     // Untimed (when there is more than one run): fills the page cache and warms the stand-in.
     if (options.runs > 1) for (const variant of VARIANTS) runProbe(scripts[variant], env)
 
-    const samples: Record<Variant, Array<Probe & { readonly wall: number }>> = { cloudMap: [], sdk: [], sdk10: [], middySdk: [] }
+    const samples = {} as Record<Variant, Sample[]>
+    for (const variant of VARIANTS) samples[variant] = []
     const requests: number[] = []
     for (let run = 0; run < options.runs; run++) {
       for (let i = 0; i < VARIANTS.length; i++) {
@@ -149,7 +149,7 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
     }
     const pair = (a: Variant, b: Variant, figure: (p: Probe) => number = (p) => p.total) =>
       spread(samples[a].map((sample, run) => figure(sample) / figure(samples[b][run] as Probe)))
-    const of = (variant: Variant, figure: (p: Probe & { wall: number }) => number) => median(samples[variant].map(figure))
+    const of = (variant: Variant, figure: (p: Sample) => number) => median(samples[variant].map(figure))
     const vsSdk = pair('cloudMap', 'sdk')
     const vsMiddySdk = pair('cloudMap', 'middySdk')
     const vsSdk10 = pair('cloudMap', 'sdk10')

@@ -15,6 +15,7 @@ import {
   tableOf,
 } from './lib/fixtures.js'
 import type { Row, Section } from './lib/report.js'
+import { discoverAnswer, type Table } from './lib/server.js'
 import { countingLogger } from './lib/silent.js'
 import { count, median, ms, percent, ratio } from './lib/stats.js'
 
@@ -260,7 +261,7 @@ function jsonResponse(statusCode: number, payload: unknown) {
   }
 }
 
-function fakeCloudMap(time: VirtualTime, bucket: TokenBucket, table: ReturnType<typeof tableOf>, counts: Counts, loss: number) {
+function fakeCloudMap(time: VirtualTime, bucket: TokenBucket, table: Table, counts: Counts, loss: number) {
   const uniform = ([min, max]: readonly [number, number]) => min + Math.random() * (max - min)
   return {
     async handle(request: WireRequest, options: { abortSignal?: AbortSignal } = {}) {
@@ -289,16 +290,7 @@ function fakeCloudMap(time: VirtualTime, bucket: TokenBucket, table: ReturnType<
       const text = typeof request.body === 'string' ? request.body : decoder.decode(request.body as Uint8Array)
       const input = JSON.parse(text) as { NamespaceName: string; ServiceName: string }
       const instances = table[`${input.NamespaceName}.${input.ServiceName}`] ?? {}
-      return jsonResponse(200, {
-        Instances: Object.entries(instances).map(([InstanceId, Attributes]) => ({
-          InstanceId,
-          NamespaceName: input.NamespaceName,
-          ServiceName: input.ServiceName,
-          HealthStatus: 'HEALTHY',
-          Attributes,
-        })),
-        InstancesRevision: 1,
-      })
+      return jsonResponse(200, discoverAnswer(input, instances))
     },
   }
 }

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
 import { clearCache, createResolver, instance } from '@cloudmap-middy/core'
 import { staticRegistry } from '@cloudmap-middy/core/testing'
+import { runSelf } from './lib/child.js'
 import { installFakeClock } from './lib/clock.js'
 import { NAMESPACE } from './lib/fixtures.js'
 import type { Section } from './lib/report.js'
@@ -148,18 +148,11 @@ const retained = (round: Round) => grown(round.before, round.after)
  * collections, against a baseline taken the same way just before.
  */
 export async function memory(options: MemoryOptions): Promise<Section> {
-  const child = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--no-warnings', '--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url)],
-    {
-      env: { ...process.env, BENCH_MEMORY: JSON.stringify(options) },
-      encoding: 'utf8',
-      timeout: 300_000,
-    },
-  )
-  if (child.status !== 0)
-    throw new Error(`memory: the measuring process failed (${child.status ?? child.signal}): ${child.stderr || child.error}`)
-  const { distinct, equal, keys, twoResolvers } = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as Measured
+  const { distinct, equal, keys, twoResolvers } = runSelf(import.meta.url, {
+    flags: ['--expose-gc'],
+    env: { BENCH_MEMORY: JSON.stringify(options) },
+    name: 'memory: the measuring process',
+  }) as Measured
   const resolvers = count(options.resolvers)
   const fresh = grown(keys.before, keys.filled)
   const afterPruning = grown(keys.before, keys.pruned)

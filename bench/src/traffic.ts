@@ -1,6 +1,6 @@
 import { type AnyDependency, clearCache, createResolver, type Registry } from '@cloudmap-middy/core'
 import { cloudMap } from '@cloudmap-middy/middy'
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
 import { countingRegistry, middyServiceDiscoveryModel, noCacheMiddleware, ttlCacheMiddleware } from './lib/baselines.js'
 import { installFakeClock } from './lib/clock.js'
 import {
@@ -63,31 +63,30 @@ function handlerFor(
   options: TrafficOptions,
   logger: ReturnType<typeof countingLogger>,
 ): Handler {
-  const run = async (event: BenchEvent, context: unknown) => body(event, servicesFrom(context))
+  let middleware: MiddlewareObj<BenchEvent, BenchResult>
   switch (approach) {
     case 'cloudMap()': {
       const resolver = createResolver({ registry, ttlMs: options.ttlMs, logger })
-      return asHandler(middy<BenchEvent, BenchResult>().use(cloudMap({ services, resolver })).handler(run))
+      // Typed with the context it adds `services` to; the runtime passes a plain Lambda context.
+      middleware = cloudMap({ services, resolver }) as MiddlewareObj<BenchEvent, BenchResult>
+      break
     }
     case 'no cache':
-      return asHandler(middy<BenchEvent, BenchResult>().use(noCacheMiddleware(services, registry)).handler(run))
+      middleware = noCacheMiddleware(services, registry)
+      break
     case 'TTL cache, no single flight':
-      return asHandler(
-        middy<BenchEvent, BenchResult>()
-          .use(ttlCacheMiddleware(services, registry, options.ttlMs))
-          .handler(run),
-      )
+      middleware = ttlCacheMiddleware(services, registry, options.ttlMs)
+      break
     case 'service-discovery, cacheExpiry -1':
     case 'service-discovery, cacheExpiry TTL':
     case 'service-discovery, cacheExpiry 0': {
       const expiry = approach.endsWith('-1') ? -1 : approach.endsWith(' 0') ? 0 : options.ttlMs
-      return asHandler(
-        middy<BenchEvent, BenchResult>()
-          .use(middyServiceDiscoveryModel(services, registry, expiry))
-          .handler(run),
-      )
+      middleware = middyServiceDiscoveryModel(services, registry, expiry)
+      break
     }
   }
+  const run = async (event: BenchEvent, context: unknown) => body(event, servicesFrom(context))
+  return asHandler(middy<BenchEvent, BenchResult>().use(middleware).handler(run))
 }
 
 /**
@@ -168,6 +167,19 @@ async function medians(
   return (approach, model) => out.get(keyOf(approach, model)) as Outcome
 }
 
+/** The median outcome of each run of RUNS, by the name the sections give it. */
+function outcomesOf(of: (approach: Approach, model: Model) => Outcome) {
+  return {
+    shared: of('cloudMap()', 'shared'),
+    perContainer: of('cloudMap()', 'per container'),
+    forever: of('service-discovery, cacheExpiry -1', 'per container'),
+    expiring: of('service-discovery, cacheExpiry TTL', 'per container'),
+    always: of('service-discovery, cacheExpiry 0', 'per container'),
+    none: of('no cache', 'shared'),
+    ttl: of('TTL cache, no single flight', 'shared'),
+  }
+}
+
 function describe(options: TrafficOptions): string {
   const minutes = options.durationMs / 60_000
   return `${count(options.invocations)} invocations, ${options.concurrency} at a time, over ${minutes} simulated min; TTL ${options.ttlMs / 1000} s; ${DEPENDENCIES} dependencies on ${options.services} services`
@@ -179,13 +191,7 @@ const SERVICE_DISCOVERY_NOTE =
 /** 3. Cloud Map calls: one process's shared cache, then one cache per container, against Middy's own middleware and naive caches. */
 export async function cloudMapCalls(options: TrafficOptions): Promise<Section> {
   const of = await medians(options, undefined)
-  const shared = of('cloudMap()', 'shared')
-  const perContainer = of('cloudMap()', 'per container')
-  const forever = of('service-discovery, cacheExpiry -1', 'per container')
-  const expiring = of('service-discovery, cacheExpiry TTL', 'per container')
-  const always = of('service-discovery, cacheExpiry 0', 'per container')
-  const none = of('no cache', 'shared')
-  const ttl = of('TTL cache, no single flight', 'shared')
+  const { shared, perContainer, forever, expiring, always, none, ttl } = outcomesOf(of)
   const ttls = options.durationMs / options.ttlMs
   const target = options.services * Math.ceil(ttls) + options.services
   // The per-container model: every container pays its own cold start and its own refreshes.
@@ -250,13 +256,7 @@ export async function cloudMapCalls(options: TrafficOptions): Promise<Section> {
 export async function availability(options: TrafficOptions): Promise<Section> {
   const of = await medians(options, options.outage)
   const fraction = (o: Outcome) => o.failed / options.invocations
-  const shared = of('cloudMap()', 'shared')
-  const perContainer = of('cloudMap()', 'per container')
-  const forever = of('service-discovery, cacheExpiry -1', 'per container')
-  const expiring = of('service-discovery, cacheExpiry TTL', 'per container')
-  const always = of('service-discovery, cacheExpiry 0', 'per container')
-  const none = of('no cache', 'shared')
-  const ttl = of('TTL cache, no single flight', 'shared')
+  const { shared, perContainer, forever, expiring, always, none, ttl } = outcomesOf(of)
   const [from, to] = options.outage
   const failedOf = (o: Outcome) => `${count(o.failed)} of ${count(options.invocations)}`
   return {

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { type AnyDependency, createResolver } from '@cloudmap-middy/core'
 import { staticRegistry } from '@cloudmap-middy/core/testing'
 import { cloudMap } from '@cloudmap-middy/middy'
 import middy, { type MiddlewareObj } from '@middy/core'
+import { runSelf } from './lib/child.js'
 import {
   asHandler,
   attributesOf,
@@ -213,20 +213,11 @@ async function allocationOf(options: WarmOptions): Promise<Record<string, number
 }
 
 function child(mode: Mode, options: WarmOptions): unknown {
-  const flags = mode === 'alloc' ? ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'] : []
-  const result = spawnSync(
-    process.execPath,
-    [...flags, '--no-warnings', '--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url)],
-    {
-      env: { ...process.env, BENCH_WARM: JSON.stringify({ mode, options }) },
-      encoding: 'utf8',
-      timeout: 300_000,
-      maxBuffer: 64 * 2 ** 20,
-    },
-  )
-  if (result.status !== 0)
-    throw new Error(`warm: the ${mode} process failed (${result.status ?? result.signal}): ${result.stderr || result.error}`)
-  return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '')
+  return runSelf(import.meta.url, {
+    flags: mode === 'alloc' ? ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'] : [],
+    env: { BENCH_WARM: JSON.stringify({ mode, options }) },
+    name: `warm: the ${mode} process`,
+  })
 }
 
 type Timings = Record<string, number[]>
@@ -292,7 +283,6 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
   const perDependencyMet = Math.abs(perDependency.median) < 1
   const growthMet = hookGrowth.median <= 2
 
-  const ns = (value: number) => duration(value)
   const rows: Row[] = [
     {
       figure: `warm, 10 deps × ${INSTANCES} instances (random pick), no-op body, vs bare Middy`,
@@ -301,8 +291,8 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
       range: spreadText(r10, ratio),
       target: '≤ 1.05×',
       met: r10.median <= 1.05,
-      detail: `${ns(bare.median)} bare; +${ns(added10.median)} per invocation (runs: ${spreadText(added10, ns)})`,
-      why: `+${ns(added10.median)} on ${ns(bare.median)}: cloudMap()'s hooks ${ns(hooks1.median)}, the rest Middy's own cost of a middleware (empty one: ${ratio(emptyRatio.median)})`,
+      detail: `${duration(bare.median)} bare; +${duration(added10.median)} per invocation (runs: ${spreadText(added10, duration)})`,
+      why: `+${duration(added10.median)} on ${duration(bare.median)}: cloudMap()'s hooks ${duration(hooks1.median)}, the rest Middy's own cost of a middleware (empty one: ${ratio(emptyRatio.median)})`,
     },
     {
       figure: `warm, 50 deps × ${INSTANCES} instances, same`,
@@ -311,8 +301,8 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
       range: spreadText(r50, ratio),
       target: '≤ 1.07×',
       met: r50.median <= 1.07,
-      detail: `+${ns(added50.median)} per invocation (runs: ${spreadText(added50, ns)})`,
-      why: `+${ns(added50.median)} on ${ns(bare.median)}: cloudMap()'s hooks ${ns(hooks50.median)}, the rest Middy's own cost of a middleware (empty one: ${ratio(emptyRatio.median)})`,
+      detail: `+${duration(added50.median)} per invocation (runs: ${spreadText(added50, duration)})`,
+      why: `+${duration(added50.median)} on ${duration(bare.median)}: cloudMap()'s hooks ${duration(hooks50.median)}, the rest Middy's own cost of a middleware (empty one: ${ratio(emptyRatio.median)})`,
     },
     {
       figure: 'warm cost growth: ns the middleware adds at 50 deps / at 1 dep',
@@ -321,7 +311,7 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
       range: spreadText(hookGrowth, ratio),
       target: '≤ 2×',
       met: growthMet,
-      detail: `cloudMap()'s before + after hooks, as Middy calls them: ${ns(hooks1.median)} at 1 dep, ${ns(hooks50.median)} at 50. Whole invocations: +${ns(added1.median)} at 1 dep, +${ns(added10.median)} at 10, +${ns(added50.median)} at 50 over bare (ratio of those ${spreadText(invocationGrowth, ratio)}: differences of ~4 µs figures, noise-bound)`,
+      detail: `cloudMap()'s before + after hooks, as Middy calls them: ${duration(hooks1.median)} at 1 dep, ${duration(hooks50.median)} at 50. Whole invocations: +${duration(added1.median)} at 1 dep, +${duration(added10.median)} at 10, +${duration(added50.median)} at 50 over bare (ratio of those ${spreadText(invocationGrowth, ratio)}: differences of ~4 µs figures, noise-bound)`,
       why: `the hooks took ${spreadText(hookGrowth, ratio)} as long at 50 deps as at 1`,
     },
     {
@@ -350,13 +340,13 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
       figure: 'warm, 1 dep × 3 instances, no-op body, vs bare Middy',
       measured: ratio(r1.median),
       range: spreadText(r1, ratio),
-      detail: `+${ns(added1.median)} per invocation`,
+      detail: `+${duration(added1.median)} per invocation`,
     },
     {
       figure: 'warm, 10 deps, body reads one dependency (random pick), vs bare Middy picking among 3 hard-coded ARNs',
       measured: ratio(readRatio.median),
       range: spreadText(readRatio, ratio),
-      detail: `${ns(nsOf(read, 'cloudMap 10 read').median)} vs ${ns(nsOf(read, 'bare read').median)}; reading it (the pick) allocates ${bytes(readAlloc.median)} per invocation (hooks with the read − hooks alone)`,
+      detail: `${duration(nsOf(read, 'cloudMap 10 read').median)} vs ${duration(nsOf(read, 'bare read').median)}; reading it (the pick) allocates ${bytes(readAlloc.median)} per invocation (hooks with the read − hooks alone)`,
     },
     {
       figure: 'empty before/after/onError middleware vs bare Middy',

@@ -48,6 +48,11 @@ export function countingRegistry(table: Parameters<typeof staticRegistry>[0], do
   }
 }
 
+/** `namespace.service`: the service a dependency lives on. */
+function serviceKey(dependency: AnyDependency): string {
+  return `${dependency.address.namespace}.${dependency.address.service}`
+}
+
 function queryOf(dependency: AnyDependency): DiscoveryQuery {
   return { namespace: dependency.address.namespace, service: dependency.address.service, healthStatus: 'HEALTHY_OR_ELSE_ALL' }
 }
@@ -61,44 +66,12 @@ function targetOf(dependency: AnyDependency, data: Discovery): Target {
   return { ...(arn ? { arn } : {}), ...(url ? { url } : {}), attributes: found.attributes }
 }
 
-/** Baseline (a): no cache. Every invocation asks the registry once per dependency (in parallel). */
-export function noCacheMiddleware(
+/** A middleware whose `before` loads every dependency's discovery (in parallel) and puts the targets on `context.services`. */
+function perDependencyMiddleware(
   services: Readonly<Record<string, AnyDependency>>,
-  registry: Registry,
+  load: (dependency: AnyDependency) => Promise<Discovery>,
 ): MiddlewareObj<BenchEvent, BenchResult> {
   const entries = Object.entries(services)
-  return {
-    before: async (request) => {
-      const values = await Promise.all(entries.map(([, dependency]) => registry.discover(queryOf(dependency))))
-      const out: Record<string, Target> = {}
-      entries.forEach(([name, dependency], i) => {
-        out[name] = targetOf(dependency, values[i] as Discovery)
-      })
-      ;(request.context as unknown as { services: unknown }).services = out
-    },
-  }
-}
-
-/**
- * Baseline (b): a TTL cache per service, without single flight and without stale
- * serving. Every caller that finds the entry missing or expired asks the registry
- * itself, and an error is the caller's.
- */
-export function ttlCacheMiddleware(
-  services: Readonly<Record<string, AnyDependency>>,
-  registry: Registry,
-  ttlMs: number,
-): MiddlewareObj<BenchEvent, BenchResult> {
-  const entries = Object.entries(services)
-  const cache = new Map<string, { data: Discovery; fetchedAt: number }>()
-  const load = async (dependency: AnyDependency): Promise<Discovery> => {
-    const key = `${dependency.address.namespace}\u0000${dependency.address.service}`
-    const entry = cache.get(key)
-    if (entry && Date.now() - entry.fetchedAt <= ttlMs) return entry.data
-    const data = await registry.discover(queryOf(dependency))
-    cache.set(key, { data, fetchedAt: Date.now() })
-    return data
-  }
   return {
     before: async (request) => {
       const values = await Promise.all(entries.map(([, dependency]) => load(dependency)))
@@ -111,8 +84,34 @@ export function ttlCacheMiddleware(
   }
 }
 
-/** `@middy/service-discovery`'s `cacheExpiry`: -1 keeps the answers for the container's life, 0 asks every time, n ms. */
-export type CacheExpiry = number
+/** Baseline (a): no cache. Every invocation asks the registry once per dependency (in parallel). */
+export function noCacheMiddleware(
+  services: Readonly<Record<string, AnyDependency>>,
+  registry: Registry,
+): MiddlewareObj<BenchEvent, BenchResult> {
+  return perDependencyMiddleware(services, (dependency) => registry.discover(queryOf(dependency)))
+}
+
+/**
+ * Baseline (b): a TTL cache per service, without single flight and without stale
+ * serving. Every caller that finds the entry missing or expired asks the registry
+ * itself, and an error is the caller's.
+ */
+export function ttlCacheMiddleware(
+  services: Readonly<Record<string, AnyDependency>>,
+  registry: Registry,
+  ttlMs: number,
+): MiddlewareObj<BenchEvent, BenchResult> {
+  const cache = new Map<string, { data: Discovery; fetchedAt: number }>()
+  return perDependencyMiddleware(services, async (dependency) => {
+    const key = `${dependency.address.namespace}\u0000${dependency.address.service}`
+    const entry = cache.get(key)
+    if (entry && Date.now() - entry.fetchedAt <= ttlMs) return entry.data
+    const data = await registry.discover(queryOf(dependency))
+    cache.set(key, { data, fetchedAt: Date.now() })
+    return data
+  })
+}
 
 /**
  * Baseline (c): Middy's own Cloud Map middleware, `@middy/service-discovery`, modelled on what
@@ -132,13 +131,14 @@ export type CacheExpiry = number
 export function middyServiceDiscoveryModel(
   services: Readonly<Record<string, AnyDependency>>,
   registry: Registry,
-  cacheExpiry: CacheExpiry,
+  /** -1 keeps the answers for the container's life, 0 asks every time, n: ms. */
+  cacheExpiry: number,
 ): MiddlewareObj<BenchEvent, BenchResult> {
   const entries = Object.entries(services)
   // One fetchData key per service the dependencies live on.
   const queries = new Map<string, DiscoveryQuery>()
   for (const [, dependency] of entries) {
-    queries.set(`${dependency.address.namespace}.${dependency.address.service}`, queryOf(dependency))
+    queries.set(serviceKey(dependency), queryOf(dependency))
   }
   const fetchAll = async () => {
     const answers = await Promise.all([...queries.values()].map((query) => registry.discover(query)))
@@ -165,8 +165,7 @@ export function middyServiceDiscoveryModel(
       const answers = await load()
       const out: Record<string, Target> = {}
       for (const [name, dependency] of entries) {
-        const key = `${dependency.address.namespace}.${dependency.address.service}`
-        out[name] = targetOf(dependency, answers.get(key) as Discovery)
+        out[name] = targetOf(dependency, answers.get(serviceKey(dependency)) as Discovery)
       }
       ;(request.context as unknown as { services: unknown }).services = out
     },

@@ -1,6 +1,7 @@
-import { type AnyDependency, http, instance, lambda, topic } from '@cloudmap-middy/core'
+import { type AnyDependency, http, instance, lambda, type Schema, topic } from '@cloudmap-middy/core'
 import type { Context as LambdaContext } from 'aws-lambda'
 import { z } from 'zod'
+import type { Table } from './server.js'
 
 /** The namespace every benchmark registers its services in. */
 export const NAMESPACE = 'bench.example.com'
@@ -44,20 +45,26 @@ export function attributesOf(slot: Slot): Record<string, string> {
   }
 }
 
+/** A kind's factory in @cloudmap-middy/core: its exported name (cold.ts writes calls to it) and the function. */
+export interface Factory {
+  readonly name: string
+  readonly create: (address: string, options?: { readonly attributes?: Schema }) => AnyDependency
+}
+
+/** The factory each kind is declared with. */
+export const FACTORIES: Readonly<Record<Kind, Factory>> = {
+  lambda: { name: 'lambda', create: lambda },
+  topic: { name: 'topic', create: topic },
+  table: { name: 'instance', create: instance },
+  http: { name: 'http', create: http },
+}
+
 const TableAttributes = z.object({ tableName: z.string(), region: z.string() })
 
+/** The kind's factory for the slot's pinned instance; a table's attributes are validated. */
 function dependencyOf(slot: Slot): AnyDependency {
   const address = `${NAMESPACE}.${slot.service}->${slot.instanceId}`
-  switch (slot.kind) {
-    case 'lambda':
-      return lambda(address)
-    case 'topic':
-      return topic(address)
-    case 'table':
-      return instance(address, { attributes: TableAttributes })
-    case 'http':
-      return http(address)
-  }
+  return FACTORIES[slot.kind].create(address, slot.kind === 'table' ? { attributes: TableAttributes } : undefined)
 }
 
 /**
@@ -83,28 +90,17 @@ export function multiInstanceLayout(count: number, instances = 3): readonly Mult
 
 /** The kind's factory for an unpinned address, no schemas (validation runs once per fetch, never on the warm path). */
 export function multiDependencyOf(slot: MultiSlot): AnyDependency {
-  const address = `${NAMESPACE}.${slot.service}`
-  switch (slot.kind) {
-    case 'lambda':
-      return lambda(address)
-    case 'topic':
-      return topic(address)
-    case 'table':
-      return instance(address)
-    case 'http':
-      return http(address)
-  }
+  return FACTORIES[slot.kind].create(`${NAMESPACE}.${slot.service}`)
 }
 
 /** The registry table (`staticRegistry` format) serving every instance of every slot. */
-export function multiTableOf(slots: readonly MultiSlot[]): Record<string, Record<string, Record<string, string>>> {
-  const table: Record<string, Record<string, Record<string, string>>> = {}
-  for (const slot of slots) {
-    const instances: Record<string, Record<string, string>> = {}
-    for (const instanceId of slot.instanceIds) instances[instanceId] = attributesOf({ ...slot, instanceId })
-    table[`${NAMESPACE}.${slot.service}`] = instances
-  }
-  return table
+export function multiTableOf(slots: readonly MultiSlot[]): Table {
+  return Object.fromEntries(
+    slots.map((slot) => [
+      `${NAMESPACE}.${slot.service}`,
+      Object.fromEntries(slot.instanceIds.map((instanceId) => [instanceId, attributesOf({ ...slot, instanceId })])),
+    ]),
+  )
 }
 
 /** The `services` map a handler declares. */
@@ -113,14 +109,14 @@ export function servicesOf(slots: readonly Slot[]): Record<string, AnyDependency
 }
 
 /** The registry table (`staticRegistry` format) that serves every slot. */
-export function tableOf(slots: readonly Slot[]): Record<string, Record<string, Record<string, string>>> {
-  const table: Record<string, Record<string, Record<string, string>>> = {}
-  for (const slot of slots) {
-    const service = `${NAMESPACE}.${slot.service}`
-    table[service] ??= {}
-    table[service][slot.instanceId] = attributesOf(slot)
-  }
-  return table
+export function tableOf(slots: readonly Slot[]): Table {
+  const services = [...new Set(slots.map((slot) => slot.service))]
+  return Object.fromEntries(
+    services.map((service) => [
+      `${NAMESPACE}.${service}`,
+      Object.fromEntries(slots.filter((slot) => slot.service === service).map((slot) => [slot.instanceId, attributesOf(slot)])),
+    ]),
+  )
 }
 
 /** What the handler reads from a resolved dependency: the same shape with or without discovery. */
@@ -128,19 +124,6 @@ export interface Target {
   readonly arn?: string
   readonly url?: string
   readonly attributes: Readonly<Record<string, unknown>>
-}
-
-/** The hard-coded equivalent of the resolved services: what a handler without discovery keeps in a closure. */
-export function hardCoded(slots: readonly Slot[]): Record<string, Target> {
-  return Object.fromEntries(
-    slots.map((slot) => {
-      const attributes = attributesOf(slot)
-      return [
-        slot.name,
-        { ...(attributes.arn ? { arn: attributes.arn } : {}), ...(attributes.url ? { url: attributes.url } : {}), attributes },
-      ]
-    }),
-  )
 }
 
 export interface BenchEvent {

@@ -9,6 +9,26 @@ const TARGET = 'Route53AutoNaming_v20170314.DiscoverInstances'
 /** Instances by `namespace.service`, by instance id, with their attributes. */
 export type Table = Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>>
 
+/** Who a DiscoverInstances request asks for. */
+export interface DiscoverInput {
+  readonly NamespaceName?: string
+  readonly ServiceName?: string
+}
+
+/** DiscoverInstances' answer, as Cloud Map gives it: `instances` (by instance id) of the service `input` names, all healthy. */
+export function discoverAnswer(input: DiscoverInput, instances: Table[string]) {
+  return {
+    Instances: Object.entries(instances).map(([InstanceId, Attributes]) => ({
+      InstanceId,
+      NamespaceName: input.NamespaceName,
+      ServiceName: input.ServiceName,
+      HealthStatus: 'HEALTHY',
+      Attributes,
+    })),
+    InstancesRevision: 1,
+  }
+}
+
 /** A loopback stand-in for Cloud Map's data plane: DiscoverInstances only, answered after a fixed delay. */
 export interface DiscoverServer {
   readonly endpoint: string
@@ -48,7 +68,7 @@ export async function startDiscoverServer(table: Table, delayMs: number): Promis
         return
       }
       requests += 1
-      const input = JSON.parse(text) as { NamespaceName?: string; ServiceName?: string }
+      const input = JSON.parse(text) as DiscoverInput
       const key = `${input.NamespaceName}.${input.ServiceName}`
       const instances = table[key]
       await new Promise((resolve) => setTimeout(resolve, delayMs))
@@ -56,16 +76,7 @@ export async function startDiscoverServer(table: Table, delayMs: number): Promis
         reply(response, 400, { __type: 'ServiceNotFound', message: `Service not found: ${key}` })
         return
       }
-      reply(response, 200, {
-        Instances: Object.entries(instances).map(([InstanceId, Attributes]) => ({
-          InstanceId,
-          NamespaceName: input.NamespaceName,
-          ServiceName: input.ServiceName,
-          HealthStatus: 'HEALTHY',
-          Attributes,
-        })),
-        InstancesRevision: 1,
-      })
+      reply(response, 200, discoverAnswer(input, instances))
     })().catch((error: unknown) => {
       reply(response, 500, { __type: 'InternalServerError', message: String(error) })
     })

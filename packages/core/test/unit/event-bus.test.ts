@@ -15,6 +15,7 @@ import {
 import { clearCache, createResolver, type ResolverOptions } from '../../src/index.js'
 import { eventBus } from '../../src/kinds/event-bus.js'
 import { staticRegistry } from '../../src/testing/index.js'
+import { withEnv } from '../env.js'
 
 // The SDK as the library gets it: the real module, recorded when the library imports it (on its
 // first call that sends). The tests take its classes from `sdk`, which does not count as a load.
@@ -335,23 +336,11 @@ describe('Function: eventBus', () => {
   })
 
   describe('a bus registered by name', () => {
-    const withRegion = async <T>(region: string | undefined, run: () => Promise<T>): Promise<T> => {
-      const before = process.env.AWS_REGION
-      if (region === undefined) delete process.env.AWS_REGION
-      else process.env.AWS_REGION = region
-      try {
-        return await run()
-      } finally {
-        if (before === undefined) delete process.env.AWS_REGION
-        else process.env.AWS_REGION = before
-      }
-    }
-
     it("It should put on the bus name in the caller's region, with no ARN", async () => {
       // Prepare
       eventsMock.on(PutEventsCommand).callsFake(acceptAll)
       const regions: Array<string | undefined> = []
-      const bus = await withRegion('eu-central-1', () =>
+      const bus = await withEnv({ AWS_REGION: 'eu-central-1' }, () =>
         createResolver({
           registry: staticRegistry({ 'prod.events': { orders: { type: 'events', name: 'orders' } } }),
           clients: {
@@ -376,7 +365,7 @@ describe('Function: eventBus', () => {
     it('It should pass a name through allowedAccounts and check the caller region against allowedRegions', async () => {
       // Act
       const outcome = (options: Omit<ResolverOptions, 'registry' | 'logger'>, region: string | undefined) =>
-        withRegion(region, () =>
+        withEnv({ AWS_REGION: region }, () =>
           resolverFor({ type: 'eventbridge', name: 'default' }, options)
             .resolve(eventBus('prod.events->orders'))
             .then(

@@ -13,6 +13,7 @@ import { createResolver, type ResolverOptions } from '../../src/index.js'
 import { http } from '../../src/kinds/http.js'
 import { queue } from '../../src/kinds/queue.js'
 import { type StaticTable, staticRegistry } from '../../src/testing/index.js'
+import { withEnv } from '../env.js'
 
 const warnings: string[] = []
 const logger = { warn: (message: string) => void warnings.push(message) }
@@ -328,13 +329,12 @@ describe('Function: http', () => {
 
     it('It should refuse the Lambda Runtime API of the container', async () => {
       // Prepare
-      const before = process.env.AWS_LAMBDA_RUNTIME_API
-      process.env.AWS_LAMBDA_RUNTIME_API = '127.0.0.1:9001'
+      const runtimeApi = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }
 
       // Act
-      const errors = await failures({ runtime: { type: 'http', url: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' } })
-      if (before === undefined) delete process.env.AWS_LAMBDA_RUNTIME_API
-      else process.env.AWS_LAMBDA_RUNTIME_API = before
+      const errors = await withEnv(runtimeApi, () =>
+        failures({ runtime: { type: 'http', url: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' } }),
+      )
 
       // Assess
       expect(errors[0]).toBeInstanceOf(DisallowedTargetError)

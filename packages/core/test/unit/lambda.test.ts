@@ -15,6 +15,7 @@ import {
 import { createResolver, type ResolverOptions } from '../../src/index.js'
 import { lambda } from '../../src/kinds/lambda.js'
 import { staticRegistry } from '../../src/testing/index.js'
+import { withEnv } from '../env.js'
 
 const lambdaMock = mockClient(LambdaClient)
 const client = new LambdaClient({ region: 'us-east-1' })
@@ -285,18 +286,6 @@ describe('Function: lambda', () => {
   })
 
   describe('registrations by function name or partial ARN', () => {
-    const withRegion = async <T>(region: string | undefined, run: () => Promise<T>): Promise<T> => {
-      const before = process.env.AWS_REGION
-      if (region === undefined) delete process.env.AWS_REGION
-      else process.env.AWS_REGION = region
-      try {
-        return await run()
-      } finally {
-        if (before === undefined) delete process.env.AWS_REGION
-        else process.env.AWS_REGION = before
-      }
-    }
-
     it("It should invoke a function name or a partial ARN as registered, in the caller's region", async () => {
       // Prepare
       lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: json('ok') })
@@ -314,7 +303,7 @@ describe('Function: lambda', () => {
         }).resolve(lambda('prod.scheduler->get-job'))
 
       // Act
-      const [byName, byPartial] = await withRegion('eu-west-1', () =>
+      const [byName, byPartial] = await withEnv({ AWS_REGION: 'eu-west-1' }, () =>
         Promise.all([resolve('get-job'), resolve('123456789012:function:get-job:live')]),
       )
       await byName.request({})
@@ -329,7 +318,7 @@ describe('Function: lambda', () => {
     it('It should pass a bare name through allowedAccounts, check a partial ARN account, and check the caller region', async () => {
       // Act
       const outcome = (arn: string, options: Omit<ResolverOptions, 'registry' | 'logger'>, region = 'eu-west-1') =>
-        withRegion(region, () =>
+        withEnv({ AWS_REGION: region }, () =>
           resolverFor({ type: 'lambda', arn }, options)
             .resolve(lambda('prod.scheduler->get-job'))
             .then(

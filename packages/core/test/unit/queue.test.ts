@@ -23,6 +23,7 @@ import {
 import { clearCache, createResolver, type ResolverOptions, type Schema } from '../../src/index.js'
 import { type QueueOptions, queue } from '../../src/kinds/queue.js'
 import { staticRegistry } from '../../src/testing/index.js'
+import { withEnv } from '../env.js'
 
 const sqs = mockClient(SQSClient)
 const client = new SQSClient({ region: 'us-east-1' })
@@ -225,15 +226,15 @@ describe('Function: queue', () => {
         logger,
         clients: { sqs: new SQSClient({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566/' }) },
       })
-      const before = process.env.AWS_ENDPOINT_URL_SQS
-      process.env.AWS_ENDPOINT_URL_SQS = 'http://127.0.0.1:4566'
-      const fromEnv = createResolver({ registry, logger, clients: { sqs: client } })
+      const { bound, refused } = await withEnv({ AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566' }, async () => {
+        const fromEnv = createResolver({ registry, logger, clients: { sqs: client } })
 
-      // Act
-      const bound = await Promise.all([configured, injected, fromEnv].map((resolver) => resolver.resolve(queue('prod.scheduler->local'))))
-      const refused = await configured.resolve(queue('prod.scheduler->other')).catch((error: unknown) => error)
-      if (before === undefined) delete process.env.AWS_ENDPOINT_URL_SQS
-      else process.env.AWS_ENDPOINT_URL_SQS = before
+        // Act
+        return {
+          bound: await Promise.all([configured, injected, fromEnv].map((resolver) => resolver.resolve(queue('prod.scheduler->local')))),
+          refused: await configured.resolve(queue('prod.scheduler->other')).catch((error: unknown) => error),
+        }
+      })
 
       // Assess
       expect(bound.map((jobs) => [jobs.url, jobs.arn])).toEqual([

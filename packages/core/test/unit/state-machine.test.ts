@@ -14,6 +14,7 @@ import {
 import { clearCache, createResolver, type ResolverOptions } from '../../src/index.js'
 import { stateMachine } from '../../src/kinds/state-machine.js'
 import { staticRegistry } from '../../src/testing/index.js'
+import { withEnv } from '../env.js'
 
 // The SDK as the library gets it: the real module, recorded when the library imports it (on its
 // first call that sends). The tests take its classes from `sdk`, which does not count as a load.
@@ -410,17 +411,6 @@ describe('Function: stateMachine', () => {
   })
 
   describe('the client the library creates', () => {
-    const withEnv = async <T>(name: string, value: string | undefined, run: () => Promise<T>): Promise<T> => {
-      const before = process.env[name]
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-      try {
-        return await run()
-      } finally {
-        if (before === undefined) delete process.env[name]
-        else process.env[name] = before
-      }
-    }
     /** The `disableHostPrefix` of the client that sent the last call, and its region. */
     const sentWith = async () => {
       const sender = sfnMock.send.lastCall?.thisValue as InstanceType<typeof SFNClient>
@@ -440,11 +430,9 @@ describe('Function: stateMachine', () => {
       // Act
       await (await created({ endpoint: 'http://127.0.0.1:4566' })).run({})
       const withEndpoint = await sentWith()
-      await withEnv('AWS_ENDPOINT_URL', undefined, () =>
-        withEnv('AWS_ENDPOINT_URL_SFN', undefined, async () => (await created({})).run({})),
-      )
+      await withEnv({ AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_SFN: undefined }, async () => (await created({})).run({}))
       const withoutEndpoint = await sentWith()
-      await withEnv('AWS_ENDPOINT_URL_SFN', 'http://127.0.0.1:4566', async () => (await created({})).run({}))
+      await withEnv({ AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:4566' }, async () => (await created({})).run({}))
       const fromEnvironment = await sentWith()
 
       // Assess
