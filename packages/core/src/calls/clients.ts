@@ -50,7 +50,12 @@ export interface CallClients {
   readonly config?: CallClientConfig
 }
 
-type Factory<C> = new (config: Record<string, unknown>) => C
+/**
+ * An SDK client class (`SNSClient`), as the pool creates it.
+ *
+ * @internal
+ */
+export type ClientClass<C> = new (config: Record<string, unknown>) => C
 
 /** Runs `load` once; a failed load is tried again by the next caller. */
 function once<T>(load: () => Promise<T>): () => Promise<T> {
@@ -64,47 +69,50 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   }
 }
 
+// Each loader is `@__PURE__`: a bundle keeps only those of the kinds it uses, and their SDK modules with them.
+
 /**
  * `@aws-sdk/client-lambda`, imported on first use: a handler that never invokes a function
  * does not load it at init.
  *
  * @internal
  */
-export const loadLambdaSdk: () => Promise<typeof LambdaSdk> = once(() => import('@aws-sdk/client-lambda'))
+export const loadLambdaSdk: () => Promise<typeof LambdaSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-lambda'))
 
 /**
  * `@aws-sdk/client-sqs`, imported on first use.
  *
  * @internal
  */
-export const loadSqsSdk: () => Promise<typeof SqsSdk> = once(() => import('@aws-sdk/client-sqs'))
+export const loadSqsSdk: () => Promise<typeof SqsSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-sqs'))
 
 /**
  * `@aws-sdk/client-sns`, imported on first use.
  *
  * @internal
  */
-export const loadSnsSdk: () => Promise<typeof SnsSdk> = once(() => import('@aws-sdk/client-sns'))
+export const loadSnsSdk: () => Promise<typeof SnsSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-sns'))
 
 /**
  * `@aws-sdk/client-sfn`, imported on first use.
  *
  * @internal
  */
-export const loadSfnSdk: () => Promise<typeof SfnSdk> = once(() => import('@aws-sdk/client-sfn'))
+export const loadSfnSdk: () => Promise<typeof SfnSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-sfn'))
 
 /**
  * `@aws-sdk/client-eventbridge`, imported on first use.
  *
  * @internal
  */
-export const loadEventBridgeSdk: () => Promise<typeof EventBridgeSdk> = once(() => import('@aws-sdk/client-eventbridge'))
+export const loadEventBridgeSdk: () => Promise<typeof EventBridgeSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-eventbridge'))
 
 /**
- * SDK clients, one per service and region. Each method is called at bind time and gives a
- * function that hands the client over: an injected client, or one from the injected factory
- * (asked now, once per region), or one created from `config` on that function's first call,
- * when the SDK module is loaded (once per process).
+ * SDK clients, one per service and region. It knows no service itself: each kind hands it
+ * its own injected client and its own loader, so a bundle carries only the SDK clients of
+ * the kinds it uses (a class's methods cannot be tree-shaken, so there is no method per service).
+ *
+ * @internal
  */
 export class ClientPool {
   readonly #overrides: CallClients
@@ -115,75 +123,48 @@ export class ClientPool {
     this.#overrides = overrides
   }
 
-  lambda(region: string | undefined): () => Promise<LambdaClient> {
-    return this.#get('lambda', region, this.#overrides.lambda, async () => (await loadLambdaSdk()).LambdaClient)
-  }
-
-  sqs(region: string | undefined): () => Promise<SQSClient> {
-    return this.#get('sqs', region, this.#overrides.sqs, async () => (await loadSqsSdk()).SQSClient)
-  }
-
-  sns(region: string | undefined): () => Promise<SNSClient> {
-    return this.#get('sns', region, this.#overrides.sns, async () => (await loadSnsSdk()).SNSClient)
-  }
-
-  /** A client the library creates for a custom endpoint has `disableHostPrefix`: StartSyncExecution's `sync-` prefix would miss it. */
-  sfn(region: string | undefined): () => Promise<SFNClient> {
-    return this.#get(
-      'sfn',
-      region,
-      this.#overrides.sfn,
-      async () => (await loadSfnSdk()).SFNClient,
-      () => (this.#overrides.config?.endpoint !== undefined || environmentEndpoint('SFN') !== undefined ? { disableHostPrefix: true } : {}),
-    )
-  }
-
-  eventBridge(region: string | undefined): () => Promise<EventBridgeClient> {
-    return this.#get('eventbridge', region, this.#overrides.eventBridge, async () => (await loadEventBridgeSdk()).EventBridgeClient)
-  }
-
   /**
-   * The origin (`http://127.0.0.1:5000`) of the custom endpoint SQS requests of `region` go
-   * to, or `undefined` for AWS's own: the injected client's `endpoint`, else `config.endpoint`,
-   * else env `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`, as the SDK reads them. A queue URL
-   * on that origin is accepted as a queue URL (see `locateQueue`).
+   * Called at bind time; gives a function that hands the client over: the injected client
+   * (`provided`), or one from the injected factory (asked now, once per region), or one
+   * created from `config` on that function's first call, when `load` gives its class (the
+   * SDK module is loaded once per process).
+   *
+   * @param service the key of the service's clients (`sns`).
+   * @param provided the kind's injected client or factory (`clients.sns`), if any.
+   * @param load the SDK client class (`SNSClient`), loaded with its module.
+   * @param extra configuration the kind adds to a client the pool creates, read when it is created.
    */
-  sqsEndpoint(region: string | undefined): string | undefined | Promise<string | undefined> {
-    const provided = this.#overrides.sqs
-    if (provided !== undefined) {
-      const client =
-        typeof provided === 'function' ? this.#provided('sqs', region, provided as (region: string | undefined) => SQSClient) : provided
-      const endpoint = (client as { config?: { endpoint?: unknown } }).config?.endpoint
-      if (endpoint !== undefined) return endpointOrigin(endpoint)
-    } else if (this.#overrides.config?.endpoint !== undefined) return endpointOrigin(this.#overrides.config.endpoint)
-    return environmentEndpoint('SQS')
-  }
-
-  #get<C>(
+  client<C>(
     service: string,
     region: string | undefined,
     provided: Provided<C> | undefined,
-    load: () => Promise<Factory<C>>,
+    load: () => Promise<ClientClass<C>>,
     extra?: () => Record<string, unknown>,
   ): () => Promise<C> {
-    const key = `${service}:${region ?? ''}`
-    if (provided === undefined) return () => this.#create(key, region, load, extra)
-    const client =
-      typeof provided === 'function' ? this.#provided(service, region, provided as (region: string | undefined) => C) : provided
-    const ready = Promise.resolve(client)
+    if (provided === undefined) {
+      const key = `${service}:${region ?? ''}`
+      return () => this.#create(key, region, load, extra)
+    }
+    const ready = Promise.resolve(this.injected(service, region, provided))
     return () => ready
   }
 
-  /** The client an injected factory gives for a region: asked once per region. */
-  #provided<C>(service: string, region: string | undefined, factory: (region: string | undefined) => C): C {
+  /** The injected client of a region: the client itself, or the one its factory gives (asked once per region). */
+  injected<C>(service: string, region: string | undefined, provided: Provided<C>): C {
+    if (typeof provided !== 'function') return provided as C
     const key = `${service}:${region ?? ''}`
     if (this.#clients.has(key)) return this.#clients.get(key) as C
-    const client = factory(region)
+    const client = (provided as (region: string | undefined) => C)(region)
     this.#clients.set(key, client)
     return client
   }
 
-  #create<C>(key: string, region: string | undefined, load: () => Promise<Factory<C>>, extra?: () => Record<string, unknown>): Promise<C> {
+  #create<C>(
+    key: string,
+    region: string | undefined,
+    load: () => Promise<ClientClass<C>>,
+    extra?: () => Record<string, unknown>,
+  ): Promise<C> {
     let client = this.#created.get(key) as Promise<C> | undefined
     if (!client) {
       const created = load().then((Client) => new Client({ ...this.#overrides.config, ...extra?.(), ...(region ? { region } : {}) }))
@@ -220,33 +201,6 @@ export function lazySender<Sdk, Client>(load: () => Promise<Sdk>, connect: () =>
     const [sdk, client] = await Promise.all([load(), connect()])
     return { sdk, client }
   })
-}
-
-/** The origin of an SDK `endpoint` setting: a string, a URL, an `Endpoint`, an `EndpointV2`, or a provider of one. */
-function endpointOrigin(endpoint: unknown): string | undefined | Promise<string | undefined> {
-  if (typeof endpoint === 'function') {
-    const value: unknown = endpoint()
-    return value instanceof Promise ? value.then(originOf, () => undefined) : originOf(value)
-  }
-  return originOf(endpoint)
-}
-
-function originOf(endpoint: unknown): string | undefined {
-  if (typeof endpoint === 'string') return URL.canParse(endpoint) ? new URL(endpoint).origin : undefined
-  if (endpoint instanceof URL) return endpoint.origin
-  if (typeof endpoint !== 'object' || endpoint === null) return undefined
-  const { url, protocol, hostname, port } = endpoint as { url?: unknown; protocol?: unknown; hostname?: unknown; port?: unknown }
-  if (url instanceof URL) return url.origin
-  if (typeof protocol !== 'string' || typeof hostname !== 'string') return undefined
-  const text = `${protocol.endsWith(':') ? protocol : `${protocol}:`}//${hostname}${port === undefined ? '' : `:${port}`}`
-  return URL.canParse(text) ? new URL(text).origin : undefined
-}
-
-/** The endpoint the SDK takes from the environment for a service (`AWS_ENDPOINT_URL_SQS`, then `AWS_ENDPOINT_URL`). */
-function environmentEndpoint(service: string): string | undefined {
-  if (['true', '1'].includes(process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined
-  const text = process.env[`AWS_ENDPOINT_URL_${service}`] || process.env.AWS_ENDPOINT_URL
-  return text ? originOf(text) : undefined
 }
 
 let shared: ClientPool | undefined

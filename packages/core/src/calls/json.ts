@@ -1,5 +1,6 @@
 import { andThen } from '../dependency/dependency.js'
 import { PayloadTooLargeError, PayloadValidationError } from '../errors.js'
+import { describeSize } from '../redact.js'
 import { check, type Schema } from '../schema.js'
 
 /** Bytes of a string as UTF-8, as AWS counts payload sizes. */
@@ -19,6 +20,26 @@ export function validate<T>(label: string, what: string, schema: Schema<T> | und
     if (!result.ok) throw new PayloadValidationError(label, what, result.issues)
     return result.value
   })
+}
+
+/** A plain object (not `null`, not an array): what JSON writes `{ ... }`. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Parses what a call answered (`result`, `output`); nothing (`undefined` or empty) is `undefined`.
+ *
+ * @throws {PayloadValidationError} naming the address and `what`, when the text is not JSON: only its size is told.
+ */
+export function decodeJson(label: string, what: string, text: string | undefined): unknown {
+  if (text === undefined || text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    // The parser's message quotes the text: only its size is told.
+    throw new PayloadValidationError(label, what, [{ path: [], message: `is not JSON (${describeSize(text)})` }])
+  }
 }
 
 /**

@@ -49,7 +49,12 @@ export function toSnsAttributes(attributes: MessageAttributes): Record<string, S
   return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, encode(value)]))
 }
 
-/** Received message attributes by name: a null-prototype object, so any name (`__proto__`, `constructor`) is a plain own key. */
+/**
+ * Received message attributes by name: a null-prototype object, so any name (`__proto__`, `constructor`) is a plain own key.
+ * Not exported by the package: the docs show the record type where it is used.
+ *
+ * @inline
+ */
 export type ReceivedAttributes = Record<string, string | number | Uint8Array>
 
 /** The number an SQS `Number` attribute holds, or undefined when its text is not a finite number. */

@@ -25,16 +25,11 @@ const TYPES: ReadonlyMap<string, InstanceType> = new Map([
   ['event-bus', 'eventbridge'],
 ])
 
-/** The attributes ECS and EC2 register for an endpoint; with no `type`, they make an instance an `http` one. */
-const ENDPOINT_ATTRIBUTES = ['AWS_INSTANCE_IPV4', 'AWS_INSTANCE_IPV6', 'AWS_INSTANCE_CNAME']
-
 /**
  * Checks the instance's `type` attribute (aliases: `function`; `queue`; `topic`,
  * `event`, `pubsub`; `sfn`, `state-machine`; `events`, `event-bus`) against the kind
- * the dependency was declared as.
- *
- * An instance with no `type` but an `AWS_INSTANCE_IPV4`, `AWS_INSTANCE_IPV6` or
- * `AWS_INSTANCE_CNAME` attribute (as ECS and EC2 register them) is an `http` one.
+ * the dependency was declared as. (`http()` does not ask it about an instance with no `type`
+ * that ECS or EC2 registered: see `kinds/http.ts`.)
  *
  * @throws {InstanceTypeMismatchError} for another kind, a missing or an unknown type.
  */
@@ -43,8 +38,6 @@ export function checkType(label: string, instance: RegisteredInstance, expected:
   if (actual !== undefined && typeof actual !== 'string') {
     throw new AttributeValidationError(label, instance.instanceId, [{ path: ['type'], message: `must be a string, not ${typeof actual}` }])
   }
-  // ECS service discovery and EC2/IP registrations carry no type (ECS cannot add custom attributes): an endpoint.
-  if (actual === undefined && expected === 'http' && ENDPOINT_ATTRIBUTES.some((name) => Object.hasOwn(instance.attributes, name))) return
   const known = actual === undefined ? undefined : TYPES.get(actual.toLowerCase())
   if (known !== expected) throw new InstanceTypeMismatchError(label, instance.instanceId, expected, actual, known !== undefined)
 }
@@ -79,6 +72,3 @@ export function requireArn(
   checkAccountAndRegion({ label, instanceId: instance.instanceId }, arn, parts, policy)
   return { ...parts, arn }
 }
-
-/** Kept here for the modules that import it from this one. */
-export type { TargetPolicy } from '../policy/policy.js'

@@ -32,7 +32,7 @@ export interface BindContext {
   readonly logger: Logger
   /**
    * The SDK clients the resolver was given for the call helpers (`undefined`: none). A kind
-   * turns them into a client pool (`clientPool(clients).sqs(region)`), whose clients, and SDK
+   * turns them into a client pool (`clientPool(clients).client('sqs', region, clients?.sqs, load)`), whose clients, and SDK
    * modules, are created on the first call that sends, so only a call that sends pays for them.
    */
   readonly clients: CallClients | undefined
@@ -117,7 +117,7 @@ export function defineDependency<Value>(
  *
  * @throws {AttributeValidationError} naming the address, the instance and the issue paths.
  */
-export function parseAttributes<A>(schema: Schema<A> | undefined, instance: RegisteredInstance, label: string): A | Promise<A> {
+function parseAttributes<A>(schema: Schema<A> | undefined, instance: RegisteredInstance, label: string): A | Promise<A> {
   if (!schema) return instance.attributes as A
   return andThen(check(schema, instance.attributes), (result) => {
     if (!result.ok) throw new AttributeValidationError(label, instance.instanceId, result.issues)

@@ -2,7 +2,7 @@ import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-e
 import type { AddressInput } from '../address/address.js'
 import { type BatchAnswer, type BatchRequestEntry, batchSender, type PreparedEntry } from '../calls/batch.js'
 import { clientPool, lazySender, loadEventBridgeSdk } from '../calls/clients.js'
-import { byteLength, encodeJson, validate } from '../calls/json.js'
+import { byteLength, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import {
@@ -104,9 +104,8 @@ const BUS_RESOURCE = /^event-bus\/(.+)$/
 
 type Entry = Omit<PutEventsRequestEntry, 'EventBusName'>
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+/** `EventBridgeClient`, loaded with its SDK on first use. */
+const loadEventBridgeClient = async () => (await loadEventBridgeSdk()).EventBridgeClient
 
 /**
  * PutEvents answers entry by entry, in the order of the request: each has an `EventId` or an
@@ -141,7 +140,6 @@ function locateBus(
 ): { arn: string | undefined; name: string; region: string } {
   const invalid = (path: string, message: string) => new AttributeValidationError(label, registered.instanceId, [{ path: [path], message }])
   const hasArn = registered.attributes.arn !== undefined && registered.attributes.arn !== ''
-  const registeredName = hasArn ? undefined : requireAttribute(label, registered, 'name', 'for an eventbridge target (a bus ARN or name)')
   if (hasArn) {
     const { arn, region, account, resource } = requireArn(label, registered, 'events', policy)
     const name = BUS_RESOURCE.exec(resource)?.[1]
@@ -152,7 +150,7 @@ function locateBus(
     if (also !== undefined && also !== name) throw invalid('name', `names another bus than the ARN ("${name}")`)
     return { arn, name, region }
   }
-  const name = registeredName as string
+  const name = requireAttribute(label, registered, 'name', 'for an eventbridge target (a bus ARN or name)')
   if (!BUS_NAME.test(name)) throw invalid('name', `"${name}" is not an event bus name`)
   return { arn: undefined, name, region: checkInCallersRegion({ label, instanceId: registered.instanceId }, name, undefined, policy) }
 }
@@ -195,7 +193,13 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
     const { arn, name, region } = locateBus(label, registered, policy)
     const busName = arn ?? name
     // The SDK is loaded on the first call, after its events passed every check.
-    const sender = lazySender(loadEventBridgeSdk, clientPool(context.clients).eventBridge(region === '' ? undefined : region))
+    const connect = clientPool(context.clients).client(
+      'eventbridge',
+      region === '' ? undefined : region,
+      context.clients?.eventBridge,
+      loadEventBridgeClient,
+    )
+    const sender = lazySender(loadEventBridgeSdk, connect)
 
     /** Checks and encodes one event; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (event: EventEntry<unknown>, what: string): PreparedEntry<Entry> | Promise<PreparedEntry<Entry>> => {

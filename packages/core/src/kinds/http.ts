@@ -72,6 +72,17 @@ interface Endpoint {
 const DEFAULT_TIMEOUT_MS = 10_000
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 const endpoints = new WeakMap<object, Endpoint>()
+/** The attributes ECS and EC2 register for an endpoint; with no `type`, they make an instance an `http` one. */
+const ENDPOINT_ATTRIBUTES = ['AWS_INSTANCE_IPV4', 'AWS_INSTANCE_IPV6', 'AWS_INSTANCE_CNAME']
+
+/**
+ * True when the instance's `type` is to be checked: it has one, or it has none of the
+ * attributes ECS and EC2 register. ECS service discovery and EC2/IP registrations carry no
+ * type (ECS cannot add custom attributes): such an instance is an endpoint.
+ */
+function hasTypeToCheck(registered: RegisteredInstance): boolean {
+  return registered.attributes.type !== undefined || !ENDPOINT_ATTRIBUTES.some((name) => Object.hasOwn(registered.attributes, name))
+}
 
 /** The instance's base URL: its `url` attribute, else the IP address (or CNAME) and port that ECS and EC2 register. */
 function baseUrlOf(label: string, registered: RegisteredInstance): string {
@@ -133,7 +144,7 @@ const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/
  *
  * @throws {DisallowedPathError} for an absolute or protocol-relative path, a backslash, or a path that leaves the base URL.
  */
-export function resolvePath(label: string, base: URL, path: string): URL {
+function resolvePath(label: string, base: URL, path: string): URL {
   if (typeof path !== 'string') throw new DisallowedPathError(label, String(path), 'a path is a string')
   const relative = path.startsWith('/') ? path.slice(1) : path
   const beforeQuery = relative.split(/[?#]/, 1)[0] ?? ''
@@ -199,7 +210,7 @@ export function http<A extends Schema | undefined = undefined>(
 
   const bind: Dependency<Value>['bind'] = (registered, context) => {
     const { label } = context
-    checkType(label, registered, 'http')
+    if (hasTypeToCheck(registered)) checkType(label, registered, 'http')
     const url = baseUrlOf(label, registered)
     const self: Endpoint = {
       instanceId: registered.instanceId,
@@ -216,8 +227,8 @@ export function http<A extends Schema | undefined = undefined>(
       const position = self.siblings.indexOf(self)
       const others = position < 0 ? [] : [...self.siblings.slice(position + 1), ...self.siblings.slice(0, position)]
       const targets = canFailover ? [self, ...others] : [self]
-      // Checked against this instance's base; the others share its path (one service, one API).
-      resolvePath(label, self.base, path)
+      // Checked against this instance's base before any attempt; the others share its path (one service, one API).
+      const first = resolvePath(label, self.base, path)
       const attempts: string[] = []
       let lastStatus: number | undefined
       let lastError: unknown
@@ -226,7 +237,8 @@ export function http<A extends Schema | undefined = undefined>(
         const timeout = AbortSignal.timeout(timeoutMs)
         const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
         try {
-          const response = await fetch(resolvePath(label, target.base, path), { ...rest, signal })
+          // The first target is this instance, whose URL is resolved above.
+          const response = await fetch(index === 0 ? first : resolvePath(label, target.base, path), { ...rest, signal })
           if (response.status < 500 || response.status > 599 || index === targets.length - 1) return response
           lastStatus = response.status
           await discard(response)

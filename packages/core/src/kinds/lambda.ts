@@ -1,11 +1,11 @@
 import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import type { AddressInput } from '../address/address.js'
 import { clientPool, lazySender, loadLambdaSdk } from '../calls/clients.js'
-import { encodeJson, validate } from '../calls/json.js'
+import { decodeJson, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
-import { AttributeValidationError, CloudMapMiddyError, PayloadValidationError, RemoteInvocationError } from '../errors.js'
+import { AttributeValidationError, CloudMapMiddyError, RemoteInvocationError } from '../errors.js'
 import { checkInCallersRegion, type TargetPolicy } from '../policy/policy.js'
 import { describeSize } from '../redact.js'
 import type { RegisteredInstance } from '../registry/types.js'
@@ -62,12 +62,11 @@ export interface LambdaFunction<Payload, Result, Attributes> extends ResolvedIns
   invoke(payload: Payload, options?: CallOptions): Promise<void>
 }
 
+/** `LambdaClient`, loaded with its SDK on first use. */
+const loadLambdaClient = async () => (await loadLambdaSdk()).LambdaClient
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** Node reports `trace` (strings), Python `stackTrace` (strings, or tuples in old runtimes), Java `stackTrace`. */
 function toStack(value: unknown): readonly string[] | undefined {
@@ -90,17 +89,6 @@ function remoteError(label: string, functionError: string, text: string): Remote
   const errorType = typeof body.errorType === 'string' ? body.errorType : 'Unknown'
   const errorMessage = typeof body.errorMessage === 'string' ? body.errorMessage : unreadable
   return new RemoteInvocationError(label, functionError, errorType, errorMessage, toStack(body.trace ?? body.stackTrace))
-}
-
-function decodeResult(label: string, payload: Uint8Array | undefined): unknown {
-  const text = payload ? decoder.decode(payload) : ''
-  if (text === '') return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    // The parser's message quotes the text: only its size is told.
-    throw new PayloadValidationError(label, 'result', [{ path: [], message: `is not JSON (${describeSize(text)})` }])
-  }
 }
 
 // Lambda's own rules for FunctionName: a name of at most 64 characters, and a version or alias.
@@ -169,7 +157,13 @@ export function lambda<
     checkType(label, registered, 'lambda')
     const { arn, region } = locateFunction(label, registered, policy)
     // The SDK is loaded on the first call, after its payload passed every check.
-    const sender = lazySender(loadLambdaSdk, clientPool(context.clients).lambda(region === '' ? undefined : region))
+    const connect = clientPool(context.clients).client(
+      'lambda',
+      region === '' ? undefined : region,
+      context.clients?.lambda,
+      loadLambdaClient,
+    )
+    const sender = lazySender(loadLambdaSdk, connect)
 
     /** Validates and encodes the payload, then sends it; every failure is a rejection. */
     const send = async (
@@ -191,10 +185,9 @@ export function lambda<
       region,
       async request(payload: unknown, callOptions: CallOptions = {}) {
         const response = await send(payload, 'RequestResponse', LIMITS.lambdaSyncPayload, callOptions.signal)
-        if (response.FunctionError !== undefined) {
-          throw remoteError(label, response.FunctionError, response.Payload ? decoder.decode(response.Payload) : '')
-        }
-        const result = validate(label, 'result', resultSchema, decodeResult(label, response.Payload))
+        const text = response.Payload ? decoder.decode(response.Payload) : ''
+        if (response.FunctionError !== undefined) throw remoteError(label, response.FunctionError, text)
+        const result = validate(label, 'result', resultSchema, decodeJson(label, 'result', text))
         return result instanceof Promise ? await result : result
       },
       async invoke(payload: unknown, callOptions: CallOptions = {}) {

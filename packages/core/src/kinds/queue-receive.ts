@@ -3,6 +3,8 @@ import type { Message, SQSClient } from '@aws-sdk/client-sqs'
 import type { Sender } from '../calls/clients.js'
 import { validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
+// Through the namespace, so TypeDoc sees `ReceivedAttributes` itself (not an import alias) and inlines it.
+import type * as AttributeTypes from '../calls/message-attributes.js'
 import { fromSqsAttributes } from '../calls/message-attributes.js'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -45,7 +47,7 @@ export interface ReceivedMessage<Body> {
   /** The message body, parsed from JSON and validated by the `message` schema (its output type). */
   readonly body: Body
   /** The message attributes (numbers as numbers, binary as `Uint8Array`). */
-  readonly attributes: Readonly<Record<string, string | number | Uint8Array>>
+  readonly attributes: Readonly<AttributeTypes.ReceivedAttributes>
   /** How many times the message was received, this time included (`ApproximateReceiveCount`). */
   readonly receiveCount: number
   /** FIFO queues only. */

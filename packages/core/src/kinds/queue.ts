@@ -15,7 +15,7 @@ import {
   type ResolvedInstance,
 } from '../dependency/dependency.js'
 import { MissingGroupIdError } from '../errors.js'
-import { locateQueue, type QueueTarget, regionOfQueueUrl } from '../policy/queue-url.js'
+import { locateQueue, type QueueTarget, regionOfQueueUrl, sqsEndpoint } from '../policy/queue-url.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
 import { type ListenOptions, queueReceiver, type ReceivedMessage, type ReceiveOptions } from './queue-receive.js'
@@ -109,6 +109,9 @@ export interface Queue<Message, Body, Attributes> extends ResolvedInstance<Attri
   listen(options: ListenOptions): AsyncIterable<ReceivedMessage<Body>>
 }
 
+/** `SQSClient`, loaded with its SDK on first use. */
+const loadSqsClient = async () => (await loadSqsSdk()).SQSClient
+
 /** The SQS fields of the per-message options; absent ones are left out. */
 function sendFields(options: SendOptions) {
   const { groupId, deduplicationId, delaySeconds, attributes } = options
@@ -157,7 +160,8 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
     checkType(label, registered, 'sqs')
     const given = registered.attributes.url ? requireAttribute(label, registered, 'url', 'for an sqs target') : undefined
     const arn = registered.attributes.arn ? requireArn(label, registered, 'sqs', policy) : undefined
-    const located = andThen(clientPool(context.clients).sqsEndpoint(arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
+    const pool = clientPool(context.clients)
+    const located = andThen(sqsEndpoint(pool, context.clients, arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
       locateQueue({ label, instanceId: registered.instanceId }, { url: given, arn }, policy, customOrigin),
     )
     return andThen(located, (target) => bindResolved(registered, label, attributesSchema, () => build(target)))
@@ -167,7 +171,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
       const fifo = target.name.endsWith('.fifo')
 
       // The SDK is loaded on the first call, after its messages passed every check.
-      const sender = lazySender(loadSqsSdk, clientPool(context.clients).sqs(target.region))
+      const sender = lazySender(loadSqsSdk, pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient))
 
       /** Validates and encodes one message; `what` names it in errors. */
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {

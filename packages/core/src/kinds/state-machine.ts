@@ -1,11 +1,11 @@
 import type { AddressInput } from '../address/address.js'
-import { clientPool, lazySender, loadSfnSdk } from '../calls/clients.js'
-import { encodeJson, validate } from '../calls/json.js'
+import { type CallClients, clientPool, lazySender, loadSfnSdk } from '../calls/clients.js'
+import { decodeJson, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { checkType, requireArn } from '../calls/target.js'
 import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
-import { AttributeValidationError, ExecutionFailedError, InvalidExecutionNameError, PayloadValidationError } from '../errors.js'
-import { describeSize } from '../redact.js'
+import { environmentEndpoint } from '../endpoints.js'
+import { AttributeValidationError, ExecutionFailedError, InvalidExecutionNameError } from '../errors.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
 
@@ -113,14 +113,16 @@ function checkName(label: string, name: unknown): string {
   return name as string
 }
 
-function decodeOutput(label: string, text: string | undefined): unknown {
-  if (text === undefined || text === '') return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    // The parser's message quotes the text: only its size is told.
-    throw new PayloadValidationError(label, 'output', [{ path: [], message: `is not JSON (${describeSize(text)})` }])
-  }
+/** `SFNClient`, loaded with its SDK on first use. */
+const loadSfnClient = async () => (await loadSfnSdk()).SFNClient
+
+/**
+ * What a client the library creates adds to `config`: `disableHostPrefix` for a custom endpoint
+ * (`config.endpoint`, env `AWS_ENDPOINT_URL_SFN` or `AWS_ENDPOINT_URL`), which StartSyncExecution's
+ * `sync-` host prefix would miss.
+ */
+function hostPrefixConfig(clients: CallClients | undefined): Record<string, unknown> {
+  return clients?.config?.endpoint !== undefined || environmentEndpoint('SFN') !== undefined ? { disableHostPrefix: true } : {}
 }
 
 /**
@@ -170,7 +172,9 @@ export function stateMachine<
       ])
     }
     // The SDK is loaded on the first call, after its input passed every check.
-    const sender = lazySender(loadSfnSdk, clientPool(context.clients).sfn(region))
+    const { clients } = context
+    const connect = clientPool(clients).client('sfn', region, clients?.sfn, loadSfnClient, () => hostPrefixConfig(clients))
+    const sender = lazySender(loadSfnSdk, connect)
 
     /** Checks the name and the input, then encodes the request; every failure is a rejection. */
     const prepare = async (input: unknown, callOptions: ExecutionOptions) => {
@@ -203,7 +207,7 @@ export function stateMachine<
         const output = await client.send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
         const status: string = output.status ?? 'UNKNOWN'
         if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
-        const result = validate(label, 'output', outputSchema, decodeOutput(label, output.output))
+        const result = validate(label, 'output', outputSchema, decodeJson(label, 'output', output.output))
         return result instanceof Promise ? await result : result
       },
       executionArn(executionName: string): string {

@@ -87,6 +87,9 @@ export interface Topic<Message, Attributes> extends ResolvedInstance<Attributes>
   ): Promise<BatchResult>
 }
 
+/** `SNSClient`, loaded with its SDK on first use. */
+const loadSnsClient = async () => (await loadSnsSdk()).SNSClient
+
 /**
  * A dependency on an SNS topic registered in Cloud Map (`type` `sns`, `topic`,
  * `event` or `pubsub`, and its `arn`). The instance is checked once per fetched set:
@@ -125,7 +128,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
     }
     const fifo = arn.endsWith('.fifo')
     // The SDK is loaded on the first call, after its messages passed every check.
-    const sender = lazySender(loadSnsSdk, clientPool(context.clients).sns(region))
+    const sender = lazySender(loadSnsSdk, clientPool(context.clients).client('sns', region, context.clients?.sns, loadSnsClient))
 
     /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (

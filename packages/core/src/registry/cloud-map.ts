@@ -5,6 +5,7 @@ import {
   type ServiceDiscoveryClientConfig,
 } from '@aws-sdk/client-servicediscovery'
 import { describeAddress } from '../address/address.js'
+import { environmentEndpointUrl } from '../endpoints.js'
 import { ServiceNotFoundError } from '../errors.js'
 import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from './types.js'
 
@@ -32,9 +33,12 @@ const NOT_FOUND = new Set(['NamespaceNotFound', 'ServiceNotFound'])
  * True when the SDK would send DiscoverInstances to a custom endpoint. Cloud Map's
  * data plane is reached through a `data-` host prefix, which a custom endpoint
  * (moto, LocalStack, a VPC endpoint) does not have.
+ *
+ * Unlike the call helpers' clients, this does not honour `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
+ * (an endpoint set in the environment counts even then), as it never has.
  */
 function hasCustomEndpoint(config: ServiceDiscoveryClientConfig): boolean {
-  return config.endpoint !== undefined || Boolean(process.env.AWS_ENDPOINT_URL_SERVICEDISCOVERY) || Boolean(process.env.AWS_ENDPOINT_URL)
+  return config.endpoint !== undefined || environmentEndpointUrl('SERVICEDISCOVERY', false) !== undefined
 }
 
 /**

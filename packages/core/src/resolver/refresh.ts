@@ -30,6 +30,16 @@ function coldRetryMs(failures: number): number {
   return backoff / 2 + (Math.random() * backoff) / 2
 }
 
+/** Keeps what the registry answered (its instances, or that nothing is registered), with no failure, error or backoff left. */
+function store(entry: CacheEntry, data: Discovery, fetchedAt: number): void {
+  entry.data = data
+  entry.fetchedAt = fetchedAt
+  entry.failures = 0
+  entry.retryAt = 0
+  entry.error = undefined
+  entryChanged()
+}
+
 /**
  * True when `entry` may be served without waiting for the registry: fresh; or expired
  * but within `maxStaleMs` (stale-while-revalidate). An expired not-found answer is asked
@@ -216,24 +226,14 @@ export class Refresher {
       this.#debug?.(
         `cloudmap-middy: DiscoverInstances ${describeAddress(entry.query)} -> ${data.instances.map((i) => i.instanceId).join(', ') || 'no instances'} in ${Math.round(performance.now() - started)} ms`,
       )
-      entry.data = data
-      entry.fetchedAt = Date.now()
-      entry.failures = 0
-      entry.retryAt = 0
-      entry.error = undefined
-      entryChanged()
+      store(entry, data, Date.now())
       if (previous) this.#views.rebuild(previous, data)
     } catch (error) {
       const now = Date.now()
       if (error instanceof ServiceNotFoundError) {
         // The instances go, the answer stays for a TTL: a dependency on a service that is not
         // there (an optional one, typically) costs one call per TTL, not one per invocation.
-        entry.data = notRegisteredAnswer()
-        entry.fetchedAt = now
-        entry.failures = 0
-        entry.retryAt = 0
-        entry.error = undefined
-        entryChanged()
+        store(entry, notRegisteredAnswer(), now)
         if (previous && previous.instances.length > 0)
           logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}": it is no longer registered`)
         throw error

@@ -193,10 +193,11 @@ class CachingResolver implements Resolver {
   }
 
   async resolve<Value>(dependency: Dependency<Value>, options: ResolveOptions = {}): Promise<Value> {
-    const ready = this.resolveSync(dependency)
+    // resolveSync's work, with the plan kept for a miss.
+    const plan = this.planner.plan(dependency)
+    const ready = this.planner.resolvePlanned(plan, Date.now()) as Value | NotReady
     if (ready !== NOT_READY) return ready
     this.#debug?.(`cloudmap-middy: cache miss ${dependency.label}`)
-    const plan = this.planner.plan(dependency)
     try {
       let data = await this.#refresher.load(plan, options.signal)
       let view = await this.#views.of(dependency, data)

@@ -117,6 +117,7 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
       }
       until = Math.min(until, current.freshUntil(plan))
     }
+    // Not `changed` alone: the loop runs user code (schemas, a registry, the logger) that may call this set again and clear `snapshot`.
     if (changed || snapshot === undefined) snapshot = build()
     validUntil = until
     seenGeneration = generation
