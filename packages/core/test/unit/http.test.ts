@@ -327,18 +327,55 @@ describe('Function: http', () => {
       expect(errors.map((error) => (error as DisallowedTargetError).instanceId)).toEqual(Object.keys(instances))
     })
 
-    it('It should refuse the Lambda Runtime API of the container', async () => {
-      // Prepare
-      const runtimeApi = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }
+    it('It should refuse the Lambda Runtime API (and the Extensions API on its address) in every spelling of its address', async () => {
+      // Prepare: every host that reaches 127.0.0.1:9001, as a URL or as the attributes ECS registers.
+      const hosts = [
+        '127.0.0.1',
+        'localhost',
+        'LOCALHOST',
+        'localhost.',
+        'api.localhost',
+        '127.1',
+        '127.0.0.2',
+        '0.0.0.0',
+        '0',
+        '[::1]',
+        '[::]',
+        '[0:0:0:0:0:0:0:1]',
+        '[::ffff:127.0.0.1]',
+        '[::ffff:7f00:1]',
+        '2130706433',
+        '0x7f000001',
+        '0177.0.0.1',
+      ]
+      const instances: StaticTable[string] = {
+        ...Object.fromEntries(
+          hosts.map((host, index) => [`url${index}`, { type: 'http', url: `http://${host}:9001/2018-06-01/runtime/invocation/next` }]),
+        ),
+        extension: { type: 'http', url: 'http://localhost:9001/2020-01-01/extension/register' },
+        ecs: { AWS_INSTANCE_IPV4: '127.0.0.1', AWS_INSTANCE_PORT: '9001' },
+        ecs6: { AWS_INSTANCE_IPV6: '::ffff:127.0.0.1', AWS_INSTANCE_PORT: '9001' },
+        cname: { AWS_INSTANCE_CNAME: 'LocalHost', AWS_INSTANCE_PORT: '9001' },
+      }
 
       // Act
-      const errors = await withEnv(runtimeApi, () =>
-        failures({ runtime: { type: 'http', url: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' } }),
+      const errors = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () => failures(instances))
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect(errors.map((error) => (error as DisallowedTargetError).instanceId)).toEqual(Object.keys(instances))
+      expect((errors[0] as Error).message).toContain('Lambda Runtime API (127.0.0.1:9001)')
+    })
+
+    it('It should refuse the Runtime API on the default port of the scheme, and allow this machine on another port', async () => {
+      // Act
+      const [runtime, other] = await withEnv({ AWS_LAMBDA_RUNTIME_API: 'localhost:80' }, () =>
+        failures({ runtime: { type: 'http', url: 'http://[::1]/' }, other: at(live) }),
       )
 
       // Assess
-      expect(errors[0]).toBeInstanceOf(DisallowedTargetError)
-      expect((errors[0] as Error).message).toContain('Lambda Runtime API')
+      expect(runtime).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect(other).toMatchObject({ url: `http://127.0.0.1:${live}` })
     })
 
     it('It should refuse userinfo in a base URL without showing the password anywhere', async () => {
