@@ -28,7 +28,7 @@ const MIN_SWEEP_SIZE = 256
 const SWEEP_INTERVAL_MS = 60_000
 
 const caches = new WeakMap<Registry, Cache>()
-const inflight = new Set<Promise<void>>()
+const inflight = new Set<Promise<unknown>>()
 /**
  * Bumped whenever an entry leaves a cache or its answer or fetch time changes: while it is
  * unchanged, every entry and answer seen is still the current one, which lets the warm path
@@ -176,7 +176,7 @@ export function cacheOf(registry: Registry): Cache {
 }
 
 /** Tracks a refresh so `settleRefreshes` can wait for it before a container freezes. */
-export function track(flight: Promise<void>): void {
+export function track(flight: Promise<unknown>): void {
   inflight.add(flight)
   flight.then(
     () => inflight.delete(flight),

@@ -12,6 +12,7 @@ import {
   AttributeValidationError,
   clearCache,
   createResolver,
+  type Discovery,
   DiscoveryError,
   InstanceNotFoundError,
   instance,
@@ -19,6 +20,7 @@ import {
   NoInstancesError,
   optional,
   pendingRefreshes,
+  type Registry,
   ServiceNotFoundError,
   settleRefreshes,
 } from '../../src/index.js'
@@ -164,6 +166,37 @@ describe('Class: Resolver', () => {
     expect(pendingRefreshes()).toBe(0)
     expect((await resolver.resolve(dep)).instanceId).toBe('new')
     expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should count a refresh until the registry request settles, even when the registry ignores the abort signal', async () => {
+    // Prepare: a registry of the user's own that never looks at the signal.
+    jest.useFakeTimers({ doNotFake: ['Date', 'nextTick', 'queueMicrotask'] })
+    let release: (data: Discovery) => void = () => undefined
+    const registry: Registry = {
+      discover: () =>
+        new Promise<Discovery>((resolve) => {
+          release = resolve
+        }),
+      revision: async () => undefined,
+    }
+    const resolver = createResolver({ registry, logger, requestTimeoutMs: 1_000, retryBudgetMs: 0 })
+
+    try {
+      // Act: the request timeout ends the wait; the registry's request goes on.
+      const resolving = resolver.resolve(instance('prod.scheduler')).catch((caught: unknown) => caught)
+      await jest.advanceTimersByTimeAsync(1_000)
+      const error = await resolving
+      const during = pendingRefreshes()
+      release({ instances: [] })
+      await settleRefreshes(1_000)
+
+      // Assess
+      expect(error).toMatchObject({ name: 'DiscoveryError', cause: expect.objectContaining({ name: 'TimeoutError' }) })
+      expect(during).toBe(1)
+      expect(pendingRefreshes()).toBe(0)
+    } finally {
+      jest.useRealTimers()
+    }
   })
 
   it.each([
