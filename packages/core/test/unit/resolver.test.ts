@@ -381,6 +381,28 @@ describe('Class: Resolver, attributes and selection', () => {
     expect((error as Error).message).toBe('Cloud Map instance "z" is not registered under "prod.scheduler->z" (instances: a, b, c)')
   })
 
+  it('It should drop every instance of an id the answer carries twice, with a warning, so a pinned address never picks either', async () => {
+    // Prepare: two instances claim "b", with different targets.
+    const twice = answer('a', 'b', 'b')
+    twice.Instances[2] = { ...(twice.Instances[2] as (typeof twice.Instances)[number]), Attributes: { type: 'lambda', arn: arn('other') } }
+    cloudMap.on(DiscoverInstancesCommand).resolves(twice)
+    const resolver = createResolver({ client, logger, pick: 'round-robin' })
+
+    // Act
+    const pinned = await resolver.resolve(instance('prod.scheduler->b')).catch((caught: unknown) => caught)
+    const service = instance('prod.scheduler')
+    const any = await Promise.all(Array.from({ length: 4 }, () => resolver.resolve(service)))
+
+    // Assess
+    expect(pinned).toBeInstanceOf(AttributeValidationError)
+    expect(pinned).toMatchObject({ address: 'prod.scheduler->b', instanceId: 'b', issues: [{ path: ['instanceId'] }] })
+    expect((pinned as Error).message).toContain('the registry answered 2 instances with this id')
+    expect(any.map((value) => value.instanceId)).toEqual(['a', 'a', 'a', 'a'])
+    // One warning per dropped copy, for each dependency that reads the answer.
+    expect(warnings.filter((warning) => warning.includes('dropped instance "b" of "prod.scheduler->b"'))).toHaveLength(2)
+    expect(warnings.filter((warning) => warning.includes('dropped instance "b" of "prod.scheduler"'))).toHaveLength(2)
+  })
+
   it('It should pick first, round-robin or random', async () => {
     cloudMap.on(DiscoverInstancesCommand).resolves(answer('a', 'b', 'c'))
     const ids = async (pick: 'first' | 'round-robin' | 'random') => {
