@@ -249,6 +249,41 @@ describe('Function: http', () => {
     expect(hits).toEqual(['hanging GET /orders'])
   })
 
+  it('It should refuse a timeout a timer cannot keep, naming the address: at declaration, and per call before any request', async () => {
+    // Prepare
+    const orders = await resolverFor({ up: at(live) }).resolve(api())
+    const bad = [-1, 0, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, 1e300]
+
+    // Act
+    const declared = bad.map((timeoutMs) => {
+      try {
+        return api({ timeoutMs })
+      } catch (error) {
+        return error
+      }
+    })
+    const called = await Promise.all(bad.map((timeoutMs) => orders.fetch('/orders', { timeoutMs }).catch((caught: unknown) => caught)))
+
+    // Assess
+    for (const error of [...declared, ...called]) {
+      expect(error).toBeInstanceOf(RangeError)
+      expect((error as Error).message).toMatch(/^timeoutMs of (a fetch from )?"prod.orders": .* is not a number of milliseconds above 0/)
+    }
+    expect((called[0] as Error).message).toContain('-1 is not')
+    expect(hits).toEqual([])
+  })
+
+  it('It should take a timeout in fractions of a millisecond', async () => {
+    // Prepare
+    const orders = await resolverFor({ up: at(live) }).resolve(api({ timeoutMs: 2_000.5 }))
+
+    // Act
+    const responses = await Promise.all([orders.fetch('/orders'), orders.fetch('/orders', { timeoutMs: 1_999.25 })])
+
+    // Assess
+    expect(responses.map((response) => response.status)).toEqual([200, 200])
+  })
+
   it('It should refuse an instance without url or IP address, or with a bad one', async () => {
     // Prepare
     const resolver = resolverFor({

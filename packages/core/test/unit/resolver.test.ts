@@ -199,6 +199,41 @@ describe('Class: Resolver', () => {
     }
   })
 
+  it('It should wait up to the longest timer for a refresh when settleRefreshes is given 1e300, not 1 ms', async () => {
+    // Prepare
+    jest.useFakeTimers({ doNotFake: ['Date', 'nextTick', 'queueMicrotask'] })
+    let release: (data: Discovery) => void = () => undefined
+    const registry: Registry = {
+      discover: () =>
+        new Promise<Discovery>((resolve) => {
+          release = resolve
+        }),
+      revision: async () => undefined,
+    }
+    const resolving = createResolver({ registry, logger })
+      .resolve(instance('prod.scheduler'))
+      .catch((caught: unknown) => caught)
+    let settled = false
+
+    try {
+      // Act
+      const settling = settleRefreshes(1e300).then(() => {
+        settled = true
+      })
+      await jest.advanceTimersByTimeAsync(100)
+      const early = settled
+      release({ instances: [] })
+      await settling
+      await resolving
+
+      // Assess
+      expect(early).toBe(false)
+      expect(settled).toBe(true)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
   it.each([
     ['throttling', new RequestLimitExceeded({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } })],
     ['a network error', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })],
@@ -458,6 +493,10 @@ describe('Function: createResolver', () => {
   it('It should reject a negative or non-finite duration option, naming it', () => {
     expect(() => createResolver({ client, ttlMs: -1 })).toThrow('ttlMs=-1 is not a number of milliseconds')
     expect(() => createResolver({ client, requestTimeoutMs: Number.NaN })).toThrow('requestTimeoutMs=NaN')
+    // A timer fires at once beyond 2^31 - 1 ms.
+    expect(() => createResolver({ client, requestTimeoutMs: 2 ** 31 })).toThrow(
+      'requestTimeoutMs=2147483648 is not a number of milliseconds (at most 2147483647)',
+    )
   })
 
   it('It should use the documented defaults', () => {
