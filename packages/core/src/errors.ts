@@ -282,8 +282,8 @@ export interface BatchFailure {
   readonly index: number
   /**
    * The service's error code (a thrown request: the error's name), or the library's own:
-   * `NoResult` (the service said nothing about the entry; it may have been sent),
-   * `OutOfOrder` and `NotSent` (FIFO entries held back to keep their group's order).
+   * `NoResult` (the service said nothing about the entry; it may have been sent) and
+   * `NotSent` (a FIFO entry held back behind a lost message of its group).
    */
   readonly code: string
   /** Why, as the service or the library says it. */

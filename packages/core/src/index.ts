@@ -100,4 +100,5 @@ export {
 } from './resolver/resolver.js'
 export { defineServices, type ResolvedServices, type ServiceSet, type Services } from './resolver/services.js'
 export type { InferInput, InferOutput, Schema } from './schema.js'
+export { MAX_DELAY_MS, remainingBudgetMs } from './timers.js'
 export { isTransient } from './transient.js'

@@ -9,6 +9,7 @@ import {
   type ResolvedServices,
   type Resolver,
   recordDeclaration,
+  remainingBudgetMs,
   type Services,
   settleRefreshes,
 } from '@cloudmap-middy/core'
@@ -94,10 +95,9 @@ function checkOptions(options: unknown): void {
   }
 }
 
-/** The time left for discovery in this invocation, or undefined outside Lambda. */
+/** The time left for discovery in this invocation (clamped for a timer), or undefined outside Lambda. */
 function budget(context: Partial<LambdaContext> | undefined, marginMs: number): number | undefined {
-  const remaining = context?.getRemainingTimeInMillis?.()
-  return typeof remaining === 'number' && Number.isFinite(remaining) ? Math.max(0, remaining - marginMs) : undefined
+  return remainingBudgetMs(context?.getRemainingTimeInMillis?.(), marginMs)
 }
 
 /**

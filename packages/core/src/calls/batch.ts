@@ -44,9 +44,8 @@ export interface BatchSpec<M, O, E> {
   readonly label: string
   readonly limits: BatchLimits
   /**
-   * FIFO: requests go one after the other, each finished (retries included) before the
-   * next, and the order of each message group (`PreparedEntry.group`) is kept: see
-   * {@link batchSender}.
+   * FIFO: the order of each message group (`PreparedEntry.group`) is kept whatever fails
+   * or goes unanswered, at the cost of one entry per group and request: see {@link batchSender}.
    */
   readonly ordered: boolean
   /** Validates and encodes one message; throws an error naming it by `what` (`message #<index>`). */
@@ -90,56 +89,15 @@ interface Item<E> extends PreparedEntry<E> {
   readonly id: string
 }
 
-/** An item to send, with the failure of its last attempt when it is a retry. */
-interface Pending<E> {
-  readonly item: Item<E>
-  readonly failure?: Omit<BatchFailure, 'index'>
-}
+type Failure = Omit<BatchFailure, 'index'>
+
+/** What one request made of one entry: accepted with its id, or failed, and whether sending it again may pass. */
+type Outcome = { readonly messageId: string } | { readonly failure: Failure; readonly retriable: boolean }
 
 /** The group of the entries that name none (kept apart from every group id a user can write). */
 const UNGROUPED = Symbol('ungrouped')
 
-/**
- * The order of the message groups of one ordered batch: per group, the highest index
- * accepted and the lowest index lost for good. An item may be sent only when it lands
- * behind everything of its group sent so far and nothing before it in its group was lost.
- */
-function fifoOrder() {
-  const highestAccepted = new Map<string | typeof UNGROUPED, number>()
-  const lowestLost = new Map<string | typeof UNGROUPED, number>()
-  return {
-    accepted(item: Item<unknown>): void {
-      const group = item.group ?? UNGROUPED
-      if ((highestAccepted.get(group) ?? -1) < item.index) highestAccepted.set(group, item.index)
-    },
-    lost(item: Item<unknown>): void {
-      const group = item.group ?? UNGROUPED
-      if ((lowestLost.get(group) ?? Number.POSITIVE_INFINITY) > item.index) lowestLost.set(group, item.index)
-    },
-    /** Why the item must not be sent now, or undefined when it may. */
-    hold({ item, failure }: Pending<unknown>): Omit<BatchFailure, 'index'> | undefined {
-      const group = item.group ?? UNGROUPED
-      const after = highestAccepted.get(group)
-      const before = lowestLost.get(group)
-      const last = failure === undefined ? '' : ` (last attempt: ${failure.code})`
-      if (after !== undefined && after > item.index) {
-        return {
-          code: 'OutOfOrder',
-          message: `not sent again: message #${after} of its FIFO group was accepted meanwhile, and a retry would arrive behind it${last}`,
-          senderFault: false,
-        }
-      }
-      if (before !== undefined && before < item.index) {
-        return {
-          code: 'NotSent',
-          message: `not sent: message #${before} of its FIFO group was not sent, and this one must not overtake it${last}`,
-          senderFault: false,
-        }
-      }
-      return undefined
-    },
-  }
-}
+const NO_RESULT: Failure = { code: 'NoResult', message: 'the service returned no result for this entry', senderFault: false }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -182,10 +140,42 @@ function chunk<E>(items: readonly Item<E>[], limits: BatchLimits): Item<E>[][] {
   return chunks
 }
 
-function describeError(error: unknown): Omit<BatchFailure, 'index'> {
+function describeError(error: unknown): Failure {
   if (!(error instanceof Error)) return { code: 'Error', message: String(error), senderFault: false }
   return { code: error.name, message: error.message, senderFault: (error as { $fault?: string }).$fault === 'client' }
 }
+
+/**
+ * Sends one request and says what came of each entry, in the order of `items`. A request
+ * that throws counts for every entry, retriable when the error is transient; an entry the
+ * answer does not mention is `NoResult`, not retriable (it may have been sent).
+ */
+async function request<E>(
+  send: (entries: readonly BatchRequestEntry<E>[]) => Promise<BatchAnswer>,
+  items: readonly Item<E>[],
+): Promise<Outcome[]> {
+  let answer: BatchAnswer
+  try {
+    answer = await send(items)
+  } catch (error) {
+    const outcome = { failure: describeError(error), retriable: isTransient(error) }
+    return items.map(() => outcome)
+  }
+  const accepted = new Map<string, string>()
+  for (const { id, messageId } of answer.successful) if (!accepted.has(id)) accepted.set(id, messageId)
+  const failed = new Map<string, Failure>()
+  for (const { id, ...failure } of answer.failed) if (!failed.has(id)) failed.set(id, failure)
+  return items.map((item): Outcome => {
+    const messageId = accepted.get(item.id)
+    if (messageId !== undefined) return { messageId }
+    const failure = failed.get(item.id)
+    if (failure === undefined) return { failure: NO_RESULT, retriable: false }
+    return { failure, retriable: !failure.senderFault || RETRIABLE_CODES.has(failure.code) }
+  })
+}
+
+/** The wait before the `retry`-th retry: 50, 100, 200 ms. */
+const backoffMs = (retry: number) => RETRY_BASE_MS * 2 ** (retry - 1)
 
 /** Checks every message before anything is sent; the error names the lowest bad index. */
 async function prepareAll<M, O, E>(
@@ -210,23 +200,41 @@ async function prepareAll<M, O, E>(
 /**
  * Builds the `sendBatch` / `publishBatch` of a kind. The function it returns checks and
  * encodes every message first (one bad message throws, naming `message #<index>`, and
- * nothing is sent), sends requests within `limits` (in parallel, or one after the other
- * when `ordered`), and retries up to 3 times with backoff (50, 100, 200 ms) the entries
- * that may pass: those the service does not blame on the sender or that failed with a
- * throttling or server-side code, and those of a request that threw a transient error.
- * Every message is either confirmed or named in the `BatchSendError`, with the service's
- * code or one of these:
+ * nothing is sent), sends requests within `limits`, and retries up to 3 times with backoff
+ * (50, 100, 200 ms) the entries that may pass: those the service does not blame on the
+ * sender or that failed with a throttling or server-side code, and those of a request
+ * that threw a transient error (its answer is lost: the service may have taken some of
+ * its entries, or all). Every message is either confirmed, with its id, or named in the
+ * `BatchSendError`, with the service's code (a request that threw: the error's name) or
+ * one of these:
  *
- * - `NoResult`: the service neither confirmed nor refused the entry. It may have been
+ * - `NoResult`: the answer neither confirmed nor refused the entry. It may have been
  *   sent, so it is not sent again.
- * - `OutOfOrder` (ordered only): the entry failed, and a later message of its group was
- *   accepted meanwhile (a FIFO service may accept the rest of a request around a failed
- *   entry). A retry would arrive behind that message, so it is not sent again.
  * - `NotSent` (ordered only): an earlier message of its group was lost for good (any
- *   failure above), so this one is not sent (or not sent again) rather than overtake it.
+ *   failure above), so this one is not sent rather than overtake it.
  *
- * When `ordered`, the order is kept per group (`PreparedEntry.group`; entries without
- * one are one group together): the messages of other groups are still sent and retried.
+ * Unordered, the requests go in parallel, each packed with as many entries as the limits
+ * allow, and a lost answer's entries are sent again (a standard queue may deliver one twice
+ * anyway).
+ *
+ * Ordered (FIFO queues and topics), the order of each message group is kept whatever
+ * mix of failed entries and lost answers comes back, and nothing is dropped silently:
+ *
+ * - A request carries at most one entry of a group, and a group's next entry is sent only
+ *   once the service confirmed the one before: at any moment at most one message of a
+ *   group is unconfirmed. Requests go one after the other; the other groups fill them.
+ * - So resending an unconfirmed entry, here or by the SDK's own retry of a request whose
+ *   answer was lost, can never land it behind a later message of its group: none was
+ *   sent. It is sent again as it was, with the same `MessageDeduplicationId` (or body, for
+ *   content-based deduplication), which the service deduplicates for 5 minutes: a copy it
+ *   had already taken is accepted again but not delivered twice. The retries here end
+ *   well within that window.
+ * - A message lost for good holds back the rest of its group (`NotSent`); the other
+ *   groups go on. A message whose every attempt went unanswered is reported with the
+ *   request's error, and may still have arrived: only the `sent` ones are known to have.
+ *
+ * The cost: a batch whose messages share one group takes one request per message (n
+ * groups fill up to min(n, 10) entries a request).
  *
  * @example
  * ```ts
@@ -252,68 +260,79 @@ export function batchSender<M, O, E>(
     const items = await prepareAll(messages, options, spec)
     const messageIds: string[] = new Array(items.length)
     const failures: BatchFailure[] = []
-    const order = ordered ? fifoOrder() : undefined
-
-    const accept = (item: Item<E>, messageId: string) => {
-      messageIds[item.index] = messageId
-      order?.accepted(item)
-    }
-    const fail = (item: Item<E>, failure: Omit<BatchFailure, 'index'>) => {
+    const fail = (item: Item<E>, failure: Failure) => {
       failures.push({ index: item.index, ...failure })
-      order?.lost(item)
     }
-    /** Ordered: reports what may not be sent now, in index order, so a loss holds back the later ones of its group. */
-    const sendable = (pending: readonly Pending<E>[]): Pending<E>[] =>
-      pending.filter((one) => {
-        const held = order?.hold(one)
-        if (held) fail(one.item, held)
-        return held === undefined
-      })
 
     /** Sends one chunk and its retries; records each item as sent (with its id) or failed. */
     const sendChunk = async (chunkItems: readonly Item<E>[]): Promise<void> => {
-      let pending: Pending<E>[] = sendable(chunkItems.map((item) => ({ item })))
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt > 0) await sleep(RETRY_BASE_MS * 2 ** (attempt - 1))
-        const retry: Pending<E>[] = []
-        const settle = (item: Item<E>, failure: Omit<BatchFailure, 'index'>, retriable: boolean) => {
-          if (retriable && attempt < MAX_RETRIES) retry.push({ item, failure })
-          else fail(item, failure)
-        }
-        const requested = pending.map(({ item }) => item)
-        let answer: BatchAnswer | undefined
-        try {
-          answer = await send(requested)
-        } catch (error) {
-          for (const item of requested) settle(item, describeError(error), isTransient(error))
-        }
-        if (answer) {
-          const byId = new Map(requested.map((item) => [item.id, item]))
-          for (const success of answer.successful) {
-            const item = byId.get(success.id)
-            if (!item) continue
-            byId.delete(success.id)
-            accept(item, success.messageId)
-          }
-          for (const { id, ...failure } of answer.failed) {
-            const item = byId.get(id)
-            if (!item) continue
-            byId.delete(id)
-            settle(item, failure, !failure.senderFault || RETRIABLE_CODES.has(failure.code))
-          }
-          // Neither confirmed nor refused: it may have been sent, so resending could duplicate it.
-          for (const item of byId.values()) {
-            settle(item, { code: 'NoResult', message: 'the service returned no result for this entry', senderFault: false }, false)
-          }
-        }
-        // Retries go in their original order (the service lists failures in any order).
-        pending = sendable(retry.sort((a, b) => a.item.index - b.item.index))
+      let pending = chunkItems
+      for (let retry = 0; pending.length > 0; retry += 1) {
+        if (retry > 0) await sleep(backoffMs(retry))
+        const outcomes = await request(send, pending)
+        const again: Item<E>[] = []
+        outcomes.forEach((outcome, position) => {
+          const item = pending[position] as Item<E>
+          if ('messageId' in outcome) messageIds[item.index] = outcome.messageId
+          else if (outcome.retriable && retry < MAX_RETRIES) again.push(item)
+          else fail(item, outcome.failure)
+        })
+        pending = again
       }
     }
 
-    const chunks = chunk(items, limits)
-    if (ordered) for (const one of chunks) await sendChunk(one)
-    else await Promise.all(chunks.map(sendChunk))
+    /** Sends an ordered batch: at most one unconfirmed message per group at any time (see above). */
+    const sendOrdered = async (): Promise<void> => {
+      // Each group's messages not settled yet, in order: only the first may be in flight.
+      const groups = new Map<string | typeof UNGROUPED, Item<E>[]>()
+      for (const item of items) {
+        const key = item.group ?? UNGROUPED
+        const queue = groups.get(key)
+        if (queue) queue.push(item)
+        else groups.set(key, [item])
+      }
+      const retries = new Array<number>(items.length).fill(0)
+      while (groups.size > 0) {
+        // The first unsettled message of each group, oldest first, as many as the limits take.
+        const heads = [...groups.values()].map((queue) => queue[0] as Item<E>).sort((a, b) => a.index - b.index)
+        const batch: Item<E>[] = []
+        let bytes = 0
+        for (const head of heads) {
+          if (batch.length === limits.entries) break
+          if (batch.length > 0 && bytes + head.size > limits.bytes) continue
+          batch.push(head)
+          bytes += head.size
+        }
+        const retry = Math.max(...batch.map((item) => retries[item.index] as number))
+        if (retry > 0) await sleep(backoffMs(retry))
+        const outcomes = await request(send, batch)
+        outcomes.forEach((outcome, position) => {
+          const item = batch[position] as Item<E>
+          const key = item.group ?? UNGROUPED
+          const queue = groups.get(key) as Item<E>[]
+          if ('messageId' in outcome) {
+            messageIds[item.index] = outcome.messageId
+            queue.shift()
+          } else if (outcome.retriable && (retries[item.index] as number) < MAX_RETRIES) {
+            retries[item.index] = (retries[item.index] as number) + 1
+          } else {
+            fail(item, outcome.failure)
+            for (const held of queue.slice(1)) {
+              fail(held, {
+                code: 'NotSent',
+                message: `not sent: message #${item.index} of its FIFO group was not sent, and this one must not overtake it`,
+                senderFault: false,
+              })
+            }
+            queue.length = 0
+          }
+          if (queue.length === 0) groups.delete(key)
+        })
+      }
+    }
+
+    if (ordered) await sendOrdered()
+    else await Promise.all(chunk(items, limits).map(sendChunk))
     if (failures.length > 0) {
       const sent = messageIds.flatMap((id, index) => (id === undefined ? [] : [index]))
       throw new BatchSendError(

@@ -15,6 +15,7 @@ import { checkHost, type TargetPolicy } from '../policy/policy.js'
 import { redactUrl } from '../redact.js'
 import type { RegisteredInstance } from '../registry/types.js'
 import type { InferOutput, Schema } from '../schema.js'
+import { describeBadTimeout, isTimeout, timerDelay } from '../timers.js'
 import { isTransient } from '../transient.js'
 import type { RawAttributes } from './instance.js'
 
@@ -26,13 +27,20 @@ export interface HttpOptions<A extends Schema | undefined> extends DiscoveryOpti
    * (`type`, `arn`, `url`) are checked whether or not the schema names them.
    */
   readonly attributes?: A
-  /** Bound on one attempt against one instance, reading the body included. Default 10 000 ms. */
+  /**
+   * Bound on one attempt against one instance, reading the body included. Default 10 000 ms.
+   * Above 0 and at most 2^31 - 1 (a timer's limit); anything else is a `RangeError` naming
+   * the address, when `http()` is called.
+   */
   readonly timeoutMs?: number
 }
 
 /** `fetch` options, plus a timeout for this call. */
 export interface HttpFetchInit extends RequestInit {
-  /** Overrides the dependency's `timeoutMs` for this call (per attempt). */
+  /**
+   * Overrides the dependency's `timeoutMs` for this call (per attempt), with the same range:
+   * anything else rejects the call with a `RangeError` naming the address, before any request.
+   */
   readonly timeoutMs?: number
 }
 
@@ -220,6 +228,7 @@ export function http<A extends Schema | undefined = undefined>(
 
     const fetchWithFailover = async (path: string, init: HttpFetchInit = {}): Promise<Response> => {
       const { timeoutMs = defaultTimeoutMs, ...rest } = init
+      if (!isTimeout(timeoutMs)) throw new RangeError(`timeoutMs of a fetch from "${label}": ${describeBadTimeout(timeoutMs)}`)
       const callerSignal = init.signal ?? undefined
       const method = (init.method ?? 'GET').toUpperCase()
       // A stream can be read once: it cannot be sent again.
@@ -234,7 +243,7 @@ export function http<A extends Schema | undefined = undefined>(
       let lastError: unknown
       for (const [index, target] of targets.entries()) {
         attempts.push(target.instanceId)
-        const timeout = AbortSignal.timeout(timeoutMs)
+        const timeout = AbortSignal.timeout(timerDelay(timeoutMs))
         const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
         try {
           // The first target is this instance, whose URL is resolved above.
@@ -267,8 +276,6 @@ export function http<A extends Schema | undefined = undefined>(
   }
 
   const dependency = defineDependency<Value>('http', address, options, bind, link)
-  if (!(Number.isFinite(defaultTimeoutMs) && defaultTimeoutMs > 0)) {
-    throw new RangeError(`timeoutMs of "${dependency.label}" must be a positive number of milliseconds, not ${defaultTimeoutMs}`)
-  }
+  if (!isTimeout(defaultTimeoutMs)) throw new RangeError(`timeoutMs of "${dependency.label}": ${describeBadTimeout(defaultTimeoutMs)}`)
   return dependency
 }

@@ -87,6 +87,11 @@ export interface Queue<Message, Body, Attributes> extends ResolvedInstance<Attri
    * before anything is sent. Entries that fail are retried when retriable; the rest are
    * reported in a `BatchSendError`, which names every message by its index.
    *
+   * A FIFO queue keeps each message group's order whatever fails or goes unanswered: a
+   * request carries one message per group, and a group's next message goes once SQS
+   * confirmed the one before, so a resend (same deduplication id) never lands behind a
+   * later one. A batch in one group takes one request per message.
+   *
    * @throws {BatchSendError} when some messages were not accepted; `sent` and `failures` cover every index.
    */
   sendBatch(messages: readonly Message[], options?: SendOptions | ((message: Message, index: number) => SendOptions)): Promise<BatchResult>

@@ -75,7 +75,10 @@ export interface Topic<Message, Attributes> extends ResolvedInstance<Attributes>
    * without blaming the request or with a throttling or server-side code, and chunks
    * that fail transiently, are retried (3 times, with backoff); an entry SNS says
    * nothing about is reported (`NoResult`), not sent again, as it may have been
-   * published. Chunks of a FIFO topic are sent one after the other, to keep their order.
+   * published. A FIFO topic keeps each message group's order whatever fails or goes
+   * unanswered: requests go one after the other with one message per group, a group's
+   * next message once SNS confirmed the one before (a batch in one group takes one
+   * request per message).
    *
    * @param options the same options for every message, or a function giving each message its own.
    * @throws {PayloadValidationError} | {PayloadTooLargeError} | {MissingGroupIdError} naming the first bad message (`message #<index>`); nothing is sent.

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net'
+import { networkInterfaces } from 'node:os'
 
 /**
  * A compiled `allowedHosts` list: exact host names, `*.suffix` wildcards, IP addresses
@@ -93,18 +94,85 @@ function refusedAddresses(): BlockList {
   return alwaysRefusedAddresses
 }
 
+// The addresses that reach this machine: loopback (127/8, ::1) and "this host" (0/8 and ::,
+// which Linux connects to the local host), IPv4-mapped forms included (BlockList matches them).
+let thisMachineAddresses: BlockList | undefined
+
+function thisMachine(): BlockList {
+  if (!thisMachineAddresses) {
+    thisMachineAddresses = new BlockList()
+    thisMachineAddresses.addSubnet('127.0.0.0', 8, 'ipv4')
+    thisMachineAddresses.addSubnet('0.0.0.0', 8, 'ipv4')
+    thisMachineAddresses.addAddress('::1', 'ipv6')
+    thisMachineAddresses.addAddress('::', 'ipv6')
+  }
+  return thisMachineAddresses
+}
+
+/** The addresses of this machine's own interfaces; none when the platform will not list them. */
+function interfaceAddresses(): BlockList {
+  const list = new BlockList()
+  try {
+    for (const address of Object.values(networkInterfaces()).flat()) {
+      if (address) list.addAddress(address.address, address.family === 'IPv4' ? 'ipv4' : 'ipv6')
+    }
+  } catch {
+    // A sandbox may refuse to list interfaces: loopback and "this host" are still refused.
+  }
+  return list
+}
+
 /**
- * Why a host is refused whatever `allowedHosts` says, or `undefined`. `runtimeApi` is
- * the Lambda Runtime API's `host:port` (env `AWS_LAMBDA_RUNTIME_API`), which a handler
- * must never be pointed at.
+ * True when `host` (normalised) names this machine: a loopback or "this host" address in any
+ * spelling the URL parser accepts, an address of one of its interfaces, `localhost`, or a
+ * name under `.localhost` (which resolvers answer with loopback, RFC 6761).
+ */
+function isThisMachine(host: string): boolean {
+  const family = ipFamily(host)
+  if (!family) return host === 'localhost' || host.endsWith('.localhost')
+  return thisMachine().check(host, family) || interfaceAddresses().check(host, family)
+}
+
+/** The same host: equal names, or equal addresses (`::ffff:a.b.c.d` equals `a.b.c.d`). */
+function sameHost(a: string, b: string): boolean {
+  const family = ipFamily(a)
+  const other = ipFamily(b)
+  if (!family || !other) return a === b
+  const list = new BlockList()
+  list.addAddress(a, family)
+  return list.check(b, other)
+}
+
+/**
+ * True when `host` and `port` reach the Lambda Runtime API at `runtimeApi` (`host:port`). The
+ * Extensions and Telemetry APIs answer on the same address. `host` comes from a parsed URL,
+ * so the numeric IPv4 forms (`2130706433`, `0x7f000001`, `127.1`) are already dotted
+ * quads; when the Runtime API is on this machine, every address and name of this machine
+ * on its port is refused, not only its own spelling.
+ */
+function isRuntimeApi(host: string, port: string, runtimeApi: string): boolean {
+  if (!URL.canParse(`http://${runtimeApi}`)) return `${host}:${port}` === runtimeApi.toLowerCase()
+  const api = new URL(`http://${runtimeApi}`)
+  if ((api.port || '80') !== port) return false
+  const apiHost = normalizeHost(api.hostname)
+  return sameHost(host, apiHost) || (isThisMachine(apiHost) && isThisMachine(host))
+}
+
+/**
+ * Why a host is refused whatever `allowedHosts` says, or `undefined`. `host` is a URL's
+ * hostname and `port` its port (the scheme's default port when the URL names none).
+ * `runtimeApi` is the Lambda Runtime API's `host:port` (env `AWS_LAMBDA_RUNTIME_API`), which a
+ * handler must never be pointed at, in any spelling of its address. A host name other than
+ * `localhost` and `*.localhost` is resolved when `fetch` connects, outside this check:
+ * `allowedHosts` is what limits names.
  */
 export function alwaysRefused(host: string, port: string, runtimeApi: string | undefined): string | undefined {
   const normal = normalizeHost(host)
   const family = ipFamily(normal)
   if (family && refusedAddresses().check(normal, family)) return `${normal} is a link-local or instance-metadata address`
   if (METADATA_NAMES.includes(normal)) return `${normal} is the instance-metadata service`
-  if (runtimeApi !== undefined && runtimeApi !== '' && `${host}:${port}` === runtimeApi.toLowerCase()) {
-    return `${host}:${port} is the Lambda Runtime API`
+  if (runtimeApi !== undefined && runtimeApi !== '' && isRuntimeApi(normal, port, runtimeApi)) {
+    return `${host}:${port} reaches the Lambda Runtime API (${runtimeApi}), where the Extensions API also answers`
   }
   return undefined
 }

@@ -123,7 +123,8 @@ export function checkInCallersRegion(source: TargetSource, target: string, accou
  */
 export function checkHost(source: TargetSource, url: URL, policy: TargetPolicy): void {
   const shown = redactUrl(url.href)
-  const refused = alwaysRefused(url.hostname, url.port, process.env.AWS_LAMBDA_RUNTIME_API)
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+  const refused = alwaysRefused(url.hostname, port, process.env.AWS_LAMBDA_RUNTIME_API)
   if (refused) throw new DisallowedTargetError(source.label, source.instanceId, shown, 'always refused', refused)
   const rules = policy.allowedHosts
   if (rules && !hostAllowed(rules, url.hostname)) {

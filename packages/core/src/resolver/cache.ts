@@ -1,4 +1,5 @@
 import type { Discovery, DiscoveryQuery, Registry } from '../registry/types.js'
+import { remainingBudgetMs } from '../timers.js'
 
 /** One service's instances as last fetched, shared by every resolver on the same registry. */
 export interface CacheEntry {
@@ -28,7 +29,7 @@ const MIN_SWEEP_SIZE = 256
 const SWEEP_INTERVAL_MS = 60_000
 
 const caches = new WeakMap<Registry, Cache>()
-const inflight = new Set<Promise<void>>()
+const inflight = new Set<Promise<unknown>>()
 /**
  * Bumped whenever an entry leaves a cache or its answer or fetch time changes: while it is
  * unchanged, every entry and answer seen is still the current one, which lets the warm path
@@ -176,7 +177,7 @@ export function cacheOf(registry: Registry): Cache {
 }
 
 /** Tracks a refresh so `settleRefreshes` can wait for it before a container freezes. */
-export function track(flight: Promise<void>): void {
+export function track(flight: Promise<unknown>): void {
   inflight.add(flight)
   flight.then(
     () => inflight.delete(flight),
@@ -199,6 +200,8 @@ export function pendingRefreshes(): number {
 /**
  * Waits for every refresh under way, at most `timeoutMs`. Never rejects: a refresh's
  * failure was already handled (stale served, or the failure remembered) where it happened.
+ * `timeoutMs` is clamped as {@link remainingBudgetMs} clamps the time left (it usually is
+ * that): not a finite number or below 0 waits for nothing, above `MAX_DELAY_MS` waits that long.
  *
  * @example
  * ```ts
@@ -209,7 +212,7 @@ export async function settleRefreshes(timeoutMs: number): Promise<void> {
   if (inflight.size === 0) return
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, timeoutMs))
+    timer = setTimeout(resolve, remainingBudgetMs(timeoutMs) ?? 0)
   })
   await Promise.race([Promise.allSettled([...inflight]), deadline])
   clearTimeout(timer)

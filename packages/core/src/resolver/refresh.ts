@@ -190,15 +190,24 @@ export class Refresher {
 
   #refresh(entry: CacheEntry): Promise<void> {
     if (entry.flight) return entry.flight
-    const flight = this.#fetch(entry).finally(() => {
+    const requests: Promise<unknown>[] = []
+    const flight = this.#fetch(entry, requests).finally(() => {
       entry.flight = undefined
     })
     entry.flight = flight
-    track(flight)
+    // Counted until the registry's own requests settle too: one that ignores the abort signal
+    // still runs after the timeout ended the wait, and a container must not freeze on it.
+    const settled = () => Promise.allSettled(requests)
+    track(flight.then(settled, settled))
     return flight
   }
 
-  async #fetch(entry: CacheEntry): Promise<void> {
+  /** Fetches the entry's answer; each registry request it makes goes into `requests`, so `#refresh` can count it until it settles. */
+  async #fetch(entry: CacheEntry, requests: Promise<unknown>[]): Promise<void> {
+    const request = <T>(promise: Promise<T>): Promise<T> => {
+      requests.push(promise)
+      return promise
+    }
     const { registry, requestTimeoutMs, maxStaleMs, logger } = this.#settings
     // A timer rather than AbortSignal.timeout: cleared as soon as the answer is in, and on the same
     // clock as the backoff (what a test or a simulation fakes). Like AbortSignal.timeout, it keeps no process alive.
@@ -212,7 +221,7 @@ export class Refresher {
     const previous = entry.data
     try {
       if (this.#settings.revalidate === 'revision' && previous?.revision !== undefined) {
-        const revision = await waitFor(registry.revision(entry.query, { signal }), signal)
+        const revision = await waitFor(request(registry.revision(entry.query, { signal })), signal)
         if (revision === previous.revision) {
           entry.fetchedAt = Date.now()
           entry.failures = 0
@@ -222,7 +231,7 @@ export class Refresher {
       }
       // The SDK does not always stop at the signal (a retry's backoff sleeps through it): bound the wait here.
       const started = this.#debug ? performance.now() : 0
-      const data = await waitFor(registry.discover(entry.query, { signal }), signal)
+      const data = await waitFor(request(registry.discover(entry.query, { signal })), signal)
       this.#debug?.(
         `cloudmap-middy: DiscoverInstances ${describeAddress(entry.query)} -> ${data.instances.map((i) => i.instanceId).join(', ') || 'no instances'} in ${Math.round(performance.now() - started)} ms`,
       )

@@ -7,6 +7,7 @@ import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
 import type { HealthStatusFilter, Registry } from '../registry/types.js'
+import { MAX_DELAY_MS } from '../timers.js'
 import { isTransient } from '../transient.js'
 import { cacheOf } from './cache.js'
 import { NOT_READY, type NotReady, type PlannedResolver, Planner } from './plans.js'
@@ -149,9 +150,9 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 1_000
 const DEFAULT_RETRY_BUDGET_MS = 10_000
 
 /** An option in milliseconds, checked as the environment's values are. */
-function milliseconds(name: string, value: number | undefined): number | undefined {
-  if (value !== undefined && !(Number.isFinite(value) && value >= 0))
-    throw new RangeError(`${name}=${value} is not a number of milliseconds`)
+function milliseconds(name: string, value: number | undefined, max = Number.MAX_VALUE): number | undefined {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= max))
+    throw new RangeError(`${name}=${value} is not a number of milliseconds${max === Number.MAX_VALUE ? '' : ` (at most ${max})`}`)
   return value
 }
 
@@ -266,7 +267,8 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     revalidate: options.revalidate ?? 'full',
     healthStatus: options.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
     pick: options.pick ?? 'random',
-    requestTimeoutMs: milliseconds('requestTimeoutMs', options.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    // A timer: beyond MAX_DELAY_MS it would fire at once.
+    requestTimeoutMs: milliseconds('requestTimeoutMs', options.requestTimeoutMs, MAX_DELAY_MS) ?? DEFAULT_REQUEST_TIMEOUT_MS,
     retryBudgetMs: milliseconds('retryBudgetMs', options.retryBudgetMs) ?? DEFAULT_RETRY_BUDGET_MS,
     logger: options.logger ?? consoleLogger(),
     clients: options.clients,

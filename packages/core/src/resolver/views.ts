@@ -1,6 +1,6 @@
 import type { AnyDependency, BindContext, PickStrategy } from '../dependency/dependency.js'
-import { InstanceNotFoundError, NoInstancesError, ServiceNotFoundError } from '../errors.js'
-import type { Discovery } from '../registry/types.js'
+import { AttributeValidationError, InstanceNotFoundError, NoInstancesError, ServiceNotFoundError } from '../errors.js'
+import type { Discovery, RegisteredInstance } from '../registry/types.js'
 import { isNotRegistered } from './cache.js'
 import type { ResolverSettings } from './resolver.js'
 
@@ -54,6 +54,24 @@ export function pick(strategy: PickStrategy, view: View): unknown {
     default:
       return values[Math.floor(Math.random() * values.length)]
   }
+}
+
+/**
+ * The ids that more than one instance of an answer carries, with how many carry each. Cloud
+ * Map never answers that (an id names one instance of a service): a registry that does gives
+ * invalid data, and no copy can be told to be the instance an address pins.
+ */
+function duplicateIds(instances: readonly RegisteredInstance[]): ReadonlyMap<string, number> | undefined {
+  const seen = new Set<string>()
+  let counts: Map<string, number> | undefined
+  for (const { instanceId } of instances) {
+    if (!seen.has(instanceId)) seen.add(instanceId)
+    else {
+      counts ??= new Map()
+      counts.set(instanceId, (counts.get(instanceId) ?? 1) + 1)
+    }
+  }
+  return counts
 }
 
 /**
@@ -121,7 +139,14 @@ export class Views {
     // Made per build (once per instance set), not kept in a table: it would cost more than it saves.
     const { logger, clients, policy } = this.#settings
     const context: BindContext = { label, logger, clients, policy }
+    // Every copy of a duplicated id is invalid, dropped with a warning like any invalid instance.
+    const duplicates = duplicateIds(data.instances)
     const outcomes = instances.map((registered): unknown => {
+      const copies = duplicates?.get(registered.instanceId)
+      if (copies !== undefined) {
+        const message = `the registry answered ${copies} instances with this id, which names one instance`
+        return failed(new AttributeValidationError(label, registered.instanceId, [{ path: ['instanceId'], message }]))
+      }
       try {
         const value = dependency.bind(registered, context)
         return value instanceof Promise ? value.then(ok, failed) : ok(value)

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
+import fc from 'fast-check'
 import { type BatchAnswer, type BatchRequestEntry, type BatchSpec, batchSender, toBatchAnswer } from '../../src/calls/batch.js'
 import { BatchSendError, PayloadValidationError } from '../../src/errors.js'
 
@@ -145,34 +146,37 @@ describe('Function: batchSender', () => {
     expect(error.failures.map((failure) => failure.index)).toEqual([0])
   })
 
-  it('It should send the chunks of an ordered batch one after the other, retries included', async () => {
-    // Prepare: #0 (alone in its group) fails once; the next chunk must wait until it passed.
+  it('It should send an ordered batch one request at a time, one entry per group, the next of a group once the one before is confirmed', async () => {
+    // Prepare: groups a (#0 #2 #4), b (#1 #3) and c (#5); #0 fails once on the service side.
+    jest.useFakeTimers({ now: 0 })
+    const groups = ['a', 'b', 'a', 'b', 'a', 'c']
     let inFlight = 0
     let most = 0
     const { sendBatch, requests } = senderFor(
       async (ids, attempt) => {
         inFlight += 1
         most = Math.max(most, inFlight)
-        await new Promise((resolve) => setTimeout(resolve, 5))
+        await Promise.resolve()
         inFlight -= 1
-        if (attempt === 1) {
-          return { ...accept(ids.slice(1)), failed: [{ id: '0', code: 'InternalError', message: '', senderFault: false }] }
-        }
+        if (attempt === 1) return { ...accept(ids.slice(1)), failed: [{ id: '0', code: 'InternalError', message: '', senderFault: false }] }
         return accept(ids)
       },
       { ordered: true },
     )
 
     // Act
-    const result = await sendBatch(messages(12), (_, index) => ({ group: index === 0 ? 'first' : 'rest' }))
+    const sending = sendBatch(messages(6), (_, index) => ({ group: groups[index] as string }))
+    await jest.runAllTimersAsync()
+    const result = await sending
 
-    // Assess
-    expect(requests.map((ids) => ids.length)).toEqual([10, 1, 2])
+    // Assess: #0 is retried before #2 and #4 of its group go; b and c fill the requests.
+    expect(requests).toEqual([['0', '1', '5'], ['0', '3'], ['2'], ['4']])
     expect(most).toBe(1)
-    expect(result.messageIds).toEqual(messages(12).map((_, i) => `m-${i}`))
+    expect(result.messageIds).toEqual(messages(6).map((_, i) => `m-${i}`))
   })
 
-  it('It should not send the chunks behind a lost message of an ordered batch, reporting them as not sent', async () => {
+  it('It should not send the messages of a group behind one lost for good, reporting them as not sent, while other groups go on', async () => {
+    // Prepare: #3 (group a) is refused; group b goes on.
     const { sendBatch, requests } = senderFor(
       (ids) => ({
         successful: ids.filter((id) => id !== '3').map((id) => ({ id, messageId: `m-${id}` })),
@@ -181,73 +185,142 @@ describe('Function: batchSender', () => {
       { ordered: true },
     )
 
-    const error = (await sendBatch(messages(25)).catch((e: unknown) => e)) as BatchSendError
-
-    expect(requests).toHaveLength(1)
-    expect(error.failures.map((f) => [f.index, f.code])).toEqual([
-      [3, 'InvalidParameterValue'],
-      ...Array.from({ length: 15 }, (_, i) => [10 + i, 'NotSent']),
-    ])
-    expect([...error.sent, ...error.failures.map((f) => f.index)].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i))
-  })
-
-  it('It should not resend a FIFO entry behind a later accepted message of its group, holding back the rest of that group only', async () => {
-    // Prepare: groups a (#0 #1 #3 #5) and b (#2 #4 #6), 5 entries a request. The first answer
-    // accepts #1 around #0, #2, #3 and #4, which fail on the service side (listed in reverse).
-    const groups = ['a', 'a', 'b', 'a', 'b', 'a', 'b']
-    const { sendBatch, requests } = senderFor(
-      (ids, attempt) =>
-        attempt === 1
-          ? {
-              successful: [{ id: '1', messageId: 'm-1' }],
-              failed: ['4', '3', '2', '0'].map((id) => ({ id, code: 'InternalError', message: 'again', senderFault: false })),
-            }
-          : accept(ids),
-      { ordered: true, limits: { entries: 5, bytes: 1_000 } },
-    )
-
     // Act
-    const error = (await sendBatch(messages(7), (_, index) => ({ group: groups[index] as string })).catch(
+    const error = (await sendBatch(messages(8), (_, index) => ({ group: index < 6 ? 'a' : 'b' })).catch(
       (caught: unknown) => caught,
     )) as BatchSendError
 
-    // Assess: #0 would land behind #1; #3 and #5 must not overtake #0; group b is retried in its order.
-    expect(requests).toEqual([['0', '1', '2', '3', '4'], ['2', '4'], ['6']])
-    expect(error).toBeInstanceOf(BatchSendError)
+    // Assess
+    expect(requests).toEqual([['0', '6'], ['1', '7'], ['2'], ['3']])
     expect(error.failures.map((failure) => [failure.index, failure.code])).toEqual([
-      [0, 'OutOfOrder'],
-      [3, 'NotSent'],
+      [3, 'InvalidParameterValue'],
+      [4, 'NotSent'],
       [5, 'NotSent'],
     ])
-    expect(error.failures[0]?.message).toMatch(/#1 of its FIFO group was accepted.*InternalError/)
-    expect(error.failures[1]?.message).toMatch(/#0 of its FIFO group was not sent/)
-    expect(error.sent).toEqual([1, 2, 4, 6])
+    expect(error.failures[1]?.message).toMatch(/#3 of its FIFO group was not sent/)
+    expect(error.sent).toEqual([0, 1, 2, 6, 7])
+  })
+
+  it('It should resend a request whose answer was lost as it was, so the queue deduplicates what it had taken and the order holds', async () => {
+    // Prepare: a FIFO queue that deduplicates by entry id. The first request fails #2 and takes
+    // #0, and its answer is lost (a reset connection).
+    jest.useFakeTimers({ now: 0 })
+    const received: string[] = []
+    const { sendBatch, requests } = senderFor(
+      (ids, attempt) => {
+        for (const id of ids) if (!(attempt === 1 && id === '2') && !received.includes(id)) received.push(id)
+        if (attempt === 1) throw Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' })
+        return accept(ids)
+      },
+      { ordered: true },
+    )
+
+    // Act
+    const sending = sendBatch(messages(4), (_, index) => ({ group: index < 2 ? 'a' : 'b' }))
+    await jest.runAllTimersAsync()
+    const result = await sending
+
+    // Assess
+    expect(requests).toEqual([
+      ['0', '2'],
+      ['0', '2'],
+      ['1', '3'],
+    ])
+    expect(received).toEqual(['0', '2', '1', '3'])
+    expect(result.messageIds).toHaveLength(4)
   })
 
   it('It should keep an ordered batch whose entries name no group in order as a whole', async () => {
-    // Prepare: #1 fails once while the rest of its request is accepted.
+    // Prepare: #1 is throttled once.
+    jest.useFakeTimers({ now: 0 })
     const { sendBatch, requests } = senderFor(
       (ids, attempt) =>
-        attempt === 1
-          ? {
-              ...accept(ids.filter((id) => id !== '1')),
-              failed: [{ id: '1', code: 'ThrottlingException', message: '', senderFault: true }],
-            }
+        attempt === 2
+          ? { successful: [], failed: [{ id: '1', code: 'ThrottlingException', message: '', senderFault: true }] }
           : accept(ids),
       { ordered: true },
     )
 
     // Act
-    const error = (await sendBatch(messages(12)).catch((caught: unknown) => caught)) as BatchSendError
+    const sending = sendBatch(messages(4))
+    await jest.runAllTimersAsync()
+    const result = await sending
 
     // Assess
-    expect(requests).toHaveLength(1)
-    expect(error.failures.map((failure) => [failure.index, failure.code])).toEqual([
-      [1, 'OutOfOrder'],
-      [10, 'NotSent'],
-      [11, 'NotSent'],
-    ])
-    expect([...error.sent, ...error.failures.map((failure) => failure.index)].sort((a, b) => a - b)).toEqual(messages(12).map((_, i) => i))
+    expect(requests).toEqual([['0'], ['1'], ['1'], ['2'], ['3']])
+    expect(result.messageIds).toEqual(messages(4).map((_, i) => `m-${i}`))
+  })
+
+  it('It should keep every FIFO group in order and account for every message, whatever mix of failures and lost answers', async () => {
+    // Prepare: a model of a FIFO queue. Each request is answered by a plan: per entry, taken
+    // or failed (retriable or not) or left out of the answer (taken or not); then the
+    // answer comes back, or is lost after the queue took what it took, or the request
+    // fails before reaching the queue. The queue deduplicates by message (its
+    // MessageDeduplicationId); a request past the plans is answered in full.
+    jest.useFakeTimers({ now: 0 })
+    const entryFate = fc.constantFrom('take', 'take', 'take', 'retriable', 'refused', 'omit-taken', 'omit-lost')
+    const requestFate = fc.constantFrom('answer', 'answer', 'lost-after', 'lost-before', 'denied')
+    const plan = fc.record({ entries: fc.array(entryFate, { minLength: 10, maxLength: 10 }), request: requestFate })
+    const scenario = fc.record({
+      groups: fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 40 }),
+      plans: fc.array(plan, { maxLength: 30 }),
+    })
+
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ groups, plans }) => {
+        const received: number[] = []
+        const take = (id: string) => {
+          if (!received.includes(Number(id))) received.push(Number(id))
+        }
+        const { sendBatch } = senderFor(
+          (ids, attempt) => {
+            const fate = plans[attempt - 1]
+            if (!fate) {
+              ids.forEach(take)
+              return accept(ids)
+            }
+            if (fate.request === 'lost-before') throw Object.assign(new Error('timed out'), { name: 'TimeoutError' })
+            if (fate.request === 'denied') throw Object.assign(new Error('no access'), { name: 'AccessDenied', $fault: 'client' })
+            const answer: { successful: { id: string; messageId: string }[]; failed: BatchAnswer['failed'][number][] } = {
+              successful: [],
+              failed: [],
+            }
+            ids.forEach((id, position) => {
+              const entry = fate.entries[position]
+              if (entry === 'take' || entry === 'omit-taken') take(id)
+              if (entry === 'take') answer.successful.push({ id, messageId: `m-${id}` })
+              if (entry === 'retriable') answer.failed.push({ id, code: 'InternalError', message: '', senderFault: false })
+              if (entry === 'refused') answer.failed.push({ id, code: 'InvalidParameterValue', message: '', senderFault: true })
+            })
+            if (fate.request === 'lost-after') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+            return answer
+          },
+          { ordered: true },
+        )
+
+        const sending = sendBatch(
+          groups.map((_, index) => `message ${index}`),
+          (_, index) => ({ group: groups[index] as string }),
+        ).catch((caught: unknown) => caught)
+        await jest.runAllTimersAsync()
+        const outcome = await sending
+
+        // Every message is sent or failed, once.
+        const sent = outcome instanceof BatchSendError ? outcome.sent : groups.map((_, index) => index)
+        const failed = outcome instanceof BatchSendError ? outcome.failures.map((failure) => failure.index) : []
+        expect([...sent, ...failed].sort((a, b) => a - b)).toEqual(groups.map((_, index) => index))
+        // What is reported sent is in the queue: nothing is dropped silently.
+        for (const index of sent) expect(received).toContain(index)
+        // Per group, the queue holds the group's first messages in their order, with no gap:
+        // nothing landed behind a later message of its group.
+        for (const group of new Set(groups)) {
+          const members = groups.flatMap((g, index) => (g === group ? [index] : []))
+          const landed = received.filter((index) => groups[index] === group)
+          expect(landed).toEqual(members.slice(0, landed.length))
+        }
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('It should send nothing for an empty batch', async () => {

@@ -249,6 +249,41 @@ describe('Function: http', () => {
     expect(hits).toEqual(['hanging GET /orders'])
   })
 
+  it('It should refuse a timeout a timer cannot keep, naming the address: at declaration, and per call before any request', async () => {
+    // Prepare
+    const orders = await resolverFor({ up: at(live) }).resolve(api())
+    const bad = [-1, 0, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, 1e300]
+
+    // Act
+    const declared = bad.map((timeoutMs) => {
+      try {
+        return api({ timeoutMs })
+      } catch (error) {
+        return error
+      }
+    })
+    const called = await Promise.all(bad.map((timeoutMs) => orders.fetch('/orders', { timeoutMs }).catch((caught: unknown) => caught)))
+
+    // Assess
+    for (const error of [...declared, ...called]) {
+      expect(error).toBeInstanceOf(RangeError)
+      expect((error as Error).message).toMatch(/^timeoutMs of (a fetch from )?"prod.orders": .* is not a number of milliseconds above 0/)
+    }
+    expect((called[0] as Error).message).toContain('-1 is not')
+    expect(hits).toEqual([])
+  })
+
+  it('It should take a timeout in fractions of a millisecond', async () => {
+    // Prepare
+    const orders = await resolverFor({ up: at(live) }).resolve(api({ timeoutMs: 2_000.5 }))
+
+    // Act
+    const responses = await Promise.all([orders.fetch('/orders'), orders.fetch('/orders', { timeoutMs: 1_999.25 })])
+
+    // Assess
+    expect(responses.map((response) => response.status)).toEqual([200, 200])
+  })
+
   it('It should refuse an instance without url or IP address, or with a bad one', async () => {
     // Prepare
     const resolver = resolverFor({
@@ -327,18 +362,55 @@ describe('Function: http', () => {
       expect(errors.map((error) => (error as DisallowedTargetError).instanceId)).toEqual(Object.keys(instances))
     })
 
-    it('It should refuse the Lambda Runtime API of the container', async () => {
-      // Prepare
-      const runtimeApi = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }
+    it('It should refuse the Lambda Runtime API (and the Extensions API on its address) in every spelling of its address', async () => {
+      // Prepare: every host that reaches 127.0.0.1:9001, as a URL or as the attributes ECS registers.
+      const hosts = [
+        '127.0.0.1',
+        'localhost',
+        'LOCALHOST',
+        'localhost.',
+        'api.localhost',
+        '127.1',
+        '127.0.0.2',
+        '0.0.0.0',
+        '0',
+        '[::1]',
+        '[::]',
+        '[0:0:0:0:0:0:0:1]',
+        '[::ffff:127.0.0.1]',
+        '[::ffff:7f00:1]',
+        '2130706433',
+        '0x7f000001',
+        '0177.0.0.1',
+      ]
+      const instances: StaticTable[string] = {
+        ...Object.fromEntries(
+          hosts.map((host, index) => [`url${index}`, { type: 'http', url: `http://${host}:9001/2018-06-01/runtime/invocation/next` }]),
+        ),
+        extension: { type: 'http', url: 'http://localhost:9001/2020-01-01/extension/register' },
+        ecs: { AWS_INSTANCE_IPV4: '127.0.0.1', AWS_INSTANCE_PORT: '9001' },
+        ecs6: { AWS_INSTANCE_IPV6: '::ffff:127.0.0.1', AWS_INSTANCE_PORT: '9001' },
+        cname: { AWS_INSTANCE_CNAME: 'LocalHost', AWS_INSTANCE_PORT: '9001' },
+      }
 
       // Act
-      const errors = await withEnv(runtimeApi, () =>
-        failures({ runtime: { type: 'http', url: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' } }),
+      const errors = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () => failures(instances))
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect(errors.map((error) => (error as DisallowedTargetError).instanceId)).toEqual(Object.keys(instances))
+      expect((errors[0] as Error).message).toContain('Lambda Runtime API (127.0.0.1:9001)')
+    })
+
+    it('It should refuse the Runtime API on the default port of the scheme, and allow this machine on another port', async () => {
+      // Act
+      const [runtime, other] = await withEnv({ AWS_LAMBDA_RUNTIME_API: 'localhost:80' }, () =>
+        failures({ runtime: { type: 'http', url: 'http://[::1]/' }, other: at(live) }),
       )
 
       // Assess
-      expect(errors[0]).toBeInstanceOf(DisallowedTargetError)
-      expect((errors[0] as Error).message).toContain('Lambda Runtime API')
+      expect(runtime).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect(other).toMatchObject({ url: `http://127.0.0.1:${live}` })
     })
 
     it('It should refuse userinfo in a base URL without showing the password anywhere', async () => {

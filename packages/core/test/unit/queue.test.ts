@@ -8,7 +8,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs'
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
 import { z } from 'zod'
 import {
@@ -72,6 +72,10 @@ beforeEach(() => {
   warnings.length = 0
   sqs.on(DeleteMessageCommand).resolves({})
   sqs.on(ChangeMessageVisibilityCommand).resolves({})
+})
+
+afterEach(() => {
+  jest.useRealTimers()
 })
 
 describe('Function: queue', () => {
@@ -402,32 +406,38 @@ describe('Function: queue', () => {
       expect(calls.batches().map((entries) => entries.map((e) => e.Id))).toEqual([['0', '1', '2', '3'], ['1']])
     })
 
-    it('It should never re-send a FIFO entry behind a later accepted message of its group, and still retry other groups', async () => {
-      // Prepare: #0 (group a) fails retriably while #1 (group a) is accepted; #2 and #3 (group b) both fail retriably.
-      let attempts = 0
+    it('It should resend a FIFO request whose answer was lost with the same deduplication ids, one entry per group, keeping each group in order', async () => {
+      // Prepare: a FIFO queue that deduplicates. The first request takes a0, fails b2 on the
+      // server side, and its answer is lost (a reset connection).
+      const received: string[] = []
       sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
-        attempts += 1
-        const failing = attempts === 1 ? ['0', '2', '3'] : []
-        return {
-          Successful: input.Entries.filter((e) => !failing.includes(e.Id ?? '')).map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
-          Failed: failing.map((id) => ({ Id: id, SenderFault: false, Code: 'InternalError', Message: 'try again' })),
+        const first = sqs.commandCalls(SendMessageBatchCommand).length === 1
+        for (const entry of input.Entries) {
+          const id = entry.MessageDeduplicationId ?? ''
+          if (!(first && id === 'd2') && !received.includes(id)) received.push(id)
         }
+        if (first) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+        return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.MessageDeduplicationId}` })) }
       })
       const jobs = await resolveQueue({ type: 'sqs', arn: FIFO_ARN })
+      jest.useFakeTimers()
 
       // Act
-      const error = await jobs
-        .sendBatch(['a0', 'a1', 'b2', 'b3'], (message) => ({ groupId: String(message).slice(0, 1) }))
-        .catch((e: unknown) => e)
+      const sending = jobs.sendBatch(['a0', 'a1', 'b2', 'b3'], (message, index) => ({
+        groupId: String(message).slice(0, 1),
+        deduplicationId: `d${index}`,
+      }))
+      await jest.runAllTimersAsync()
+      const result = await sending
 
-      // Assess
-      expect(error).toBeInstanceOf(BatchSendError)
-      expect((error as BatchSendError).failures.map((f) => [f.index, f.code])).toEqual([[0, 'OutOfOrder']])
-      expect((error as BatchSendError).sent).toEqual([1, 2, 3])
-      expect(calls.batches().map((entries) => entries.map((e) => `${e.Id}:${e.MessageGroupId}`))).toEqual([
-        ['0:a', '1:a', '2:b', '3:b'],
-        ['2:b', '3:b'],
+      // Assess: a1 and b3 wait until a0 and b2 are confirmed; the resend is the same request.
+      expect(calls.batches().map((entries) => entries.map((e) => `${e.MessageGroupId}:${e.MessageDeduplicationId}`))).toEqual([
+        ['a:d0', 'b:d2'],
+        ['a:d0', 'b:d2'],
+        ['a:d1', 'b:d3'],
       ])
+      expect(received).toEqual(['d0', 'd2', 'd1', 'd3'])
+      expect(result.messageIds).toEqual(['m-d0', 'm-d1', 'm-d2', 'm-d3'])
     })
 
     it('It should stop retrying after 3 retries and account for every index', async () => {

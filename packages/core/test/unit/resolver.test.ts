@@ -12,6 +12,7 @@ import {
   AttributeValidationError,
   clearCache,
   createResolver,
+  type Discovery,
   DiscoveryError,
   InstanceNotFoundError,
   instance,
@@ -19,6 +20,7 @@ import {
   NoInstancesError,
   optional,
   pendingRefreshes,
+  type Registry,
   ServiceNotFoundError,
   settleRefreshes,
 } from '../../src/index.js'
@@ -164,6 +166,72 @@ describe('Class: Resolver', () => {
     expect(pendingRefreshes()).toBe(0)
     expect((await resolver.resolve(dep)).instanceId).toBe('new')
     expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should count a refresh until the registry request settles, even when the registry ignores the abort signal', async () => {
+    // Prepare: a registry of the user's own that never looks at the signal.
+    jest.useFakeTimers({ doNotFake: ['Date', 'nextTick', 'queueMicrotask'] })
+    let release: (data: Discovery) => void = () => undefined
+    const registry: Registry = {
+      discover: () =>
+        new Promise<Discovery>((resolve) => {
+          release = resolve
+        }),
+      revision: async () => undefined,
+    }
+    const resolver = createResolver({ registry, logger, requestTimeoutMs: 1_000, retryBudgetMs: 0 })
+
+    try {
+      // Act: the request timeout ends the wait; the registry's request goes on.
+      const resolving = resolver.resolve(instance('prod.scheduler')).catch((caught: unknown) => caught)
+      await jest.advanceTimersByTimeAsync(1_000)
+      const error = await resolving
+      const during = pendingRefreshes()
+      release({ instances: [] })
+      await settleRefreshes(1_000)
+
+      // Assess
+      expect(error).toMatchObject({ name: 'DiscoveryError', cause: expect.objectContaining({ name: 'TimeoutError' }) })
+      expect(during).toBe(1)
+      expect(pendingRefreshes()).toBe(0)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
+  it('It should wait up to the longest timer for a refresh when settleRefreshes is given 1e300, not 1 ms', async () => {
+    // Prepare
+    jest.useFakeTimers({ doNotFake: ['Date', 'nextTick', 'queueMicrotask'] })
+    let release: (data: Discovery) => void = () => undefined
+    const registry: Registry = {
+      discover: () =>
+        new Promise<Discovery>((resolve) => {
+          release = resolve
+        }),
+      revision: async () => undefined,
+    }
+    const resolving = createResolver({ registry, logger })
+      .resolve(instance('prod.scheduler'))
+      .catch((caught: unknown) => caught)
+    let settled = false
+
+    try {
+      // Act
+      const settling = settleRefreshes(1e300).then(() => {
+        settled = true
+      })
+      await jest.advanceTimersByTimeAsync(100)
+      const early = settled
+      release({ instances: [] })
+      await settling
+      await resolving
+
+      // Assess
+      expect(early).toBe(false)
+      expect(settled).toBe(true)
+    } finally {
+      jest.useRealTimers()
+    }
   })
 
   it.each([
@@ -348,6 +416,28 @@ describe('Class: Resolver, attributes and selection', () => {
     expect((error as Error).message).toBe('Cloud Map instance "z" is not registered under "prod.scheduler->z" (instances: a, b, c)')
   })
 
+  it('It should drop every instance of an id the answer carries twice, with a warning, so a pinned address never picks either', async () => {
+    // Prepare: two instances claim "b", with different targets.
+    const twice = answer('a', 'b', 'b')
+    twice.Instances[2] = { ...(twice.Instances[2] as (typeof twice.Instances)[number]), Attributes: { type: 'lambda', arn: arn('other') } }
+    cloudMap.on(DiscoverInstancesCommand).resolves(twice)
+    const resolver = createResolver({ client, logger, pick: 'round-robin' })
+
+    // Act
+    const pinned = await resolver.resolve(instance('prod.scheduler->b')).catch((caught: unknown) => caught)
+    const service = instance('prod.scheduler')
+    const any = await Promise.all(Array.from({ length: 4 }, () => resolver.resolve(service)))
+
+    // Assess
+    expect(pinned).toBeInstanceOf(AttributeValidationError)
+    expect(pinned).toMatchObject({ address: 'prod.scheduler->b', instanceId: 'b', issues: [{ path: ['instanceId'] }] })
+    expect((pinned as Error).message).toContain('the registry answered 2 instances with this id')
+    expect(any.map((value) => value.instanceId)).toEqual(['a', 'a', 'a', 'a'])
+    // One warning per dropped copy, for each dependency that reads the answer.
+    expect(warnings.filter((warning) => warning.includes('dropped instance "b" of "prod.scheduler->b"'))).toHaveLength(2)
+    expect(warnings.filter((warning) => warning.includes('dropped instance "b" of "prod.scheduler"'))).toHaveLength(2)
+  })
+
   it('It should pick first, round-robin or random', async () => {
     cloudMap.on(DiscoverInstancesCommand).resolves(answer('a', 'b', 'c'))
     const ids = async (pick: 'first' | 'round-robin' | 'random') => {
@@ -403,6 +493,10 @@ describe('Function: createResolver', () => {
   it('It should reject a negative or non-finite duration option, naming it', () => {
     expect(() => createResolver({ client, ttlMs: -1 })).toThrow('ttlMs=-1 is not a number of milliseconds')
     expect(() => createResolver({ client, requestTimeoutMs: Number.NaN })).toThrow('requestTimeoutMs=NaN')
+    // A timer fires at once beyond 2^31 - 1 ms.
+    expect(() => createResolver({ client, requestTimeoutMs: 2 ** 31 })).toThrow(
+      'requestTimeoutMs=2147483648 is not a number of milliseconds (at most 2147483647)',
+    )
   })
 
   it('It should use the documented defaults', () => {

@@ -272,6 +272,28 @@ describe('Function: cloudMap', () => {
     expect(await handler({}, lambdaContext())).toBe('a')
   })
 
+  it.each([1e300, Number.POSITIVE_INFINITY, Number.NaN])(
+    'It should resolve when the runtime reports %s ms left, with no RangeError',
+    async (remainingMs) => {
+      // Prepare
+      const handler = middy7()
+        .use(
+          cloudMap({
+            prefetch: false,
+            resolver: createResolver({ registry: staticRegistry({ 'prod.users': { a: {} } }), logger }),
+            services: { users: instance('prod.users') },
+          }),
+        )
+        .handler(async (_event: unknown, context) => context.services.users.instanceId)
+
+      // Act
+      const result = await handler({}, lambdaContext(remainingMs))
+
+      // Assess
+      expect(result).toBe('a')
+    },
+  )
+
   it('It should bound resolution by the remaining time minus the margin', async () => {
     cloudMapSdk.on(DiscoverInstancesCommand).callsFake(() => new Promise(() => undefined))
     const handler = middy7()
