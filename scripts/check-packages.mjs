@@ -5,6 +5,9 @@
 // must fail), bundles it as `sam build` does (SDK external, and SDK bundled), runs both bundles
 // against a moto server, checks that there is one copy of each SDK client, and runs
 // `npx cloudmap-middy check` on the app's SAM template (it passes; a drifted copy fails).
+// A second app installs only the Cloud Map and Lambda clients, as a user of lambda() alone
+// does: it typechecks with skipLibCheck off, bundles with the SDK external and bundled, and
+// runs against moto; a queue() there fails at its first call, naming the client to install.
 // Exit 0 when everything holds, 1 naming what failed.
 //
 //   node scripts/check-packages.mjs          (--keep leaves the temp dirs for a look)
@@ -232,8 +235,45 @@ const TSCONFIG = {
   compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, noEmit: true },
 }
 
-/** Runs a bundle's handler in a fresh Node.js 22 process, as Lambda would, against moto. */
-function invokeBundle(kind, node, bundle, event, endpoint) {
+// The app with only the Cloud Map and Lambda clients: a lambda() handler, and one that declares a
+// queue() whose client is not installed (it builds; its first send fails, naming the package).
+const LAMBDA_ONLY = `import { lambda } from '@cloudmap-middy/core'
+import { cloudMap } from '@cloudmap-middy/middy'
+import middy from '@middy/core'
+import { z } from 'zod'
+
+const services = {
+  getJob: lambda('e2e-app.scheduler->get-job', { payload: z.object({ id: z.string() }), result: z.object({ id: z.string() }) }),
+}
+
+export const handler = middy<{ id: string }, { jobId: string }>()
+  .use(cloudMap({ services }))
+  .handler(async (event, context) => ({ jobId: (await context.services.getJob.request({ id: event.id })).id }))
+`
+const NO_SQS_CLIENT = `import { queue } from '@cloudmap-middy/core'
+import { cloudMap } from '@cloudmap-middy/middy'
+import middy from '@middy/core'
+
+export const handler = middy<{ id: string }, { messageId: string }>()
+  .use(cloudMap({ services: { jobs: queue('e2e-app.scheduler->jobs') } }))
+  .handler(async (event, context) => context.services.jobs.send({ jobId: event.id }))
+`
+// Typechecked only: an injected Lambda client fits the structural type of the declarations.
+const INJECTED = `import { LambdaClient } from '@aws-sdk/client-lambda'
+import { createResolver } from '@cloudmap-middy/core'
+
+export const resolver = createResolver({ clients: { lambda: new LambdaClient({}), config: { maxAttempts: 2 } } })
+`
+/** What a strict typecheck may report outside our packages: @middy/core 7's declarations import its own optional peer. */
+const MIDDY_OWN_PEER =
+  /^node_modules\/@middy\/core\/index\.d\.ts\(\d+,\d+\): error TS2307: Cannot find module '@aws\/durable-execution-sdk-js'/
+
+/**
+ * Runs a bundle's handler in a fresh Node.js 22 process, as Lambda would, against moto. Returns
+ * what it returned; or, with `rejects`, the name and message of the error it threw (a handler
+ * that then succeeds fails the check).
+ */
+function invokeBundle(kind, node, bundle, event, endpoint, { rejects = false } = {}) {
   const script = `
     const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)})
     const deadline = Date.now() + 20_000
@@ -242,8 +282,11 @@ function invokeBundle(kind, node, bundle, event, endpoint) {
       invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:e2e', logGroupName: '/aws/lambda/e2e', logStreamName: 'e2e',
       callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => deadline - Date.now(),
     }
-    const result = await handler(${JSON.stringify(event)}, context)
-    console.log('RESULT ' + JSON.stringify(result))
+    const outcome = await handler(${JSON.stringify(event)}, context).then(
+      (result) => 'RESULT ' + JSON.stringify(result),
+      (error) => ${rejects} ? 'ERROR ' + JSON.stringify({ name: error?.name, message: error?.message }) : Promise.reject(error),
+    )
+    console.log(outcome)
     process.exit(0)
   `
   // Only what a Lambda function would have: no profile or credentials of this machine.
@@ -255,10 +298,13 @@ function invokeBundle(kind, node, bundle, event, endpoint) {
     env: { ...env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
   })
   if (result.error) throw new Failure(`${kind} bundle: ${node}: ${result.error.message}`)
-  const line = result.stdout.split('\n').find((l) => l.startsWith('RESULT '))
-  if (result.status !== 0 || !line)
-    throw new Failure(`${kind} bundle: the handler failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.trim()}`)
-  return JSON.parse(line.slice('RESULT '.length))
+  const prefix = rejects ? 'ERROR ' : 'RESULT '
+  const line = result.stdout.split('\n').find((l) => l.startsWith(prefix))
+  if (result.status !== 0 || !line) {
+    const what = rejects ? 'the handler did not reject' : 'the handler failed'
+    throw new Failure(`${kind} bundle: ${what} (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.trim()}`)
+  }
+  return JSON.parse(line.slice(prefix.length))
 }
 
 async function main() {
@@ -396,7 +442,68 @@ async function main() {
     return `${kb(statSync(bundles.bundled).size)}, run from a directory with no node_modules; imports at run time: ${imports.join(', ') || 'none'}`
   })
 
-  await check('run both bundles against moto (Node.js 22, AWS_ENDPOINT_URL)', async () => {
+  // The second app: the Cloud Map and Lambda clients only, as a user of lambda() alone installs them.
+  const slim = temp('cloudmap-middy-slim-app-')
+  const slimClients = ['@aws-sdk/client-servicediscovery', '@aws-sdk/client-lambda']
+  await check(`npm install, only the Cloud Map and Lambda clients (${slimClients.map((c) => `${c}@${floors[c]}`).join(', ')})`, () => {
+    run('npm', ['init', '-y'], { cwd: slim, quiet: true })
+    run('npm', ['pkg', 'set', 'type=module', 'private=true'], { cwd: slim, quiet: true })
+    const ours = [packed['packages/core'], packed['packages/middy']]
+    const tools = ['typescript@5.9', 'esbuild', '@types/node@22']
+    const packages = [...ours, '@middy/core@7', 'zod', ...tools, ...slimClients.map((client) => `${client}@${floors[client]}`)]
+    run('npm', ['install', '--save-exact', '--prefer-offline', ...npmArgs, ...packages], { cwd: slim })
+    const nodes = JSON.parse(run('npm', ['query', '[name^="@aws-sdk/client-"]', ...npmArgs], { cwd: slim, quiet: true }).output)
+    const extra = SDK_CLIENTS.filter((client) => !slimClients.includes(client) && nodes.some((node) => node.name === client))
+    if (extra.length > 0) throw new Failure(`installed although nothing asked for them: ${extra.join(', ')}`)
+    return `none of ${SDK_CLIENTS.filter((client) => !slimClients.includes(client)).join(', ')}`
+  })
+
+  await check('only Cloud Map and Lambda: typecheck with skipLibCheck: false (an injected LambdaClient too)', () => {
+    mkdirSync(join(slim, 'src'))
+    writeFileSync(join(slim, 'src/handler.ts'), LAMBDA_ONLY)
+    writeFileSync(join(slim, 'src/no-sqs-client.ts'), NO_SQS_CLIENT)
+    writeFileSync(join(slim, 'src/injected.ts'), INJECTED)
+    const files = ['src/handler.ts', 'src/no-sqs-client.ts', 'src/injected.ts']
+    const compilerOptions = { ...TSCONFIG.compilerOptions, skipLibCheck: false }
+    writeFileSync(join(slim, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }, null, 2))
+    const { output } = run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
+      cwd: slim,
+      expect: null,
+      quiet: true,
+    })
+    const errors = output.split('\n').filter((line) => line.includes(': error TS'))
+    const ours = errors.filter((line) => !MIDDY_OWN_PEER.test(line))
+    if (ours.length > 0) throw new Failure(`tsc reported:\n${ours.join('\n')}`)
+    return errors.length > 0
+      ? `no error but ${errors.length} of @middy/core's own (its optional peer @aws/durable-execution-sdk-js)`
+      : 'no error'
+  })
+
+  const slimBundles = {
+    'lambda-only, SDK external': { entry: 'src/handler.ts', outfile: join(slim, 'build/handler.mjs'), external: ['@aws-sdk/*'] },
+    'lambda-only, SDK bundled': { entry: 'src/handler.ts', outfile: join(standalone, 'slim/handler.mjs'), banner: { js: REQUIRE_BANNER } },
+    'queue() without its client, SDK bundled': {
+      entry: 'src/no-sqs-client.ts',
+      outfile: join(slim, 'build/no-sqs-client.mjs'),
+      banner: { js: REQUIRE_BANNER },
+    },
+  }
+  await check('only Cloud Map and Lambda: esbuild as sam build does, with the SDK external and bundled', async () => {
+    const sizes = []
+    for (const [name, { entry, outfile, external, banner }] of Object.entries(slimBundles)) {
+      const built = await esbuild.build({
+        ...common,
+        entryPoints: [join(slim, entry)],
+        outfile,
+        ...(external ? { external } : {}),
+        ...(banner ? { banner } : {}),
+      })
+      sizes.push(`${name}: ${kb(statSync(outfile).size)}, imports at run time: ${runtimeImports(built).join(', ') || 'none'}`)
+    }
+    return sizes.join('\n')
+  })
+
+  await check('run the bundles against moto (Node.js 22, AWS_ENDPOINT_URL)', async () => {
     const node = run('npx', ['-y', 'node@22', '-p', 'process.execPath'], { quiet: true }).stdout.trim()
     // The repository's moto harness (TypeScript), loaded through tsx as the tests do.
     const tsx = dirname(createRequire(join(root, 'packages/middy/package.json')).resolve('tsx/package.json'))
@@ -429,9 +536,23 @@ async function main() {
         const [event] = await aws.drain(inbox.url, 1)
         if (event?.Body !== JSON.stringify({ jobId: id, state: 'queued' }))
           throw new Failure(`${kind}: the topic delivered ${event?.Body ?? 'nothing'}`)
-        seen.push(kind)
+        seen.push(`${kind} bundle`)
       }
-      return `lambda request, queue send, topic publish, instance attributes: ${seen.join(' and ')} bundle`
+      // The app with only the Cloud Map and Lambda clients.
+      for (const [name, { entry, outfile }] of Object.entries(slimBundles)) {
+        if (entry !== 'src/handler.ts') continue
+        const result = invokeBundle(name, node, outfile, { id: name }, moto.endpoint)
+        if (result?.jobId !== name) throw new Failure(`${name}: the handler returned ${JSON.stringify(result)}`)
+        seen.push(name)
+      }
+      const missing = slimBundles['queue() without its client, SDK bundled'].outfile
+      const error = invokeBundle('queue() without its client', node, missing, { id: 'x' }, moto.endpoint, { rejects: true })
+      const expected = `"e2e-app.scheduler->jobs" cannot send: @aws-sdk/client-sqs could not be loaded: install it (npm install @aws-sdk/client-sqs)`
+      if (error.name !== 'CloudMapMiddyError' || error.message !== expected)
+        throw new Failure(`queue() without its client: expected CloudMapMiddyError "${expected}", got ${JSON.stringify(error)}`)
+      const sent = await aws.drain(jobs.url, 1, 0)
+      if (sent.length > 0) throw new Failure(`queue() without its client: the queue holds ${sent[0]?.Body}`)
+      return `lambda request, queue send, topic publish, instance attributes: ${seen.join(', ')}; queue() without its client: ${error.name}: ${error.message}`
     } finally {
       await moto.stop()
     }

@@ -9,7 +9,7 @@
  */
 export { type Address, type AddressInput, describeAddress, formatAddress, parseAddress, toAddress } from './address/address.js'
 export type { BatchResult } from './calls/batch.js'
-export type { CallClientConfig, CallClients } from './calls/clients.js'
+export type { CallClientConfig, CallClients, SdkClient } from './calls/clients.js'
 export { LIMITS } from './calls/limits.js'
 export type { MessageAttributeInput, MessageAttributes } from './calls/message-attributes.js'
 export { type Declaration, isRecordingDeclarations, recordDeclaration, recordDeclarations } from './declarations.js'

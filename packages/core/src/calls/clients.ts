@@ -1,19 +1,29 @@
-// Types only: the modules themselves are loaded on the first call that sends (see `loadLambdaSdk`).
-import type * as EventBridgeSdk from '@aws-sdk/client-eventbridge'
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge'
-import type * as LambdaSdk from '@aws-sdk/client-lambda'
-import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
-import type * as SfnSdk from '@aws-sdk/client-sfn'
-import type { SFNClient } from '@aws-sdk/client-sfn'
-import type * as SnsSdk from '@aws-sdk/client-sns'
-import type { SNSClient } from '@aws-sdk/client-sns'
-import type * as SqsSdk from '@aws-sdk/client-sqs'
-import type { SQSClient } from '@aws-sdk/client-sqs'
+import type { ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
+import { CloudMapMiddyError } from '../errors.js'
+
+/**
+ * An AWS SDK for JavaScript v3 client (`new SQSClient({})`), as the library takes one: any
+ * client of the `@aws-sdk/client-*` packages fits. The library's own structural type, so the
+ * declarations refer to no optional SDK package: an app installs only the clients it uses.
+ * Each client must be the one of its service (`sqs`: an `SQSClient`).
+ *
+ * @example
+ * ```ts
+ * const sqs: SdkClient = new SQSClient({ endpoint: 'http://127.0.0.1:5000' })
+ * ```
+ */
+export interface SdkClient {
+  /** Sends a command (`client.send(new SendMessageCommand(input))`). */
+  send(command: never, options?: never): Promise<unknown>
+}
 
 type Provided<C> = C | ((region: string | undefined) => C)
 
 /** Configuration shared by the SDK clients the library creates (endpoint, credentials, retries). */
-export type CallClientConfig = Pick<LambdaClientConfig, 'endpoint' | 'credentials' | 'maxAttempts' | 'requestHandler' | 'retryMode'>
+export type CallClientConfig = Pick<
+  ServiceDiscoveryClientConfig,
+  'endpoint' | 'credentials' | 'maxAttempts' | 'requestHandler' | 'retryMode'
+>
 
 /**
  * The SDK clients the call helpers use: each one injected (one client, or a factory
@@ -28,11 +38,11 @@ export type CallClientConfig = Pick<LambdaClientConfig, 'endpoint' | 'credential
  */
 export interface CallClients {
   /** The Lambda client of `lambda()` dependencies: one client, or a factory asked once per region. */
-  readonly lambda?: Provided<LambdaClient>
+  readonly lambda?: Provided<SdkClient>
   /** The SQS client of `queue()` dependencies: one client, or a factory asked once per region. */
-  readonly sqs?: Provided<SQSClient>
+  readonly sqs?: Provided<SdkClient>
   /** The SNS client of `topic()` dependencies: one client, or a factory asked once per region. */
-  readonly sns?: Provided<SNSClient>
+  readonly sns?: Provided<SdkClient>
   /**
    * The Step Functions client of `stateMachine()` dependencies: one client, or a factory asked
    * once per region. StartSyncExecution (`run()`) goes to a `sync-` host prefix: an injected
@@ -40,9 +50,9 @@ export interface CallClients {
    * library sets on the clients it creates itself when `config.endpoint`, env
    * `AWS_ENDPOINT_URL_SFN` or `AWS_ENDPOINT_URL` is set.
    */
-  readonly sfn?: Provided<SFNClient>
+  readonly sfn?: Provided<SdkClient>
   /** The EventBridge client of `eventBus()` dependencies: one client, or a factory asked once per region. */
-  readonly eventBridge?: Provided<EventBridgeClient>
+  readonly eventBridge?: Provided<SdkClient>
   /**
    * Configuration of the clients the library creates itself (not of injected ones); the
    * region of each comes from the target's ARN.
@@ -57,8 +67,12 @@ export interface CallClients {
  */
 export type ClientClass<C> = new (config: Record<string, unknown>) => C
 
-/** Runs `load` once; a failed load is tried again by the next caller. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
+/**
+ * Runs `load` once; a failed load is tried again by the next caller.
+ *
+ * @internal
+ */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loading: Promise<T> | undefined
   return () => {
     loading ??= load().catch((error: unknown) => {
@@ -69,44 +83,6 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   }
 }
 
-// Each loader is `@__PURE__`: a bundle keeps only those of the kinds it uses, and their SDK modules with them.
-
-/**
- * `@aws-sdk/client-lambda`, imported on first use: a handler that never invokes a function
- * does not load it at init.
- *
- * @internal
- */
-export const loadLambdaSdk: () => Promise<typeof LambdaSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-lambda'))
-
-/**
- * `@aws-sdk/client-sqs`, imported on first use.
- *
- * @internal
- */
-export const loadSqsSdk: () => Promise<typeof SqsSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-sqs'))
-
-/**
- * `@aws-sdk/client-sns`, imported on first use.
- *
- * @internal
- */
-export const loadSnsSdk: () => Promise<typeof SnsSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-sns'))
-
-/**
- * `@aws-sdk/client-sfn`, imported on first use.
- *
- * @internal
- */
-export const loadSfnSdk: () => Promise<typeof SfnSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-sfn'))
-
-/**
- * `@aws-sdk/client-eventbridge`, imported on first use.
- *
- * @internal
- */
-export const loadEventBridgeSdk: () => Promise<typeof EventBridgeSdk> = /* @__PURE__ */ once(() => import('@aws-sdk/client-eventbridge'))
-
 /**
  * SDK clients, one per service and region. It knows no service itself: each kind hands it
  * its own injected client and its own loader, so a bundle carries only the SDK clients of
@@ -116,8 +92,8 @@ export const loadEventBridgeSdk: () => Promise<typeof EventBridgeSdk> = /* @__PU
  */
 export class ClientPool {
   readonly #overrides: CallClients
-  readonly #clients = new Map<string, unknown>()
-  readonly #created = new Map<string, Promise<unknown>>()
+  readonly #clients = new Map<string, SdkClient>()
+  readonly #created = new Map<string, () => Promise<unknown>>()
 
   constructor(overrides: CallClients = {}) {
     this.#overrides = overrides
@@ -134,10 +110,10 @@ export class ClientPool {
    * @param load the SDK client class (`SNSClient`), loaded with its module.
    * @param extra configuration the kind adds to a client the pool creates, read when it is created.
    */
-  client<C>(
+  client<C extends SdkClient>(
     service: string,
     region: string | undefined,
-    provided: Provided<C> | undefined,
+    provided: Provided<SdkClient> | undefined,
     load: () => Promise<ClientClass<C>>,
     extra?: () => Record<string, unknown>,
   ): () => Promise<C> {
@@ -145,16 +121,18 @@ export class ClientPool {
       const key = `${service}:${region ?? ''}`
       return () => this.#create(key, region, load, extra)
     }
-    const ready = Promise.resolve(this.injected(service, region, provided))
+    // An injected client is taken to be the service's own (its type is structural: see SdkClient).
+    const ready = Promise.resolve(this.injected(service, region, provided) as C)
     return () => ready
   }
 
   /** The injected client of a region: the client itself, or the one its factory gives (asked once per region). */
-  injected<C>(service: string, region: string | undefined, provided: Provided<C>): C {
-    if (typeof provided !== 'function') return provided as C
+  injected(service: string, region: string | undefined, provided: Provided<SdkClient>): SdkClient {
+    if (typeof provided !== 'function') return provided
     const key = `${service}:${region ?? ''}`
-    if (this.#clients.has(key)) return this.#clients.get(key) as C
-    const client = (provided as (region: string | undefined) => C)(region)
+    const known = this.#clients.get(key)
+    if (known !== undefined) return known
+    const client = provided(region)
     this.#clients.set(key, client)
     return client
   }
@@ -165,17 +143,13 @@ export class ClientPool {
     load: () => Promise<ClientClass<C>>,
     extra?: () => Record<string, unknown>,
   ): Promise<C> {
-    let client = this.#created.get(key) as Promise<C> | undefined
-    if (!client) {
-      const created = load().then((Client) => new Client({ ...this.#overrides.config, ...extra?.(), ...(region ? { region } : {}) }))
+    let create = this.#created.get(key) as (() => Promise<C>) | undefined
+    if (create === undefined) {
       // A failed creation (the SDK could not be loaded) is tried again by the next call.
-      created.catch(() => {
-        if (this.#created.get(key) === created) this.#created.delete(key)
-      })
-      this.#created.set(key, created)
-      client = created
+      create = once(() => load().then((Client) => new Client({ ...this.#overrides.config, ...extra?.(), ...(region ? { region } : {}) })))
+      this.#created.set(key, create)
     }
-    return client
+    return create()
   }
 }
 
@@ -192,14 +166,23 @@ export interface Sender<Sdk, Client> {
 /**
  * The sender of one bound instance, got on its first call (loading the SDK module and
  * creating the client when needed) and kept: nothing is loaded at bind time, so checks
- * that fail before sending never need the SDK.
+ * that fail before sending never need the SDK. A module that cannot be loaded (its package
+ * is not installed) rejects the call with an error naming the address and the package.
  *
+ * @param label the bound instance's address, for the error.
+ * @param load a loader of `sdk.ts`: it rejects with an `Error` naming the package.
  * @internal
  */
-export function lazySender<Sdk, Client>(load: () => Promise<Sdk>, connect: () => Promise<Client>): () => Promise<Sender<Sdk, Client>> {
+export function lazySender<Sdk, Client>(
+  label: string,
+  load: () => Promise<Sdk>,
+  connect: () => Promise<Client>,
+): () => Promise<Sender<Sdk, Client>> {
   return once(async () => {
-    const [sdk, client] = await Promise.all([load(), connect()])
-    return { sdk, client }
+    const sdk = await load().catch((error: unknown) => {
+      throw new CloudMapMiddyError(label, `"${label}" cannot send: ${(error as Error).message}`, { cause: error })
+    })
+    return { sdk, client: await connect() }
   })
 }
 

@@ -1,5 +1,3 @@
-import type { MessageAttributeValue as SnsAttribute } from '@aws-sdk/client-sns'
-import type { MessageAttributeValue as SqsAttribute } from '@aws-sdk/client-sqs'
 import { byteLength } from './json.js'
 
 /**
@@ -28,9 +26,19 @@ export type MessageAttributeInput =
  */
 export type MessageAttributes = Readonly<Record<string, MessageAttributeInput>>
 
-type Encoded = { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }
+/**
+ * One attribute as SQS and SNS send it (their `MessageAttributeValue`, which it is assignable to).
+ * The library's own type: the declarations refer to neither SDK package.
+ *
+ * @internal
+ */
+export interface EncodedAttribute {
+  readonly DataType: string
+  readonly StringValue?: string
+  readonly BinaryValue?: Uint8Array
+}
 
-function encode(value: MessageAttributeInput): Encoded {
+function encode(value: MessageAttributeInput): EncodedAttribute {
   if (typeof value === 'string') return { DataType: 'String', StringValue: value }
   if (typeof value === 'number') return { DataType: 'Number', StringValue: String(value) }
   if (value instanceof Uint8Array) return { DataType: 'Binary', BinaryValue: value }
@@ -39,13 +47,8 @@ function encode(value: MessageAttributeInput): Encoded {
     : { DataType: value.dataType, BinaryValue: value.value }
 }
 
-/** SQS's MessageAttributes for a typed map. */
-export function toSqsAttributes(attributes: MessageAttributes): Record<string, SqsAttribute> {
-  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, encode(value)]))
-}
-
-/** SNS's MessageAttributes for a typed map. */
-export function toSnsAttributes(attributes: MessageAttributes): Record<string, SnsAttribute> {
+/** The MessageAttributes of SQS's and SNS's send requests for a typed map. */
+export function toMessageAttributes(attributes: MessageAttributes): Record<string, EncodedAttribute> {
   return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, encode(value)]))
 }
 
@@ -56,6 +59,9 @@ export function toSnsAttributes(attributes: MessageAttributes): Record<string, S
  * @inline
  */
 export type ReceivedAttributes = Record<string, string | number | Uint8Array>
+
+/** One attribute of a received SQS message (SQS's `MessageAttributeValue`), every field unchecked. */
+type ReceivedAttribute = { readonly DataType?: unknown; readonly StringValue?: unknown; readonly BinaryValue?: unknown }
 
 /** The number an SQS `Number` attribute holds, or undefined when its text is not a finite number. */
 function numberOf(text: string): number | undefined {
@@ -79,17 +85,13 @@ function numberOf(text: string): number | undefined {
  * // { priority: 5, __proto__: 'x' } (null prototype)
  * ```
  */
-export function fromSqsAttributes(attributes: Record<string, SqsAttribute> | undefined): ReceivedAttributes {
+export function fromSqsAttributes(attributes: Readonly<Record<string, ReceivedAttribute>> | undefined): ReceivedAttributes {
   const out: ReceivedAttributes = Object.create(null)
   if (attributes === null || typeof attributes !== 'object') return out
   for (const [name, attribute] of Object.entries(attributes)) {
     if (attribute === null || typeof attribute !== 'object') continue
     // Untrusted wire data: every field is checked, whatever the SDK's types say.
-    const {
-      DataType: type,
-      StringValue: text,
-      BinaryValue: binary,
-    }: { DataType?: unknown; StringValue?: unknown; BinaryValue?: unknown } = attribute
+    const { DataType: type, StringValue: text, BinaryValue: binary } = attribute
     if (ArrayBuffer.isView(binary)) {
       out[name] = binary instanceof Uint8Array ? binary : new Uint8Array(binary.buffer, binary.byteOffset, binary.byteLength)
     } else if (typeof text === 'string') {

@@ -1,9 +1,10 @@
 import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge'
 import type { AddressInput } from '../address/address.js'
 import { type BatchAnswer, type BatchRequestEntry, batchSender, type PreparedEntry } from '../calls/batch.js'
-import { clientPool, lazySender, loadEventBridgeSdk } from '../calls/clients.js'
+import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
+import { loadEventBridgeSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import {
   andThen,
@@ -199,7 +200,7 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
       context.clients?.eventBridge,
       loadEventBridgeClient,
     )
-    const sender = lazySender(loadEventBridgeSdk, connect)
+    const sender = lazySender(label, loadEventBridgeSdk, connect)
 
     /** Checks and encodes one event; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (event: EventEntry<unknown>, what: string): PreparedEntry<Entry> | Promise<PreparedEntry<Entry>> => {

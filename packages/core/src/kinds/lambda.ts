@@ -1,8 +1,9 @@
 import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import type { AddressInput } from '../address/address.js'
-import { clientPool, lazySender, loadLambdaSdk } from '../calls/clients.js'
+import { clientPool, lazySender } from '../calls/clients.js'
 import { decodeJson, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
+import { loadLambdaSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
 import { AttributeValidationError, CloudMapMiddyError, RemoteInvocationError } from '../errors.js'
@@ -163,7 +164,7 @@ export function lambda<
       context.clients?.lambda,
       loadLambdaClient,
     )
-    const sender = lazySender(loadLambdaSdk, connect)
+    const sender = lazySender(label, loadLambdaSdk, connect)
 
     /** Validates and encodes the payload, then sends it; every failure is a rejection. */
     const send = async (

@@ -1,10 +1,11 @@
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs'
 import type { AddressInput } from '../address/address.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
-import { clientPool, lazySender, loadSqsSdk } from '../calls/clients.js'
+import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
-import { attributesSize, type MessageAttributes, toSqsAttributes } from '../calls/message-attributes.js'
+import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
+import { loadSqsSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import {
   andThen,
@@ -18,9 +19,10 @@ import { MissingGroupIdError } from '../errors.js'
 import { locateQueue, type QueueTarget, regionOfQueueUrl, sqsEndpoint } from '../policy/queue-url.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { RawAttributes } from './instance.js'
-import { type ListenOptions, queueReceiver, type ReceivedMessage, type ReceiveOptions } from './queue-receive.js'
+import { queueReceiver } from './queue-receive.js'
+import type { ListenOptions, ReceivedMessage, ReceiveOptions } from './received-message.js'
 
-export type { ListenOptions, ReceivedMessage, ReceiveOptions } from './queue-receive.js'
+export type { ListenOptions, ReceivedMessage, ReceiveOptions } from './received-message.js'
 
 /** Options of `queue()`: schemas for the message body and the instance attributes, and discovery options. */
 export interface QueueOptions<M extends Schema | undefined, A extends Schema | undefined> extends DiscoveryOptions {
@@ -124,7 +126,7 @@ function sendFields(options: SendOptions) {
     ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
     ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
     ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }),
-    ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { MessageAttributes: toSqsAttributes(attributes) }),
+    ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { MessageAttributes: toMessageAttributes(attributes) }),
   }
 }
 
@@ -176,7 +178,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
       const fifo = target.name.endsWith('.fifo')
 
       // The SDK is loaded on the first call, after its messages passed every check.
-      const sender = lazySender(loadSqsSdk, pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient))
+      const sender = lazySender(label, loadSqsSdk, pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient))
 
       /** Validates and encodes one message; `what` names it in errors. */
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {

@@ -1,7 +1,8 @@
 import type { AddressInput } from '../address/address.js'
-import { type CallClients, clientPool, lazySender, loadSfnSdk } from '../calls/clients.js'
+import { type CallClients, clientPool, lazySender } from '../calls/clients.js'
 import { decodeJson, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
+import { loadSfnSdk } from '../calls/sdk.js'
 import { checkType, requireArn } from '../calls/target.js'
 import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
 import { environmentEndpoint } from '../endpoints.js'
@@ -174,7 +175,7 @@ export function stateMachine<
     // The SDK is loaded on the first call, after its input passed every check.
     const { clients } = context
     const connect = clientPool(clients).client('sfn', region, clients?.sfn, loadSfnClient, () => hostPrefixConfig(clients))
-    const sender = lazySender(loadSfnSdk, connect)
+    const sender = lazySender(label, loadSfnSdk, connect)
 
     /** Checks the name and the input, then encodes the request; every failure is a rejection. */
     const prepare = async (input: unknown, callOptions: ExecutionOptions) => {

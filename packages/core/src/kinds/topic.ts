@@ -1,10 +1,11 @@
 import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns'
 import type { AddressInput } from '../address/address.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
-import { clientPool, lazySender, loadSnsSdk } from '../calls/clients.js'
+import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
-import { attributesSize, type MessageAttributes, toSnsAttributes } from '../calls/message-attributes.js'
+import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
+import { loadSnsSdk } from '../calls/sdk.js'
 import { checkType, requireArn } from '../calls/target.js'
 import {
   andThen,
@@ -131,7 +132,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
     }
     const fifo = arn.endsWith('.fifo')
     // The SDK is loaded on the first call, after its messages passed every check.
-    const sender = lazySender(loadSnsSdk, clientPool(context.clients).client('sns', region, context.clients?.sns, loadSnsClient))
+    const sender = lazySender(label, loadSnsSdk, clientPool(context.clients).client('sns', region, context.clients?.sns, loadSnsClient))
 
     /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (
@@ -148,7 +149,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
         return {
           Message: text,
           ...(subject === undefined ? {} : { Subject: subject }),
-          ...(attributes === undefined ? {} : { MessageAttributes: toSnsAttributes(attributes) }),
+          ...(attributes === undefined ? {} : { MessageAttributes: toMessageAttributes(attributes) }),
           ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
           ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
         }

@@ -46,6 +46,11 @@ jest.unstable_mockModule(
   fakeSdk('sns', 'SNSClient', { MessageId: 'm-2' }, ['PublishCommand', 'PublishBatchCommand']),
 )
 
+// Not installed: importing it fails, as Node.js fails for a package that is not there.
+jest.unstable_mockModule('@aws-sdk/client-sfn', () => {
+  throw Object.assign(new Error("Cannot find package '@aws-sdk/client-sfn'"), { code: 'ERR_MODULE_NOT_FOUND' })
+})
+
 const core = await import('../../src/index.js')
 const loadedByImport = [...loaded]
 const { staticRegistry } = await import('../../src/testing/index.js')
@@ -56,6 +61,7 @@ const registry = staticRegistry({
     'get-job': { type: 'lambda', arn: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:get-job` },
     jobs: { type: 'sqs', arn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:jobs.fifo` },
     events: { type: 'sns', arn: `arn:aws:sns:eu-west-1:${ACCOUNT}:events` },
+    flow: { type: 'stepfunctions', arn: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:flow` },
   },
 })
 const resolver = core.createResolver({ registry, logger: { warn: () => undefined } })
@@ -119,5 +125,24 @@ describe('Function: lazy SDK loading', () => {
       { sdk: 'sqs', region: 'eu-west-1' },
     ])
     expect(sent.sort()).toEqual(['InvokeCommand', 'PublishCommand', 'SendMessageCommand', 'SendMessageCommand'])
+  })
+
+  it('It should reject a call whose SDK client is not installed, naming the address and the package to install', async () => {
+    // Prepare
+    const flow = await resolver.resolve(core.stateMachine('prod.scheduler->flow'))
+
+    // Act
+    const failures = [await flow.start({}).catch((error: unknown) => error), await flow.start({}).catch((error: unknown) => error)]
+
+    // Assess: the second call too (a failed load is not kept).
+    for (const error of failures) {
+      expect(error).toBeInstanceOf(core.CloudMapMiddyError)
+      expect(error).toMatchObject({
+        address: 'prod.scheduler->flow',
+        message:
+          '"prod.scheduler->flow" cannot send: @aws-sdk/client-sfn could not be loaded: install it (npm install @aws-sdk/client-sfn)',
+        cause: { cause: { code: 'ERR_MODULE_NOT_FOUND' } },
+      })
+    }
   })
 })

@@ -8,7 +8,7 @@ import { Uint8ArrayBlobAdapter } from '@smithy/util-stream'
 import { mockClient } from 'aws-sdk-client-mock'
 // @aws-sdk/client-sqs and @aws-sdk/client-sns are dependencies of core, not of this package: the mocks
 // take the very modules core loads on its first call.
-import { loadSnsSdk, loadSqsSdk } from '../../../core/src/calls/clients.js'
+import { loadSnsSdk, loadSqsSdk } from '../../../core/src/calls/sdk.js'
 import { fixtureCode, guideCode } from '../fixtures/migration-guide.js'
 
 const GUIDE = 'docs/migrate-from-ais-service-discovery.md'
