@@ -319,9 +319,9 @@ describe('Function: batchSender', () => {
           expect(landed).toEqual(members.slice(0, landed.length))
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     )
-  })
+  }, 30_000)
 
   it('It should send nothing for an empty batch', async () => {
     const { sendBatch, requests } = senderFor(accept)
