@@ -51,6 +51,20 @@ export type CloudMapContext<S extends Services> = LambdaContext & {
   readonly services: ResolvedServices<S>
 }
 
+/** What a caller hands the handler: its context without the `services` that `cloudMap()` adds. */
+type CallerContext<C> = C extends { readonly services: unknown } ? Omit<C, 'services'> : C
+
+// Middy types the exported handler's `context` parameter as the context its middlewares build, so
+// `.use(cloudMap())` would make callers pass `services`. Lambda (and a test) pass a plain Context:
+// this overload takes the context without what `cloudMap()` adds. Type parameters without
+// constraints merge with those of @middy/core 5, 6 and 7 alike.
+declare module '@middy/core' {
+  // biome-ignore lint/style/useShorthandFunctionType: an interface merges with Middy's; a type alias would clash with it
+  interface MiddyfiedHandler<TEvent, TResult, TErr, TContext, TInternal> {
+    (event: TEvent, context: CallerContext<TContext>): Promise<TResult>
+  }
+}
+
 const DEFAULT_MARGIN_MS = 500
 
 /** A value as it appears in an error: strings quoted, anything else as JavaScript writes it. */
