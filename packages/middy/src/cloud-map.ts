@@ -59,8 +59,8 @@ type CallerContext<C> = C extends { readonly services: unknown } ? Omit<C, 'serv
 // this overload takes the context without what `cloudMap()` adds. Type parameters without
 // constraints merge with those of @middy/core 5, 6 and 7 alike.
 declare module '@middy/core' {
-  // biome-ignore lint/style/useShorthandFunctionType: an interface merges with Middy's; a type alias would clash with it
   interface MiddyfiedHandler<TEvent, TResult, TErr, TContext, TInternal> {
+    // biome-ignore lint/style/useShorthandFunctionType: an interface merges with Middy's; a type alias would clash with it
     (event: TEvent, context: CallerContext<TContext>): Promise<TResult>
   }
 }
