@@ -233,7 +233,7 @@ export class Refresher {
       if (error instanceof ServiceNotFoundError) {
         // The instances go, the answer stays for a TTL: a dependency on a service that is not
         // there (an optional one, typically) costs one call per TTL, not one per invocation.
-        store(entry, notRegisteredAnswer(), now)
+        store(entry, notRegisteredAnswer(error), now)
         if (previous && previous.instances.length > 0)
           logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}": it is no longer registered`)
         throw error

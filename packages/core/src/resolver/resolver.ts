@@ -2,7 +2,7 @@ import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-
 import type { CallClients } from '../calls/clients.js'
 import { recordDeclaration } from '../declarations.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
-import { CloudMapMiddyError, DiscoveryError, ServiceNotFoundError } from '../errors.js'
+import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
@@ -222,7 +222,7 @@ class CachingResolver implements Resolver {
   /** The error a caller sees: ours as they are (named after the dependency), anything else a DiscoveryError. */
   #failure(dependency: AnyDependency, error: unknown): Error {
     if (error instanceof ServiceNotFoundError && error.address !== dependency.label) {
-      return new ServiceNotFoundError(dependency.label, { cause: error })
+      return notRegisteredAt(error, dependency.label, { cause: error })
     }
     if (error instanceof CloudMapMiddyError) return error
     return new DiscoveryError(dependency.label, error, isTransient(error))
