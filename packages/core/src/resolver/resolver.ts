@@ -59,10 +59,14 @@ export interface ResolverOptions {
    * they make one request at a time. Retries end when the caller's `signal` aborts (the
    * middleware's is bounded by the Lambda's remaining time) or this long after the
    * resolution started, whichever comes first; a prefetch at init has no signal, so this is
-   * its bound. A non-transient failure (AccessDenied, ...) is not retried: it is remembered for
-   * the key and given to its callers without a request for 1 s, doubling per failure to 30 s.
-   * `0` turns retries off: each resolution makes one attempt of its own, or shares one under way.
-   * Default 10 000 ms (Lambda's init phase lasts at most 10 s).
+   * its bound. So a cold start that cannot reach Cloud Map fails within this time, not at the
+   * end of the invocation. A non-transient failure (AccessDenied, ...) is not retried: it is
+   * remembered for the key and given to its callers without a request for 1 s, doubling per
+   * failure to 30 s. `0` turns retries off: each resolution makes one attempt of its own, or
+   * shares one under way. Each failed attempt is logged at debug (address, attempt, error name,
+   * the wait before the next one), and a caller giving up at warn.
+   *
+   * @default 3000
    */
   readonly retryBudgetMs?: number
   /** Default: `console`. */
@@ -146,7 +150,7 @@ export interface Resolver {
 const DEFAULT_TTL_MS = 60_000
 const DEFAULT_MAX_STALE_MS = 900_000
 const DEFAULT_REQUEST_TIMEOUT_MS = 1_000
-const DEFAULT_RETRY_BUDGET_MS = 10_000
+const DEFAULT_RETRY_BUDGET_MS = 3_000
 
 /** An option in milliseconds, checked as the environment's values are. */
 function milliseconds(name: string, value: number | undefined): number | undefined {
