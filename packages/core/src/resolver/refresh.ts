@@ -178,7 +178,8 @@ export class Refresher {
           throw error
         }
         if (retries) {
-          if (entry.retryAt > deadline) throw giveUp(error, `the next attempt would come after retryBudgetMs (${settings.retryBudgetMs} ms)`)
+          if (entry.retryAt > deadline)
+            throw giveUp(error, `the next attempt would come after retryBudgetMs (${settings.retryBudgetMs} ms)`)
           await sleep(entry.retryAt - now, signal).catch((reason: unknown) => {
             throw giveUp(entry.error ?? reason, "the caller's time ran out")
           })
