@@ -1,4 +1,5 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
+import { describeAddress } from '../address/address.js'
 import type { CallClients } from '../calls/clients.js'
 import { recordDeclaration } from '../declarations.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
@@ -6,7 +7,7 @@ import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundErr
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
-import type { HealthStatusFilter, Registry } from '../registry/types.js'
+import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
 import { isTransient } from '../transient.js'
 import { cacheOf } from './cache.js'
 import { NOT_READY, type NotReady, type PlannedResolver, Planner } from './plans.js'
@@ -257,7 +258,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       ? cloudMapRegistry({ client: options.client })
       : options.clientConfig
         ? cloudMapRegistry({ clientConfig: options.clientConfig })
-        : (defaultRegistry ?? cloudMapRegistry()))
+        : processRegistry)
   const ttlMs = milliseconds('ttlMs', options.ttlMs) ?? fromEnv('CLOUDMAP_MIDDY_TTL_MS') ?? DEFAULT_TTL_MS
   const maxStaleMs = Math.max(
     ttlMs,
@@ -293,17 +294,44 @@ export function plannedResolver(resolver: Resolver): PlannedResolver | undefined
 let defaultResolver: Resolver | undefined
 /** Set by `useStaticRegistry` (testing): what resolvers without a registry or client of their own read. */
 let defaultRegistry: Registry | undefined
+/** The first address the process-wide registry asked Cloud Map about, while no static registry was in force. */
+let askedCloudMap: string | undefined
+
+/** Cloud Map's process-wide registry, or the one `useStaticRegistry` put in its place: chosen at each request. */
+function registryInForce(query: DiscoveryQuery): Registry {
+  if (defaultRegistry) return defaultRegistry
+  askedCloudMap ??= describeAddress(query)
+  return cloudMapRegistry()
+}
 
 /**
- * Makes every resolver created from now on without a `registry`, `client` or `clientConfig`
- * of its own — the process default among them — read from `registry`; `undefined` goes
- * back to Cloud Map. Used by `useStaticRegistry` in `@cloudmap-middy/core/testing`.
+ * The registry of every resolver created without a `registry`, `client` or `clientConfig`: it
+ * reads the one in force when it sends, so `useStaticRegistry` takes over resolvers created
+ * before it (a handler module imported first), as long as none of them has asked Cloud Map yet.
+ */
+const processRegistry: Registry = {
+  discover: (query, options) => registryInForce(query).discover(query, options),
+  revision: (query, options) => registryInForce(query).revision(query, options),
+}
+
+/**
+ * Makes every resolver without a `registry`, `client` or `clientConfig` of its own — the
+ * process default among them, whenever it was created — read from `registry`; `undefined`
+ * goes back to Cloud Map. Used by `useStaticRegistry` in `@cloudmap-middy/core/testing`.
  *
+ * @throws {Error} when `registry` is given after such a resolver already asked Cloud Map
+ * (through the process-wide client, real or mocked): what it sent cannot be taken back, and
+ * a test that goes on would pass with requests to Cloud Map it does not know of.
  * @internal
  */
 export function setDefaultRegistry(registry: Registry | undefined): void {
+  if (registry !== undefined && defaultRegistry === undefined && askedCloudMap !== undefined) {
+    throw new Error(
+      `useStaticRegistry() came too late: the process already asked Cloud Map for "${askedCloudMap}" (a handler module's prefetch, typically, when it is imported). Call useStaticRegistry() before the handler module is imported: with ESM, import the handler with \`await import()\` after it (a static import is hoisted above it), or call it in a setup file (Jest \`setupFiles\`, Vitest \`setupFiles\` or \`vi.hoisted\`).`,
+    )
+  }
   defaultRegistry = registry
-  // The process default is made again, on the registry now in force, when it is next asked for.
+  // The process default is made again when it is next asked for (it reads the registry in force anyway).
   defaultResolver = undefined
 }
 
