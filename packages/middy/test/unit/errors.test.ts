@@ -1,9 +1,11 @@
-import { createResolver, DependencyResolutionError, instance, topic } from '@cloudmap-middy/core'
+import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
+import { clearCache, createResolver, DependencyResolutionError, DiscoveryError, instance, topic } from '@cloudmap-middy/core'
 import { staticRegistry } from '@cloudmap-middy/core/testing'
-import { describe, expect, it } from '@jest/globals'
+import { describe, expect, it, jest } from '@jest/globals'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda'
+import { mockClient } from 'aws-sdk-client-mock'
 import { cloudMap } from '../../src/index.js'
 
 const logger = { warn: () => undefined }
@@ -68,5 +70,44 @@ describe('Function: cloudMap, on failure', () => {
     expect(error.failures.map((f) => f.address)).toEqual(['prod.billing'])
     expect(error.stack?.split('\n')[0]).toBe(`DependencyResolutionError: ${error.detail}`)
     expect(error.detail).toContain('Cloud Map namespace "prod" does not exist')
+  })
+})
+
+describe('Function: cloudMap, on a cold start that cannot reach Cloud Map', () => {
+  it('It should answer within 3 s of a 10 s invocation, not in its last half-second', async () => {
+    // Prepare: Cloud Map refuses connections; the clock is Jest's.
+    jest.useFakeTimers({ now: 1_700_000_000_000, doNotFake: ['nextTick', 'queueMicrotask'] })
+    clearCache()
+    const cloudMapSdk = mockClient(ServiceDiscoveryClient)
+    cloudMapSdk
+      .on(DiscoverInstancesCommand)
+      .callsFake(() => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' })))
+    const started = Date.now()
+    const tenSeconds = { ...context, getRemainingTimeInMillis: () => 10_000 - (Date.now() - started) } as Context
+    const handler = middy()
+      .use(
+        cloudMap({
+          prefetch: false,
+          resolver: createResolver({ client: new ServiceDiscoveryClient({ region: 'us-east-1' }), logger }),
+          services: { users: instance('prod.users') },
+        }),
+      )
+      .handler(async () => 'never')
+
+    // Act
+    let failedAt: number | undefined
+    let error: unknown
+    handler({}, tenSeconds).catch((caught: unknown) => {
+      error = caught
+      failedAt = Date.now() - started
+    })
+    for (let ms = 0; ms < 10_000 && failedAt === undefined; ms += 100) await jest.advanceTimersByTimeAsync(100)
+    jest.useRealTimers()
+    cloudMapSdk.restore()
+
+    // Assess
+    expect(error).toBeInstanceOf(DependencyResolutionError)
+    expect((error as DependencyResolutionError).failures[0]?.error).toBeInstanceOf(DiscoveryError)
+    expect(failedAt).toBeLessThanOrEqual(3_100)
   })
 })
