@@ -38,12 +38,48 @@ export class InvalidAddressError extends CloudMapMiddyError {
   }
 }
 
-/** Cloud Map has no such namespace or service (`NamespaceNotFound` / `ServiceNotFound`). */
+/**
+ * Cloud Map has no such service (`ServiceNotFound`), or no such namespace: then it is a
+ * {@link NamespaceNotFoundError}, which extends this one (`optional()` treats both alike).
+ */
 export class ServiceNotFoundError extends CloudMapMiddyError {
   constructor(address: string, options?: ErrorOptions) {
     super(address, `Cloud Map service "${address}" is not registered`, options)
     this.name = 'ServiceNotFoundError'
   }
+}
+
+/**
+ * Cloud Map has no such namespace (`NamespaceNotFound`): misspelt, or in another account or
+ * region than the one asked.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof NamespaceNotFoundError) console.error(`no namespace ${error.namespace}`)
+ * ```
+ */
+export class NamespaceNotFoundError extends ServiceNotFoundError {
+  /** The namespace that does not exist. */
+  readonly namespace: string
+
+  constructor(address: string, namespace: string, options?: ErrorOptions) {
+    super(address, options)
+    this.name = 'NamespaceNotFoundError'
+    this.namespace = namespace
+    this.message = `Cloud Map namespace "${namespace}" does not exist (looking up "${address}"): check its name, account and region`
+  }
+}
+
+/**
+ * The same "not registered" answer (a missing namespace stays one) about another address:
+ * a dependency's own, when the registry answered about its service.
+ *
+ * @internal
+ */
+export function notRegisteredAt(error: ServiceNotFoundError, address: string, options?: ErrorOptions): ServiceNotFoundError {
+  return error instanceof NamespaceNotFoundError
+    ? new NamespaceNotFoundError(address, error.namespace, options)
+    : new ServiceNotFoundError(address, options)
 }
 
 /** The address names an instance id that is not among the service's instances. */
@@ -326,6 +362,40 @@ export class HttpRequestError extends CloudMapMiddyError {
   }
 }
 
+/**
+ * An AWS service refused a call to a dependency (`AccessDeniedException`, `AuthorizationError`,
+ * a missing queue or function, an invalid parameter: any error it answered that is not worth
+ * retrying). The service's own error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await context.services.jobs.request({ id })
+ * } catch (error) {
+ *   if (error instanceof CallRefusedError && error.code === 'AccessDeniedException') console.error(error.address, error.target)
+ * }
+ * ```
+ */
+export class CallRefusedError extends CloudMapMiddyError {
+  /** The AWS service that refused: `Lambda`, `SQS`, `SNS`, `Step Functions`, `EventBridge`. */
+  readonly service: string
+  /** The operation refused (`Invoke`, `SendMessage`, `Publish`, ...). */
+  readonly operation: string
+  /** The ARN or queue URL the call went to. */
+  readonly target: string
+  /** The service's error code, as the SDK names the error (`AccessDeniedException`). */
+  readonly code: string
+
+  constructor(address: string, service: string, operation: string, target: string, cause: Error) {
+    super(address, `${service} refused ${operation} to "${address}" (${target}): ${cause.name}: ${cause.message}`, { cause })
+    this.name = 'CallRefusedError'
+    this.service = service
+    this.operation = operation
+    this.target = target
+    this.code = cause.name
+  }
+}
+
 /** One dependency that could not be resolved. */
 export interface DependencyFailure {
   /** The name the handler gave it (`context.services.<name>`). */
@@ -338,30 +408,56 @@ export interface DependencyFailure {
   readonly error: Error
 }
 
+/** Options of {@link DependencyResolutionError}. */
+export interface DependencyResolutionErrorOptions {
+  /**
+   * True when the error may reach an HTTP client (`@middy/http-error-handler` answers with its
+   * `message` when `expose` is true): the message is then the generic "Service Unavailable"
+   * and the details are in `detail`, `failures` and the first line of `stack`. Default false:
+   * the message names every failure, as a queue consumer's or a direct invocation's
+   * `errorMessage` should.
+   */
+  readonly expose?: boolean
+}
+
 /**
- * Some of a handler's dependencies could not be resolved; lists every one of them.
+ * Some of a handler's dependencies could not be resolved; lists every one of them, each with
+ * its address and reason (`detail`, `failures`), in the message too unless `expose` is set.
  *
- * Shaped for `@middy/http-error-handler`: `statusCode` 503 with `expose` true and a
- * generic `message` ("Service Unavailable"), so clients see a 503 and no internals.
- * The details are in `detail`, `failures` and the first line of `stack`, so logs
- * keep them.
+ * Shaped for `@middy/http-error-handler`: `statusCode` 503. With `expose` (the middleware sets
+ * it for HTTP events) the `message` is a generic "Service Unavailable", so the client gets a 503
+ * and no internals; without it, http-error-handler answers its generic 500 instead of showing
+ * the message.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await services.resolve(resolver)
+ * } catch (error) {
+ *   if (error instanceof DependencyResolutionError) for (const f of error.failures) console.error(f.name, f.address, f.reason)
+ * }
+ * ```
  */
 export class DependencyResolutionError extends Error {
   /** 503, so `@middy/http-error-handler` answers Service Unavailable. */
   readonly statusCode = 503
-  /** True: the generic message holds no internals and may be shown to the caller. */
-  readonly expose = true
+  /** True when the message is the generic "Service Unavailable", which may be shown to a caller. */
+  readonly expose: boolean
   /** Every dependency that failed, in the order they were declared. */
   readonly failures: readonly DependencyFailure[]
   /** Every failure, by name, address and reason. */
   readonly detail: string
 
-  constructor(failures: readonly DependencyFailure[]) {
-    super('Service Unavailable')
-    this.name = 'DependencyResolutionError'
-    this.failures = failures
+  constructor(failures: readonly DependencyFailure[], options: DependencyResolutionErrorOptions = {}) {
     const list = failures.map((f) => `${f.name} (${f.address}): ${f.reason}`).join('; ')
-    this.detail = `${failures.length} ${failures.length === 1 ? 'dependency' : 'dependencies'} could not be resolved: ${list}`
-    this.stack = `${this.name}: ${this.detail}\n${(this.stack ?? '').split('\n').slice(1).join('\n')}`
+    const detail = `${failures.length} ${failures.length === 1 ? 'dependency' : 'dependencies'} could not be resolved: ${list}`
+    const expose = options.expose === true
+    super(expose ? 'Service Unavailable' : detail)
+    this.name = 'DependencyResolutionError'
+    this.expose = expose
+    this.failures = failures
+    this.detail = detail
+    // Logs print the stack: its first line says what failed even when the message may not.
+    if (expose) this.stack = `${this.name}: ${detail}\n${(this.stack ?? '').split('\n').slice(1).join('\n')}`
   }
 }

@@ -1,5 +1,6 @@
 import {
   createResolver,
+  DependencyResolutionError,
   defineServices,
   getDefaultResolver,
   isRecordingDeclarations,
@@ -52,6 +53,20 @@ export type CloudMapContext<S extends Services> = LambdaContext & {
   readonly services: ResolvedServices<S>
 }
 
+/** What a caller hands the handler: its context without the `services` that `cloudMap()` adds. */
+type CallerContext<C> = C extends { readonly services: unknown } ? Omit<C, 'services'> : C
+
+// Middy types the exported handler's `context` parameter as the context its middlewares build, so
+// `.use(cloudMap())` would make callers pass `services`. Lambda (and a test) pass a plain Context:
+// this overload takes the context without what `cloudMap()` adds. Type parameters without
+// constraints merge with those of @middy/core 5, 6 and 7 alike.
+declare module '@middy/core' {
+  interface MiddyfiedHandler<TEvent, TResult, TErr, TContext, TInternal> {
+    // biome-ignore lint/style/useShorthandFunctionType: an interface merges with Middy's; a type alias would clash with it
+    (event: TEvent, context: CallerContext<TContext>): Promise<TResult>
+  }
+}
+
 const DEFAULT_MARGIN_MS = 500
 
 /** A value as it appears in an error: strings quoted, anything else as JavaScript writes it. */
@@ -95,6 +110,15 @@ function checkOptions(options: unknown): void {
   }
 }
 
+/**
+ * True for an event an HTTP error handler may answer: API Gateway (REST, HTTP, WebSocket), an
+ * ALB, a function URL, VPC Lattice. None of the other event sources (SQS, SNS, EventBridge,
+ * schedules, streams, direct invocations with a payload of their own) has these fields.
+ */
+function isHttpEvent(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && ('httpMethod' in event || 'requestContext' in event || 'headers' in event)
+}
+
 /** The time left for discovery in this invocation (clamped for a timer), or undefined outside Lambda. */
 function budget(context: Partial<LambdaContext> | undefined, marginMs: number): number | undefined {
   return remainingBudgetMs(context?.getRemainingTimeInMillis?.(), marginMs)
@@ -113,8 +137,11 @@ function budget(context: Partial<LambdaContext> | undefined, marginMs: number): 
  * - A refresh still running when the handler finishes is awaited in `after` /
  *   `onError`, bounded by the remaining time, so a frozen container holds no
  *   half-sent request.
- * - Failures throw one `DependencyResolutionError` listing every failed service
- *   (503 with `@middy/http-error-handler`, no internals in the body).
+ * - Failures throw one `DependencyResolutionError` listing every failed service, by name,
+ *   address and reason, in its message. For an HTTP event (API Gateway, ALB, function URL,
+ *   VPC Lattice) the message is the generic "Service Unavailable" with `expose: true`, so
+ *   `@middy/http-error-handler` answers 503 with no internals; the details stay in `detail`,
+ *   `failures` and the first line of the logged stack.
  *
  * @example
  * ```ts
@@ -169,7 +196,13 @@ export function cloudMap<const S extends Services>(
   const resolveSlowly = async (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> => {
     const left = budget(request.context, marginMs)
     const signal = left === undefined ? undefined : AbortSignal.timeout(left)
-    const services = await set.resolve(resolver, signal ? { signal } : {})
+    const services = await set.resolve(resolver, signal ? { signal } : {}).catch((error: unknown) => {
+      // An HTTP client gets a generic 503 (http-error-handler answers with the message); any
+      // other caller's errorMessage names what failed.
+      throw error instanceof DependencyResolutionError && isHttpEvent(request.event)
+        ? new DependencyResolutionError(error.failures, { expose: true })
+        : error
+    })
     ;(request.context as { services: ResolvedServices<S> }).services = services
   }
 

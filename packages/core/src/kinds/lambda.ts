@@ -3,6 +3,7 @@ import type { AddressInput } from '../address/address.js'
 import { clientPool, lazySender } from '../calls/clients.js'
 import { decodeJson, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
+import { refused } from '../calls/refused.js'
 import { loadLambdaSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
@@ -178,7 +179,7 @@ export function lambda<
       const input: InvokeCommandInput = { FunctionName: arn, InvocationType: invocationType }
       if (value !== undefined) input.Payload = encoder.encode(encodeJson(label, 'payload', value, limit))
       const { sdk, client } = await sender()
-      return client.send(new sdk.InvokeCommand(input), signal ? { abortSignal: signal } : {})
+      return client.send(new sdk.InvokeCommand(input), signal ? { abortSignal: signal } : {}).catch(refused(label, 'Lambda', 'Invoke', arn))
     }
 
     return bindResolved(registered, label, attributesSchema, () => ({

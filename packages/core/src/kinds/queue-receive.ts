@@ -4,6 +4,7 @@ import type { Sender } from '../calls/clients.js'
 import { validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { fromSqsAttributes } from '../calls/message-attributes.js'
+import { refused } from '../calls/refused.js'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { describeSize } from '../redact.js'
@@ -63,12 +64,16 @@ export function queueReceiver<Body>(
       ack: () =>
         settle(async () => {
           const { sdk, client } = await sender()
-          return client.send(new sdk.DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle }))
+          return client
+            .send(new sdk.DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle }))
+            .catch(refused(label, 'SQS', 'DeleteMessage', url))
         }),
       release: () =>
         settle(async () => {
           const { sdk, client } = await sender()
-          return client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }))
+          return client
+            .send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }))
+            .catch(refused(label, 'SQS', 'ChangeMessageVisibility', url))
         }),
     })
     return message
@@ -99,17 +104,19 @@ export function queueReceiver<Body>(
   const receive = async (receiveOptions: ReceiveOptions = {}): Promise<ReceivedMessage<Body>[]> => {
     const { waitSeconds, visibilityTimeout, signal } = receiveOptions
     const { sdk, client } = await sender()
-    const out = await client.send(
-      new sdk.ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: clampMax(receiveOptions.max),
-        ...(waitSeconds === undefined ? {} : { WaitTimeSeconds: waitSeconds }),
-        ...(visibilityTimeout === undefined ? {} : { VisibilityTimeout: visibilityTimeout }),
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
-      }),
-      signal === undefined ? {} : { abortSignal: signal },
-    )
+    const out = await client
+      .send(
+        new sdk.ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: clampMax(receiveOptions.max),
+          ...(waitSeconds === undefined ? {} : { WaitTimeSeconds: waitSeconds }),
+          ...(visibilityTimeout === undefined ? {} : { VisibilityTimeout: visibilityTimeout }),
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
+        }),
+        signal === undefined ? {} : { abortSignal: signal },
+      )
+      .catch(refused(label, 'SQS', 'ReceiveMessage', url))
     const messages = await Promise.all((out.Messages ?? []).map(read))
     return messages.filter((message) => message !== undefined)
   }

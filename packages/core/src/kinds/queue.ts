@@ -5,6 +5,7 @@ import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
+import { refused } from '../calls/refused.js'
 import { loadSqsSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import {
@@ -192,7 +193,9 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
       const send = async (message: Input, sendOptions: SendOptions = {}): Promise<SendResult> => {
         const body = await prepare(message, sendOptions, 'message')
         const { sdk, client } = await sender()
-        const out = await client.send(new sdk.SendMessageCommand({ QueueUrl: url, MessageBody: body, ...sendFields(sendOptions) }))
+        const out = await client
+          .send(new sdk.SendMessageCommand({ QueueUrl: url, MessageBody: body, ...sendFields(sendOptions) }))
+          .catch(refused(label, 'SQS', 'SendMessage', url))
         return out.SequenceNumber === undefined
           ? { messageId: out.MessageId ?? '' }
           : { messageId: out.MessageId ?? '', sequenceNumber: out.SequenceNumber }

@@ -2,6 +2,7 @@ import type { AddressInput } from '../address/address.js'
 import { type CallClients, clientPool, lazySender } from '../calls/clients.js'
 import { decodeJson, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
+import { refused } from '../calls/refused.js'
 import { loadSfnSdk } from '../calls/sdk.js'
 import { checkType, requireArn } from '../calls/target.js'
 import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
@@ -199,13 +200,17 @@ export function stateMachine<
       async start(input: unknown, callOptions: ExecutionOptions = {}): Promise<ExecutionStarted> {
         const request = await prepare(input, callOptions)
         const { sdk, client } = await sender()
-        const output = await client.send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
+        const output = await client
+          .send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
+          .catch(refused(label, 'Step Functions', 'StartExecution', arn))
         return { executionArn: output.executionArn ?? '', startDate: output.startDate ?? new Date() }
       },
       async run(input: unknown, callOptions: ExecutionOptions = {}) {
         const request = await prepare(input, callOptions)
         const { sdk, client } = await sender()
-        const output = await client.send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
+        const output = await client
+          .send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
+          .catch(refused(label, 'Step Functions', 'StartSyncExecution', arn))
         const status: string = output.status ?? 'UNKNOWN'
         if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
         const result = validate(label, 'output', outputSchema, decodeJson(label, 'output', output.output))

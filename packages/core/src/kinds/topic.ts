@@ -5,6 +5,7 @@ import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
+import { refused } from '../calls/refused.js'
 import { loadSnsSdk } from '../calls/sdk.js'
 import { checkType, requireArn } from '../calls/target.js'
 import {
@@ -186,7 +187,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
         const prepared = prepare(message, publishOptions, 'message')
         const request = prepared instanceof Promise ? await prepared : prepared
         const { sdk, client } = await sender()
-        const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request }))
+        const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request })).catch(refused(label, 'SNS', 'Publish', arn))
         return {
           messageId: output.MessageId ?? '',
           ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-servicediscovery'
 import { describeAddress } from '../address/address.js'
 import { environmentEndpointUrl } from '../endpoints.js'
-import { ServiceNotFoundError } from '../errors.js'
+import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors.js'
 import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from './types.js'
 
 /** How to reach Cloud Map: an injected client, or the configuration of a new one (never both). */
@@ -26,8 +26,6 @@ export type CloudMapRegistryOptions =
        */
       readonly clientConfig?: ServiceDiscoveryClientConfig
     }
-
-const NOT_FOUND = new Set(['NamespaceNotFound', 'ServiceNotFound'])
 
 /**
  * True when the SDK would send DiscoverInstances to a custom endpoint. Cloud Map's
@@ -80,7 +78,9 @@ function queryLabel(query: DiscoveryQuery): string {
 }
 
 function rethrow(query: DiscoveryQuery, error: unknown): never {
-  if (error instanceof Error && NOT_FOUND.has(error.name)) throw new ServiceNotFoundError(queryLabel(query), { cause: error })
+  if (error instanceof Error && error.name === 'NamespaceNotFound')
+    throw new NamespaceNotFoundError(queryLabel(query), query.namespace, { cause: error })
+  if (error instanceof Error && error.name === 'ServiceNotFound') throw new ServiceNotFoundError(queryLabel(query), { cause: error })
   throw error
 }
 

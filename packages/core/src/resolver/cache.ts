@@ -1,3 +1,4 @@
+import type { ServiceNotFoundError } from '../errors.js'
 import type { Discovery, DiscoveryQuery, Registry } from '../registry/types.js'
 import { remainingBudgetMs } from '../timers.js'
 
@@ -39,18 +40,28 @@ let generation = 0
 /** Bumped by `clearCache()`: a cache from an older epoch empties itself when next used (a WeakMap cannot be iterated). */
 let epoch = 0
 
-/** Answers of a registry that said the service does not exist (kept for a TTL like any other). */
-const notRegistered = new WeakSet<Discovery>()
+/** Answers of a registry that said the service (or its namespace) does not exist, with what it said (kept for a TTL like any other). */
+const notRegistered = new WeakMap<Discovery, ServiceNotFoundError>()
 
 /**
- * The answer cached when the registry says the service does not exist.
+ * The answer cached when the registry says the service does not exist: `error`, kept so the
+ * answer served from cache says what the registry said (a missing namespace stays one).
  *
  * @internal
  */
-export function notRegisteredAnswer(): Discovery {
+export function notRegisteredAnswer(error: ServiceNotFoundError): Discovery {
   const answer: Discovery = { instances: [] }
-  notRegistered.add(answer)
+  notRegistered.set(answer, error)
   return answer
+}
+
+/**
+ * The registry's "not registered" error behind an answer made by {@link notRegisteredAnswer}.
+ *
+ * @internal
+ */
+export function notRegisteredError(data: Discovery): ServiceNotFoundError | undefined {
+  return notRegistered.get(data)
 }
 
 /**

@@ -151,11 +151,24 @@ export class Refresher {
     const epoch = cacheEpoch()
     let entry = first
     let failed: unknown
+    /** Says, once, that this caller stops waiting for the registry; gives what it throws. */
+    const giveUp = (error: unknown, why: string): unknown => {
+      settings.logger.warn('cloudmap-middy: gave up discovering, nothing cached to serve', {
+        address: plan.dependency.label,
+        attempts: entry.failures,
+        elapsedMs: Date.now() - started,
+        error: error instanceof Error ? error.name : String(error),
+        why,
+      })
+      return error
+    }
     for (let round = 0; ; round++) {
       const now = Date.now()
       if (round > 0) {
-        // The budget is spent (a frozen container thawed past it, typically), or clearCache() ran: what a retry would fill is gone.
-        if (now > deadline || epoch !== cacheEpoch()) throw entry.error ?? failed
+        // clearCache() ran: what a retry would fill is gone.
+        if (epoch !== cacheEpoch()) throw entry.error ?? failed
+        // The budget is spent (a frozen container thawed past it, typically).
+        if (now > deadline) throw giveUp(entry.error ?? failed, `retryBudgetMs (${settings.retryBudgetMs} ms) spent`)
         entry = this.#cache.entry(plan.key, plan.query, settings.maxStaleMs, now)
       }
       const { error } = entry
@@ -165,9 +178,10 @@ export class Refresher {
           throw error
         }
         if (retries) {
-          if (entry.retryAt > deadline) throw error
+          if (entry.retryAt > deadline)
+            throw giveUp(error, `the next attempt would come after retryBudgetMs (${settings.retryBudgetMs} ms)`)
           await sleep(entry.retryAt - now, signal).catch((reason: unknown) => {
-            throw entry.error ?? reason
+            throw giveUp(entry.error ?? reason, "the caller's time ran out")
           })
           continue
         }
@@ -181,7 +195,7 @@ export class Refresher {
         // The failure left an answer to serve: a not-found answer that stale-if-error kept, under backoff.
         if (this.#cache.holds(entry) && servable(entry, Date.now(), settings)) return entry.data as Discovery
         // The caller's budget ended while it waited: the registry's last answer says more than the abort.
-        if (signal?.aborted) throw entry.error ?? failure
+        if (signal?.aborted) throw giveUp(entry.error ?? failure, "the caller's time ran out")
         if (!retries || !isTransient(failure)) throw failure
         failed = failure
       }
@@ -242,7 +256,7 @@ export class Refresher {
       if (error instanceof ServiceNotFoundError) {
         // The instances go, the answer stays for a TTL: a dependency on a service that is not
         // there (an optional one, typically) costs one call per TTL, not one per invocation.
-        store(entry, notRegisteredAnswer(), now)
+        store(entry, notRegisteredAnswer(error), now)
         if (previous && previous.instances.length > 0)
           logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}": it is no longer registered`)
         throw error
@@ -260,6 +274,13 @@ export class Refresher {
         entry.failures += 1
         entry.error = error
         entry.retryAt = now + (transient ? coldRetryMs(entry.failures) : backoffMs(entry.failures))
+        logger.debug?.('cloudmap-middy: DiscoverInstances failed, nothing cached to serve', {
+          address: describeAddress(entry.query),
+          attempt: entry.failures,
+          error: error instanceof Error ? error.name : String(error),
+          transient,
+          nextAttemptInMs: Math.round(entry.retryAt - now),
+        })
         if (previous) {
           entry.data = undefined
           entryChanged()

@@ -1,12 +1,13 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
+import { describeAddress } from '../address/address.js'
 import type { CallClients } from '../calls/clients.js'
 import { recordDeclaration } from '../declarations.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
-import { CloudMapMiddyError, DiscoveryError, ServiceNotFoundError } from '../errors.js'
+import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
-import type { HealthStatusFilter, Registry } from '../registry/types.js'
+import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
 import { MAX_DELAY_MS } from '../timers.js'
 import { isTransient } from '../transient.js'
 import { cacheOf } from './cache.js'
@@ -60,10 +61,14 @@ export interface ResolverOptions {
    * they make one request at a time. Retries end when the caller's `signal` aborts (the
    * middleware's is bounded by the Lambda's remaining time) or this long after the
    * resolution started, whichever comes first; a prefetch at init has no signal, so this is
-   * its bound. A non-transient failure (AccessDenied, ...) is not retried: it is remembered for
-   * the key and given to its callers without a request for 1 s, doubling per failure to 30 s.
-   * `0` turns retries off: each resolution makes one attempt of its own, or shares one under way.
-   * Default 10 000 ms (Lambda's init phase lasts at most 10 s).
+   * its bound. So a cold start that cannot reach Cloud Map fails within this time, not at the
+   * end of the invocation. A non-transient failure (AccessDenied, ...) is not retried: it is
+   * remembered for the key and given to its callers without a request for 1 s, doubling per
+   * failure to 30 s. `0` turns retries off: each resolution makes one attempt of its own, or
+   * shares one under way. Each failed attempt is logged at debug (address, attempt, error name,
+   * the wait before the next one), and a caller giving up at warn.
+   *
+   * @default 3000
    */
   readonly retryBudgetMs?: number
   /** Default: `console`. */
@@ -147,7 +152,7 @@ export interface Resolver {
 const DEFAULT_TTL_MS = 60_000
 const DEFAULT_MAX_STALE_MS = 900_000
 const DEFAULT_REQUEST_TIMEOUT_MS = 1_000
-const DEFAULT_RETRY_BUDGET_MS = 10_000
+const DEFAULT_RETRY_BUDGET_MS = 3_000
 
 /** An option in milliseconds, checked as the environment's values are. */
 function milliseconds(name: string, value: number | undefined, max = Number.MAX_VALUE): number | undefined {
@@ -223,7 +228,7 @@ class CachingResolver implements Resolver {
   /** The error a caller sees: ours as they are (named after the dependency), anything else a DiscoveryError. */
   #failure(dependency: AnyDependency, error: unknown): Error {
     if (error instanceof ServiceNotFoundError && error.address !== dependency.label) {
-      return new ServiceNotFoundError(dependency.label, { cause: error })
+      return notRegisteredAt(error, dependency.label, { cause: error })
     }
     if (error instanceof CloudMapMiddyError) return error
     return new DiscoveryError(dependency.label, error, isTransient(error))
@@ -254,7 +259,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       ? cloudMapRegistry({ client: options.client })
       : options.clientConfig
         ? cloudMapRegistry({ clientConfig: options.clientConfig })
-        : (defaultRegistry ?? cloudMapRegistry()))
+        : processRegistry)
   const ttlMs = milliseconds('ttlMs', options.ttlMs) ?? fromEnv('CLOUDMAP_MIDDY_TTL_MS') ?? DEFAULT_TTL_MS
   const maxStaleMs = Math.max(
     ttlMs,
@@ -291,17 +296,44 @@ export function plannedResolver(resolver: Resolver): PlannedResolver | undefined
 let defaultResolver: Resolver | undefined
 /** Set by `useStaticRegistry` (testing): what resolvers without a registry or client of their own read. */
 let defaultRegistry: Registry | undefined
+/** The first address the process-wide registry asked Cloud Map about, while no static registry was in force. */
+let askedCloudMap: string | undefined
+
+/** Cloud Map's process-wide registry, or the one `useStaticRegistry` put in its place: chosen at each request. */
+function registryInForce(query: DiscoveryQuery): Registry {
+  if (defaultRegistry) return defaultRegistry
+  askedCloudMap ??= describeAddress(query)
+  return cloudMapRegistry()
+}
 
 /**
- * Makes every resolver created from now on without a `registry`, `client` or `clientConfig`
- * of its own — the process default among them — read from `registry`; `undefined` goes
- * back to Cloud Map. Used by `useStaticRegistry` in `@cloudmap-middy/core/testing`.
+ * The registry of every resolver created without a `registry`, `client` or `clientConfig`: it
+ * reads the one in force when it sends, so `useStaticRegistry` takes over resolvers created
+ * before it (a handler module imported first), as long as none of them has asked Cloud Map yet.
+ */
+const processRegistry: Registry = {
+  discover: (query, options) => registryInForce(query).discover(query, options),
+  revision: (query, options) => registryInForce(query).revision(query, options),
+}
+
+/**
+ * Makes every resolver without a `registry`, `client` or `clientConfig` of its own — the
+ * process default among them, whenever it was created — read from `registry`; `undefined`
+ * goes back to Cloud Map. Used by `useStaticRegistry` in `@cloudmap-middy/core/testing`.
  *
+ * @throws {Error} when `registry` is given after such a resolver already asked Cloud Map
+ * (through the process-wide client, real or mocked): what it sent cannot be taken back, and
+ * a test that goes on would pass with requests to Cloud Map it does not know of.
  * @internal
  */
 export function setDefaultRegistry(registry: Registry | undefined): void {
+  if (registry !== undefined && defaultRegistry === undefined && askedCloudMap !== undefined) {
+    throw new Error(
+      `useStaticRegistry() came too late: the process already asked Cloud Map for "${askedCloudMap}" (a handler module's prefetch, typically, when it is imported). Call useStaticRegistry() before the handler module is imported: with ESM, import the handler with \`await import()\` after it (a static import is hoisted above it), or call it in a setup file (Jest \`setupFiles\`, Vitest \`setupFiles\` or \`vi.hoisted\`).`,
+    )
+  }
   defaultRegistry = registry
-  // The process default is made again, on the registry now in force, when it is next asked for.
+  // The process default is made again when it is next asked for (it reads the registry in force anyway).
   defaultResolver = undefined
 }
 

@@ -1,7 +1,7 @@
 import type { AnyDependency, BindContext, PickStrategy } from '../dependency/dependency.js'
-import { AttributeValidationError, InstanceNotFoundError, NoInstancesError, ServiceNotFoundError } from '../errors.js'
+import { AttributeValidationError, InstanceNotFoundError, NoInstancesError, notRegisteredAt, ServiceNotFoundError } from '../errors.js'
 import type { Discovery, RegisteredInstance } from '../registry/types.js'
-import { isNotRegistered } from './cache.js'
+import { notRegisteredError } from './cache.js'
 import type { ResolverSettings } from './resolver.js'
 
 /**
@@ -122,7 +122,8 @@ export class Views {
 
   #build(dependency: AnyDependency, data: Discovery): View | Promise<View> {
     const { label } = dependency
-    if (isNotRegistered(data)) return { values: [], error: new ServiceNotFoundError(label), cursor: 0 }
+    const missing = notRegisteredError(data)
+    if (missing) return { values: [], error: notRegisteredAt(missing, label), cursor: 0 }
     const pinned = dependency.address.instance
     const instances = pinned === undefined ? data.instances : data.instances.filter((i) => i.instanceId === pinned)
     if (instances.length === 0) {

@@ -1,5 +1,5 @@
 import { type AddressInput, describeAddress, toAddress } from '../address/address.js'
-import { ServiceNotFoundError } from '../errors.js'
+import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors.js'
 import type { Discovery, DiscoveryQuery, RegisteredInstance, Registry } from '../registry/types.js'
 
 /** Instances by service (`namespace.service`), then by instance id, with their attributes. */
@@ -29,7 +29,7 @@ function matches(attributes: Readonly<Record<string, string>>, wanted: Readonly<
  * A registry that serves a fixed table, so a handler can be unit-tested without
  * Cloud Map. It honours `queryParameters`, `optionalParameters` and `maxResults`;
  * every instance counts as healthy. An unknown service throws `ServiceNotFoundError`
- * as Cloud Map does.
+ * as Cloud Map does, and `NamespaceNotFoundError` when no service of its namespace is in the table.
  *
  * @example
  * ```ts
@@ -59,7 +59,13 @@ export function staticRegistry(table: StaticTable = {}): StaticRegistry {
   const find = (query: DiscoveryQuery) => {
     const key = serviceKey(query.namespace, query.service)
     const instances = services.get(key)
-    if (!instances) throw new ServiceNotFoundError(describeAddress({ namespace: query.namespace, service: query.service }))
+    if (!instances) {
+      const label = describeAddress({ namespace: query.namespace, service: query.service })
+      const prefix = serviceKey(query.namespace, '')
+      // As Cloud Map answers: a namespace with no service in the table does not exist.
+      if (![...services.keys()].some((known) => known.startsWith(prefix))) throw new NamespaceNotFoundError(label, query.namespace)
+      throw new ServiceNotFoundError(label)
+    }
     return { key, instances }
   }
 

@@ -3,16 +3,21 @@ import { setDefaultRegistry } from '../resolver/resolver.js'
 import { type StaticRegistry, type StaticTable, staticRegistry } from './static-registry.js'
 
 /**
- * Makes the process read Cloud Map from a table in memory: every resolver created from
- * now on without a `registry`, `client` or `clientConfig` of its own — the process default
- * that `cloudMap()` uses, and the ones `cloudMap({ ttlMs })` creates — reads from a
+ * Makes the process read Cloud Map from a table in memory: every resolver without a
+ * `registry`, `client` or `clientConfig` of its own — the process default that `cloudMap()`
+ * uses, and the ones `cloudMap({ ttlMs })` creates, whenever they were created — reads from a
  * `staticRegistry(table)`, which is returned so a test can change it or count its calls.
  * The cache is cleared.
  *
- * Call it before the handler module is imported (with ESM, a dynamic `await import()`
- * after it): the module's prefetch and invocations then use it, with no network and no
- * credentials. Resolvers created before keep their registry. Undo it with
- * {@link restoreDefaultRegistry}.
+ * Call it before the handler module is imported (with ESM, a dynamic `await import()` after
+ * it, or a setup file): the module's prefetch and invocations then use it, with no network
+ * and no credentials. Called after the process already asked Cloud Map through those
+ * resolvers (a handler module imported first prefetches at once), it throws an error that
+ * says so and how to fix it, rather than let the test pass on requests to Cloud Map it does
+ * not know of. Calling it again swaps the table. Resolvers with a registry or client of their
+ * own keep it. Undo it with {@link restoreDefaultRegistry}.
+ *
+ * @throws {Error} when the process already asked Cloud Map through the process-wide registry.
  *
  * @example
  * ```ts
@@ -34,8 +39,8 @@ export function useStaticRegistry(table: StaticTable = {}): StaticRegistry {
 }
 
 /**
- * Undoes {@link useStaticRegistry}: resolvers created from now on without a registry of
- * their own read Cloud Map again, and the cache is cleared.
+ * Undoes {@link useStaticRegistry}: resolvers without a registry of their own read Cloud Map
+ * again, and the cache is cleared.
  *
  * @example
  * ```ts

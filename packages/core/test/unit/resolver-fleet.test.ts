@@ -166,7 +166,7 @@ describe('Class: Resolver, cold keys under throttling', () => {
       times.push(Date.now())
       throw throttled()
     })
-    const resolver = createResolver({ client, logger })
+    const resolver = createResolver({ client, logger, retryBudgetMs: 10_000 }) // room for seven waits
 
     // Act
     await settle(

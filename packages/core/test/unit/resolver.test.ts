@@ -507,7 +507,7 @@ describe('Function: createResolver', () => {
       healthStatus: 'HEALTHY_OR_ELSE_ALL',
       pick: 'random',
       requestTimeoutMs: 1_000,
-      retryBudgetMs: 10_000,
+      retryBudgetMs: 3_000,
     })
   })
 })

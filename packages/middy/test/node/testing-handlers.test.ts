@@ -5,6 +5,7 @@ import { after, beforeEach, test } from 'node:test'
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { restoreDefaultRegistry, useStaticRegistry } from '@cloudmap-middy/core/testing'
 import { Uint8ArrayBlobAdapter } from '@smithy/util-stream'
+import type { Context } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 
 const lambdaMock = mockClient(LambdaClient)
@@ -23,7 +24,7 @@ after(() => restoreDefaultRegistry())
 
 test('returns the job from get-job', async () => {
   lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Uint8ArrayBlobAdapter.fromString(JSON.stringify({ id: '1' })) })
-  const context = { getRemainingTimeInMillis: () => 3_000 } as never
+  const context = { getRemainingTimeInMillis: () => 3_000 } as Context
   assert.deepEqual(await handler({ id: '1' }, context), { id: '1' })
   assert.equal(
     lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input.FunctionName,

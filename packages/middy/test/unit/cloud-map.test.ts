@@ -14,7 +14,6 @@ import {
 import { staticRegistry } from '@cloudmap-middy/core/testing'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import middy7 from '@middy/core'
-import httpErrorHandler from '@middy/http-error-handler'
 import type { Context } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import middy5 from 'middy5'
@@ -199,19 +198,6 @@ describe('Function: cloudMap', () => {
     expect(error.failures[0]?.error).toBeInstanceOf(ServiceNotFoundError)
     expect(error.detail).toMatch(/2 dependencies could not be resolved: billing \(prod.billing\): .*; orders \(prod.users->zz\): /)
     expect(error.stack).toContain(error.detail)
-  })
-
-  it('It should make @middy/http-error-handler answer 503 without internals', async () => {
-    const handler = middy7()
-      .use(httpErrorHandler({ logger: false }))
-      .use(cloudMap({ resolver: createResolver({ registry: staticRegistry(), logger }), services: { billing: instance('prod.billing') } }))
-      .handler(async () => ({ statusCode: 200, body: 'ok' }))
-
-    const response = (await handler({}, lambdaContext())) as { statusCode: number; body: string }
-
-    expect(response.statusCode).toBe(503)
-    expect(response.body).toBe('Service Unavailable')
-    expect(response.body).not.toContain('prod.billing')
   })
 
   it('It should fail at declaration on a bad address or a value that is not a dependency', () => {

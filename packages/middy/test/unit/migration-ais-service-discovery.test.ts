@@ -5,6 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { restoreDefaultRegistry, useStaticRegistry } from '@cloudmap-middy/core/testing'
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { Uint8ArrayBlobAdapter } from '@smithy/util-stream'
+import type { Context } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 // @aws-sdk/client-sqs and @aws-sdk/client-sns are dependencies of core, not of this package: the mocks
 // take the very modules core loads on its first call.
@@ -41,7 +42,7 @@ const registry = useStaticRegistry({
 const { handler } = await import('../fixtures/migration-ais-service-discovery.js')
 const { work } = await import('../fixtures/migration-ais-service-discovery-worker.js')
 
-const context = { getRemainingTimeInMillis: () => 3_000 } as never
+const context = { getRemainingTimeInMillis: () => 3_000 } as Context
 const segment = { id: 's-1', name: 'churn risk', size: 1200 }
 const decode = (payload: Uint8Array | undefined): unknown => JSON.parse(new TextDecoder().decode(payload))
 

@@ -7,6 +7,7 @@ import { clearCache, DependencyResolutionError } from '@cloudmap-middy/core'
 import { restoreDefaultRegistry, useStaticRegistry } from '@cloudmap-middy/core/testing'
 import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { Uint8ArrayBlobAdapter } from '@smithy/util-stream'
+import type { Context } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { fixtureCode, guideCode } from '../fixtures/migration-guide.js'
 
@@ -26,7 +27,7 @@ const registry = useStaticRegistry({
 // Imported after useStaticRegistry (a static import would be hoisted above it).
 const { handler } = await import('../fixtures/migration-middy-service-discovery.js')
 
-const context = { getRemainingTimeInMillis: () => 3_000 } as never
+const context = { getRemainingTimeInMillis: () => 3_000 } as Context
 const decode = (payload: Uint8Array | undefined): unknown => JSON.parse(new TextDecoder().decode(payload))
 
 beforeEach(() => {

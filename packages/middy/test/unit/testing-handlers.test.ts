@@ -5,6 +5,7 @@ import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/clien
 import { restoreDefaultRegistry, useStaticRegistry } from '@cloudmap-middy/core/testing'
 import { afterAll, beforeEach, expect, it } from '@jest/globals'
 import { Uint8ArrayBlobAdapter } from '@smithy/util-stream'
+import type { Context } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 
 const lambdaMock = mockClient(LambdaClient)
@@ -25,7 +26,7 @@ afterAll(() => restoreDefaultRegistry())
 
 it('returns the job from get-job', async () => {
   lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Uint8ArrayBlobAdapter.fromString(JSON.stringify({ id: '1' })) })
-  const context = { getRemainingTimeInMillis: () => 3_000 } as never
+  const context = { getRemainingTimeInMillis: () => 3_000 } as Context
   await expect(handler({ id: '1' }, context)).resolves.toEqual({ id: '1' })
   expect(lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input.FunctionName).toBe(
     'arn:aws:lambda:eu-west-1:123456789012:function:get-job',
