@@ -1,20 +1,56 @@
 // What a handler module can reach while the check loads it (no caller credentials, no network,
 // with --live too), and a dependency resolved by a resolver the module creates itself.
+import { spawnSync } from 'node:child_process'
+import dgram from 'node:dgram'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type StandIn, startStandIn } from '@cloudmap-middy/moto-harness'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { check } from '../../src/check.js'
 
-const template = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox', 'template.yaml')
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox')
+const template = join(fixtures, 'template.yaml')
+const escape = join(fixtures, 'escape.yaml')
+const functions = ['EscapeFunction', 'OptionsFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction']
+/** Every function of escape.yaml but these. */
+const only = (...names: string[]) => functions.filter((name) => !names.includes(name))
 let standIn: StandIn
+// Loopback listeners: anything that reaches them got out.
+let tcp: net.Server
+let udp: dgram.Socket
+const arrived: string[] = []
 
 beforeAll(async () => {
   standIn = await startStandIn()
+  tcp = net.createServer((socket) => {
+    arrived.push(`tcp from ${socket.remotePort}`)
+    socket.destroy()
+  })
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve))
+  udp = dgram.createSocket('udp4', () => arrived.push('udp'))
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve))
 })
 afterAll(async () => {
   await standIn.close()
+  await new Promise((resolve) => tcp.close(resolve))
+  udp.close()
 })
+
+/** The processes whose command line names `file` (Linux: /proc). */
+function processesOf(file: string): string[] {
+  if (!existsSync('/proc/self/cmdline')) return []
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) return false
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(file)
+    } catch {
+      return false
+    }
+  })
+}
 
 /** Runs `body` with these variables set in this process, then puts them back. */
 async function withEnv<T>(variables: Record<string, string>, body: () => Promise<T>): Promise<T> {
@@ -57,5 +93,81 @@ describe('the process a handler module is loaded in', () => {
     expect(plain?.dependencies[0]?.findings.find((f) => f.check === 'discover' && !f.ok)?.detail).toMatch(
       /^sandbox\.svc->jobs: no statement allows servicediscovery:DiscoverInstancesRevision/,
     )
+  }, 60_000)
+})
+
+describe('the sandbox, tried as an attacker would', () => {
+  it('lets nothing out: no process, worker, socket of any kind, DNS server of its choosing, binding, credential file, parent environment or write', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'caller-home-'))
+    mkdirSync(join(home, '.aws'))
+    writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_secret_access_key = caller-secret\n')
+    try {
+      const report = await withEnv({ ...caller, HOME: home }, () =>
+        check(escape, {
+          parameters: {
+            TcpPort: String((tcp.address() as net.AddressInfo).port),
+            UdpPort: String(udp.address().port),
+            CallerHome: home,
+          },
+          skip: only('EscapeFunction'),
+        }),
+      )
+      const probe = report.functions.find((fn) => fn.logicalId === 'EscapeFunction')
+      expect(probe?.reason).toBeUndefined()
+      expect(probe?.status).toBe('ok')
+      expect(existsSync(join(home, 'written-by-the-module'))).toBe(false)
+      expect(arrived).toEqual([])
+      expect(report.isolation.applied).toEqual(expect.arrayContaining(['permission-model', 'socket-guard']))
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it('ignores NODE_OPTIONS from the template: an --import=data: that forges a pass runs nowhere', async () => {
+    const report = await check(escape, { skip: only('OptionsFunction') })
+    expect(report.problems.map((p) => `${p.function} ${p.address} ${p.check}`)).toEqual(['OptionsFunction sandbox.svc->jobs discover'])
+  }, 60_000)
+
+  it('rejects forged messages: no Cloud Map call for a namespace the module asks about, no forged pass', async () => {
+    const report = await withEnv({ ...caller, AWS_ENDPOINT_URL: standIn.origin, AWS_REGION: 'us-east-1' }, () =>
+      check(escape, { skip: only('ForgeFunction'), live: true }),
+    )
+    const forge = report.functions.find((fn) => fn.logicalId === 'ForgeFunction')
+    expect(forge?.status).toBe('failed')
+    expect(forge?.reason).toMatch(/sent what the check does not accept/)
+    expect(JSON.stringify(standIn.requests)).not.toMatch(/passwords/)
+  }, 60_000)
+
+  it('ends a module that ignores SIGTERM within the timeout (a never-settling await, a busy loop): its process is gone', async () => {
+    const report = await check(escape, { skip: only('HangFunction', 'BusyFunction'), timeoutMs: 1000 })
+    for (const name of ['HangFunction', 'BusyFunction']) {
+      expect(report.functions.find((fn) => fn.logicalId === name)?.reason).toMatch(/did not load within 1000 ms/)
+    }
+    expect([...processesOf('hang.mjs'), ...processesOf('busy.mjs')]).toEqual([])
+  }, 60_000)
+
+  it('exits when its report is written: a SIGTERM-ignoring module and a helper sharing stdout leave no process behind', () => {
+    const bin = join(fixtures, '..', '..', '..', 'bin', 'cloudmap-middy.js')
+    const run = spawnSync(
+      process.execPath,
+      [bin, 'check', escape, '--timeout-ms', '1000', ...only('HangFunction', 'HelperFunction').flatMap((name) => ['--skip', name])],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    )
+    expect(run.error).toBeUndefined()
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(/HangFunction.*\n.*did not load within 1000 ms/)
+    expect(processesOf('hang.mjs')).toEqual([])
+  }, 60_000)
+
+  it('requireIsolation refuses to load a module when a layer is missing, naming it', async () => {
+    const report = await check(escape, { skip: only('OptionsFunction') })
+    if (report.isolation.missing.length === 0) {
+      await expect(check(escape, { skip: only('OptionsFunction'), requireIsolation: true })).resolves.toMatchObject({ ok: false })
+    } else {
+      await expect(check(escape, { skip: only('OptionsFunction'), requireIsolation: true })).rejects.toThrow(/isolation required/)
+    }
   }, 60_000)
 })
