@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..')
 const pricing = join(root, 'examples', 'pricing', 'template.yaml')
-const escape = join(root, 'packages', 'check', 'test', 'fixtures', 'sandbox', 'escape.yaml')
+const attacks = join(root, 'packages', 'check', 'test', 'fixtures', 'sandbox', 'escape.yaml')
 
 /** pricing-a as the template registers it (Stage=dev, the default hosts). */
 const PRICING_A = { type: 'http', AWS_INSTANCE_IPV4: '10.0.1.10', AWS_INSTANCE_PORT: '8080', zone: 'a' }
@@ -115,7 +115,7 @@ describe('cloudmap-middy check --live (moto)', () => {
       arn: 'arn:aws:sqs:us-east-1:123456789012:jobs',
     })
     const skip = ['EscapeFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction']
-    const report = await check(escape, { live: true, skip })
+    const report = await check(attacks, { live: true, skip })
     // Its role does not allow DiscoverInstances (the fixture's point): that is the one failure.
     expect(failures(report)).toEqual(['OptionsFunction sandbox.svc->jobs discover'])
     const findings = report.functions.find((fn) => fn.logicalId === 'OptionsFunction')?.dependencies[0]?.findings

@@ -13,7 +13,7 @@ import { check } from '../../src/check.js'
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox')
 const template = join(fixtures, 'template.yaml')
-const escape = join(fixtures, 'escape.yaml')
+const attacks = join(fixtures, 'escape.yaml')
 const functions = ['EscapeFunction', 'OptionsFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction']
 /** Every function of escape.yaml but these. */
 const only = (...names: string[]) => functions.filter((name) => !names.includes(name))
@@ -103,7 +103,7 @@ describe('the sandbox, tried as an attacker would', () => {
     writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_secret_access_key = caller-secret\n')
     try {
       const report = await withEnv({ ...caller, HOME: home }, () =>
-        check(escape, {
+        check(attacks, {
           parameters: {
             TcpPort: String((tcp.address() as net.AddressInfo).port),
             UdpPort: String(udp.address().port),
@@ -124,13 +124,13 @@ describe('the sandbox, tried as an attacker would', () => {
   }, 60_000)
 
   it('ignores NODE_OPTIONS from the template: an --import=data: that forges a pass runs nowhere', async () => {
-    const report = await check(escape, { skip: only('OptionsFunction') })
+    const report = await check(attacks, { skip: only('OptionsFunction') })
     expect(report.problems.map((p) => `${p.function} ${p.address} ${p.check}`)).toEqual(['OptionsFunction sandbox.svc->jobs discover'])
   }, 60_000)
 
   it('rejects forged messages: no Cloud Map call for a namespace the module asks about, no forged pass', async () => {
     const report = await withEnv({ ...caller, AWS_ENDPOINT_URL: standIn.origin, AWS_REGION: 'us-east-1' }, () =>
-      check(escape, { skip: only('ForgeFunction'), live: true }),
+      check(attacks, { skip: only('ForgeFunction'), live: true }),
     )
     const forge = report.functions.find((fn) => fn.logicalId === 'ForgeFunction')
     expect(forge?.status).toBe('failed')
@@ -139,7 +139,7 @@ describe('the sandbox, tried as an attacker would', () => {
   }, 60_000)
 
   it('ends a module that ignores SIGTERM within the timeout (a never-settling await, a busy loop): its process is gone', async () => {
-    const report = await check(escape, { skip: only('HangFunction', 'BusyFunction'), timeoutMs: 1000 })
+    const report = await check(attacks, { skip: only('HangFunction', 'BusyFunction'), timeoutMs: 1000 })
     for (const name of ['HangFunction', 'BusyFunction']) {
       expect(report.functions.find((fn) => fn.logicalId === name)?.reason).toMatch(/did not load within 1000 ms/)
     }
@@ -150,7 +150,7 @@ describe('the sandbox, tried as an attacker would', () => {
     const bin = join(fixtures, '..', '..', '..', 'bin', 'cloudmap-middy.js')
     const run = spawnSync(
       process.execPath,
-      [bin, 'check', escape, '--timeout-ms', '1000', ...only('HangFunction', 'HelperFunction').flatMap((name) => ['--skip', name])],
+      [bin, 'check', attacks, '--timeout-ms', '1000', ...only('HangFunction', 'HelperFunction').flatMap((name) => ['--skip', name])],
       {
         encoding: 'utf8',
         timeout: 30_000,
@@ -163,11 +163,11 @@ describe('the sandbox, tried as an attacker would', () => {
   }, 60_000)
 
   it('requireIsolation refuses to load a module when a layer is missing, naming it', async () => {
-    const report = await check(escape, { skip: only('OptionsFunction') })
+    const report = await check(attacks, { skip: only('OptionsFunction') })
     if (report.isolation.missing.length === 0) {
-      await expect(check(escape, { skip: only('OptionsFunction'), requireIsolation: true })).resolves.toMatchObject({ ok: false })
+      await expect(check(attacks, { skip: only('OptionsFunction'), requireIsolation: true })).resolves.toMatchObject({ ok: false })
     } else {
-      await expect(check(escape, { skip: only('OptionsFunction'), requireIsolation: true })).rejects.toThrow(/isolation required/)
+      await expect(check(attacks, { skip: only('OptionsFunction'), requireIsolation: true })).rejects.toThrow(/isolation required/)
     }
   }, 60_000)
 })
