@@ -223,7 +223,7 @@ export function collect(
   const channel = child.stdio[3] as Duplex
   const timeoutMs = options.timeoutMs ?? 30_000
   const graceMs = options.graceMs ?? 1_000
-  const late = `the module did not load within ${timeoutMs} ms (its process was ended)`
+  const late = `the module did not load within ${timeoutMs} ms`
 
   return new Promise((resolve) => {
     let settled = false
