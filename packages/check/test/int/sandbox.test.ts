@@ -1,6 +1,6 @@
 // What a handler module can reach while the check loads it (no caller credentials, no network,
 // with --live too), and a dependency resolved by a resolver the module creates itself.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import dgram from 'node:dgram'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type StandIn, startStandIn } from '@cloudmap-middy/moto-harness'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { check } from '../../src/check.js'
+import { type CheckReport, check } from '../../src/check.js'
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox')
 const template = join(fixtures, 'template.yaml')
@@ -38,6 +38,46 @@ afterAll(async () => {
   await new Promise((resolve) => tcp.close(resolve))
   udp.close()
 })
+
+/** Runs `body` with a caller's home directory holding ~/.aws/credentials, then removes it. */
+async function withCallerHome(body: (home: string) => Promise<void>): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'caller-home-'))
+  mkdirSync(join(home, '.aws'))
+  writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_secret_access_key = caller-secret\n')
+  try {
+    await body(home)
+  } finally {
+    rmSync(home, { recursive: true, force: true })
+  }
+}
+
+/** What escape.mjs is told: the test's listeners and the caller's home. */
+const probeParameters = (home: string) => ({
+  TcpPort: String((tcp.address() as net.AddressInfo).port),
+  UdpPort: String(udp.address().port),
+  CallerHome: home,
+})
+
+const bin = join(fixtures, '..', '..', '..', 'bin', 'cloudmap-middy.js')
+
+/** `cloudmap-middy check …` in a process of its own (this one keeps serving the listeners), to its exit. */
+function cli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, 'check', ...args], { env })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
+  })
+}
 
 /** The processes whose command line names `file` (Linux: /proc). */
 function processesOf(file: string): string[] {
@@ -98,19 +138,9 @@ describe('the process a handler module is loaded in', () => {
 
 describe('the sandbox, tried as an attacker would', () => {
   it('lets nothing out: no process, worker, socket of any kind, DNS server of its choosing, binding, credential file, parent environment or write', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'caller-home-'))
-    mkdirSync(join(home, '.aws'))
-    writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_secret_access_key = caller-secret\n')
-    try {
+    await withCallerHome(async (home) => {
       const report = await withEnv({ ...caller, HOME: home }, () =>
-        check(attacks, {
-          parameters: {
-            TcpPort: String((tcp.address() as net.AddressInfo).port),
-            UdpPort: String(udp.address().port),
-            CallerHome: home,
-          },
-          skip: only('EscapeFunction'),
-        }),
+        check(attacks, { parameters: probeParameters(home), skip: only('EscapeFunction') }),
       )
       const probe = report.functions.find((fn) => fn.logicalId === 'EscapeFunction')
       expect(probe?.reason).toBeUndefined()
@@ -118,9 +148,30 @@ describe('the sandbox, tried as an attacker would', () => {
       expect(existsSync(join(home, 'written-by-the-module'))).toBe(false)
       expect(arrived).toEqual([])
       expect(report.isolation.applied).toEqual(expect.arrayContaining(['permission-model', 'socket-guard']))
-    } finally {
-      rmSync(home, { recursive: true, force: true })
-    }
+    })
+  }, 60_000)
+
+  it('lets nothing out without a network namespace either (unshare not found): the permission model and the socket guard hold alone, and the report says so', async () => {
+    await withCallerHome(async (home) => {
+      const parameters = Object.entries(probeParameters(home)).flatMap(([name, value]) => ['--param', `${name}=${value}`])
+      const args = [attacks, ...parameters, ...only('EscapeFunction').flatMap((name) => ['--skip', name])]
+      const env = { ...process.env, ...caller, HOME: home, PATH: join(home, 'no-such-bin') }
+      const run = await cli([...args, '--json'], env)
+      expect(run.status).toBe(0)
+      const report = JSON.parse(run.stdout) as CheckReport
+      expect(report.functions.find((fn) => fn.logicalId === 'EscapeFunction')?.status).toBe('ok')
+      expect(report.isolation.applied).toEqual(['permission-model', 'socket-guard'])
+      expect(report.isolation.missing.map((m) => m.layer)).toEqual(['network-namespace'])
+      expect(arrived).toEqual([])
+      expect(existsSync(join(home, 'written-by-the-module'))).toBe(false)
+
+      // --require-isolation loads nothing then: exit 2, naming the layer.
+      const strict = await cli([...args, '--require-isolation'], env)
+      expect(strict.status).toBe(2)
+      expect(strict.stderr).toMatch(
+        /isolation required, but for .*escape\.mjs network-namespace does not apply: unshare could not be run \(ENOENT\)/,
+      )
+    })
   }, 60_000)
 
   it('ignores NODE_OPTIONS from the template: an --import=data: that forges a pass runs nowhere', async () => {
@@ -147,27 +198,24 @@ describe('the sandbox, tried as an attacker would', () => {
   }, 60_000)
 
   it('exits when its report is written: a SIGTERM-ignoring module and a helper sharing stdout leave no process behind', () => {
-    const bin = join(fixtures, '..', '..', '..', 'bin', 'cloudmap-middy.js')
-    const run = spawnSync(
-      process.execPath,
-      [bin, 'check', attacks, '--timeout-ms', '1000', ...only('HangFunction', 'HelperFunction').flatMap((name) => ['--skip', name])],
-      {
-        encoding: 'utf8',
-        timeout: 30_000,
-      },
-    )
-    expect(run.error).toBeUndefined()
-    expect(run.status).toBe(1)
-    expect(run.stdout).toMatch(/HangFunction.*\n.*did not load within 1000 ms/)
-    expect(processesOf('hang.mjs')).toEqual([])
-  }, 60_000)
-
-  it('requireIsolation refuses to load a module when a layer is missing, naming it', async () => {
-    const report = await check(attacks, { skip: only('OptionsFunction') })
-    if (report.isolation.missing.length === 0) {
-      await expect(check(attacks, { skip: only('OptionsFunction'), requireIsolation: true })).resolves.toMatchObject({ ok: false })
-    } else {
-      await expect(check(attacks, { skip: only('OptionsFunction'), requireIsolation: true })).rejects.toThrow(/isolation required/)
+    // The CLI's own exit is the point: were it waiting on a process, it would outlive spawnSync's timeout.
+    const run = (name: string, ...options: string[]) => {
+      const result = spawnSync(
+        process.execPath,
+        [bin, 'check', attacks, '--json', ...options, ...only(name).flatMap((n) => ['--skip', n])],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      )
+      expect(result.error).toBeUndefined()
+      const fn = (JSON.parse(result.stdout) as CheckReport).functions.find((f) => f.logicalId === name)
+      return `${result.status} ${fn?.status} ${fn?.reason}`
     }
+    expect(run('HangFunction', '--timeout-ms', '1000')).toBe(
+      '1 failed handler module failed to load: the module did not load within 1000 ms',
+    )
+    expect(run('HelperFunction')).toBe('0 ok undefined')
+    expect([...processesOf('hang.mjs'), ...processesOf('cloudmap-middy-helper')]).toEqual([])
   }, 60_000)
 })
