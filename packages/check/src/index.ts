@@ -10,6 +10,7 @@ export {
 } from './check.js'
 export { main } from './cli.js'
 export type { Binding, CollectedDependency } from './collect.js'
+export { type Isolation, IsolationError, type IsolationLayer, type MissingLayer } from './isolation.js'
 export {
   type AccessDecision,
   type AccessRequest,

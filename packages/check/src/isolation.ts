@@ -47,6 +47,7 @@ export interface Isolation {
  * ```
  */
 export class IsolationError extends Error {
+  /** `IsolationError`. */
   override readonly name = 'IsolationError'
   /** The layers that did not apply, each with why. */
   readonly missing: readonly MissingLayer[]

@@ -109,6 +109,7 @@ export type ChildMessage =
 
 /** A child message that is not what the protocol allows. */
 export class ProtocolError extends Error {
+  /** `ProtocolError`. */
   override readonly name = 'ProtocolError'
 }
 
