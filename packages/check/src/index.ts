@@ -10,7 +10,6 @@ export {
 } from './check.js'
 export { main } from './cli.js'
 export type { Binding, CollectedDependency } from './collect.js'
-export { type Isolation, IsolationError, type IsolationLayer, type MissingLayer } from './isolation.js'
 export {
   type AccessDecision,
   type AccessRequest,
@@ -19,6 +18,7 @@ export {
   type SourcedStatement,
   statementsOf,
 } from './iam.js'
+export { type Isolation, IsolationError, type IsolationLayer, type MissingLayer } from './isolation.js'
 export {
   type HandlerLocation,
   type Parameters,
