@@ -5,7 +5,7 @@ import { relative } from 'node:path'
 import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
-import type { Isolation, IsolationLayer } from './isolation.js'
+import { type Isolation, IsolationError, type IsolationLayer, isolationOf } from './isolation.js'
 import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
 import { isPlaceholder } from './template.js'
 
@@ -111,7 +111,7 @@ export interface CheckOptions {
   readonly timeoutMs?: number
   /**
    * Refuse to load a handler module unless every isolation layer applies (the permission model, the
-   * socket guard, a network namespace): the check throws an `IsolationError` naming what is missing.
+   * socket guard, a network namespace): the check throws an {@link IsolationError} naming what is missing, before it loads any.
    */
   readonly requireIsolation?: boolean
 }
@@ -474,6 +474,13 @@ export async function check(template: string, options: CheckOptions = {}): Promi
     ...(options.skip === undefined ? {} : { skip: options.skip }),
   })
   const live = options.live ?? false
+  if (options.requireIsolation) {
+    for (const fn of model.functions) {
+      if (fn.skipped !== undefined || !('module' in fn.handler)) continue
+      const { missing } = isolationOf(fn.handler.module)
+      if (missing.length > 0) throw new IsolationError(fn.handler.module, missing)
+    }
+  }
   const limit = Math.max(1, Math.min(4, availableParallelism()))
   const loaded = await mapLimited(model.functions, limit, async (fn) => {
     // Only a function to check whose module was found is loaded.
@@ -482,7 +489,6 @@ export async function check(template: string, options: CheckOptions = {}): Promi
         ? await collect(fn, fn.handler, model, {
             live,
             ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-            ...(options.requireIsolation === undefined ? {} : { requireIsolation: options.requireIsolation }),
           })
         : undefined
     return { report: report(fn, model, result, options), isolation: result?.isolation }

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { cloudMapRegistry, describeAddress, type RegisteredInstance, toAddress } from '@cloudmap-middy/core'
-import { type Isolation, IsolationError, isolatedCommand } from './isolation.js'
+import { type Isolation, isolatedCommand } from './isolation.js'
 import type { HandlerLocation, TemplateFunction, TemplateModel } from './model.js'
 import {
   type Binding,
@@ -62,8 +62,6 @@ export interface CollectOptions {
   readonly timeoutMs?: number
   /** How long the module's process has between SIGTERM and SIGKILL. Default 1 000 ms. */
   readonly graceMs?: number
-  /** Load nothing unless every isolation layer applies: reject with an {@link IsolationError} instead. */
-  readonly requireIsolation?: boolean
 }
 
 const require = createRequire(import.meta.url)
@@ -206,10 +204,6 @@ export function collect(
     tsxLoader: require.resolve('tsx/esm'),
   })
   const { isolation } = plan
-  if (options.requireIsolation && isolation.missing.length > 0) {
-    rmSync(plan.temp, { recursive: true, force: true })
-    return Promise.reject(new IsolationError(module, isolation.missing))
-  }
   mkdirSync(plan.home)
   // Detached: the child leads a process group of its own, which is ended whole. No stdio is shared
   // with this process: what the module prints is not the check's output (and may hold anything).

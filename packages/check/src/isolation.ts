@@ -158,14 +158,50 @@ function projectOf(module: string): string {
   return module
 }
 
+/** Is the module TypeScript (loaded through hooks)? */
+const isTypeScript = (module: string) => /^\.[cm]?ts$/.test(extname(module))
+
 /**
- * The command that loads `script` (the check's child entry) for the handler module at `module`,
- * confined as far as this platform allows. `preload` are the check's own modules to import first
- * (the socket guard, the TypeScript hooks).
+ * Which isolation layers the process loading the handler module at `module` gets on this
+ * Node.js and this OS, and why each missing one is: known before anything is loaded.
  *
  * @example
  * ```ts
- * const plan = isolatedCommand('/app/src/handler.ts', { script, guard, typescriptHooks })
+ * const { missing } = isolationOf('/app/src/handler.ts')
+ * if (missing.length > 0) throw new IsolationError('/app/src/handler.ts', missing)
+ * ```
+ */
+export function isolationOf(module: string): Isolation {
+  const missing: MissingLayer[] = []
+  const applied: IsolationLayer[] = []
+  if (isTypeScript(module) && !inThreadTypeScript()) {
+    // tsx loads TypeScript in a loader worker and runs esbuild as a process: neither is allowed under the permission model.
+    missing.push({
+      layer: 'permission-model',
+      reason: `a TypeScript handler on Node.js ${process.versions.node} needs a loader thread (Node.js 22.15 or later loads it in its own thread)`,
+    })
+  } else if (permissionFlag() === undefined) {
+    missing.push({ layer: 'permission-model', reason: `Node.js ${process.versions.node} has no permission model` })
+  } else {
+    applied.push('permission-model')
+    // Versions with network permissions deny the network unless --allow-net is given.
+    if (process.allowedNodeEnvironmentFlags.has('--allow-net')) applied.push('network-permission')
+  }
+  applied.push('socket-guard')
+  const refusal = namespaceRefusal()
+  if (refusal === undefined) applied.push('network-namespace')
+  else missing.push({ layer: 'network-namespace', reason: refusal })
+  return { applied, missing }
+}
+
+/**
+ * The command that loads `script` (the check's child entry) for the handler module at `module`,
+ * confined as far as this platform allows (see {@link isolationOf}): `guard` is imported first,
+ * then `typescriptHooks` (or, without the permission model, `tsxLoader`) for a TypeScript module.
+ *
+ * @example
+ * ```ts
+ * const plan = isolatedCommand('/app/src/handler.ts', { script, guard, typescriptHooks, tsxLoader })
  * spawn(plan.command, [...plan.args], { detached: true })
  * ```
  */
@@ -173,24 +209,14 @@ export function isolatedCommand(
   module: string,
   files: { readonly script: string; readonly guard: string; readonly typescriptHooks: string; readonly tsxLoader: string },
 ): IsolatedCommand {
+  const isolation = isolationOf(module)
   const temp = realpathSync(mkdtempSync(join(tmpdir(), 'cloudmap-middy-check-')))
   const home = join(temp, 'home')
-  const missing: MissingLayer[] = []
-  const applied: IsolationLayer[] = ['socket-guard']
-  const typescript = /^\.[cm]?ts$/.test(extname(module))
+  const typescript = isTypeScript(module)
   const flag = permissionFlag()
   const preload: string[] = [files.guard]
   const args: string[] = ['--no-warnings']
-  if (typescript && !inThreadTypeScript()) {
-    // tsx loads TypeScript in a loader worker and runs esbuild as a process: neither is allowed under the permission model.
-    preload.push(files.tsxLoader)
-    missing.push({
-      layer: 'permission-model',
-      reason: `a TypeScript handler on Node.js ${process.versions.node} needs a loader thread (Node.js 22.15 or later loads it in its own thread)`,
-    })
-  } else if (flag === undefined) {
-    missing.push({ layer: 'permission-model', reason: `Node.js ${process.versions.node} has no permission model` })
-  } else {
+  if (isolation.applied.includes('permission-model') && flag !== undefined) {
     if (typescript) preload.push(files.typescriptHooks)
     const checkRoot = packageRoot(dirname(files.script))
     const readable = new Set([
@@ -203,20 +229,15 @@ export function isolatedCommand(
     // A path with a comma cannot be given (the flag's list separator on older versions): it stays unreadable.
     args.push(flag, ...[...readable].filter((path) => !path.includes(',')).map((path) => `--allow-fs-read=${path}`))
     args.push(`--allow-fs-write=${temp}`)
-    applied.push('permission-model')
-    // Versions with network permissions deny the network unless --allow-net is given.
-    if (process.allowedNodeEnvironmentFlags.has('--allow-net')) applied.push('network-permission')
-  }
+  } else if (typescript) preload.push(files.tsxLoader)
   for (const file of preload) args.push('--import', pathToFileURL(file).href)
-  const refusal = namespaceRefusal()
-  if (refusal === undefined) applied.push('network-namespace')
-  else missing.push({ layer: 'network-namespace', reason: refusal })
+  const namespace = isolation.applied.includes('network-namespace')
   const node = [...args, files.script]
   return {
-    command: refusal === undefined ? 'unshare' : process.execPath,
-    args: refusal === undefined ? ['-rn', '--', process.execPath, ...node] : node,
+    command: namespace ? 'unshare' : process.execPath,
+    args: namespace ? ['-rn', '--', process.execPath, ...node] : node,
     temp,
     home,
-    isolation: { applied, missing },
+    isolation,
   }
 }
