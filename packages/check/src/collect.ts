@@ -93,7 +93,7 @@ const STEERING =
   /^(NODE_|NODEJS_|LD_|DYLD_|UV_|OPENSSL_|SSL_CERT_|TSX_|ESBUILD_|npm_|COREPACK_|PATH$|HOME$|TMPDIR$|TEMP$|TMP$|AWS_(ENDPOINT_URL|PROFILE$|DEFAULT_PROFILE$|CONFIG_FILE$|SHARED_CREDENTIALS_FILE$|ACCESS_KEY_ID$|SECRET_ACCESS_KEY$|SESSION_TOKEN$|SECURITY_TOKEN$|CREDENTIAL_|CONTAINER_|WEB_IDENTITY_TOKEN_FILE$|ROLE_|EC2_METADATA|CA_BUNDLE$|SDK_LOAD_CONFIG$|LAMBDA_RUNTIME_API$))/i
 
 /** The environment of the function's process: as Lambda would give it, less what steers the runtime, plus what the check needs. */
-export function environmentOf(fn: TemplateFunction, model: TemplateModel, home: string, temp: string): NodeJS.ProcessEnv {
+function environmentOf(fn: TemplateFunction, model: TemplateModel, home: string, temp: string): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {}
   for (const key of KEPT) if (process.env[key] !== undefined) base[key] = process.env[key]
   const own = Object.fromEntries(Object.entries(fn.environment).filter(([key]) => !STEERING.test(key)))
