@@ -5,6 +5,7 @@ import { relative } from 'node:path'
 import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
+import { type Isolation, IsolationError, type IsolationLayer, isolationOf } from './isolation.js'
 import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
 import { isPlaceholder } from './template.js'
 
@@ -78,6 +79,8 @@ export interface CheckReport {
   readonly parameters: Readonly<Record<string, string>>
   /** Was Cloud Map asked too (`--live`)? */
   readonly live: boolean
+  /** The isolation layers that applied to every handler module loaded, and those that did not (with why). */
+  readonly isolation: Isolation
   /** What could not be read about the template (services in namespaces outside it, ...). */
   readonly notes: readonly string[]
   /** Each function of the template, in template order. */
@@ -106,6 +109,11 @@ export interface CheckOptions {
   readonly live?: boolean
   /** How long one handler module may take to load. Default 30 000 ms. */
   readonly timeoutMs?: number
+  /**
+   * Refuse to load a handler module unless every isolation layer applies (the permission model, the
+   * socket guard, a network namespace): the check throws an {@link IsolationError} naming what is missing, before it loads any.
+   */
+  readonly requireIsolation?: boolean
 }
 
 /** The IAM decision as a finding. */
@@ -421,6 +429,14 @@ function report(fn: TemplateFunction, model: TemplateModel, result: CollectResul
   return { ...base, status: dependencies.every((d) => d.ok) ? 'ok' : 'failed', dependencies }
 }
 
+/** The layers that applied to every module's process, and each one missing from any (once per reason). */
+function combined(isolations: readonly Isolation[]): Isolation {
+  const layers: readonly IsolationLayer[] = ['permission-model', 'network-permission', 'socket-guard', 'network-namespace']
+  const applied = isolations.length === 0 ? [] : layers.filter((layer) => isolations.every((i) => i.applied.includes(layer)))
+  const missing = [...new Map(isolations.flatMap((i) => i.missing).map((m) => [`${m.layer}\u0000${m.reason}`, m])).values()]
+  return { applied, missing }
+}
+
 /** Runs `work` over `items`, at most `limit` at a time, keeping their order. */
 async function mapLimited<T, U>(items: readonly T[], limit: number, work: (item: T) => Promise<U>): Promise<U[]> {
   const out: U[] = new Array(items.length)
@@ -458,15 +474,27 @@ export async function check(template: string, options: CheckOptions = {}): Promi
     ...(options.skip === undefined ? {} : { skip: options.skip }),
   })
   const live = options.live ?? false
+  if (options.requireIsolation) {
+    for (const fn of model.functions) {
+      if (fn.skipped !== undefined || !('module' in fn.handler)) continue
+      const { missing } = isolationOf(fn.handler.module)
+      if (missing.length > 0) throw new IsolationError(fn.handler.module, missing)
+    }
+  }
   const limit = Math.max(1, Math.min(4, availableParallelism()))
-  const functions = await mapLimited(model.functions, limit, async (fn) => {
+  const loaded = await mapLimited(model.functions, limit, async (fn) => {
     // Only a function to check whose module was found is loaded.
     const result =
       fn.skipped === undefined && 'module' in fn.handler
-        ? await collect(fn, fn.handler, model, { live, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) })
+        ? await collect(fn, fn.handler, model, {
+            live,
+            ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+          })
         : undefined
-    return report(fn, model, result, options)
+    return { report: report(fn, model, result, options), isolation: result?.isolation }
   })
+  const isolation = combined(loaded.flatMap((entry) => (entry.isolation === undefined ? [] : [entry.isolation])))
+  const functions = loaded.map((entry) => entry.report)
   for (const key of Object.keys(options.calls ?? {})) {
     const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key]
     const used = functions.some(
@@ -495,6 +523,7 @@ export async function check(template: string, options: CheckOptions = {}): Promi
         .map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
     ),
     live,
+    isolation,
     notes: model.notes,
     functions,
     problems,

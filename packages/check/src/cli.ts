@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { check } from './check.js'
+import { IsolationError } from './isolation.js'
 import { TemplateError } from './model.js'
 import { formatReport, printable } from './report.js'
 
@@ -23,7 +24,11 @@ target policy, and permitted by the function's role.
   --live                     also resolve every dependency against Cloud Map now
                              (the AWS environment is used: AWS_REGION, AWS_ENDPOINT_URL, credentials)
   --json                     print the report as JSON
-  --timeout-ms N             how long a handler module may take to load (default 30000)
+  --timeout-ms N             how long a handler module may take to load (default 30000); then its
+                             process group gets SIGTERM, and SIGKILL one second later
+  --require-isolation        load no handler module unless every isolation layer applies
+                             (permission model, socket guard, network namespace): exit 2 naming
+                             the missing one
   -h, --help                 this text
 
 Exit code: 0 when every check passes, 1 when one fails, 2 when the check cannot run (bad usage,
@@ -131,13 +136,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       skip: values.skip ?? [],
       calls: callLists(values.calls),
       live: values.live ?? false,
+      requireIsolation: values['require-isolation'] ?? false,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     })
     process.stdout.write(values.json ? `${json(report)}\n` : formatReport(report, { color: useColor(process.stdout) }))
     return report.ok ? 0 : 1
   } catch (error) {
     // The check could not run: a usage or template error names what to fix; anything else is said as it is.
-    const message = error instanceof TemplateError ? error.message : `the check could not run: ${describe(error)}`
+    const message =
+      error instanceof TemplateError || error instanceof IsolationError ? error.message : `the check could not run: ${describe(error)}`
     // Line breaks stay (a YAML error shows the line at fault); every other control character is escaped.
     process.stderr.write(`cloudmap-middy: ${message.split('\n').map(printable).join('\n')}\n`)
     return 2
@@ -157,6 +164,7 @@ function parse(argv: readonly string[]) {
       live: { type: 'boolean' },
       json: { type: 'boolean' },
       'timeout-ms': { type: 'string' },
+      'require-isolation': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },

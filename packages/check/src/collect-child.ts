@@ -1,9 +1,10 @@
-// Runs in a process of its own, one per function, with the function's environment: loads the
-// handler module while recording what it declares (no Cloud Map call is made: no socket can be
-// opened in this process, and the AWS endpoint is a closed port), then binds each dependency to
-// the instances the template registers and, with --live, to those the parent found in Cloud Map
-// (the parent asks Cloud Map: this process never holds the caller's credentials).
+// Runs in a process of its own, one per function, confined (see isolation.ts; guard.ts is loaded
+// first): loads the handler module while recording what it declares, reports the declarations,
+// then binds each dependency to the instances the check sends (the template's, and Cloud Map's
+// with --live: the check asks Cloud Map, this process never holds the caller's credentials).
+// One JSON message a line on fd 3; what this process says is read by the check as untrusted.
 import net from 'node:net'
+import { pathToFileURL } from 'node:url'
 import {
   type AnyDependency,
   type BindContext,
@@ -13,23 +14,8 @@ import {
   type Resolver,
   recordDeclarations,
 } from '@cloudmap-middy/core'
-import type {
-  Binding,
-  ChildMessage,
-  CollectedDependency,
-  CollectJob,
-  CollectResult,
-  LiveAnswer,
-  LiveQuery,
-  ParentMessage,
-} from './collect.js'
-
-// No network for the module: a connection it opens while it loads (or later) fails at once.
-const NO_NETWORK = 'cloudmap-middy check: no network while a handler module is checked'
-net.Socket.prototype.connect = function refuse(this: net.Socket) {
-  process.nextTick(() => this.destroy(Object.assign(new Error(NO_NETWORK), { code: 'ECONNREFUSED' })))
-  return this
-} as typeof net.Socket.prototype.connect
+import type { Binding, BindRequest, ChildMessage, DeclaredDependency } from './protocol.js'
+import type { Pseudo } from './sam-policies.js'
 
 /** An error as the report shows it: its name and message (they name the address, never a payload). */
 function describe(error: unknown): string {
@@ -43,12 +29,12 @@ function describe(error: unknown): string {
 }
 
 /** `arn:…:<service>:<region>:<account>:<resource>`: the caller's region and account unless given. */
-function toArn(job: CollectJob, service: string, resource: string, region: string, account = job.pseudo.accountId): string {
+function toArn(job: { pseudo: Pseudo }, service: string, resource: string, region: string, account = job.pseudo.accountId): string {
   return `arn:${job.pseudo.partition}:${service}:${region || job.pseudo.region}:${account}:${resource}`
 }
 
 /** The resource the kind's calls act on, as IAM names it, from the bound value. */
-function targetOf(job: CollectJob, kind: string, value: Record<string, unknown>): string | undefined {
+function targetOf(job: { pseudo: Pseudo }, kind: string, value: Record<string, unknown>): string | undefined {
   const arn = typeof value.arn === 'string' ? value.arn : undefined
   const region = typeof value.region === 'string' ? value.region : ''
   switch (kind) {
@@ -78,14 +64,13 @@ function targetOf(job: CollectJob, kind: string, value: Record<string, unknown>)
   }
 }
 
-/** Does the instance have every attribute the dependency's `queryParameters` ask for? */
-function matchesQuery(dependency: AnyDependency, instance: RegisteredInstance): boolean {
-  const query = dependency.discovery.queryParameters ?? {}
-  return Object.entries(query).every(([key, value]) => instance.attributes[key] === value)
-}
-
 /** Binds one instance as the resolver would, and says what came of it. */
-async function bind(job: CollectJob, dependency: AnyDependency, instance: RegisteredInstance, context: BindContext): Promise<Binding> {
+async function bind(
+  job: { pseudo: Pseudo },
+  dependency: AnyDependency,
+  instance: RegisteredInstance,
+  context: BindContext,
+): Promise<Binding> {
   try {
     const value = (await dependency.bind(instance, context)) as Record<string, unknown> | undefined
     const target = value && typeof value === 'object' ? targetOf(job, dependency.kind, value) : undefined
@@ -140,10 +125,11 @@ function resolversOf(context: Declaration | undefined, created: readonly Resolve
 
 /** Binds each instance with the policy of each resolver: the first failure counts. */
 async function bindAll(
-  job: CollectJob,
+  job: BindRequest,
   dependency: AnyDependency,
   instances: readonly RegisteredInstance[],
   resolvers: readonly Resolver[],
+  live: boolean,
 ): Promise<Binding[]> {
   // The kinds' warnings (an ECS attribute ignored, ...) are not findings.
   const logger = { warn: () => undefined }
@@ -151,7 +137,9 @@ async function bindAll(
   for (const instance of instances) {
     let result: Binding | undefined
     for (const resolver of resolvers) {
-      const context: BindContext = { label: dependency.label, logger, clients: undefined, policy: resolver.settings.policy }
+      // Cloud Map's queue URLs may be on the caller's custom endpoint (moto, LocalStack), which this process is not given.
+      const clients = live && job.liveSqsEndpoint !== undefined ? { config: { endpoint: job.liveSqsEndpoint } } : undefined
+      const context: BindContext = { label: dependency.label, logger, clients, policy: resolver.settings.policy }
       result = await bind(job, dependency, instance, context)
       if (!result.ok) break
     }
@@ -160,91 +148,74 @@ async function bindAll(
   return bindings
 }
 
-/** Asks the parent for what Cloud Map holds at each address (it answers with its own credentials). */
-function askParent(queries: readonly LiveQuery[]): Promise<readonly LiveAnswer[]> {
+/** The check's pipe: one JSON message a line, each way. */
+const channel = new net.Socket({ fd: 3, readable: true, writable: true })
+const say = (message: ChildMessage) => channel.write(`${JSON.stringify(message)}\n`)
+
+/** The next message from the check. */
+function hear(): Promise<unknown> {
   return new Promise((resolve) => {
-    process.once('message', (message: ParentMessage) => resolve(message.type === 'live' ? message.answers : []))
-    process.send?.({ type: 'queries', queries } satisfies ChildMessage)
+    let buffer = ''
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('utf8')
+      const cut = buffer.indexOf('\n')
+      if (cut === -1) return
+      channel.off('data', onData)
+      resolve(JSON.parse(buffer.slice(0, cut)))
+    }
+    channel.on('data', onData)
   })
 }
 
-async function run(job: CollectJob): Promise<CollectResult> {
+async function run(url: string, exportName: string): Promise<void> {
   const declarations: Declaration[] = []
   const stop = recordDeclarations((declaration) => declarations.push(declaration))
   let exported: unknown
   try {
-    // TypeScript modules load as they are: the process runs with tsx's loader (see collect()).
-    const module = (await import(job.url)) as Record<string, unknown>
+    const module = (await import(url)) as Record<string, unknown>
     // A named export, as Lambda's Node.js runtimes look the handler up (not `export default { handler }`).
-    exported = module[job.exportName]
+    exported = module[exportName]
   } catch (error) {
     stop()
-    return { loaded: false, error: describe(error) }
+    say({ type: 'failed', error: describe(error) })
+    return
   }
   stop()
 
   const created = [...new Set(declarations.flatMap((d) => (d.type === 'resolver' ? [d.resolver] : [])))]
   const gathered = gather(declarations).map((entry) => ({ ...entry, resolvers: resolversOf(entry.context, created) }))
-  const answers = job.live
-    ? await askParent(
-        gathered.map(({ dependency, resolvers }): LiveQuery => {
-          const { address, discovery } = dependency
-          return {
-            namespace: address.namespace,
-            service: address.service,
-            ...(address.account === undefined ? {} : { account: address.account }),
-            ...(discovery.queryParameters === undefined ? {} : { queryParameters: discovery.queryParameters }),
-            ...(discovery.optionalParameters === undefined ? {} : { optionalParameters: discovery.optionalParameters }),
-            ...(discovery.maxResults === undefined ? {} : { maxResults: discovery.maxResults }),
-            // The filter the handler's resolution asks for: its own, else its resolver's.
-            healthStatus: discovery.healthStatus ?? resolvers[0]?.settings.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
-          }
-        }),
-      )
-    : []
-
-  const dependencies: CollectedDependency[] = []
-  for (const [index, { dependency, name, by, resolvers }] of gathered.entries()) {
-    const { address } = dependency
-    const registered = job.instances
-      .filter((instance) => instance.namespace === address.namespace && instance.service === address.service)
-      .filter((instance) => address.instance === undefined || instance.instanceId === address.instance)
-      .map((instance): RegisteredInstance => ({ instanceId: instance.instanceId, attributes: instance.attributes }))
-      .filter((instance) => matchesQuery(dependency, instance))
-    const bindings = await bindAll(job, dependency, registered, resolvers)
-
-    let live: CollectedDependency['live']
-    if (job.live) {
-      const answer = answers[index]
-      if (answer === undefined || 'error' in answer) {
-        live = { error: answer?.error ?? 'no answer' }
-      } else {
-        const instances = answer.instances.filter((instance) => address.instance === undefined || instance.instanceId === address.instance)
-        live = { bindings: await bindAll(job, dependency, instances, resolvers) }
-      }
-    }
-    dependencies.push({
+  const dependencies = gathered.map(({ dependency, name, by, resolvers }): DeclaredDependency => {
+    const { address, discovery } = dependency
+    return {
       ...(name === undefined ? {} : { name }),
       by,
       kind: dependency.kind,
-      label: dependency.label,
       namespace: address.namespace,
       service: address.service,
       ...(address.instance === undefined ? {} : { instance: address.instance }),
       ...(address.account === undefined ? {} : { account: address.account }),
       optional: dependency.optional,
-      ...(dependency.discovery.queryParameters === undefined ? {} : { queryParameters: dependency.discovery.queryParameters }),
-      ...(dependency.discovery.maxResults === undefined ? {} : { maxResults: dependency.discovery.maxResults }),
+      ...(discovery.maxResults === undefined ? {} : { maxResults: discovery.maxResults }),
+      ...(discovery.queryParameters === undefined ? {} : { queryParameters: discovery.queryParameters }),
+      // The filter the handler's resolution asks for: its own, else its resolver's.
+      healthStatus: discovery.healthStatus ?? resolvers[0]?.settings.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
       revalidate: resolvers.some((resolver) => resolver.settings.revalidate === 'revision') ? 'revision' : 'full',
-      bindings,
-      ...(live === undefined ? {} : { live }),
-    })
+    }
+  })
+  say({ type: 'declared', exported: typeof exported === 'function', dependencies })
+
+  const request = (await hear()) as BindRequest
+  const sets: { template: Binding[]; live?: Binding[] }[] = []
+  for (const [index, { dependency, resolvers }] of gathered.entries()) {
+    const set = request.sets[index]
+    if (set === undefined) break
+    const template = await bindAll(request, dependency, set.template, resolvers, false)
+    const live = set.live === undefined ? undefined : await bindAll(request, dependency, set.live, resolvers, true)
+    sets.push({ template, ...(live === undefined ? {} : { live }) })
   }
-  return { loaded: true, exported: typeof exported === 'function', dependencies }
+  say({ type: 'bound', sets })
+  // This process waits to be ended by the check, which reads the message first.
 }
 
-process.once('message', (message: ParentMessage) => {
-  if (message.type !== 'job') return
-  const reply = (result: CollectResult) => process.send?.({ type: 'result', result } satisfies ChildMessage, () => process.exit(0))
-  run(message.job).then(reply, (error: unknown) => reply({ loaded: false, error: describe(error) }))
-})
+const [module, exportName] = process.argv.slice(2)
+run(pathToFileURL(module ?? '').href, exportName ?? 'handler').catch((error: unknown) => say({ type: 'failed', error: describe(error) }))

@@ -18,6 +18,7 @@ export {
   type SourcedStatement,
   statementsOf,
 } from './iam.js'
+export { type Isolation, IsolationError, type IsolationLayer, type MissingLayer } from './isolation.js'
 export {
   type HandlerLocation,
   type Parameters,

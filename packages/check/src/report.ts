@@ -82,6 +82,10 @@ export function formatReport(given: CheckReport, options: FormatOptions = {}): s
       ].join(' · '),
     ),
   )
+  const { applied, missing } = report.isolation
+  if (applied.length > 0 || missing.length > 0) {
+    lines.push(dim(`isolation: ${applied.join(', ') || 'none'}${missing.map((m) => ` · no ${m.layer}: ${m.reason}`).join('')}`))
+  }
   for (const note of report.notes) lines.push(dim(`note: ${note}`))
   const rows = report.functions.flatMap((fn) => fn.dependencies)
   const width = (pick: (d: DependencyReport) => string) => Math.max(0, ...rows.map((d) => pick(d).length))

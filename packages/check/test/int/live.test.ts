@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..')
 const pricing = join(root, 'examples', 'pricing', 'template.yaml')
+const attacks = join(root, 'packages', 'check', 'test', 'fixtures', 'sandbox', 'escape.yaml')
 
 /** pricing-a as the template registers it (Stage=dev, the default hosts). */
 const PRICING_A = { type: 'http', AWS_INSTANCE_IPV4: '10.0.1.10', AWS_INSTANCE_PORT: '8080', zone: 'a' }
@@ -105,5 +106,19 @@ describe('cloudmap-middy check --live (moto)', () => {
     // Against the template alone, qa passes: qa-shop.pricing is registered there.
     const findings = report.functions[0]?.dependencies[0]?.findings ?? []
     expect(findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['live'])
+  }, 60_000)
+
+  it('binds a queue whose URL is on the custom endpoint the caller set (moto, LocalStack): no live refusal', async () => {
+    await cloudMap.register('sandbox', 'svc', 'jobs', {
+      type: 'sqs',
+      url: `${moto.endpoint}/123456789012/jobs`,
+      arn: 'arn:aws:sqs:us-east-1:123456789012:jobs',
+    })
+    const skip = ['EscapeFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction']
+    const report = await check(attacks, { live: true, skip })
+    // Its role does not allow DiscoverInstances (the fixture's point): that is the one failure.
+    expect(failures(report)).toEqual(['OptionsFunction sandbox.svc->jobs discover'])
+    const findings = report.functions.find((fn) => fn.logicalId === 'OptionsFunction')?.dependencies[0]?.findings
+    expect(findings?.filter((f) => f.check === 'live')).toEqual([{ check: 'live', ok: true, detail: 'registered now: jobs' }])
   }, 60_000)
 })

@@ -9,6 +9,7 @@ const passing: CheckReport = {
   account: '111122223333',
   parameters: { Stage: 'prod' },
   live: false,
+  isolation: { applied: ['permission-model', 'socket-guard', 'network-namespace'], missing: [] },
   notes: [],
   functions: [
     {
@@ -85,6 +86,7 @@ describe('formatReport', () => {
     expect(formatReport(passing).split('\n')).toEqual([
       'cloudmap-middy check template.yaml',
       'SAM template · Stage=prod · region eu-west-1 · account 111122223333',
+      'isolation: permission-model, socket-guard, network-namespace',
       '',
       '✓ ApiFunction (api-prod)  src/api.ts#handler',
       '  ✓ jobs  queue()  prod.scheduler->jobs  instance jobs (sqs) · DiscoverInstances · sqs:SendMessage',
@@ -104,6 +106,17 @@ describe('formatReport', () => {
       '      call: prod.scheduler->jobs: no statement allows sqs:SendMessage on arn:aws:sqs:eu-west-1:111122223333:jobs',
     )
     expect(lines.slice(-3)).toEqual(['✗ 1 problem in 1 function, 1 dependency:', '  ✗ ApiFunction prod.scheduler->jobs: call', ''])
+  })
+
+  it('says which isolation layers applied and why each missing one did not', () => {
+    const report = {
+      ...passing,
+      isolation: {
+        applied: ['socket-guard' as const],
+        missing: [{ layer: 'network-namespace' as const, reason: 'darwin has no network namespaces' }],
+      },
+    }
+    expect(formatReport(report).split('\n')[2]).toBe('isolation: socket-guard · no network-namespace: darwin has no network namespaces')
   })
 
   it('colours only when asked', () => {
