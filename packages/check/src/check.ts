@@ -6,6 +6,7 @@ import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
 import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
+import { own } from './own.js'
 import { isPlaceholder } from './template.js'
 
 /** One thing checked about a dependency. */
@@ -219,7 +220,7 @@ function bindingFindings(label: string, bindings: readonly Binding[], context: B
   const { live = false, reported, placeholderAccount } = context
   return bindings.flatMap((binding): Finding[] => {
     if (binding.ok || reported?.has(binding.instanceId)) return []
-    const check = live ? 'live' : (BIND_CHECKS[binding.errorName] ?? 'instance')
+    const check = live ? 'live' : (own(BIND_CHECKS, binding.errorName) ?? 'instance')
     // The kinds' errors name the address and the instance already.
     const where =
       binding.error.includes(label) && binding.error.includes(binding.instanceId) ? '' : `${label} instance ${binding.instanceId}: `
@@ -234,7 +235,7 @@ function bindingFindings(label: string, bindings: readonly Binding[], context: B
 /** The calls `--calls` lists for this dependency (by `<Function>/<name>` or `<name>`), if any. */
 function listedCalls(fn: TemplateFunction, dependency: CollectedDependency, calls: CheckOptions['calls']): readonly string[] | undefined {
   if (calls === undefined || dependency.name === undefined) return undefined
-  return calls[`${fn.logicalId}/${dependency.name}`] ?? calls[`${fn.name}/${dependency.name}`] ?? calls[dependency.name]
+  return own(calls, `${fn.logicalId}/${dependency.name}`) ?? own(calls, `${fn.name}/${dependency.name}`) ?? own(calls, dependency.name)
 }
 
 /** The account of an ARN (its fifth field), when it has one. */
@@ -272,7 +273,7 @@ function permissionFindings(
     'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
   }
   const serviceArn = model.services.find((s) => s.namespace === namespace && s.name === service)?.arn
-  const namespaceArn = model.namespaceArns[namespace]
+  const namespaceArn = own(model.namespaceArns, namespace)
   const resources = serviceArn !== undefined && namespaceArn !== undefined ? [namespaceArn, serviceArn] : ['*']
   const context = {
     ...global,
@@ -293,8 +294,8 @@ function permissionFindings(
   }
 
   const targets = [...new Set(dependency.bindings.flatMap((b) => (b.ok && b.target !== undefined ? [b.target] : [])))]
-  const actions = [...new Set(callNames.flatMap((call) => calls?.calls[call]?.actions ?? []))]
-  const kms = [...new Set(callNames.flatMap((call) => calls?.calls[call]?.kms ?? []))]
+  const actions = [...new Set(callNames.flatMap((call) => own(calls?.calls, call)?.actions ?? []))]
+  const kms = [...new Set(callNames.flatMap((call) => own(calls?.calls, call)?.kms ?? []))]
   for (const target of targets) {
     const targetContext = {
       ...global,
@@ -316,7 +317,7 @@ function permissionFindings(
       )
     }
     // A queue or topic of the template encrypted with a customer managed key: its KMS actions too.
-    const key = model.keys[target]
+    const key = own(model.keys, target)
     if (key === undefined) continue
     for (const action of kms) {
       const decision = permitted(fn, {

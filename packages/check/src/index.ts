@@ -29,5 +29,5 @@ export {
   type TemplateModel,
   type TemplateService,
 } from './model.js'
-export { type FormatOptions, formatReport } from './report.js'
+export { type FormatOptions, formatJson, formatReport, REPORT_VERSION } from './report.js'
 export { type Expansion, expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import type { SourcedStatement } from './iam.js'
 import { statementsOf } from './iam.js'
+import { own, record } from './own.js'
 import { expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'
 import { isPlaceholder, loadTemplate, type Provided, Resolver, type Resource, type Template, UnknownReferenceError } from './template.js'
 
@@ -194,7 +195,7 @@ function pseudoParameters(given: Parameters, path: string): Record<string, strin
  * parameter whose value only a deploy reads: its value is a placeholder.
  */
 function parameterValues(template: Template, given: Parameters, path: string): Record<string, string | string[]> {
-  const values: Record<string, string | string[]> = pseudoParameters(given, path)
+  const values: Record<string, string | string[]> = Object.assign(record<string | string[]>(), pseudoParameters(given, path))
   const declared = (template.Parameters ?? {}) as Record<string, unknown>
   if (typeof declared !== 'object' || Array.isArray(declared)) throw new TemplateError('Parameters: not a map of parameters')
   for (const name of Object.keys(given)) {
@@ -207,12 +208,12 @@ function parameterValues(template: Template, given: Parameters, path: string): R
       throw new TemplateError(`parameter ${name}: its declaration is ${declaration === null ? 'empty' : 'not a map'} (it has no Type)`)
     }
     const { Type, Default } = declaration as { Type?: unknown; Default?: unknown }
-    const value = given[name] ?? (Default === undefined || Default === null ? undefined : [Default].flat().map(String).join(','))
+    const value = own(given, name) ?? (Default === undefined || Default === null ? undefined : [Default].flat().map(String).join(','))
     if (value === undefined) throw new TemplateError(`parameter ${name} has no default: give --param ${name}=<value>`)
     allowed(name, declaration as Record<string, unknown>, value)
     const type = typeof Type === 'string' ? Type : 'String'
     // An SSM parameter's value is read at deploy time: known here only when given with --param.
-    if (type.startsWith('AWS::SSM::Parameter::Value<') && given[name] === undefined) values[name] = `«${type} ${value}»`
+    if (type.startsWith('AWS::SSM::Parameter::Value<') && own(given, name) === undefined) values[name] = `«${type} ${value}»`
     else values[name] = type === 'CommaDelimitedList' || type.startsWith('List<') ? (value === '' ? [] : value.split(',')) : value
   }
   return values
@@ -283,10 +284,10 @@ function reason(error: unknown, reading: Pick<Reading, 'template' | 'created' | 
   if (reading.resolver.provided.has(target)) return message
   if (Object.hasOwn(resources, target)) {
     if (reading.created.has(target)) return message
-    return `${shown} names ${target}, which is not created (its Condition ${String(resources[target]?.Condition)} is false)`
+    return `${shown} names ${target}, which is not created (its Condition ${String(own(resources, target)?.Condition)} is false)`
   }
   const alias = /^(.+)\.(Alias|Version)$/.exec(target)
-  if (alias && resources[alias[1] ?? '']?.Type === 'AWS::Serverless::Function') {
+  if (alias && own(resources, alias[1] ?? '')?.Type === 'AWS::Serverless::Function') {
     return `${shown} names nothing in this template (${alias[1]} has no AutoPublishAlias)`
   }
   return `${shown} names nothing in this template`
@@ -333,7 +334,7 @@ function provide(logicalId: string, resource: Resource, reading: Reading): Provi
   const { resolver, pseudo, stack } = reading
   const props = (name: string): unknown => {
     try {
-      return present(resolver.resolve(resource.Properties?.[name]))
+      return present(resolver.resolve(own(resource.Properties, name)))
     } catch (error) {
       throw new PropertyError(name, error)
     }
@@ -482,7 +483,7 @@ function provideAll(entries: readonly (readonly [string, Resource])[], reading: 
 function attributesOf(value: unknown, where: string): Record<string, string> {
   if (value === undefined || value === null) return {}
   if (typeof value !== 'object' || Array.isArray(value)) throw new TemplateError(`${where}: InstanceAttributes is not a map`)
-  const out: Record<string, string> = Object.create(null)
+  const out = record<string>()
   for (const [key, item] of Object.entries(value)) {
     if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') out[key] = String(item)
     else throw new TemplateError(`${where}: attribute ${key} is not a string`)
@@ -522,7 +523,7 @@ function managedPolicies(reading: Reading): Map<string, string> {
 
 /** The statements of a managed policy of the template (source `managed policy <logicalId>`). */
 function managedStatements(reading: Reading, logicalId: string, notes: string[]): SourcedStatement[] {
-  const document = loosely(reading, reading.template.Resources[logicalId]?.Properties?.PolicyDocument)
+  const document = loosely(reading, own(reading.template.Resources, logicalId)?.Properties?.PolicyDocument)
   if ('error' in document) {
     notes.push(`managed policy ${logicalId} PolicyDocument could not be resolved: ${document.error}`)
     return []
@@ -609,11 +610,11 @@ function rolePermissions(
   const into: Permissions = { statements: [], notes: [] }
   const used = new Set<string>()
   if (owner !== undefined) {
-    const props = withGlobals(reading.template, reading.template.Resources[owner] as Resource)
+    const props = withGlobals(reading.template, own(reading.template.Resources, owner) as Resource)
     addSamPolicies(reading, props.Policies, managed, used, into)
     into.boundary = boundaryOf(reading, props.PermissionsBoundary, managed, into.notes, '')
   } else {
-    const props = (reading.template.Resources[roleId]?.Properties ?? {}) as Record<string, unknown>
+    const props = (own(reading.template.Resources, roleId)?.Properties ?? {}) as Record<string, unknown>
     const inline = loosely(reading, props.Policies)
     if ('error' in inline) into.notes.push(`role ${roleId} Policies could not be resolved: ${inline.error}`)
     for (const policy of 'value' in inline && Array.isArray(inline.value) ? inline.value : []) {
@@ -630,7 +631,7 @@ function rolePermissions(
     if (!POLICY_TYPES.has(resource.Type)) continue
     const policy = (resource.Properties ?? {}) as Record<string, unknown>
     const property = resource.Type === 'AWS::IAM::RolePolicy' ? 'RoleName' : 'Roles'
-    const roles = loosely(reading, policy[property])
+    const roles = loosely(reading, own(policy, property))
     if ('error' in roles) {
       into.notes.push(`policy ${logicalId} ${property} could not be resolved: ${roles.error}`)
       continue
@@ -654,7 +655,7 @@ function roleOf(arn: unknown, reading: Reading): string | undefined {
   for (const [logicalId, provided] of reading.resolver.provided) {
     const role =
       reading.implicitRoles.has(logicalId) ||
-      (reading.created.has(logicalId) && reading.template.Resources[logicalId]?.Type === 'AWS::IAM::Role')
+      (reading.created.has(logicalId) && own(reading.template.Resources, logicalId)?.Type === 'AWS::IAM::Role')
     // Lambda takes a role's ARN: a role given by its name (`!Ref Role`) would not deploy.
     if (role && provided.attributes.Arn === arn) return logicalId
   }
@@ -678,7 +679,7 @@ function environmentOf(reading: Reading, given: unknown, notes: string[]): Recor
     }
     variables = resolved.value
   }
-  const environment: Record<string, string> = {}
+  const environment = record<string>()
   if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) return environment
   for (const [key, raw] of Object.entries(variables)) {
     const resolved = loosely(reading, raw)
@@ -716,7 +717,7 @@ function keysOf(reading: Reading): Record<string, string> {
     }
     return asKey(value)
   }
-  const keys: Record<string, string> = {}
+  const keys = record<string>()
   for (const [logicalId, resource] of reading.resources) {
     if (resource.Type !== 'AWS::SQS::Queue' && resource.Type !== 'AWS::SNS::Topic') continue
     const value = strictly(reading, resource.Properties?.KmsMasterKeyId, logicalId, 'KmsMasterKeyId')
@@ -769,7 +770,7 @@ function cdkHandler(
 ): TemplateFunction['handler'] {
   const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler'
   const exportName = handler.slice(handler.lastIndexOf('.') + 1)
-  const named = given[logicalId] ?? given[name]
+  const named = own(given, logicalId) ?? own(given, name)
   if (named !== undefined) {
     const [path = '', exported] = named.split('#')
     const module = resolvePath(path)
@@ -886,7 +887,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
   const notes: string[] = []
 
   const namespaceNames = new Map<string, string>()
-  const namespaceArns: Record<string, string> = {}
+  const namespaceArns = record<string>()
   const duplicated = new Set<string>()
   for (const [logicalId, resource] of resources) {
     if (!NAMESPACE_TYPES.has(resource.Type)) continue
@@ -977,13 +978,13 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const permissions = roleId === undefined ? undefined : rolePermissions(reading, roleId, managed, owner)
     fnNotes.push(...(permissions?.notes ?? []))
     const text = (property: string): string | undefined => {
-      const value = strictly(reading, props[property], logicalId, property)
+      const value = strictly(reading, own(props, property), logicalId, property)
       return typeof value === 'string' ? value : undefined
     }
     const runtime = text('Runtime')
     const image = text('PackageType') === 'Image'
     const resolved = { ...props, Handler: text('Handler'), CodeUri: strictly(reading, props.CodeUri, logicalId, 'CodeUri') }
-    const given = options.handlers?.[logicalId] !== undefined || options.handlers?.[name] !== undefined
+    const given = own(options.handlers, logicalId) !== undefined || own(options.handlers, name) !== undefined
     const handler =
       resource.Type === 'AWS::Serverless::Function' && !given
         ? samHandler(directory, resolved, metadata)

@@ -2,6 +2,7 @@
 // the policy templates of SAM's policy_templates.json and the content of a few AWS managed policies.
 
 import { type PolicyStatement, type SourcedStatement, statementsOf } from './iam.js'
+import { own } from './own.js'
 
 /** The pseudo parameters a template's ARNs are built from. */
 export interface Pseudo {
@@ -380,7 +381,7 @@ function expandTemplate(name: string, parameters: unknown, pseudo: Pseudo): Expa
   }
   const problems: string[] = []
   for (const parameter of template.parameters) {
-    const value = given[parameter]
+    const value = own(given, parameter)
     if (typeof value === 'string' || typeof value === 'number') values[parameter] = String(value)
     else
       problems.push(
@@ -405,5 +406,5 @@ function substituteStatement(statement: PolicyStatement, values: Readonly<Record
 }
 
 function substitute(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => values[name] ?? whole)
+  return text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => own(values, name) ?? whole)
 }

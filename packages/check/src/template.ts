@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument, type Tags } from 'yaml'
+import { own } from './own.js'
 
 /** A CloudFormation intrinsic as parsed from its short form (`!Ref X` becomes `{ Ref: 'X' }`). */
 type Intrinsic = { Ref: string } | { 'Fn::GetAtt': string | [string, string] } | { 'Fn::Sub': string | [string, Record<string, unknown>] }
@@ -189,7 +190,7 @@ export class Resolver {
       string | undefined,
     ]
     const provided = this.provided.get(logicalId)
-    const value = attribute === undefined ? undefined : provided?.attributes[attribute]
+    const value = attribute === undefined || provided === undefined ? undefined : own(provided.attributes, attribute)
     if (typeof value !== 'string') throw new UnknownReferenceError(`!GetAtt ${logicalId}.${attribute}`, logicalId, 'is not known')
     return value
   }

@@ -274,3 +274,12 @@ describe('check: a handler module that calls Cloud Map while it loads', () => {
     expect(sent).toEqual(['POST / fixtures.config', 'POST / fixtures.config'])
   }, 60_000)
 })
+
+describe('check: names that Object.prototype also has', () => {
+  it('checks a function `constructor` whose dependency is named `constructor` at constructor.toString->__proto__, and one named `toString`', async () => {
+    const report = await check(template('names'), { handlers: {}, skip: [], calls: { constructor: ['send'] } })
+    expect(statuses(report)).toEqual(['constructor ok', 'toString ok'])
+    expect(rows(report)).toEqual(['constructor constructor cloudMap() queue() constructor.toString->__proto__ ✓'])
+    expect(report.ok).toBe(true)
+  })
+})

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { CheckReport } from '../../src/check.js'
-import { formatReport } from '../../src/report.js'
+import { formatJson, formatReport, printable, REPORT_VERSION } from '../../src/report.js'
 
 const passing: CheckReport = {
   template: 'template.yaml',
@@ -129,5 +129,28 @@ describe('formatReport', () => {
     expect(text).toContain('  ✗ ApiFunction prod.scheduler->jobs\\u{1b}[2J: type')
     // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/)
+  })
+
+  it('writes bidirectional marks, zero-width and other format characters as \\u{…}, in text and in --json', () => {
+    const marks = ['\u200e', '\u200f', '\u061c', '\u200b', '\ufeff', '\u2066', '\u{e0041}']
+    const hostile: CheckReport = {
+      ...failing,
+      problems: [{ function: 'ApiFunction', address: `prod.scheduler->jobs${marks.join('')}`, check: 'type', detail: 'x' }],
+    }
+    expect(printable(marks.join(''))).toBe('\\u{200e}\\u{200f}\\u{61c}\\u{200b}\\u{feff}\\u{2066}\\u{e0041}')
+    const text = formatReport(hostile)
+    const json = formatJson(hostile)
+    for (const mark of marks) {
+      expect(text).not.toContain(mark)
+      expect(json).not.toContain(mark)
+    }
+    expect(json).toContain('prod.scheduler->jobs\\u200e\\u200f\\u061c\\u200b\\ufeff\\u2066\\udb40\\udc41')
+    // Still the same data once parsed.
+    expect(JSON.parse(json).problems[0].address).toBe(`prod.scheduler->jobs${marks.join('')}`)
+  })
+
+  it('gives --json a version', () => {
+    expect(JSON.parse(formatJson(passing))).toEqual({ version: REPORT_VERSION, ...passing })
+    expect(REPORT_VERSION).toBe(1)
   })
 })
