@@ -244,6 +244,32 @@ export function statementsOf(document: unknown, source: string): SourcedStatemen
   })
 }
 
+/**
+ * Why IAM refuses a statement of an identity policy (the policy does not deploy:
+ * `MalformedPolicyDocument`), or `undefined` when it takes it: an `Effect` other than `Allow` or
+ * `Deny`, both `Action` and `NotAction` (or `Resource` and `NotResource`), or neither of a pair.
+ *
+ * @example
+ * ```ts
+ * malformedStatement({ Effect: 'Deny', Action: 'sqs:*', NotAction: 'sqs:ReceiveMessage', Resource: '*' })
+ * // 'it has both Action and NotAction'
+ * ```
+ */
+export function malformedStatement(statement: PolicyStatement): string | undefined {
+  if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny')
+    return `its Effect is ${JSON.stringify(statement.Effect)}, not Allow or Deny`
+  for (const [element, notElement] of [
+    ['Action', 'NotAction'],
+    ['Resource', 'NotResource'],
+  ] as const) {
+    const has = Object.hasOwn(statement, element)
+    const hasNot = Object.hasOwn(statement, notElement)
+    if (has && hasNot) return `it has both ${element} and ${notElement}`
+    if (!has && !hasNot) return `it has neither ${element} nor ${notElement}`
+  }
+  return undefined
+}
+
 /** A document's `Version`: `null` when it has none, `undefined` when it cannot be read (not a string, or known only at deploy time). */
 function versionOf(version: unknown): string | null | undefined {
   if (version === undefined) return null

@@ -6,8 +6,9 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import type { SourcedStatement } from './iam.js'
-import { statementsOf } from './iam.js'
+import { malformedStatement, statementsOf } from './iam.js'
 import { own, record } from './own.js'
+import { type CompiledPattern, compilePattern, PatternError } from './pattern.js'
 import { expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'
 import { isPlaceholder, loadTemplate, type Provided, Resolver, type Resource, type Template, UnknownReferenceError } from './template.js'
 
@@ -219,6 +220,16 @@ function parameterValues(template: Template, given: Parameters, path: string): R
   return values
 }
 
+/** A parameter's `AllowedPattern`, matched in linear time: one it cannot evaluate is a usage error naming why. */
+function allowedPattern(name: string, pattern: string): CompiledPattern {
+  try {
+    return compilePattern(pattern)
+  } catch (error) {
+    if (!(error instanceof PatternError)) throw error
+    throw new TemplateError(`parameter ${name}: its AllowedPattern ${pattern} cannot be evaluated here: ${error.message}`)
+  }
+}
+
 /** Refuses a value CloudFormation would refuse: not one of `AllowedValues`, not matching `AllowedPattern`, out of length or range. */
 function allowed(name: string, declaration: Record<string, unknown>, value: string): void {
   const { AllowedValues, AllowedPattern, MinLength, MaxLength, MinValue, MaxValue, Type } = declaration
@@ -227,7 +238,7 @@ function allowed(name: string, declaration: Record<string, unknown>, value: stri
     if (Array.isArray(AllowedValues) && !AllowedValues.map(String).includes(item)) {
       throw new TemplateError(`parameter ${name}: "${item}" is not one of its AllowedValues (${AllowedValues.map(String).join(', ')})`)
     }
-    if (typeof AllowedPattern === 'string' && !new RegExp(`^(?:${AllowedPattern})$`).test(item)) {
+    if (typeof AllowedPattern === 'string' && !allowedPattern(name, AllowedPattern).matches(item)) {
       throw new TemplateError(`parameter ${name}: "${item}" does not match its AllowedPattern ${AllowedPattern}`)
     }
     if ((MinLength !== undefined && item.length < Number(MinLength)) || (MaxLength !== undefined && item.length > Number(MaxLength))) {
@@ -329,6 +340,15 @@ function iamPath(value: unknown): string {
   return `${value.startsWith('/') ? '' : '/'}${value}${value.endsWith('/') ? '' : '/'}`
 }
 
+/** The attributes of a resource that has any attribute asked of it (its own, as `Object.hasOwn` sees them). */
+function anyAttribute(value: (key: string) => string): Record<string, string> {
+  const descriptor = (key: string) => ({ value: value(key), enumerable: true, configurable: true, writable: false })
+  return new Proxy(record<string>(), {
+    get: (_, key) => (typeof key === 'string' ? value(key) : undefined),
+    getOwnPropertyDescriptor: (_, key) => (typeof key === 'string' ? descriptor(key) : undefined),
+  })
+}
+
 /** What `Ref` and `Fn::GetAtt` give for a resource, from its (resolved) naming properties. */
 function provide(logicalId: string, resource: Resource, reading: Reading): Provided {
   const { resolver, pseudo, stack } = reading
@@ -411,15 +431,11 @@ function provide(logicalId: string, resource: Resource, reading: Reading): Provi
       }
       if (STACK_TYPES.has(resource.Type)) {
         // A nested stack's outputs (`Outputs.QueueArn`) are known once it is deployed.
-        const attributes = new Proxy({} as Record<string, string>, {
-          get: (_, key) => (typeof key === 'string' ? `«Fn::GetAtt ${logicalId}.${key}»` : undefined),
-        })
+        const attributes = anyAttribute((key) => `«Fn::GetAtt ${logicalId}.${key}»`)
         return { ref: arn('cloudformation', `stack/${generated(stack, logicalId)}/00000000-0000-0000-0000-000000000000`), attributes }
       }
       // Anything else: placeholders that say where they come from (they only matter when compared).
-      const attributes = new Proxy({} as Record<string, string>, {
-        get: (_, key) => (typeof key === 'string' ? `${logicalId}.${key}` : undefined),
-      })
+      const attributes = anyAttribute((key) => `${logicalId}.${key}`)
       return { ref: logicalId, attributes }
     }
   }
@@ -647,7 +663,20 @@ function rolePermissions(
     // The whole document: its Version says whether policy variables are substituted.
     else into.statements.push(...statementsOf(document.value, `policy ${logicalId}`))
   }
+  refuseMalformed(into.statements, roleId)
+  if (into.boundary !== undefined && 'statements' in into.boundary)
+    refuseMalformed(into.boundary.statements, `${roleId} PermissionsBoundary`)
   return into
+}
+
+/** A statement IAM refuses is a template that does not deploy: a usage error naming its policy. */
+function refuseMalformed(statements: readonly SourcedStatement[], role: string): void {
+  statements.forEach(({ statement, source }) => {
+    const why = malformedStatement(statement)
+    if (why === undefined) return
+    const sid = typeof statement.Sid === 'string' ? ` (Sid ${statement.Sid})` : ''
+    throw new TemplateError(`${role}: a statement of ${source}${sid}: ${why}, which IAM refuses (MalformedPolicyDocument)`)
+  })
 }
 
 /** The logical id of the role of the template a function's `Role` (its ARN) names, or `undefined`. */
@@ -809,6 +838,21 @@ function checkResources(resources: Record<string, unknown>): void {
   }
 }
 
+/** What SAM refuses under `Globals.Function`: each function's own (everything else it takes). */
+const NOT_GLOBAL = ['Role', 'Policies', 'FunctionName', 'Events']
+
+/** `Globals.Function` as SAM takes it: a usage error names a property SAM refuses there. */
+function checkGlobals(template: Template): void {
+  const globals = template.Globals?.Function
+  if (globals === undefined || globals === null) return
+  if (typeof globals !== 'object' || Array.isArray(globals)) throw new TemplateError('Globals.Function: not a map')
+  for (const property of NOT_GLOBAL) {
+    if (Object.hasOwn(globals, property)) {
+      throw new TemplateError(`Globals.Function.${property}: SAM refuses ${property} in Globals (give it on each function)`)
+    }
+  }
+}
+
 /**
  * Reads a SAM or CDK-synthesized template as CloudFormation would deploy it with these
  * parameters: what it registers in Cloud Map, and each function's handler and permissions.
@@ -840,6 +884,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     throw new TemplateError(`${path}: not a CloudFormation template (no Resources)`)
   }
   checkResources(template.Resources)
+  checkGlobals(template)
   const parameters = parameterValues(template, options.parameters ?? {}, path)
   const pseudo: Pseudo = {
     partition: String(parameters['AWS::Partition']),

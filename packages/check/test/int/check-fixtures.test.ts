@@ -281,5 +281,5 @@ describe('check: names that Object.prototype also has', () => {
     expect(statuses(report)).toEqual(['constructor ok', 'toString ok'])
     expect(rows(report)).toEqual(['constructor constructor cloudMap() queue() constructor.toString->__proto__ ✓'])
     expect(report.ok).toBe(true)
-  })
+  }, 30_000)
 })

@@ -657,3 +657,105 @@ describe('readTemplate: what the check needs beside the registry', () => {
     expect(given?.handler).toEqual({ module: join(path, '..', 'src', 'api.ts'), exportName: 'handler' })
   })
 })
+
+describe('readTemplate: what SAM and IAM read and refuse', () => {
+  it('reads YAML merge keys as SAM does: a Deny written with `<<` is a Deny', () => {
+    const path = writeYaml([
+      `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      CodeUri: .
+      Policies:
+        - Statement:
+            - &allow { Effect: Allow, Action: 'sqs:*', Resource: '*' }
+            - <<: *allow
+              Effect: Deny
+              Action: sqs:SendMessage
+`,
+    ])
+    const model = readTemplate(path)
+    expect(model.functions[0]?.statements.map((s) => s.statement)).toEqual([
+      { Effect: 'Allow', Action: 'sqs:*', Resource: '*' },
+      { Effect: 'Deny', Action: 'sqs:SendMessage', Resource: '*' },
+    ])
+  })
+
+  it('refuses Policies, Role, FunctionName and Events under Globals.Function, as SAM does', () => {
+    for (const property of ['Policies: [AWSLambdaRole]', 'Role: arn:aws:iam::123456789012:role/r', 'FunctionName: f', 'Events: {}']) {
+      const path = writeYaml([
+        `
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    ${property}
+Resources:
+  Fn: { Type: AWS::Serverless::Function, Properties: { Handler: app.handler, CodeUri: . } }
+`,
+      ])
+      const name = property.split(':')[0]
+      expect(() => readTemplate(path)).toThrow(
+        new TemplateError(`Globals.Function.${name}: SAM refuses ${name} in Globals (give it on each function)`),
+      )
+    }
+  })
+
+  it('refuses a statement IAM refuses: Action and NotAction, Resource and NotResource, neither, another Effect', () => {
+    const cases: [string, string][] = [
+      ["{ Effect: Deny, Action: 'sqs:*', NotAction: sqs:ReceiveMessage, Resource: '*' }", 'it has both Action and NotAction'],
+      ["{ Effect: Allow, Action: 'sqs:*', Resource: '*', NotResource: arn:aws:sqs:*:*:x }", 'it has both Resource and NotResource'],
+      ["{ Effect: Allow, Resource: '*' }", 'it has neither Action nor NotAction'],
+      ["{ Effect: Allow, Action: 'sqs:*' }", 'it has neither Resource nor NotResource'],
+      ["{ Effect: allow, Action: 'sqs:*', Resource: '*' }", 'its Effect is "allow", not Allow or Deny'],
+    ]
+    for (const [statement, why] of cases) {
+      const path = writeYaml([
+        `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: { Handler: app.handler, CodeUri: ., Policies: [{ Statement: [${statement}] }] }
+`,
+      ])
+      expect(() => readTemplate(path)).toThrow(
+        new TemplateError(`FnRole: a statement of inline policy #0: ${why}, which IAM refuses (MalformedPolicyDocument)`),
+      )
+    }
+  })
+})
+
+describe('readTemplate: bounded work', () => {
+  it('refuses a default that does not match AllowedPattern (a+)+ without spinning', () => {
+    const path = write({
+      Parameters: { Name: { Type: 'String', Default: `${'a'.repeat(36)}!`, AllowedPattern: '(a+)+' } },
+      Resources: {},
+    })
+    expect(() => readTemplate(path)).toThrow(
+      new TemplateError(`parameter Name: "${'a'.repeat(36)}!" does not match its AllowedPattern (a+)+`),
+    )
+  })
+
+  it('names an AllowedPattern it cannot evaluate', () => {
+    const path = write({ Parameters: { Name: { Type: 'String', Default: 'a', AllowedPattern: '(a)\\1' } }, Resources: {} })
+    expect(() => readTemplate(path)).toThrow(
+      new TemplateError('parameter Name: its AllowedPattern (a)\\1 cannot be evaluated here: a backreference'),
+    )
+  })
+
+  it('names the size and depth limits of a template', () => {
+    let deep: unknown = 'x'
+    for (let level = 0; level < 200; level += 1) deep = [deep]
+    const nested = write({ Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { Tags: deep } } } })
+    expect(() => readTemplate(nested)).toThrow(
+      new TemplateError(`${nested}: values nest more than 128 levels deep; the check reads at most 128`),
+    )
+    const big = write({ Resources: { Queue: { Type: 'AWS::SQS::Queue', Metadata: { pad: 'x'.repeat(1_048_576) } } } })
+    expect(() => readTemplate(big)).toThrow(
+      /the template is 1,048,6\d\d bytes; the check reads at most 1,048,576 \(CloudFormation's 1 MB\)/,
+    )
+  })
+})
