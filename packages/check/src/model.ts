@@ -165,12 +165,23 @@ const NAMESPACE_TYPES = new Set([
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function'])
 const POLICY_TYPES = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy'])
 const STACK_TYPES = new Set(['AWS::CloudFormation::Stack', 'AWS::Serverless::Application'])
-const MODULE_EXTENSIONS = ['.mjs', '.js', '.cjs', '.ts', '.mts', '.cts']
+// The order Lambda's Node.js runtime tries (aws-lambda-nodejs-runtime-interface-client, UserFunction.js):
+// the file as named, then .js, .mjs, .cjs, then .ts, .mts, .cts (Node.js 24 runtimes; sources tsx loads).
+const MODULE_EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']
 
-/** The first of these files that exists, else `<folder>/<file>.<extension>` for each extension Lambda or tsx loads. */
+/** The first of these files that exists, else `<folder>/<file><extension>` in the order Lambda tries them. */
 function findModule(folder: string, file: string, first: readonly string[] = []): string | undefined {
   const candidates = [...first, ...MODULE_EXTENSIONS.map((extension) => join(folder, `${file}${extension}`))]
   return candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile())
+}
+
+/**
+ * A `Handler` as Lambda reads it: the module is its last path segment up to the segment's first
+ * dot (`src/app.handler` → `src/app`), the export the rest.
+ */
+function splitHandler(handler: string): { readonly file: string; readonly exportName: string } {
+  const cut = handler.indexOf('.', handler.lastIndexOf('/') + 1)
+  return cut < 0 ? { file: handler, exportName: '' } : { file: handler.slice(0, cut), exportName: handler.slice(cut + 1) }
 }
 
 /** CloudFormation's pseudo parameters, from what was given or the defaults. */
@@ -765,9 +776,7 @@ function samHandler(directory: string, props: Record<string, unknown>, metadata:
   const codeUri = props.CodeUri
   if (typeof handler !== 'string' || !handler.includes('.')) return { missing: 'it has no Handler of the form file.export' }
   if (typeof codeUri !== 'string') return { missing: 'its CodeUri is not a local folder' }
-  const cut = handler.lastIndexOf('.')
-  const file = handler.slice(0, cut)
-  const exportName = handler.slice(cut + 1)
+  const { file, exportName } = splitHandler(handler)
   const base = resolvePath(directory, codeUri)
   const entryPoints = (metadata.BuildProperties as { EntryPoints?: unknown } | undefined)?.EntryPoints
   const entries = Array.isArray(entryPoints) ? entryPoints.filter((entry): entry is string => typeof entry === 'string') : []
@@ -783,7 +792,7 @@ function samHandler(directory: string, props: Record<string, unknown>, metadata:
         : entries.length > 0
           ? ` (its esbuild EntryPoints, ${entries.join(', ')}, name none of ${file}.*)`
           : ''
-    return { missing: `no module ${file}.{${MODULE_EXTENSIONS.map((e) => e.slice(1)).join(',')}} in ${codeUri}${entry}` }
+    return { missing: `no module ${file}{${MODULE_EXTENSIONS.join(',')}} in ${codeUri}${entry}` }
   }
   return { module, exportName }
 }
@@ -798,7 +807,7 @@ function cdkHandler(
   given: Readonly<Record<string, string>>,
 ): TemplateFunction['handler'] {
   const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler'
-  const exportName = handler.slice(handler.lastIndexOf('.') + 1)
+  const { file, exportName } = splitHandler(handler)
   const named = own(given, logicalId) ?? own(given, name)
   if (named !== undefined) {
     const [path = '', exported] = named.split('#')
@@ -808,7 +817,6 @@ function cdkHandler(
   }
   const asset = metadata['aws:asset:path']
   if (typeof asset === 'string') {
-    const file = handler.slice(0, handler.lastIndexOf('.'))
     const folder = isAbsolute(asset) ? asset : join(directory, asset)
     const module = findModule(folder, file)
     if (module) return { module, exportName }

@@ -182,7 +182,7 @@ describe('check: handlers that cannot be checked, and functions that are not', (
 
   it('fails a function whose Handler names no module in its CodeUri', () => {
     expect(report.problems.find((p) => p.function === 'MissingModuleFunction')?.detail).toBe(
-      'handler module not found: no module nowhere.{mjs,js,cjs,ts,mts,cts} in src/',
+      'handler module not found: no module nowhere{,.js,.mjs,.cjs,.ts,.mts,.cts} in src/',
     )
   })
 

@@ -114,7 +114,7 @@ describe('readTemplate', () => {
     expect(api?.environment).toEqual({ A: 'global', B: 'own', QUEUE: 'https://sqs.us-east-1.amazonaws.com/123456789012/orders-dev.fifo' })
     expect(api?.statements.map((s) => s.source)).toEqual(['SQSSendMessagePolicy'])
     expect(api?.notes).toEqual(['managed policy SomeCustomerPolicy is not known: its permissions are not checked'])
-    expect(gone?.handler).toEqual({ missing: 'no module gone.{mjs,js,cjs,ts,mts,cts} in src/' })
+    expect(gone?.handler).toEqual({ missing: 'no module gone{,.js,.mjs,.cjs,.ts,.mts,.cts} in src/' })
     expect(py?.skipped).toBe('runtime python3.12 is not Node.js')
   })
 
@@ -757,5 +757,27 @@ describe('readTemplate: bounded work', () => {
     expect(() => readTemplate(big)).toThrow(
       /the template is 1,048,6\d\d bytes; the check reads at most 1,048,576 \(CloudFormation's 1 MB\)/,
     )
+  })
+})
+
+describe('readTemplate: the handler module Lambda loads', () => {
+  const fn = (handler: string) => ({
+    Transform: 'AWS::Serverless-2016-10-31',
+    Resources: { Fn: { Type: 'AWS::Serverless::Function', Properties: { Handler: handler, CodeUri: 'src', Runtime: 'nodejs22.x' } } },
+  })
+
+  it('takes app.js over app.mjs and app.cjs beside it, as Lambda does', () => {
+    const path = write(fn('app.handler'), { 'src/app.mjs': '', 'src/app.js': '', 'src/app.cjs': '', 'src/app.ts': '' })
+    expect(readTemplate(path).functions[0]?.handler).toEqual({ module: join(path, '..', 'src', 'app.js'), exportName: 'handler' })
+    const noJs = write(fn('app.handler'), { 'src/app.mjs': '', 'src/app.cjs': '' })
+    expect(readTemplate(noJs).functions[0]?.handler).toEqual({ module: join(noJs, '..', 'src', 'app.mjs'), exportName: 'handler' })
+  })
+
+  it('reads the module up to the first dot of the last path segment: handlers/app.nested.handler is handlers/app', () => {
+    const path = write(fn('handlers/app.nested.handler'), { 'src/handlers/app.js': '', 'src/handlers/app.nested.js': '' })
+    expect(readTemplate(path).functions[0]?.handler).toEqual({
+      module: join(path, '..', 'src', 'handlers', 'app.js'),
+      exportName: 'nested.handler',
+    })
   })
 })
