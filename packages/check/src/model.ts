@@ -5,6 +5,7 @@
 // (an import, a nested stack's output) is a visible placeholder (`«Fn::ImportValue SharedQueueArn»`).
 import { existsSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { attributesProblem, instanceIdProblem } from '@cloudmap-middy/core/registration'
 import type { SourcedStatement } from './iam.js'
 import { malformedStatement, statementsOf } from './iam.js'
 import { own, record } from './own.js'
@@ -518,6 +519,16 @@ function attributesOf(value: unknown, where: string): Record<string, string> {
   return out
 }
 
+/** The record types of a service's resolved `DnsConfig` (`DnsRecords[].Type`). */
+function recordTypes(dnsConfig: unknown): string[] {
+  const entries = (dnsConfig as { DnsRecords?: unknown } | undefined)?.DnsRecords
+  if (!Array.isArray(entries)) return []
+  return entries.flatMap((entry) => {
+    const type = (entry as { Type?: unknown } | null)?.Type
+    return typeof type === 'string' ? [type] : []
+  })
+}
+
 /** Globals.Function under a SAM function's own properties (environment variables merged). */
 function withGlobals(template: Template, resource: Resource): Record<string, unknown> {
   const globals = (resource.Type === 'AWS::Serverless::Function' ? template.Globals?.Function : undefined) ?? {}
@@ -955,6 +966,8 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
   for (const name of duplicated) notes.push(`two namespaces are named ${name}: only one of them can be discovered by that name`)
   const services: TemplateService[] = []
   const serviceById = new Map<string, TemplateService>()
+  /** The DNS record types of each service (`A`, `SRV`), by its logical id: each needs its attribute on an instance. */
+  const records = new Map<string, string[]>()
   for (const [logicalId, resource] of resources) {
     if (resource.Type !== 'AWS::ServiceDiscovery::Service') continue
     const props = resource.Properties ?? {}
@@ -980,6 +993,8 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     }
     services.push(service)
     serviceById.set(provided?.ref ?? logicalId, service)
+    const dnsConfig = loosely(reading, props.DnsConfig)
+    records.set(logicalId, 'value' in dnsConfig ? recordTypes(dnsConfig.value) : [])
   }
   const instances: TemplateInstance[] = []
   for (const [logicalId, resource] of resources) {
@@ -994,13 +1009,13 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     }
     // An instance in a namespace from elsewhere: noted with its service.
     if (service.namespace === undefined) continue
-    instances.push({
-      logicalId,
-      namespace: service.namespace,
-      service: service.name,
-      instanceId,
-      attributes: attributesOf(strictly(reading, props.InstanceAttributes, logicalId, 'InstanceAttributes'), logicalId),
-    })
+    const attributes = attributesOf(strictly(reading, props.InstanceAttributes, logicalId, 'InstanceAttributes'), logicalId)
+    // What Cloud Map refuses does not deploy: refused here, by the rules registerInstance() applies.
+    const idProblem = isPlaceholder(instanceId) ? undefined : instanceIdProblem(instanceId)
+    if (idProblem !== undefined) throw new TemplateError(`${logicalId} InstanceId: ${idProblem}`)
+    const { problem } = attributesProblem(attributes, { unresolved: isPlaceholder, records: records.get(service.logicalId) ?? [] })
+    if (problem !== undefined) throw new TemplateError(`${logicalId} InstanceAttributes: ${problem}`)
+    instances.push({ logicalId, namespace: service.namespace, service: service.name, instanceId, attributes })
   }
 
   const managed = managedPolicies(reading)

@@ -781,3 +781,55 @@ describe('readTemplate: the handler module Lambda loads', () => {
     })
   })
 })
+
+describe('readTemplate: instances Cloud Map refuses', () => {
+  const withInstance = (attributes: Record<string, unknown>, dnsRecords?: string[]) =>
+    write({
+      Resources: {
+        Namespace: { Type: 'AWS::ServiceDiscovery::PrivateDnsNamespace', Properties: { Name: 'internal', Vpc: 'vpc-1' } },
+        Service: {
+          Type: 'AWS::ServiceDiscovery::Service',
+          Properties: {
+            Name: 'orders',
+            NamespaceId: { 'Fn::GetAtt': ['Namespace', 'Id'] },
+            ...(dnsRecords === undefined ? {} : { DnsConfig: { DnsRecords: dnsRecords.map((Type) => ({ Type, TTL: 60 })) } }),
+          },
+        },
+        Instance: {
+          Type: 'AWS::ServiceDiscovery::Instance',
+          Properties: { ServiceId: { Ref: 'Service' }, InstanceId: 'i-1', InstanceAttributes: attributes },
+        },
+      },
+    })
+
+  it('refuses a value over 1,024 characters, a non-ASCII value, 31 custom attributes, a key with a space', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ note: 'x'.repeat(1025) }, 'the attribute "note" is 1,025 characters; Cloud Map allows at most 1,024'],
+      [{ note: 'café' }, 'the attribute "note" may hold only printable ASCII characters, and must not start with a space'],
+      [
+        Object.fromEntries(Array.from({ length: 31 }, (_, index) => [`k${index}`, 'v'])),
+        '31 custom attributes; Cloud Map allows at most 30 per instance',
+      ],
+      [{ 'a key': 'v' }, 'the attribute key "a key" may hold only printable ASCII characters without spaces'],
+    ]
+    for (const [attributes, problem] of cases) {
+      expect(() => readTemplate(withInstance(attributes))).toThrow(new TemplateError(`Instance InstanceAttributes: ${problem}`))
+    }
+  })
+
+  it('refuses an instance without AWS_INSTANCE_IPV4 in a service with an A record, and takes one with it', () => {
+    expect(() => readTemplate(withInstance({ type: 'http' }, ['A']))).toThrow(
+      new TemplateError(
+        'Instance InstanceAttributes: AWS_INSTANCE_IPV4 is missing: the service has an A record (or give AWS_ALIAS_DNS_NAME)',
+      ),
+    )
+    expect(() => readTemplate(withInstance({ type: 'http' }, ['SRV']))).toThrow(
+      /AWS_INSTANCE_PORT is missing: the service has a SRV record/,
+    )
+    expect(readTemplate(withInstance({ AWS_INSTANCE_IPV4: '10.0.0.1' }, ['A'])).instances).toHaveLength(1)
+  })
+
+  it('leaves a value known only at deploy time to Cloud Map', () => {
+    expect(readTemplate(withInstance({ arn: { 'Fn::ImportValue': 'Shared' } })).instances).toHaveLength(1)
+  })
+})
