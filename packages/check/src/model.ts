@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { attributesProblem, instanceIdProblem } from '@cloudmap-middy/core/registration'
+import { type ConnectorEnd, ConnectorError, connectorOutputs, connectorStatements, connectorsOf, connectorType } from './connectors.js'
 import type { SourcedStatement } from './iam.js'
 import { malformedStatement, statementsOf } from './iam.js'
 import { own, record } from './own.js'
@@ -296,6 +297,8 @@ interface Reading {
   readonly created: ReadonlySet<string>
   /** The roles SAM creates for its functions without `Role`: the function's logical id, by the role's (`<Function>Role`). */
   readonly implicitRoles: ReadonlyMap<string, string>
+  /** What SAM connectors give each role of the template, by its logical id (filled once every resource is provided). */
+  readonly connectors: Map<string, SourcedStatement[]>
 }
 
 /** Why a value could not be resolved, as a message says it (a reference to nothing said so). */
@@ -685,10 +688,82 @@ function rolePermissions(
     // The whole document: its Version says whether policy variables are substituted.
     else into.statements.push(...statementsOf(document.value, `policy ${logicalId}`))
   }
+  into.statements.push(...(reading.connectors.get(roleId) ?? []))
   refuseMalformed(into.statements, roleId)
   if (into.boundary !== undefined && 'statements' in into.boundary)
     refuseMalformed(into.boundary.statements, `${roleId} PermissionsBoundary`)
   return into
+}
+
+/** One end of a connector: a resource of the template (`Id`), or one given by `Type` and `Arn` (and `Name`, `RoleName`). */
+function connectorEnd(
+  reading: Reading,
+  reference: unknown,
+  where: string,
+): ConnectorEnd & { readonly logicalId?: string; readonly roleName?: unknown } {
+  const given = loosely(reading, reference)
+  if ('error' in given) throw new TemplateError(`${where}: ${given.error}`)
+  const value = (given.value ?? {}) as Record<string, unknown>
+  if (typeof value.Id === 'string') {
+    const resource = own(reading.template.Resources, value.Id)
+    if (resource === undefined || !reading.created.has(value.Id)) {
+      throw new TemplateError(`${where}: Id ${value.Id} names no resource created in this template`)
+    }
+    const type = connectorType(resource.Type)
+    const outputs = connectorOutputs(type, value.Id)
+    const resolve = (intrinsic: unknown) => {
+      const resolved = intrinsic === undefined ? undefined : loosely(reading, intrinsic)
+      return resolved !== undefined && 'value' in resolved ? resolved.value : undefined
+    }
+    return { logicalId: value.Id, type, arn: resolve(outputs.arn), name: resolve(outputs.name) }
+  }
+  if (typeof value.Type !== 'string') throw new TemplateError(`${where}: neither an Id nor a Type`)
+  return { type: value.Type, arn: value.Arn, name: value.Name, roleName: value.RoleName }
+}
+
+/** The role of the template a connector's source uses: its function's (or state machine's) role, or the role it names. */
+function connectorRole(reading: Reading, source: ReturnType<typeof connectorEnd>): string | undefined {
+  if (source.logicalId === undefined) {
+    for (const [logicalId, provided] of reading.resolver.provided) {
+      if (
+        provided.ref === source.roleName &&
+        (reading.implicitRoles.has(logicalId) || own(reading.template.Resources, logicalId)?.Type === 'AWS::IAM::Role')
+      )
+        return logicalId
+    }
+    return undefined
+  }
+  const resource = own(reading.template.Resources, source.logicalId) as Resource
+  const role = resource.Type.startsWith('AWS::Serverless::')
+    ? withGlobals(reading.template, resource).Role
+    : (resource.Properties?.Role ?? resource.Properties?.RoleArn)
+  if (role === undefined) return reading.implicitRoles.has(`${source.logicalId}Role`) ? `${source.logicalId}Role` : undefined
+  const resolved = loosely(reading, role)
+  return 'value' in resolved ? roleOf(resolved.value, reading) : undefined
+}
+
+/**
+ * Every connector of the template expanded as SAM's transform expands it (which refuses a pair of
+ * types it has no profile for): the statements each gives, by the logical id of its source's role.
+ */
+function connectorGrants(reading: Reading): Map<string, SourcedStatement[]> {
+  const grants = new Map<string, SourcedStatement[]>()
+  try {
+    for (const connector of connectorsOf(reading.resources)) {
+      const source = connectorEnd(reading, connector.source, `${connector.logicalId} Source`)
+      const roleId = connectorRole(reading, source)
+      const several = Array.isArray(connector.destination)
+      for (const [index, reference] of [connector.destination].flat().entries()) {
+        const destination = connectorEnd(reading, reference, `${connector.logicalId} Destination${several ? ` #${index}` : ''}`)
+        const statements = connectorStatements(connector, source, destination)
+        if (roleId !== undefined) grants.set(roleId, [...(grants.get(roleId) ?? []), ...statements])
+      }
+    }
+  } catch (error) {
+    // What SAM's transform refuses does not deploy.
+    throw error instanceof ConnectorError ? new TemplateError(error.message) : error
+  }
+  return grants
 }
 
 /** A statement IAM refuses is a template that does not deploy: a usage error naming its policy. */
@@ -928,6 +1003,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     resources,
     created,
     implicitRoles,
+    connectors: new Map(),
   }
   for (const entry of createdResources(reading, conditions)) {
     resources.push(entry)
@@ -945,6 +1021,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     }
   }
   provideAll([...resources, ...[...implicitRoles.keys()].map((roleId) => [roleId, { Type: 'AWS::IAM::Role' }] as const)], reading)
+  for (const [roleId, statements] of connectorGrants(reading)) reading.connectors.set(roleId, statements)
   const directory = dirname(resolvePath(path))
   const transform = (template as { Transform?: unknown }).Transform
   const form = [transform].flat().includes('AWS::Serverless-2016-10-31') ? 'sam' : 'cloudformation'

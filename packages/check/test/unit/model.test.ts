@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
+import { evaluateAccess } from '../../src/iam.js'
 import { readTemplate, TemplateError } from '../../src/model.js'
 
 /** Writes a JSON template (and the given files beside it) to a new folder; returns its path. */
@@ -831,5 +832,79 @@ describe('readTemplate: instances Cloud Map refuses', () => {
 
   it('leaves a value known only at deploy time to Cloud Map', () => {
     expect(readTemplate(withInstance({ arn: { 'Fn::ImportValue': 'Shared' } })).instances).toHaveLength(1)
+  })
+})
+
+describe('readTemplate: SAM connectors', () => {
+  const queueArn = 'arn:aws:sqs:us-east-1:123456789012:jobs'
+  const template = (connector: string) =>
+    writeYaml([
+      `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Queue: { Type: AWS::SQS::Queue, Properties: { QueueName: jobs } }
+  Topic: { Type: AWS::SNS::Topic, Properties: { TopicName: events } }
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: { Handler: app.handler, CodeUri: . }
+${connector}`,
+    ])
+  const decide = (path: string, action: string, resource: string) =>
+    evaluateAccess(readTemplate(path).functions[0]?.statements ?? [], { action, resource }).allowed
+
+  it('gives the source function what SAM gives for Write to a queue, from an AWS::Serverless::Connector', () => {
+    const path = template(`
+  FnToQueue:
+    Type: AWS::Serverless::Connector
+    Properties: { Source: { Id: Fn }, Destination: { Id: Queue }, Permissions: [Write] }`)
+    const fn = readTemplate(path).functions[0]
+    expect(fn?.statements).toEqual([
+      {
+        source: 'connector FnToQueue',
+        statement: {
+          Effect: 'Allow',
+          Action: ['sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'],
+          Resource: [queueArn],
+        },
+      },
+    ])
+    expect(decide(path, 'sqs:SendMessage', queueArn)).toBe(true)
+    expect(decide(path, 'sqs:ReceiveMessage', queueArn)).toBe(false)
+  })
+
+  it('reads Connectors on the function, several destinations, Read and Write', () => {
+    const path = writeYaml([
+      `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Queue: { Type: AWS::SQS::Queue, Properties: { QueueName: jobs } }
+  Topic: { Type: AWS::SNS::Topic, Properties: { TopicName: events } }
+  Fn:
+    Type: AWS::Serverless::Function
+    Connectors:
+      Out:
+        Properties:
+          Destination: [{ Id: Queue }, { Type: AWS::SNS::Topic, Arn: !Ref Topic }]
+          Permissions: [Write]
+    Properties: { Handler: app.handler, CodeUri: . }`,
+    ])
+    expect(decide(path, 'sqs:SendMessage', queueArn)).toBe(true)
+    expect(decide(path, 'sns:Publish', 'arn:aws:sns:us-east-1:123456789012:events')).toBe(true)
+    expect(readTemplate(path).functions[0]?.statements.map((s) => s.source)).toEqual(['connector FnOut', 'connector FnOut'])
+  })
+
+  it('refuses what SAM refuses: a pair with no profile, a permission the pair does not have', () => {
+    expect(() =>
+      readTemplate(
+        template(`
+  C: { Type: AWS::Serverless::Connector, Properties: { Source: { Id: Fn }, Destination: { Id: Topic }, Permissions: [Read] } }`),
+      ),
+    ).toThrow(new TemplateError('C Permissions: "Read" is not a permission from AWS::Lambda::Function to AWS::SNS::Topic (Write)'))
+    expect(() =>
+      readTemplate(
+        template(`
+  C: { Type: AWS::Serverless::Connector, Properties: { Source: { Id: Queue }, Destination: { Id: Topic }, Permissions: [Write] } }`),
+      ),
+    ).toThrow(new TemplateError('C: SAM has no connector from AWS::SQS::Queue to AWS::SNS::Topic'))
   })
 })
