@@ -1028,6 +1028,8 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
   const notes: string[] = []
 
   const namespaceNames = new Map<string, string>()
+  /** The namespaces with DNS records (private and public DNS), by what `NamespaceId` gives. */
+  const dnsNamespaces = new Set<string>()
   const namespaceArns = record<string>()
   const duplicated = new Set<string>()
   for (const [logicalId, resource] of resources) {
@@ -1037,6 +1039,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const provided = resolver.provided.get(logicalId)
     if ([...namespaceNames.values()].includes(name)) duplicated.add(name)
     namespaceNames.set(provided?.ref ?? logicalId, name)
+    if (resource.Type !== 'AWS::ServiceDiscovery::HttpNamespace') dnsNamespaces.add(provided?.ref ?? logicalId)
     if (provided?.attributes.Arn !== undefined) namespaceArns[name] = provided.attributes.Arn
   }
   // Cloud Map finds a namespace by its name; of two with one name, only one answers to it.
@@ -1049,20 +1052,19 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     if (resource.Type !== 'AWS::ServiceDiscovery::Service') continue
     const props = resource.Properties ?? {}
     const provided = resolver.provided.get(logicalId)
+    // NamespaceId, or the deprecated DnsConfig.NamespaceId.
+    const namespaceId = String(
+      strictly(
+        reading,
+        props.NamespaceId ?? (props.DnsConfig as { NamespaceId?: unknown } | undefined)?.NamespaceId,
+        logicalId,
+        'NamespaceId',
+      ),
+    )
     const service: TemplateService = {
       logicalId,
       name: String(strictly(reading, props.Name, logicalId, 'Name')),
-      // NamespaceId, or the deprecated DnsConfig.NamespaceId.
-      namespace: namespaceNames.get(
-        String(
-          strictly(
-            reading,
-            props.NamespaceId ?? (props.DnsConfig as { NamespaceId?: unknown } | undefined)?.NamespaceId,
-            logicalId,
-            'NamespaceId',
-          ),
-        ),
-      ),
+      namespace: namespaceNames.get(namespaceId),
       arn: provided?.attributes.Arn ?? '',
     }
     if (service.namespace === undefined) {
@@ -1070,8 +1072,9 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     }
     services.push(service)
     serviceById.set(provided?.ref ?? logicalId, service)
-    const dnsConfig = loosely(reading, props.DnsConfig)
-    records.set(logicalId, 'value' in dnsConfig ? recordTypes(dnsConfig.value) : [])
+    // Records exist in a DNS namespace only (an HTTP namespace has none to fill).
+    const dnsConfig = dnsNamespaces.has(namespaceId) ? loosely(reading, props.DnsConfig) : undefined
+    records.set(logicalId, dnsConfig !== undefined && 'value' in dnsConfig ? recordTypes(dnsConfig.value) : [])
   }
   const instances: TemplateInstance[] = []
   for (const [logicalId, resource] of resources) {
