@@ -23,6 +23,7 @@
 // requiring both decisions to allow.
 
 import { BlockList, isIP } from 'node:net'
+import { own } from './own.js'
 
 /** One IAM policy statement, as written in a template (intrinsics already resolved). */
 export interface PolicyStatement {
@@ -81,6 +82,8 @@ export interface AccessRequest {
    * decided; give it an empty array to say it is absent. A key of another service left out is absent.
    */
   readonly context?: Readonly<Record<string, string | readonly string[]>>
+  /** How the reason names a resource (`prod.scheduler` for a Cloud Map service's ARN), by its ARN; default the ARN. */
+  readonly names?: Readonly<Record<string, string>>
 }
 
 /** What the policies say of a request: allowed (and by which statement's source), or not and why. */
@@ -94,6 +97,11 @@ export type AccessDecision =
   | {
       /** Not allowed. */
       readonly allowed: false
+      /**
+       * How: `explicit`, a Deny matched; `undecided`, a Deny whose condition or pattern cannot be
+       * decided before a deploy may apply; `implicit`, nothing allows it.
+       */
+      readonly denial: 'explicit' | 'undecided' | 'implicit'
       /**
        * Why: the Deny that matched (`denied by ...`), the Deny whose condition cannot be decided
        * before a deploy (`may be denied by ...`), or that nothing allows it, with the closest miss.
@@ -179,13 +187,13 @@ interface Judged {
  * evaluateAccess(statements, { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-west-1:123456789012:jobs' })
  * // { allowed: true, source: 'policy WorkerRoleDefaultPolicy' }
  * evaluateAccess(statements, { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-west-1:123456789012:other' })
- * // { allowed: false, reason: 'no statement allows sqs:SendMessage on arn:aws:sqs:eu-west-1:123456789012:other;
+ * // { allowed: false, denial: 'implicit', reason: 'no statement allows sqs:SendMessage on arn:aws:sqs:eu-west-1:123456789012:other;
  * //   policy WorkerRoleDefaultPolicy allows it on arn:aws:sqs:eu-west-1:123456789012:jobs only' }
  * ```
  */
 export function evaluateAccess(statements: readonly SourcedStatement[], request: AccessRequest): AccessDecision {
   const resources = [...new Set(request.resources ?? (request.resource === undefined ? [] : [request.resource]))]
-  if (resources.length === 0) return { allowed: false, reason: `no resource given for ${request.action}` }
+  if (resources.length === 0) return { allowed: false, denial: 'implicit', reason: `no resource given for ${request.action}` }
   const context = contextOf(request.context)
   const service = request.action.split(':')[0]?.toLowerCase() ?? ''
   const envs = statements.map((sourced): Env => ({ context, service, variables: variablesOf(sourced.version) }))
@@ -201,16 +209,17 @@ export function evaluateAccess(statements: readonly SourcedStatement[], request:
     judged.filter(({ sourced }) => sourced.statement.Effect === 'Deny').map((deny) => ({ on, ...deny })),
   )
   const deny = denies.find(({ verdict }) => verdict.kind === 'match')
-  if (deny) return { allowed: false, reason: `denied by ${deny.sourced.source}${deny.on}` }
+  if (deny) return { allowed: false, denial: 'explicit', reason: `denied by ${deny.sourced.source}${deny.on}` }
   for (const { on, sourced, verdict } of denies) {
     if (verdict.kind === 'undecided')
-      return { allowed: false, reason: `may be denied by ${sourced.source}${on}: ${undecidedDeny(verdict.part)}` }
+      return { allowed: false, denial: 'undecided', reason: `may be denied by ${sourced.source}${on}: ${undecidedDeny(verdict.part)}` }
   }
   const sources: string[] = []
   for (const { resource, judged } of judgedBy) {
     const allows = judged.filter(({ sourced }) => sourced.statement.Effect === 'Allow')
     const allow = allows.find(({ verdict }) => verdict.kind === 'match')
-    if (allow === undefined) return { allowed: false, reason: explain(request.action, resource, allows) }
+    if (allow === undefined)
+      return { allowed: false, denial: 'implicit', reason: explain(request.action, own(request.names, resource) ?? resource, allows) }
     sources.push(allow.sourced.source)
   }
   return { allowed: true, source: [...new Set(sources)].join(', ') }

@@ -59,14 +59,15 @@ function printableDeep<T>(value: T): T {
   return value
 }
 
-/** What the row of a passing dependency says it checked: its instances, their type, the actions allowed. */
+/** What the row of a passing dependency says it checked: its instances, their type, the actions allowed (from the findings' fields). */
 function passed(dependency: DependencyReport): string {
   const parts: string[] = []
-  const type = dependency.findings.find((finding) => finding.check === 'type')?.detail
+  const types = dependency.findings.find((finding) => finding.check === 'type')?.types ?? []
+  const typed = types.length > 0 && !types.includes('(none)') ? ` (${types.join(', ')})` : ''
   for (const finding of dependency.findings) {
-    if (finding.check === 'registered') parts.push(`${finding.detail}${type && type !== '(none)' ? ` (${type})` : ''}`)
-    else if (finding.check === 'discover') parts.push(finding.detail.split(' ')[0]?.replace('servicediscovery:', '') ?? finding.detail)
-    else if (finding.check === 'call') parts.push(finding.detail.split(' ')[0] ?? finding.detail)
+    if (finding.check === 'registered') parts.push(finding.optional ? finding.detail : `${finding.detail}${typed}`)
+    else if (finding.check === 'discover' && finding.access) parts.push(finding.access.action.replace(/^servicediscovery:/, ''))
+    else if (finding.check === 'call' && finding.access) parts.push(finding.access.action)
     else if (finding.check === 'live') parts.push(`live: ${finding.detail}`)
   }
   return [...new Set(parts)].join(' · ')

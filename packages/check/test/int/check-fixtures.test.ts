@@ -49,17 +49,29 @@ describe("check: the target policy of the handler's resolver", () => {
     expect(report.ok).toBe(true)
     expect(statuses(report)).toEqual(['EchoFunction skipped', 'CallerFunction ok', 'ForeignCallerFunction skipped', 'WebFunction skipped'])
     expect(dependency(report, 'CallerFunction', 'echo').findings).toEqual([
-      { check: 'registered', ok: true, detail: 'instance echo' },
-      { check: 'type', ok: true, detail: 'lambda' },
+      { check: 'registered', ok: true, instances: ['echo'], detail: 'instance echo' },
+      { check: 'type', ok: true, types: ['lambda'], detail: 'lambda' },
       { check: 'attributes', ok: true, detail: 'valid' },
       {
         check: 'discover',
         ok: true,
+        access: {
+          action: 'servicediscovery:DiscoverInstances',
+          resource: 'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-namespace',
+          shown: 'fixtures.workers',
+          by: 'inline policy #0',
+        },
         detail: 'servicediscovery:DiscoverInstances on fixtures.workers allowed by inline policy #0',
       },
       {
         check: 'call',
         ok: true,
+        access: {
+          action: 'lambda:InvokeFunction',
+          resource: 'arn:aws:lambda:us-east-1:123456789012:function:fixtures-echo',
+          shown: 'arn:aws:lambda:us-east-1:123456789012:function:fixtures-echo',
+          by: 'LambdaInvokePolicy',
+        },
         detail: 'lambda:InvokeFunction on arn:aws:lambda:us-east-1:123456789012:function:fixtures-echo allowed by LambdaInvokePolicy',
       },
     ])
@@ -117,7 +129,7 @@ describe('check: what a handler module declares', () => {
     ])
     const orphan = dependency(report, 'DeclarationsFunction', undefined)
     expect(orphan).not.toHaveProperty('name')
-    expect(orphan.findings[0]).toEqual({ check: 'registered', ok: true, detail: 'instance defaults' })
+    expect(orphan.findings[0]).toEqual({ check: 'registered', ok: true, instances: ['defaults'], detail: 'instance defaults' })
   })
 
   it('passes an optional() dependency the template does not register, saying it is optional', () => {
@@ -126,6 +138,8 @@ describe('check: what a handler module declares', () => {
     expect(audit.findings[0]).toEqual({
       check: 'registered',
       ok: true,
+      optional: true,
+      unregistered: 'no service',
       detail: 'optional: fixtures.audit->events: namespace "fixtures" has no service "audit" (it has config)',
     })
     expect(report.problems.filter((p) => p.address === 'fixtures.audit->events')).toEqual([])
@@ -135,6 +149,7 @@ describe('check: what a handler module declares', () => {
     expect(dependency(report, 'DeclarationsFunction', 'zoneB').findings[0]).toEqual({
       check: 'registered',
       ok: true,
+      instances: ['defaults'],
       detail: 'instance defaults',
     })
     expect(failures(report)).toEqual(['DeclarationsFunction fixtures.config registered'])

@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals'
 import type { CheckReport } from '../../src/check.js'
 import { formatJson, formatReport, printable, REPORT_VERSION } from '../../src/report.js'
 
+const NAMESPACE = 'arn:aws:servicediscovery:eu-west-1:111122223333:namespace/ns-namespace'
+const QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:jobs'
+
 const passing: CheckReport = {
   template: 'template.yaml',
   form: 'sam',
@@ -25,13 +28,24 @@ const passing: CheckReport = {
           address: 'prod.scheduler->jobs',
           ok: true,
           findings: [
-            { check: 'registered', ok: true, detail: 'instance jobs' },
-            { check: 'type', ok: true, detail: 'sqs' },
+            { check: 'registered', ok: true, instances: ['jobs'], detail: 'instance jobs' },
+            { check: 'type', ok: true, types: ['sqs'], detail: 'sqs' },
             { check: 'attributes', ok: true, detail: 'valid' },
-            { check: 'discover', ok: true, detail: 'servicediscovery:DiscoverInstances on prod.scheduler allowed by inline policy #0' },
+            {
+              check: 'discover',
+              ok: true,
+              access: {
+                action: 'servicediscovery:DiscoverInstances',
+                resource: NAMESPACE,
+                shown: 'prod.scheduler',
+                by: 'inline policy #0',
+              },
+              detail: 'servicediscovery:DiscoverInstances on prod.scheduler allowed by inline policy #0',
+            },
             {
               check: 'call',
               ok: true,
+              access: { action: 'sqs:SendMessage', resource: QUEUE, shown: QUEUE, by: 'SQSSendMessagePolicy' },
               detail: 'sqs:SendMessage on arn:aws:sqs:eu-west-1:111122223333:jobs allowed by SQSSendMessagePolicy',
             },
           ],

@@ -216,6 +216,7 @@ describe('Function: expandSamPolicies', () => {
       })
       expect(decision).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${regional('sqs')}:other; SQSSendMessagePolicy allows it on ${regional('sqs')}:jobs only`,
       })
     })
