@@ -1,5 +1,7 @@
 // @cloudmap-middy/check: the deploy-time check behind `cloudmap-middy check <template>`.
 export {
+  type AccessCheck,
+  type CheckName,
   type CheckOptions,
   type CheckReport,
   check,
@@ -7,6 +9,7 @@ export {
   type Finding,
   type FunctionReport,
   type Problem,
+  type Unregistered,
 } from './check.js'
 export { main } from './cli.js'
 export type { Binding, CollectedDependency } from './collect.js'

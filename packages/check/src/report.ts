@@ -35,7 +35,7 @@ const jsonEscape = (char: string) =>
 
 /**
  * The report as the `--json` document: `{ "version": 1, ...report }`, two-space indented, with
- * every character {@link printable} escapes written as a JSON `\uXXXX` escape (JSON.stringify
+ * every character the text report escapes (control and format characters, separators) written as a JSON `\uXXXX` escape (JSON.stringify
  * already escapes C0 controls and lone surrogates; the layout's own line breaks stay).
  *
  * @example

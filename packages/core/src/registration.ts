@@ -15,10 +15,15 @@
  * ```
  */
 export const CLOUD_MAP_LIMITS = Object.freeze({
+  /** Characters in an instance id. */
   instanceIdLength: 64,
+  /** Attributes whose key does not start with `AWS_`. */
   customAttributes: 30,
+  /** Characters in an attribute key. */
   keyLength: 255,
+  /** Characters in an attribute value. */
   valueLength: 1024,
+  /** Characters of every key and value together. */
   totalLength: 5000,
 })
 
