@@ -24,8 +24,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const keep = process.argv.includes('--keep')
 const PACKAGES = ['packages/core', 'packages/middy', 'packages/cdk', 'packages/check']
 const REPOSITORY = 'git+https://github.com/cloudmap-middy/cloudmap-middy.git'
-/** What a tarball may hold: the built JavaScript and declarations, the readme and the licence. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/, /^bin\/[a-z-]+\.js$/]
+/**
+ * What a tarball may hold: the built JavaScript and declarations, the readme and the licence, and the
+ * check's vendored SAM data (with its licence and notice).
+ */
+const ALLOWED = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICENSE$/,
+  /^dist\/.+\.js$/,
+  /^dist\/.+\.d\.ts$/,
+  /^bin\/[a-z-]+\.js$/,
+  /^sam\/[a-z_]+\.json$/,
+  /^sam\/(NOTICE|LICENSE)$/,
+]
 /** Loads `require` in an ESM bundle that holds CommonJS code (the SDK): what the docs tell users to add. */
 const REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);"
 

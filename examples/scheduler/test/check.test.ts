@@ -48,6 +48,12 @@ describe('cloudmap-middy check on the scheduler (SAM)', () => {
     expect(queue).toEqual({
       check: 'call',
       ok: true,
+      access: {
+        action: 'sqs:SendMessage',
+        resource: 'arn:aws:sqs:us-east-1:123456789012:scheduler-dev.fifo',
+        shown: 'arn:aws:sqs:us-east-1:123456789012:scheduler-dev.fifo',
+        by: 'SQSSendMessagePolicy',
+      },
       detail: 'sqs:SendMessage on arn:aws:sqs:us-east-1:123456789012:scheduler-dev.fifo allowed by SQSSendMessagePolicy',
     })
   }, 60_000)

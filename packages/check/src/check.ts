@@ -7,16 +7,84 @@ import { type Binding, type CollectedDependency, type CollectResult, collect } f
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
 import { type Isolation, IsolationError, type IsolationLayer, isolationOf } from './isolation.js'
 import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
+import { own } from './own.js'
 import { isPlaceholder } from './template.js'
 
-/** One thing checked about a dependency. */
+/**
+ * What a finding checked: `registered` (the template registers the address), `type` (the instances'
+ * `type` fits the kind), `attributes` (the kind's schema accepts them), `target policy` (the
+ * resolver's policy allows the target), `instance` (another failure to bind an instance), `calls`
+ * (`--calls` names calls the kind has), `permissions` (the role is known), `discover`
+ * (DiscoverInstances is allowed), `call` (each call on the target is allowed), `live` (Cloud Map agrees).
+ */
+export type CheckName =
+  | 'registered'
+  | 'type'
+  | 'attributes'
+  | 'target policy'
+  | 'instance'
+  | 'calls'
+  | 'permissions'
+  | 'discover'
+  | 'call'
+  | 'live'
+
+/** Why a dependency is not registered, as a `registered` finding says. */
+export type Unregistered =
+  | 'shared namespace'
+  | 'no namespace'
+  | 'duplicate namespace'
+  | 'no service'
+  | 'no instance'
+  | 'no instances'
+  | 'no match'
+  | 'max results'
+
+/** An IAM request a `discover` or `call` finding is about, and how it was decided. */
+export interface AccessCheck {
+  /** The action, e.g. `sqs:SendMessage`. */
+  readonly action: string
+  /** The resource's ARN (a KMS key's, for a queue's or topic's key; a service's, for DiscoverInstances). */
+  readonly resource: string
+  /** The resource as the report names it (`prod.scheduler`, `<key> (the key of <queue>)`). */
+  readonly shown: string
+  /** The statement's source that allows it, when it is allowed. */
+  readonly by?: string
+  /** How it is refused, when it is: see {@link AccessDecision}. */
+  readonly denial?: 'explicit' | 'undecided' | 'implicit'
+  /** The target's account, when it is not the template's: its resource policy must allow the call too. */
+  readonly otherAccount?: string
+}
+
+/**
+ * One thing checked about a dependency: the check, the outcome, the facts as fields, and `detail`,
+ * the sentence the report prints, rendered from them (nothing decides by reading it).
+ */
 export interface Finding {
-  /** What was checked: `registered`, `type`, `attributes`, `target policy`, `discover`, `call`, `live`. */
-  readonly check: string
+  /** What was checked. */
+  readonly check: CheckName
   /** Did it pass? */
   readonly ok: boolean
-  /** What was found: for a failure, why (naming the address and, where there is one, the instance). */
+  /** The sentence for people: for a failure, why (naming the address and, where there is one, the instance). */
   readonly detail: string
+  /** `registered` and `live`: the instances found. */
+  readonly instances?: readonly string[]
+  /** `type`: the instances' `type` attributes (`(none)` for one without). */
+  readonly types?: readonly string[]
+  /** `registered`: why the address is not registered. */
+  readonly unregistered?: Unregistered
+  /** `registered`: the dependency is `optional()`, so its absence passes. */
+  readonly optional?: boolean
+  /** The instance a failure is about. */
+  readonly instanceId?: string
+  /** `attributes`: the attribute whose value only a deploy knows. */
+  readonly attribute?: string
+  /** A failure to bind an instance: the kind's error class (`InstanceTypeMismatchError`, ...). */
+  readonly error?: string
+  /** `target policy`: the rule that refused the target (`allowedAccounts`, ...). */
+  readonly rule?: string
+  /** `discover` and `call`: the request and its decision. */
+  readonly access?: AccessCheck
 }
 
 /** A declared dependency and what was found about it. */
@@ -59,8 +127,8 @@ export interface Problem {
   readonly function: string
   /** The dependency's address; `undefined` for a failure of the function itself. */
   readonly address?: string
-  /** The check that failed: `handler`, or one of a finding's. */
-  readonly check: string
+  /** The check that failed: `handler` (the function itself), or its finding's. */
+  readonly check: CheckName | 'handler'
   /** Why, naming the address (and instance) where there is one. */
   readonly detail: string
 }
@@ -118,24 +186,32 @@ export interface CheckOptions {
 
 /** The IAM decision as a finding. */
 function access(
-  check: string,
+  check: 'discover' | 'call',
   label: string,
-  request: { action: string; resource: string; shown: string },
+  request: { action: string; resource: string; shown: string; otherAccount?: string | undefined },
   decision: AccessDecision,
   notes: readonly string[],
 ): Finding {
-  const { action, resource, shown } = request
-  if (decision.allowed) return { check, ok: true, detail: `${action} on ${shown} allowed by ${decision.source}` }
-  const lead = `no statement allows ${action} on ${resource}`
-  const reason = decision.reason.startsWith(lead)
-    ? `no statement allows ${action} on ${shown}${decision.reason.slice(lead.length)}`
-    : `${action} on ${shown}: ${decision.reason}`
+  const { action, shown, otherAccount } = request
+  const facts: AccessCheck = {
+    action,
+    resource: request.resource,
+    shown,
+    ...(decision.allowed ? { by: decision.source } : { denial: decision.denial }),
+    ...(otherAccount === undefined ? {} : { otherAccount }),
+  }
+  if (decision.allowed) {
+    const elsewhere = otherAccount === undefined ? '' : ` (account ${otherAccount}: its resource policy, not read here, must allow it too)`
+    return { check, ok: true, detail: `${action} on ${shown} allowed by ${decision.source}${elsewhere}`, access: facts }
+  }
+  // An implicit denial names the request itself (`no statement allows <action> on <shown>; ...`).
+  const reason = decision.denial === 'implicit' ? decision.reason : `${action} on ${shown}: ${decision.reason}`
   const unknown = notes.length > 0 ? ` (not read: ${notes.join('; ')})` : ''
-  return { check, ok: false, detail: `${label}: ${reason}${unknown}` }
+  return { check, ok: false, detail: `${label}: ${reason}${unknown}`, access: facts }
 }
 
 /** Which check a bind failure belongs to, by the error's class. */
-const BIND_CHECKS: Readonly<Record<string, string>> = {
+const BIND_CHECKS: Readonly<Record<string, CheckName>> = {
   InstanceTypeMismatchError: 'type',
   AttributeValidationError: 'attributes',
   DisallowedTargetError: 'target policy',
@@ -145,48 +221,39 @@ const BIND_CHECKS: Readonly<Record<string, string>> = {
 function registration(dependency: CollectedDependency, model: TemplateModel): Finding {
   const { namespace, service, instance, label, account } = dependency
   const check = 'registered'
+  const fail = (unregistered: Unregistered, detail: string): Finding => ({ check, ok: false, unregistered, detail })
   if (account !== undefined) {
-    return { check, ok: false, detail: `${label} is in a namespace shared by account ${account}, which this template does not register` }
+    return fail('shared namespace', `${label} is in a namespace shared by account ${account}, which this template does not register`)
   }
   if (!model.namespaces.includes(namespace)) {
     const known = model.namespaces.length > 0 ? ` (it registers ${model.namespaces.map((n) => `"${n}"`).join(', ')})` : ''
-    return { check, ok: false, detail: `${label}: namespace "${namespace}" is not in the template${known}` }
+    return fail('no namespace', `${label}: namespace "${namespace}" is not in the template${known}`)
   }
   if (model.namespaces.filter((name) => name === namespace).length > 1) {
-    return {
-      check,
-      ok: false,
-      detail: `${label}: two namespaces of the template are named "${namespace}"; Cloud Map finds only one of them by that name`,
-    }
+    return fail(
+      'duplicate namespace',
+      `${label}: two namespaces of the template are named "${namespace}"; Cloud Map finds only one of them by that name`,
+    )
   }
   if (!model.services.some((s) => s.namespace === namespace && s.name === service)) {
     const known = model.services.filter((s) => s.namespace === namespace).map((s) => s.name)
-    return {
-      check,
-      ok: false,
-      detail: `${label}: namespace "${namespace}" has no service "${service}" (it has ${known.join(', ') || 'none'})`,
-    }
+    return fail('no service', `${label}: namespace "${namespace}" has no service "${service}" (it has ${known.join(', ') || 'none'})`)
   }
   const atService = model.instances.filter((i) => i.namespace === namespace && i.service === service)
   if (instance !== undefined && !atService.some((i) => i.instanceId === instance)) {
     const known = atService.map((i) => i.instanceId)
-    return {
-      check,
-      ok: false,
-      detail: `${label}: ${namespace}.${service} has no instance "${instance}" (it has ${known.join(', ') || 'none'})`,
-    }
+    return fail('no instance', `${label}: ${namespace}.${service} has no instance "${instance}" (it has ${known.join(', ') || 'none'})`)
   }
   if (dependency.bindings.length === 0) {
     return atService.length === 0
-      ? { check, ok: false, detail: `${label}: ${namespace}.${service} has no instance in the template` }
-      : {
-          check,
-          ok: false,
-          detail: `${label}: no instance of ${namespace}.${service} has the attributes of its queryParameters ${JSON.stringify(dependency.queryParameters ?? {})}`,
-        }
+      ? fail('no instances', `${label}: ${namespace}.${service} has no instance in the template`)
+      : fail(
+          'no match',
+          `${label}: no instance of ${namespace}.${service} has the attributes of its queryParameters ${JSON.stringify(dependency.queryParameters ?? {})}`,
+        )
   }
   const ids = dependency.bindings.map((b) => b.instanceId)
-  return { check, ok: true, detail: `${ids.length === 1 ? 'instance' : 'instances'} ${ids.join(', ')}` }
+  return { check, ok: true, instances: ids, detail: `${ids.length === 1 ? 'instance' : 'instances'} ${ids.join(', ')}` }
 }
 
 /** The template's instances bound to the dependency. */
@@ -204,11 +271,15 @@ function deployTimeValues(dependency: CollectedDependency, bound: ReturnType<typ
   return bound.flatMap((instance) =>
     Object.entries(instance.attributes)
       .filter(([, value]) => isPlaceholder(value))
-      .map(([key, value]) => ({
-        check: 'attributes',
-        ok: false,
-        detail: `${dependency.label} instance ${instance.instanceId}: attribute ${key} is ${value}, known only at deploy time: it cannot be checked`,
-      })),
+      .map(
+        ([key, value]): Finding => ({
+          check: 'attributes',
+          ok: false,
+          instanceId: instance.instanceId,
+          attribute: key,
+          detail: `${dependency.label} instance ${instance.instanceId}: attribute ${key} is ${value}, known only at deploy time: it cannot be checked`,
+        }),
+      ),
   )
 }
 
@@ -220,29 +291,43 @@ interface BindingContext {
   readonly reported?: ReadonlySet<string>
   /** The check's placeholder account, when no `AWS::AccountId` was given: a refusal of it says how to give the real one. */
   readonly placeholderAccount?: string | undefined
+  /** The account of an instance's target, as the template gives it. */
+  readonly targetAccount?: (instanceId: string) => string | undefined
 }
 
 /** Findings for a set of bindings: the template's, or Cloud Map's (`live`). */
 function bindingFindings(label: string, bindings: readonly Binding[], context: BindingContext = {}): Finding[] {
-  const { live = false, reported, placeholderAccount } = context
+  const { live = false, reported, placeholderAccount, targetAccount } = context
   return bindings.flatMap((binding): Finding[] => {
     if (binding.ok || reported?.has(binding.instanceId)) return []
-    const check = live ? 'live' : (BIND_CHECKS[binding.errorName] ?? 'instance')
-    // The kinds' errors name the address and the instance already.
-    const where =
-      binding.error.includes(label) && binding.error.includes(binding.instanceId) ? '' : `${label} instance ${binding.instanceId}: `
+    const known = own(BIND_CHECKS, binding.errorName)
+    const check = live ? 'live' : (known ?? 'instance')
+    // The kinds' own errors name the address and the instance already.
+    const where = known === undefined ? `${label} instance ${binding.instanceId}: ` : ''
     const hint =
-      !live && binding.rule === 'allowedAccounts' && placeholderAccount !== undefined && binding.error.includes(placeholderAccount)
+      !live &&
+      binding.rule === 'allowedAccounts' &&
+      placeholderAccount !== undefined &&
+      targetAccount?.(binding.instanceId) === placeholderAccount
         ? ` (${placeholderAccount} is the check's placeholder account: give the real one with --param AWS::AccountId=<account>)`
         : ''
-    return [{ check, ok: false, detail: `${where}${binding.error}${hint}` }]
+    return [
+      {
+        check,
+        ok: false,
+        detail: `${where}${binding.error}${hint}`,
+        instanceId: binding.instanceId,
+        error: binding.errorName,
+        ...(binding.rule === undefined ? {} : { rule: binding.rule }),
+      },
+    ]
   })
 }
 
 /** The calls `--calls` lists for this dependency (by `<Function>/<name>` or `<name>`), if any. */
 function listedCalls(fn: TemplateFunction, dependency: CollectedDependency, calls: CheckOptions['calls']): readonly string[] | undefined {
   if (calls === undefined || dependency.name === undefined) return undefined
-  return calls[`${fn.logicalId}/${dependency.name}`] ?? calls[`${fn.name}/${dependency.name}`] ?? calls[dependency.name]
+  return own(calls, `${fn.logicalId}/${dependency.name}`) ?? own(calls, `${fn.name}/${dependency.name}`) ?? own(calls, dependency.name)
 }
 
 /** The account of an ARN (its fifth field), when it has one. */
@@ -255,10 +340,18 @@ function permitted(fn: TemplateFunction, request: AccessRequest): AccessDecision
   const decision = evaluateAccess(fn.statements, request)
   if (!decision.allowed || fn.boundary === undefined) return decision
   if ('unknown' in fn.boundary) {
-    return { allowed: false, reason: `its permissions boundary ${fn.boundary.unknown} is not in this template: it cannot be checked` }
+    return {
+      allowed: false,
+      denial: 'undecided',
+      reason: `its permissions boundary ${fn.boundary.unknown} is not in this template: it cannot be checked`,
+    }
   }
-  const bounded = evaluateAccess(fn.boundary.statements, request)
-  return bounded.allowed ? decision : { allowed: false, reason: `its permissions boundary does not allow it: ${bounded.reason}` }
+  // The boundary's reasons name the ARNs as they are.
+  const { names: _, ...plain } = request
+  const bounded = evaluateAccess(fn.boundary.statements, plain)
+  return bounded.allowed
+    ? decision
+    : { allowed: false, denial: 'explicit', reason: `its permissions boundary does not allow it: ${bounded.reason}` }
 }
 
 /** DiscoverInstances on the dependency's namespace and service, and each call of its kind on each target (and its key). */
@@ -280,7 +373,7 @@ function permissionFindings(
     'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
   }
   const serviceArn = model.services.find((s) => s.namespace === namespace && s.name === service)?.arn
-  const namespaceArn = model.namespaceArns[namespace]
+  const namespaceArn = own(model.namespaceArns, namespace)
   const resources = serviceArn !== undefined && namespaceArn !== undefined ? [namespaceArn, serviceArn] : ['*']
   const context = {
     ...global,
@@ -294,15 +387,14 @@ function permissionFindings(
     ...(dependency.revalidate === 'revision' ? ['servicediscovery:DiscoverInstancesRevision'] : []),
   ]
   for (const action of discover) {
-    const request = { action, resource: resources[0] ?? '*', resources, context }
-    findings.push(
-      access('discover', label, { action, resource: request.resource, shown: `${namespace}.${service}` }, permitted(fn, request), fn.notes),
-    )
+    const shown = `${namespace}.${service}`
+    const request = { action, resource: resources[0] ?? '*', resources, context, names: { [resources[0] ?? '*']: shown } }
+    findings.push(access('discover', label, { action, resource: request.resource, shown }, permitted(fn, request), fn.notes))
   }
 
   const targets = [...new Set(dependency.bindings.flatMap((b) => (b.ok && b.target !== undefined ? [b.target] : [])))]
-  const actions = [...new Set(callNames.flatMap((call) => calls?.calls[call]?.actions ?? []))]
-  const kms = [...new Set(callNames.flatMap((call) => calls?.calls[call]?.kms ?? []))]
+  const actions = [...new Set(callNames.flatMap((call) => own(calls?.calls, call)?.actions ?? []))]
+  const kms = [...new Set(callNames.flatMap((call) => own(calls?.calls, call)?.kms ?? []))]
   for (const target of targets) {
     const targetContext = {
       ...global,
@@ -310,29 +402,24 @@ function permissionFindings(
       'aws:ResourceAccount': accountOf(target) ?? model.pseudo.accountId,
     }
     // Another account's target also needs its resource policy to allow the call: not read here.
-    const elsewhere = accountOf(target) !== undefined && accountOf(target) !== model.pseudo.accountId
+    const account = accountOf(target)
+    const otherAccount = account !== undefined && account !== model.pseudo.accountId ? account : undefined
     for (const action of actions) {
       const decision = permitted(fn, { action, resource: target, context: targetContext })
-      const finding = access('call', label, { action, resource: target, shown: target }, decision, fn.notes)
-      findings.push(
-        elsewhere && finding.ok
-          ? {
-              ...finding,
-              detail: `${finding.detail} (account ${accountOf(target)}: its resource policy, not read here, must allow it too)`,
-            }
-          : finding,
-      )
+      findings.push(access('call', label, { action, resource: target, shown: target, otherAccount }, decision, fn.notes))
     }
     // A queue or topic of the template encrypted with a customer managed key: its KMS actions too.
-    const key = model.keys[target]
+    const key = own(model.keys, target)
     if (key === undefined) continue
     for (const action of kms) {
+      const shown = `${key} (the key of ${target})`
       const decision = permitted(fn, {
         action,
         resource: key,
         context: { ...targetContext, 'aws:ResourceAccount': accountOf(key) ?? model.pseudo.accountId },
+        names: { [key]: shown },
       })
-      findings.push(access('call', label, { action, resource: key, shown: `${key} (the key of ${target})` }, decision, fn.notes))
+      findings.push(access('call', label, { action, resource: key, shown }, decision, fn.notes))
     }
   }
   return findings
@@ -344,24 +431,35 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
   const findings: Finding[] = []
   const registered = registration(dependency, model)
   const missingButOptional = !registered.ok && dependency.optional && dependency.bindings.length === 0 && dependency.account === undefined
-  findings.push(missingButOptional ? { check: 'registered', ok: true, detail: `optional: ${registered.detail}` } : registered)
+  findings.push(missingButOptional ? { ...registered, ok: true, optional: true, detail: `optional: ${registered.detail}` } : registered)
 
   const bound = boundInstances(dependency, model)
   const reported = new Set(bound.filter((instance) => Object.values(instance.attributes).some(isPlaceholder)).map((i) => i.instanceId))
   const placeholderAccount = options.parameters?.['AWS::AccountId'] === undefined ? model.pseudo.accountId : undefined
-  findings.push(...deployTimeValues(dependency, bound), ...bindingFindings(label, dependency.bindings, { reported, placeholderAccount }))
+  // A target named by its name (a function's) is built in the template's account.
+  const targetAccount = (instanceId: string) => {
+    const arn = bound.find((i) => i.instanceId === instanceId)?.attributes.arn
+    return arn?.startsWith('arn:') ? accountOf(arn) : model.pseudo.accountId
+  }
+  findings.push(
+    ...deployTimeValues(dependency, bound),
+    ...bindingFindings(label, dependency.bindings, { reported, placeholderAccount, targetAccount }),
+  )
   const { maxResults } = dependency
   const atService = model.instances.filter((i) => i.namespace === namespace && i.service === service).length
   if (maxResults !== undefined && dependency.instance !== undefined && maxResults < atService) {
     findings.push({
       check: 'registered',
       ok: false,
+      unregistered: 'max results',
       detail: `${label}: maxResults ${maxResults} is less than the ${atService} instances of ${namespace}.${service}: Cloud Map may leave ${dependency.instance} out of its answer`,
     })
   }
   if (registered.ok && dependency.bindings.every((b) => b.ok)) {
-    const type = dependency.bindings.map((b) => bound.find((i) => i.instanceId === b.instanceId)?.attributes.type)
-    findings.push({ check: 'type', ok: true, detail: [...new Set(type.map((t) => t ?? '(none)'))].join(', ') })
+    const types = [
+      ...new Set(dependency.bindings.map((b) => bound.find((i) => i.instanceId === b.instanceId)?.attributes.type ?? '(none)')),
+    ]
+    findings.push({ check: 'type', ok: true, types, detail: types.join(', ') })
     findings.push({ check: 'attributes', ok: true, detail: 'valid' })
   }
 
@@ -394,12 +492,8 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
     } else {
       const failed = bindingFindings(label, dependency.live.bindings, { live: true })
       findings.push(...failed)
-      if (failed.length === 0)
-        findings.push({
-          check: 'live',
-          ok: true,
-          detail: `registered now: ${dependency.live.bindings.map((b) => b.instanceId).join(', ')}`,
-        })
+      const instances = dependency.live.bindings.map((b) => b.instanceId)
+      if (failed.length === 0) findings.push({ check: 'live', ok: true, instances, detail: `registered now: ${instances.join(', ')}` })
     }
   }
   return {

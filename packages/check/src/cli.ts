@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { check } from './check.js'
 import { IsolationError } from './isolation.js'
 import { TemplateError } from './model.js'
-import { formatReport, printable } from './report.js'
+import { formatJson, formatReport, printable } from './report.js'
 
 const USAGE = `Usage: cloudmap-middy check <template> [options]
 
@@ -60,15 +60,6 @@ function callLists(values: readonly string[] | undefined): Record<string, readon
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-}
-
-/** The report as JSON, with C1 controls, line separators and bidirectional overrides escaped too. */
-function json(report: unknown): string {
-  return JSON.stringify(report, null, 2).replace(
-    // C1 controls and the rest the text report escapes; not C0, which JSON.stringify escapes in strings (and lays out with).
-    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
-  )
 }
 
 function version(): string {
@@ -139,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       requireIsolation: values['require-isolation'] ?? false,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     })
-    process.stdout.write(values.json ? `${json(report)}\n` : formatReport(report, { color: useColor(process.stdout) }))
+    process.stdout.write(values.json ? `${formatJson(report)}\n` : formatReport(report, { color: useColor(process.stdout) }))
     return report.ok ? 0 : 1
   } catch (error) {
     // The check could not run: a usage or template error names what to fix; anything else is said as it is.

@@ -1,5 +1,7 @@
 // @cloudmap-middy/check: the deploy-time check behind `cloudmap-middy check <template>`.
 export {
+  type AccessCheck,
+  type CheckName,
   type CheckOptions,
   type CheckReport,
   check,
@@ -7,6 +9,7 @@ export {
   type Finding,
   type FunctionReport,
   type Problem,
+  type Unregistered,
 } from './check.js'
 export { main } from './cli.js'
 export type { Binding, CollectedDependency } from './collect.js'
@@ -30,5 +33,5 @@ export {
   type TemplateModel,
   type TemplateService,
 } from './model.js'
-export { type FormatOptions, formatReport } from './report.js'
+export { type FormatOptions, formatJson, formatReport, REPORT_VERSION } from './report.js'
 export { type Expansion, expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'

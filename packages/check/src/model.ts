@@ -3,486 +3,43 @@
 // environment and the IAM statements of its role. Resources get the names and ARNs
 // CloudFormation would give them in the chosen account and region; a value only a deploy knows
 // (an import, a nested stack's output) is a visible placeholder (`«Fn::ImportValue SharedQueueArn»`).
-import { existsSync, statSync } from 'node:fs'
-import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
-import type { SourcedStatement } from './iam.js'
-import { statementsOf } from './iam.js'
-import { expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'
-import { isPlaceholder, loadTemplate, type Provided, Resolver, type Resource, type Template, UnknownReferenceError } from './template.js'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { attributesProblem, instanceIdProblem } from '@cloudmap-middy/core/registration'
+import { cdkHandler, samHandler } from './model/handlers.js'
+import { parameterValues } from './model/parameters.js'
+import { connectorGrants, managedPolicies, roleOf, rolePermissions } from './model/permissions.js'
+import { loosely, NAMESPACE_TYPES, type Reading, strictly, withGlobals } from './model/reading.js'
+import { provideAll } from './model/resources.js'
+import {
+  type ReadOptions,
+  TemplateError,
+  type TemplateFunction,
+  type TemplateInstance,
+  type TemplateModel,
+  type TemplateService,
+} from './model/types.js'
+import { own, record } from './own.js'
+import type { Pseudo } from './sam-policies.js'
+import { isPlaceholder, loadTemplate, Resolver, type Resource, type Template } from './template.js'
 
-/** A template's parameters as given (`--param Name=Value`), pseudo parameters (`AWS::Region`, `AWS::AccountId`) included. */
-export type Parameters = Readonly<Record<string, string>>
+export {
+  type HandlerLocation,
+  type Parameters,
+  type ReadOptions,
+  TemplateError,
+  type TemplateFunction,
+  type TemplateInstance,
+  type TemplateModel,
+  type TemplateService,
+} from './model/types.js'
 
-/** An instance the template registers. */
-export interface TemplateInstance {
-  /** Its logical id in the template. */
-  readonly logicalId: string
-  /** The namespace's name. */
-  readonly namespace: string
-  /** The service's name. */
-  readonly service: string
-  /** The instance id. */
-  readonly instanceId: string
-  /** Its attributes, intrinsics resolved, as Cloud Map holds them (strings). */
-  readonly attributes: Readonly<Record<string, string>>
-}
-
-/** A Cloud Map service the template creates. */
-export interface TemplateService {
-  /** Its logical id in the template. */
-  readonly logicalId: string
-  /** The service's name. */
-  readonly name: string
-  /** The namespace's name, or `undefined` when the namespace is not in this template. */
-  readonly namespace: string | undefined
-  /**
-   * Its ARN (`arn:aws:servicediscovery:<region>:<account>:service/srv-…`), the resource of a
-   * `servicediscovery:DiscoverInstances` statement that names it.
-   */
-  readonly arn: string
-}
-
-/** Where a function's handler is, when it could be found. */
-export interface HandlerLocation {
-  /** Absolute path of the module. */
-  readonly module: string
-  /** The export Lambda calls (`handler` of `app.handler`). */
-  readonly exportName: string
-}
-
-/** A function of the template. */
-export interface TemplateFunction {
-  /** Its logical id in the template. */
-  readonly logicalId: string
-  /** Its `FunctionName`, or the logical id when it has none. */
-  readonly name: string
-  /** Its runtime (`nodejs22.x`, intrinsics resolved), when set. */
-  readonly runtime: string | undefined
-  /** The handler module, or why it was not found. */
-  readonly handler:
-    | HandlerLocation
-    | {
-        /** Why no module was found, and how to give one. */
-        readonly missing: string
-      }
-  /** Why the function is not checked (another runtime, a container image, inline code, `--skip`), or `undefined`. */
-  readonly skipped: string | undefined
-  /** Its environment variables (intrinsics resolved). */
-  readonly environment: Readonly<Record<string, string>>
-  /**
-   * Where its permissions come from: `template` when its role is one of the template (its own
-   * `AWS::IAM::Role`, or the role SAM creates for a function without `Role`), `outside` when its
-   * `Role` is not in the template (its {@link TemplateFunction.statements} are then empty: its
-   * permissions are not known).
-   */
-  readonly permissions: 'template' | 'outside'
-  /** Every statement of its role's identity policies. */
-  readonly statements: readonly SourcedStatement[]
-  /**
-   * Its role's permissions boundary (`PermissionsBoundary`), when it has one: the statements of
-   * the managed policy it names (a policy of the template, or an AWS managed policy known here),
-   * or `unknown` (the policy's ARN) for any other policy. An action the boundary does not allow
-   * is denied whatever the statements allow.
-   */
-  readonly boundary?:
-    | {
-        /** The boundary policy's statements. */
-        readonly statements: readonly SourcedStatement[]
-      }
-    | {
-        /** The ARN of a boundary policy whose statements are not known. */
-        readonly unknown: string
-      }
-  /** What could not be read about it (unknown policy templates and managed policies, what could not be resolved). */
-  readonly notes: readonly string[]
-}
-
-/** What a template deploys, as far as the check needs it. */
-export interface TemplateModel {
-  /** The template's path. */
-  readonly path: string
-  /** `sam` when the template uses the Serverless transform, else `cloudformation` (a CDK template). */
-  readonly form: 'sam' | 'cloudformation'
-  /** The parameters it was read with, defaults and pseudo parameters included. */
-  readonly parameters: Readonly<Record<string, string | string[]>>
-  /** The partition, region and account its ARNs are built in. */
-  readonly pseudo: Pseudo
-  /** The namespaces' names. */
-  readonly namespaces: readonly string[]
-  /** Each namespace's ARN (`arn:aws:servicediscovery:<region>:<account>:namespace/ns-…`), by its name. */
-  readonly namespaceArns: Readonly<Record<string, string>>
-  /** The Cloud Map services it creates. */
-  readonly services: readonly TemplateService[]
-  /** The instances it registers (in services of its own namespaces). */
-  readonly instances: readonly TemplateInstance[]
-  /** Its Lambda functions (`AWS::Serverless::Function`, `AWS::Lambda::Function`). */
-  readonly functions: readonly TemplateFunction[]
-  /**
-   * The customer managed KMS key of each queue (`AWS::SQS::Queue`) and topic (`AWS::SNS::Topic`)
-   * encrypted with one, by the queue's or topic's ARN: the key's ARN
-   * (`arn:aws:kms:<region>:<account>:key/<id>`, an alias of the template given as its key's ARN),
-   * or the `KmsMasterKeyId` as resolved when it names something else (an alias from elsewhere).
-   * A queue or topic with no key, or an AWS managed one (`alias/aws/sqs`), is left out.
-   */
-  readonly keys: Readonly<Record<string, string>>
-  /** The ARNs of the template's EXPRESS state machines (a handler may `run()` them: StartSyncExecution). */
-  readonly express: readonly string[]
-  /**
-   * What the template holds that is not checked, one line each: a service whose namespace is not in
-   * the template (`service <name> (<logicalId>): its namespace is not in this template; its instances are not checked`),
-   * an instance of a service from elsewhere.
-   */
-  readonly notes: readonly string[]
-}
-
-/** Options of {@link readTemplate}. */
-export interface ReadOptions {
-  /** Parameter values, and `AWS::Region` / `AWS::AccountId` / `AWS::StackName`. */
-  readonly parameters?: Parameters
-  /**
-   * Handler modules by function (logical id or `FunctionName`): a path, relative to the
-   * working directory, optionally with `#exportName`. Needed for a CDK template, whose functions
-   * run a bundle.
-   */
-  readonly handlers?: Readonly<Record<string, string>>
-  /** Functions not to check (logical id or `FunctionName`): not ours, or checked elsewhere. */
-  readonly skip?: readonly string[]
-}
-
-/** A template that cannot be read as asked: a usage error (exit code 2). */
-export class TemplateError extends Error {
-  /** `TemplateError`. */
-  override readonly name = 'TemplateError'
-}
-
-const NAMESPACE_TYPES = new Set([
-  'AWS::ServiceDiscovery::HttpNamespace',
-  'AWS::ServiceDiscovery::PrivateDnsNamespace',
-  'AWS::ServiceDiscovery::PublicDnsNamespace',
-])
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function'])
-const POLICY_TYPES = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy'])
-const STACK_TYPES = new Set(['AWS::CloudFormation::Stack', 'AWS::Serverless::Application'])
-const MODULE_EXTENSIONS = ['.mjs', '.js', '.cjs', '.ts', '.mts', '.cts']
-
-/** The first of these files that exists, else `<folder>/<file>.<extension>` for each extension Lambda or tsx loads. */
-function findModule(folder: string, file: string, first: readonly string[] = []): string | undefined {
-  const candidates = [...first, ...MODULE_EXTENSIONS.map((extension) => join(folder, `${file}${extension}`))]
-  return candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile())
-}
-
-/** CloudFormation's pseudo parameters, from what was given or the defaults. */
-function pseudoParameters(given: Parameters, path: string): Record<string, string | string[]> {
-  const region = given['AWS::Region'] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
-  const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws'
-  const stackName = given['AWS::StackName'] ?? (path.split(/[\\/]/).pop() ?? 'stack').replace(/\..*$/, '').replace(/[^A-Za-z0-9-]/g, '-')
-  const accountId = given['AWS::AccountId'] ?? '123456789012'
-  return {
-    'AWS::Region': region,
-    'AWS::AccountId': accountId,
-    'AWS::Partition': partition,
-    'AWS::URLSuffix': partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
-    'AWS::StackName': stackName,
-    'AWS::StackId': `arn:${partition}:cloudformation:${region}:${accountId}:stack/${stackName}/00000000-0000-0000-0000-000000000000`,
-    'AWS::NotificationARNs': [],
-  }
-}
-
-/**
- * The template's parameters: given values over defaults; a parameter with neither is a usage error.
- * A parameter of an SSM type (`AWS::SSM::Parameter::Value<String>`) holds the name of an SSM
- * parameter whose value only a deploy reads: its value is a placeholder.
- */
-function parameterValues(template: Template, given: Parameters, path: string): Record<string, string | string[]> {
-  const values: Record<string, string | string[]> = pseudoParameters(given, path)
-  const declared = (template.Parameters ?? {}) as Record<string, unknown>
-  if (typeof declared !== 'object' || Array.isArray(declared)) throw new TemplateError('Parameters: not a map of parameters')
-  for (const name of Object.keys(given)) {
-    if (!name.startsWith('AWS::') && !Object.hasOwn(declared, name)) {
-      throw new TemplateError(`--param ${name}: the template has no parameter ${name}`)
-    }
-  }
-  for (const [name, declaration] of Object.entries(declared)) {
-    if (declaration === null || typeof declaration !== 'object' || Array.isArray(declaration)) {
-      throw new TemplateError(`parameter ${name}: its declaration is ${declaration === null ? 'empty' : 'not a map'} (it has no Type)`)
-    }
-    const { Type, Default } = declaration as { Type?: unknown; Default?: unknown }
-    const value = given[name] ?? (Default === undefined || Default === null ? undefined : [Default].flat().map(String).join(','))
-    if (value === undefined) throw new TemplateError(`parameter ${name} has no default: give --param ${name}=<value>`)
-    allowed(name, declaration as Record<string, unknown>, value)
-    const type = typeof Type === 'string' ? Type : 'String'
-    // An SSM parameter's value is read at deploy time: known here only when given with --param.
-    if (type.startsWith('AWS::SSM::Parameter::Value<') && given[name] === undefined) values[name] = `«${type} ${value}»`
-    else values[name] = type === 'CommaDelimitedList' || type.startsWith('List<') ? (value === '' ? [] : value.split(',')) : value
-  }
-  return values
-}
-
-/** Refuses a value CloudFormation would refuse: not one of `AllowedValues`, not matching `AllowedPattern`, out of length or range. */
-function allowed(name: string, declaration: Record<string, unknown>, value: string): void {
-  const { AllowedValues, AllowedPattern, MinLength, MaxLength, MinValue, MaxValue, Type } = declaration
-  const items = Type === 'CommaDelimitedList' || String(Type).startsWith('List<') ? value.split(',') : [value]
-  for (const item of items) {
-    if (Array.isArray(AllowedValues) && !AllowedValues.map(String).includes(item)) {
-      throw new TemplateError(`parameter ${name}: "${item}" is not one of its AllowedValues (${AllowedValues.map(String).join(', ')})`)
-    }
-    if (typeof AllowedPattern === 'string' && !new RegExp(`^(?:${AllowedPattern})$`).test(item)) {
-      throw new TemplateError(`parameter ${name}: "${item}" does not match its AllowedPattern ${AllowedPattern}`)
-    }
-    if ((MinLength !== undefined && item.length < Number(MinLength)) || (MaxLength !== undefined && item.length > Number(MaxLength))) {
-      throw new TemplateError(`parameter ${name}: "${item}" is not within its MinLength/MaxLength`)
-    }
-    if (
-      Type === 'Number' &&
-      ((MinValue !== undefined && Number(item) < Number(MinValue)) || (MaxValue !== undefined && Number(item) > Number(MaxValue)))
-    ) {
-      throw new TemplateError(`parameter ${name}: ${item} is not within its MinValue/MaxValue`)
-    }
-  }
-}
-
-/** The name CloudFormation generates for a resource that names none (its shape, not its random part). */
-function generated(stack: string, logicalId: string, suffix = ''): string {
-  return `${stack}-${logicalId}-GENERATED${suffix}`
-}
-
-/** A resolver's failure while reading one property: which property, and the error. */
-class PropertyError extends Error {
-  override readonly name = 'PropertyError'
-  readonly property: string
-  override readonly cause: unknown
-
-  constructor(property: string, cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause))
-    this.property = property
-    this.cause = cause
-  }
-}
-
-/** Everything the reading of a template shares. */
-interface Reading {
-  readonly template: Template
-  readonly resolver: Resolver
-  readonly pseudo: Pseudo
-  /** `AWS::StackName`. */
-  readonly stack: string
-  /** The resources created with these parameters (their Condition holds), in template order. */
-  readonly resources: readonly (readonly [string, Resource])[]
-  /** The logical ids of {@link Reading.resources}. */
-  readonly created: ReadonlySet<string>
-  /** The roles SAM creates for its functions without `Role`: the function's logical id, by the role's (`<Function>Role`). */
-  readonly implicitRoles: ReadonlyMap<string, string>
-}
-
-/** Why a value could not be resolved, as a message says it (a reference to nothing said so). */
-function reason(error: unknown, reading: Pick<Reading, 'template' | 'created' | 'resolver'>): string {
-  const message = (error instanceof Error ? error.message : String(error)).replace(/^template: /, '')
-  if (!(error instanceof UnknownReferenceError)) return message
-  const { target, reference: shown } = error
-  const resources = reading.template.Resources
-  if (reading.resolver.provided.has(target)) return message
-  if (Object.hasOwn(resources, target)) {
-    if (reading.created.has(target)) return message
-    return `${shown} names ${target}, which is not created (its Condition ${String(resources[target]?.Condition)} is false)`
-  }
-  const alias = /^(.+)\.(Alias|Version)$/.exec(target)
-  if (alias && resources[alias[1] ?? '']?.Type === 'AWS::Serverless::Function') {
-    return `${shown} names nothing in this template (${alias[1]} has no AutoPublishAlias)`
-  }
-  return `${shown} names nothing in this template`
-}
-
-/** `<logicalId> <property>`, as an error names where it is. */
-const where = (logicalId: string, property: string | undefined) => (property === undefined ? logicalId : `${logicalId} ${property}`)
-
-/** `AWS::NoValue` at the top of a value (a property left out) as `undefined`. */
-const present = (value: unknown): unknown => (typeof value === 'symbol' ? undefined : value)
-
-/**
- * Resolves a property of a resource; what cannot be resolved is a {@link TemplateError} naming the
- * resource and the property.
- */
-function strictly(reading: Reading, value: unknown, logicalId: string, property: string): unknown {
-  try {
-    return present(reading.resolver.resolve(value))
-  } catch (error) {
-    throw new TemplateError(`${where(logicalId, property)}: ${reason(error, reading)}`)
-  }
-}
-
-/**
- * Resolves what the model reads loosely (policies, environment): a value that cannot be resolved
- * (a resource SAM creates, an attribute not known here) gives why, for a note on the function.
- */
-function loosely(reading: Reading, value: unknown): { readonly value: unknown } | { readonly error: string } {
-  try {
-    return { value: present(reading.resolver.resolve(value)) }
-  } catch (error) {
-    return { error: reason(error, reading) }
-  }
-}
-
-/** A path of IAM (`/`, `/service/`): `/` when none, with its slashes. */
-function iamPath(value: unknown): string {
-  if (typeof value !== 'string' || value === '') return '/'
-  return `${value.startsWith('/') ? '' : '/'}${value}${value.endsWith('/') ? '' : '/'}`
-}
-
-/** What `Ref` and `Fn::GetAtt` give for a resource, from its (resolved) naming properties. */
-function provide(logicalId: string, resource: Resource, reading: Reading): Provided {
-  const { resolver, pseudo, stack } = reading
-  const props = (name: string): unknown => {
-    try {
-      return present(resolver.resolve(resource.Properties?.[name]))
-    } catch (error) {
-      throw new PropertyError(name, error)
-    }
-  }
-  const text = (name: string, fallback: string): string => {
-    const value = props(name)
-    return typeof value === 'string' && value !== '' ? value : fallback
-  }
-  const arn = (service: string, resourcePart: string, region = pseudo.region) =>
-    `arn:${pseudo.partition}:${service}:${region}:${pseudo.accountId}:${resourcePart}`
-  switch (resource.Type) {
-    case 'AWS::SQS::Queue': {
-      const name = text(
-        'QueueName',
-        generated(stack, logicalId, props('FifoQueue') === true || props('FifoQueue') === 'true' ? '.fifo' : ''),
-      )
-      const url = `https://sqs.${pseudo.region}.${pseudo.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}/${pseudo.accountId}/${name}`
-      return { ref: url, attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: url } }
-    }
-    case 'AWS::SNS::Topic': {
-      const fifo = props('FifoTopic') === true || props('FifoTopic') === 'true'
-      const name = text('TopicName', generated(stack, logicalId, fifo ? '.fifo' : ''))
-      return { ref: arn('sns', name), attributes: { TopicArn: arn('sns', name), TopicName: name } }
-    }
-    case 'AWS::Serverless::Function':
-    case 'AWS::Lambda::Function': {
-      const name = text('FunctionName', generated(stack, logicalId))
-      return { ref: name, attributes: { Arn: arn('lambda', `function:${name}`) } }
-    }
-    case 'AWS::Events::EventBus': {
-      const name = text('Name', generated(stack, logicalId))
-      return { ref: name, attributes: { Arn: arn('events', `event-bus/${name}`), Name: name } }
-    }
-    case 'AWS::Serverless::StateMachine':
-    case 'AWS::StepFunctions::StateMachine': {
-      // SAM names it with Name, CloudFormation with StateMachineName.
-      const name = text(resource.Type === 'AWS::Serverless::StateMachine' ? 'Name' : 'StateMachineName', generated(stack, logicalId))
-      return { ref: arn('states', `stateMachine:${name}`), attributes: { Arn: arn('states', `stateMachine:${name}`), Name: name } }
-    }
-    case 'AWS::DynamoDB::Table': {
-      const name = text('TableName', generated(stack, logicalId))
-      return { ref: name, attributes: { Arn: arn('dynamodb', `table/${name}`), StreamArn: arn('dynamodb', `table/${name}/stream/0`) } }
-    }
-    case 'AWS::IAM::Role': {
-      const name = text('RoleName', generated(stack, logicalId))
-      return {
-        ref: name,
-        attributes: { Arn: arn('iam', `role${iamPath(props('Path'))}${name}`, ''), RoleId: `AROA${logicalId.toUpperCase()}` },
-      }
-    }
-    case 'AWS::IAM::ManagedPolicy': {
-      const policyArn = arn('iam', `policy${iamPath(props('Path'))}${text('ManagedPolicyName', generated(stack, logicalId))}`, '')
-      return { ref: policyArn, attributes: { PolicyArn: policyArn, PolicyId: `ANPA${logicalId.toUpperCase()}` } }
-    }
-    case 'AWS::KMS::Key': {
-      const id = `key-${logicalId.toLowerCase()}`
-      return { ref: id, attributes: { Arn: arn('kms', `key/${id}`), KeyId: id } }
-    }
-    case 'AWS::KMS::Alias':
-      return { ref: text('AliasName', `alias/${logicalId}`), attributes: {} }
-    case 'AWS::ServiceDiscovery::Service': {
-      const id = `srv-${logicalId.toLowerCase()}`
-      return { ref: id, attributes: { Id: id, Arn: arn('servicediscovery', `service/${id}`), Name: text('Name', logicalId) } }
-    }
-    case 'AWS::ServiceDiscovery::Instance':
-      return { ref: text('InstanceId', logicalId), attributes: {} }
-    default: {
-      if (NAMESPACE_TYPES.has(resource.Type)) {
-        const id = `ns-${logicalId.toLowerCase()}`
-        return {
-          ref: id,
-          attributes: { Id: id, Arn: arn('servicediscovery', `namespace/${id}`), HostedZoneId: `Z${logicalId.toUpperCase()}` },
-        }
-      }
-      if (STACK_TYPES.has(resource.Type)) {
-        // A nested stack's outputs (`Outputs.QueueArn`) are known once it is deployed.
-        const attributes = new Proxy({} as Record<string, string>, {
-          get: (_, key) => (typeof key === 'string' ? `«Fn::GetAtt ${logicalId}.${key}»` : undefined),
-        })
-        return { ref: arn('cloudformation', `stack/${generated(stack, logicalId)}/00000000-0000-0000-0000-000000000000`), attributes }
-      }
-      // Anything else: placeholders that say where they come from (they only matter when compared).
-      const attributes = new Proxy({} as Record<string, string>, {
-        get: (_, key) => (typeof key === 'string' ? `${logicalId}.${key}` : undefined),
-      })
-      return { ref: logicalId, attributes }
-    }
-  }
-}
-
-/**
- * What SAM provides beside a function with `AutoPublishAlias`: `!Ref Fn.Alias`, the alias's ARN
- * (`…:function:<name>:<alias>`), and `!Ref Fn.Version`, a version's ARN (`…:function:<name>:1`).
- */
-function samAliases(logicalId: string, resource: Resource, reading: Reading): [string, Provided][] {
-  if (resource.Type !== 'AWS::Serverless::Function') return []
-  let alias: unknown
-  try {
-    alias = present(reading.resolver.resolve(withGlobals(reading.template, resource).AutoPublishAlias))
-  } catch (error) {
-    throw new PropertyError('AutoPublishAlias', error)
-  }
-  const functionArn = reading.resolver.provided.get(logicalId)?.attributes.Arn
-  if (typeof alias !== 'string' || alias === '' || functionArn === undefined) return []
-  return [
-    [`${logicalId}.Alias`, { ref: `${functionArn}:${alias}`, attributes: {} }],
-    [`${logicalId}.Version`, { ref: `${functionArn}:1`, attributes: {} }],
-  ]
-}
-
-/** Fills `resolver.provided` for every resource, each after the ones its names refer to. */
-function provideAll(entries: readonly (readonly [string, Resource])[], reading: Reading): void {
-  const { resolver } = reading
-  let pending = entries
-  while (pending.length > 0) {
-    const waiting = new Set(pending.map(([logicalId]) => logicalId))
-    // Another resource of the template, not provided yet: `Fn` for `Fn.Alias` as well.
-    const waitsFor = (target: string) => waiting.has(target) || waiting.has(target.replace(/\.(Alias|Version)$/, ''))
-    const left: (readonly [string, Resource])[] = []
-    let first: { logicalId: string; property: string | undefined; cause: UnknownReferenceError } | undefined
-    for (const entry of pending) {
-      const [logicalId, resource] = entry
-      try {
-        resolver.provided.set(logicalId, provide(logicalId, resource, reading))
-        for (const [id, provided] of samAliases(logicalId, resource, reading)) resolver.provided.set(id, provided)
-        waiting.delete(logicalId)
-      } catch (error) {
-        const property = error instanceof PropertyError ? error.property : undefined
-        const cause = error instanceof PropertyError ? error.cause : error
-        if (!(cause instanceof UnknownReferenceError) || !waitsFor(cause.target)) {
-          throw new TemplateError(`${where(logicalId, property)}: ${reason(cause, reading)}`)
-        }
-        first ??= { logicalId, property, cause }
-        left.push(entry)
-      }
-    }
-    if (first !== undefined && left.length === pending.length) {
-      const cycle = left.map(([logicalId]) => logicalId).join(', ')
-      throw new TemplateError(`${where(first.logicalId, first.property)}: ${first.cause.reference}: a reference cycle among ${cycle}`)
-    }
-    pending = left
-  }
-}
 
 /** Attributes as Cloud Map holds them: strings (numbers and booleans as CloudFormation writes them). */
 function attributesOf(value: unknown, where: string): Record<string, string> {
   if (value === undefined || value === null) return {}
   if (typeof value !== 'object' || Array.isArray(value)) throw new TemplateError(`${where}: InstanceAttributes is not a map`)
-  const out: Record<string, string> = Object.create(null)
+  const out = record<string>()
   for (const [key, item] of Object.entries(value)) {
     if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') out[key] = String(item)
     else throw new TemplateError(`${where}: attribute ${key} is not a string`)
@@ -490,175 +47,14 @@ function attributesOf(value: unknown, where: string): Record<string, string> {
   return out
 }
 
-/** Globals.Function under a SAM function's own properties (environment variables merged). */
-function withGlobals(template: Template, resource: Resource): Record<string, unknown> {
-  const globals = (resource.Type === 'AWS::Serverless::Function' ? template.Globals?.Function : undefined) ?? {}
-  const own = resource.Properties ?? {}
-  const variables = (props: Record<string, unknown>) =>
-    ((props.Environment as { Variables?: object } | undefined)?.Variables ?? {}) as object
-  return {
-    ...globals,
-    ...own,
-    Environment: { Variables: { ...variables(globals), ...variables(own) } },
-  }
-}
-
-/** The statements a role gets, what could not be read about them, and its permissions boundary. */
-interface Permissions {
-  readonly statements: SourcedStatement[]
-  readonly notes: string[]
-  boundary?: TemplateFunction['boundary']
-}
-
-/** The template's managed policies (`AWS::IAM::ManagedPolicy`), by ARN: their logical ids. */
-function managedPolicies(reading: Reading): Map<string, string> {
-  const byArn = new Map<string, string>()
-  for (const [logicalId, resource] of reading.resources) {
-    const arn = reading.resolver.provided.get(logicalId)?.ref
-    if (resource.Type === 'AWS::IAM::ManagedPolicy' && arn !== undefined) byArn.set(arn, logicalId)
-  }
-  return byArn
-}
-
-/** The statements of a managed policy of the template (source `managed policy <logicalId>`). */
-function managedStatements(reading: Reading, logicalId: string, notes: string[]): SourcedStatement[] {
-  const document = loosely(reading, reading.template.Resources[logicalId]?.Properties?.PolicyDocument)
-  if ('error' in document) {
-    notes.push(`managed policy ${logicalId} PolicyDocument could not be resolved: ${document.error}`)
-    return []
-  }
-  return statementsOf(document.value, `managed policy ${logicalId}`)
-}
-
-/** Adds the statements of the managed policies named (by ARN): the template's own once each, else those known here. */
-function addManagedPolicies(
-  reading: Reading,
-  arns: readonly unknown[],
-  managed: ReadonlyMap<string, string>,
-  used: Set<string>,
-  into: Permissions,
-) {
-  for (const arn of arns) {
-    const logicalId = typeof arn === 'string' ? managed.get(arn) : undefined
-    if (logicalId === undefined) {
-      const expanded = expandManagedPolicies([arn], reading.pseudo)
-      into.statements.push(...expanded.statements)
-      into.notes.push(...expanded.notes)
-    } else if (!used.has(logicalId)) {
-      used.add(logicalId)
-      into.statements.push(...managedStatements(reading, logicalId, into.notes))
-    }
-  }
-}
-
-/** A role's `PermissionsBoundary`: the statements of the policy it names, when they are known, else its ARN. */
-function boundaryOf(
-  reading: Reading,
-  value: unknown,
-  managed: ReadonlyMap<string, string>,
-  notes: string[],
-  label: string,
-): TemplateFunction['boundary'] {
-  if (value === undefined) return undefined
-  const resolved = loosely(reading, value)
-  if ('error' in resolved) {
-    notes.push(`${label}PermissionsBoundary could not be resolved: ${resolved.error}`)
-    return { unknown: JSON.stringify(value) }
-  }
-  const arn = resolved.value
-  if (arn === undefined || arn === '') return undefined
-  const logicalId = typeof arn === 'string' ? managed.get(arn) : undefined
-  if (logicalId !== undefined) return { statements: managedStatements(reading, logicalId, notes) }
-  if (typeof arn === 'string' && arn.startsWith('arn:') && !isPlaceholder(arn)) {
-    const expanded = expandManagedPolicies([arn], reading.pseudo)
-    if (expanded.notes.length === 0) return { statements: expanded.statements }
-  }
-  return { unknown: typeof arn === 'string' ? arn : JSON.stringify(arn) }
-}
-
-/** Adds a SAM function's `Policies`: the template's managed policies it names by ARN, and what SAM expands. */
-function addSamPolicies(reading: Reading, policies: unknown, managed: ReadonlyMap<string, string>, used: Set<string>, into: Permissions) {
-  if (policies === undefined) return
-  const resolved = loosely(reading, policies)
-  if ('error' in resolved) {
-    into.notes.push(`Policies could not be resolved: ${resolved.error}`)
-    return
-  }
-  const entries: unknown[] = Array.isArray(resolved.value) ? resolved.value : resolved.value === undefined ? [] : [resolved.value]
-  const ours = entries.filter((entry) => typeof entry === 'string' && managed.has(entry))
-  addManagedPolicies(reading, ours, managed, used, into)
-  // The others, where they are (an inline policy's source is its index): one of ours stands as an empty policy.
-  const sam = expandSamPolicies(
-    entries.map((entry) => (ours.includes(entry) ? { Statement: [] } : entry)),
-    reading.pseudo,
-  )
-  into.statements.push(...sam.statements)
-  into.notes.push(...sam.notes)
-}
-
-/**
- * The permissions of a role of the template: its inline and managed policies (for the role SAM
- * creates, its function's `Policies`), the policies that name it, and its permissions boundary.
- */
-function rolePermissions(
-  reading: Reading,
-  roleId: string,
-  managed: ReadonlyMap<string, string>,
-  owner = reading.implicitRoles.get(roleId),
-): Permissions {
-  const into: Permissions = { statements: [], notes: [] }
-  const used = new Set<string>()
-  if (owner !== undefined) {
-    const props = withGlobals(reading.template, reading.template.Resources[owner] as Resource)
-    addSamPolicies(reading, props.Policies, managed, used, into)
-    into.boundary = boundaryOf(reading, props.PermissionsBoundary, managed, into.notes, '')
-  } else {
-    const props = (reading.template.Resources[roleId]?.Properties ?? {}) as Record<string, unknown>
-    const inline = loosely(reading, props.Policies)
-    if ('error' in inline) into.notes.push(`role ${roleId} Policies could not be resolved: ${inline.error}`)
-    for (const policy of 'value' in inline && Array.isArray(inline.value) ? inline.value : []) {
-      const { PolicyName, PolicyDocument } = (policy ?? {}) as { PolicyName?: unknown; PolicyDocument?: unknown }
-      into.statements.push(...statementsOf(PolicyDocument, `${roleId} policy ${String(PolicyName)}`))
-    }
-    const arns = loosely(reading, props.ManagedPolicyArns)
-    if ('error' in arns) into.notes.push(`role ${roleId} ManagedPolicyArns could not be resolved: ${arns.error}`)
-    else addManagedPolicies(reading, Array.isArray(arns.value) ? arns.value : [], managed, used, into)
-    into.boundary = boundaryOf(reading, props.PermissionsBoundary, managed, into.notes, `role ${roleId} `)
-  }
-  const roleName = reading.resolver.provided.get(roleId)?.ref
-  for (const [logicalId, resource] of reading.resources) {
-    if (!POLICY_TYPES.has(resource.Type)) continue
-    const policy = (resource.Properties ?? {}) as Record<string, unknown>
-    const property = resource.Type === 'AWS::IAM::RolePolicy' ? 'RoleName' : 'Roles'
-    const roles = loosely(reading, policy[property])
-    if ('error' in roles) {
-      into.notes.push(`policy ${logicalId} ${property} could not be resolved: ${roles.error}`)
-      continue
-    }
-    if (![roles.value].flat().includes(roleName)) continue
-    if (resource.Type === 'AWS::IAM::ManagedPolicy') {
-      if (!used.has(logicalId)) into.statements.push(...managedStatements(reading, logicalId, into.notes))
-      used.add(logicalId)
-      continue
-    }
-    const document = loosely(reading, policy.PolicyDocument)
-    if ('error' in document) into.notes.push(`policy ${logicalId} PolicyDocument could not be resolved: ${document.error}`)
-    // The whole document: its Version says whether policy variables are substituted.
-    else into.statements.push(...statementsOf(document.value, `policy ${logicalId}`))
-  }
-  return into
-}
-
-/** The logical id of the role of the template a function's `Role` (its ARN) names, or `undefined`. */
-function roleOf(arn: unknown, reading: Reading): string | undefined {
-  for (const [logicalId, provided] of reading.resolver.provided) {
-    const role =
-      reading.implicitRoles.has(logicalId) ||
-      (reading.created.has(logicalId) && reading.template.Resources[logicalId]?.Type === 'AWS::IAM::Role')
-    // Lambda takes a role's ARN: a role given by its name (`!Ref Role`) would not deploy.
-    if (role && provided.attributes.Arn === arn) return logicalId
-  }
-  return undefined
+/** The record types of a service's resolved `DnsConfig` (`DnsRecords[].Type`). */
+function recordTypes(dnsConfig: unknown): string[] {
+  const entries = (dnsConfig as { DnsRecords?: unknown } | undefined)?.DnsRecords
+  if (!Array.isArray(entries)) return []
+  return entries.flatMap((entry) => {
+    const type = (entry as { Type?: unknown } | null)?.Type
+    return typeof type === 'string' ? [type] : []
+  })
 }
 
 /** Is the value an intrinsic (`{ Ref }`, `{ 'Fn::If': ... }`) rather than a map? */
@@ -678,7 +74,7 @@ function environmentOf(reading: Reading, given: unknown, notes: string[]): Recor
     }
     variables = resolved.value
   }
-  const environment: Record<string, string> = {}
+  const environment = record<string>()
   if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) return environment
   for (const [key, raw] of Object.entries(variables)) {
     const resolved = loosely(reading, raw)
@@ -716,7 +112,7 @@ function keysOf(reading: Reading): Record<string, string> {
     }
     return asKey(value)
   }
-  const keys: Record<string, string> = {}
+  const keys = record<string>()
   for (const [logicalId, resource] of reading.resources) {
     if (resource.Type !== 'AWS::SQS::Queue' && resource.Type !== 'AWS::SNS::Topic') continue
     const value = strictly(reading, resource.Properties?.KmsMasterKeyId, logicalId, 'KmsMasterKeyId')
@@ -727,63 +123,6 @@ function keysOf(reading: Reading): Record<string, string> {
     if (arn !== undefined && key !== undefined) keys[arn] = key
   }
   return keys
-}
-
-/** Finds a SAM function's handler module from `CodeUri`, `Handler` and the esbuild `EntryPoints`. */
-function samHandler(directory: string, props: Record<string, unknown>, metadata: Record<string, unknown>): TemplateFunction['handler'] {
-  const handler = props.Handler
-  const codeUri = props.CodeUri
-  if (typeof handler !== 'string' || !handler.includes('.')) return { missing: 'it has no Handler of the form file.export' }
-  if (typeof codeUri !== 'string') return { missing: 'its CodeUri is not a local folder' }
-  const cut = handler.lastIndexOf('.')
-  const file = handler.slice(0, cut)
-  const exportName = handler.slice(cut + 1)
-  const base = resolvePath(directory, codeUri)
-  const entryPoints = (metadata.BuildProperties as { EntryPoints?: unknown } | undefined)?.EntryPoints
-  const entries = Array.isArray(entryPoints) ? entryPoints.filter((entry): entry is string => typeof entry === 'string') : []
-  // esbuild builds each entry point to its base name: the entry whose name is the Handler's file.
-  const fromEntry = entries.find(
-    (entry) => entry.replace(/\.[cm]?[jt]s$/, '') === file || entry.replace(/\.[cm]?[jt]sx?$/, '').endsWith(`/${file}`),
-  )
-  const module = findModule(base, file, fromEntry ? [join(base, fromEntry)] : [])
-  if (!module) {
-    const entry =
-      fromEntry !== undefined
-        ? ` (its esbuild EntryPoints name ${fromEntry}, which is not a file)`
-        : entries.length > 0
-          ? ` (its esbuild EntryPoints, ${entries.join(', ')}, name none of ${file}.*)`
-          : ''
-    return { missing: `no module ${file}.{${MODULE_EXTENSIONS.map((e) => e.slice(1)).join(',')}} in ${codeUri}${entry}` }
-  }
-  return { module, exportName }
-}
-
-/** A CDK function's handler: given on the command line, or the bundle of its asset (`aws:asset:path`). */
-function cdkHandler(
-  directory: string,
-  logicalId: string,
-  name: string,
-  props: Record<string, unknown>,
-  metadata: Record<string, unknown>,
-  given: Readonly<Record<string, string>>,
-): TemplateFunction['handler'] {
-  const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler'
-  const exportName = handler.slice(handler.lastIndexOf('.') + 1)
-  const named = given[logicalId] ?? given[name]
-  if (named !== undefined) {
-    const [path = '', exported] = named.split('#')
-    const module = resolvePath(path)
-    if (!existsSync(module)) throw new TemplateError(`--handler ${logicalId}: no file ${path}`)
-    return { module, exportName: exported ?? exportName }
-  }
-  const asset = metadata['aws:asset:path']
-  if (typeof asset === 'string') {
-    const file = handler.slice(0, handler.lastIndexOf('.'))
-    const folder = isAbsolute(asset) ? asset : join(directory, asset)
-    const module = findModule(folder, file)
-    if (module) return { module, exportName }
-  }
-  return { missing: `give its module: --handler ${logicalId}=<path to the handler module>` }
 }
 
 /** Which resources are created with these parameters (their `Condition` holds, when they have one). */
@@ -805,6 +144,21 @@ function checkResources(resources: Record<string, unknown>): void {
     if (resource === null || resource === undefined) throw new TemplateError(`${logicalId}: the resource is empty (it has no Type)`)
     if (typeof resource !== 'object' || Array.isArray(resource)) throw new TemplateError(`${logicalId}: not a resource (a map with a Type)`)
     if (typeof (resource as { Type?: unknown }).Type !== 'string') throw new TemplateError(`${logicalId}: the resource has no Type`)
+  }
+}
+
+/** What SAM refuses under `Globals.Function`: each function's own (everything else it takes). */
+const NOT_GLOBAL = ['Role', 'Policies', 'FunctionName', 'Events']
+
+/** `Globals.Function` as SAM takes it: a usage error names a property SAM refuses there. */
+function checkGlobals(template: Template): void {
+  const globals = template.Globals?.Function
+  if (globals === undefined || globals === null) return
+  if (typeof globals !== 'object' || Array.isArray(globals)) throw new TemplateError('Globals.Function: not a map')
+  for (const property of NOT_GLOBAL) {
+    if (Object.hasOwn(globals, property)) {
+      throw new TemplateError(`Globals.Function.${property}: SAM refuses ${property} in Globals (give it on each function)`)
+    }
   }
 }
 
@@ -839,6 +193,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     throw new TemplateError(`${path}: not a CloudFormation template (no Resources)`)
   }
   checkResources(template.Resources)
+  checkGlobals(template)
   const parameters = parameterValues(template, options.parameters ?? {}, path)
   const pseudo: Pseudo = {
     partition: String(parameters['AWS::Partition']),
@@ -863,6 +218,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     resources,
     created,
     implicitRoles,
+    connectors: new Map(),
   }
   for (const entry of createdResources(reading, conditions)) {
     resources.push(entry)
@@ -880,13 +236,16 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     }
   }
   provideAll([...resources, ...[...implicitRoles.keys()].map((roleId) => [roleId, { Type: 'AWS::IAM::Role' }] as const)], reading)
+  for (const [roleId, statements] of connectorGrants(reading)) reading.connectors.set(roleId, statements)
   const directory = dirname(resolvePath(path))
   const transform = (template as { Transform?: unknown }).Transform
   const form = [transform].flat().includes('AWS::Serverless-2016-10-31') ? 'sam' : 'cloudformation'
   const notes: string[] = []
 
   const namespaceNames = new Map<string, string>()
-  const namespaceArns: Record<string, string> = {}
+  /** The namespaces with DNS records (private and public DNS), by what `NamespaceId` gives. */
+  const dnsNamespaces = new Set<string>()
+  const namespaceArns = record<string>()
   const duplicated = new Set<string>()
   for (const [logicalId, resource] of resources) {
     if (!NAMESPACE_TYPES.has(resource.Type)) continue
@@ -895,30 +254,32 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const provided = resolver.provided.get(logicalId)
     if ([...namespaceNames.values()].includes(name)) duplicated.add(name)
     namespaceNames.set(provided?.ref ?? logicalId, name)
+    if (resource.Type !== 'AWS::ServiceDiscovery::HttpNamespace') dnsNamespaces.add(provided?.ref ?? logicalId)
     if (provided?.attributes.Arn !== undefined) namespaceArns[name] = provided.attributes.Arn
   }
   // Cloud Map finds a namespace by its name; of two with one name, only one answers to it.
   for (const name of duplicated) notes.push(`two namespaces are named ${name}: only one of them can be discovered by that name`)
   const services: TemplateService[] = []
   const serviceById = new Map<string, TemplateService>()
+  /** The DNS record types of each service (`A`, `SRV`), by its logical id: each needs its attribute on an instance. */
+  const records = new Map<string, string[]>()
   for (const [logicalId, resource] of resources) {
     if (resource.Type !== 'AWS::ServiceDiscovery::Service') continue
     const props = resource.Properties ?? {}
     const provided = resolver.provided.get(logicalId)
+    // NamespaceId, or the deprecated DnsConfig.NamespaceId.
+    const namespaceId = String(
+      strictly(
+        reading,
+        props.NamespaceId ?? (props.DnsConfig as { NamespaceId?: unknown } | undefined)?.NamespaceId,
+        logicalId,
+        'NamespaceId',
+      ),
+    )
     const service: TemplateService = {
       logicalId,
       name: String(strictly(reading, props.Name, logicalId, 'Name')),
-      // NamespaceId, or the deprecated DnsConfig.NamespaceId.
-      namespace: namespaceNames.get(
-        String(
-          strictly(
-            reading,
-            props.NamespaceId ?? (props.DnsConfig as { NamespaceId?: unknown } | undefined)?.NamespaceId,
-            logicalId,
-            'NamespaceId',
-          ),
-        ),
-      ),
+      namespace: namespaceNames.get(namespaceId),
       arn: provided?.attributes.Arn ?? '',
     }
     if (service.namespace === undefined) {
@@ -926,6 +287,9 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     }
     services.push(service)
     serviceById.set(provided?.ref ?? logicalId, service)
+    // Records exist in a DNS namespace only (an HTTP namespace has none to fill).
+    const dnsConfig = dnsNamespaces.has(namespaceId) ? loosely(reading, props.DnsConfig) : undefined
+    records.set(logicalId, dnsConfig !== undefined && 'value' in dnsConfig ? recordTypes(dnsConfig.value) : [])
   }
   const instances: TemplateInstance[] = []
   for (const [logicalId, resource] of resources) {
@@ -940,13 +304,13 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     }
     // An instance in a namespace from elsewhere: noted with its service.
     if (service.namespace === undefined) continue
-    instances.push({
-      logicalId,
-      namespace: service.namespace,
-      service: service.name,
-      instanceId,
-      attributes: attributesOf(strictly(reading, props.InstanceAttributes, logicalId, 'InstanceAttributes'), logicalId),
-    })
+    const attributes = attributesOf(strictly(reading, props.InstanceAttributes, logicalId, 'InstanceAttributes'), logicalId)
+    // What Cloud Map refuses does not deploy: refused here, by the rules registerInstance() applies.
+    const idProblem = isPlaceholder(instanceId) ? undefined : instanceIdProblem(instanceId)
+    if (idProblem !== undefined) throw new TemplateError(`${logicalId} InstanceId: ${idProblem}`)
+    const { problem } = attributesProblem(attributes, { unresolved: isPlaceholder, records: records.get(service.logicalId) ?? [] })
+    if (problem !== undefined) throw new TemplateError(`${logicalId} InstanceAttributes: ${problem}`)
+    instances.push({ logicalId, namespace: service.namespace, service: service.name, instanceId, attributes })
   }
 
   const managed = managedPolicies(reading)
@@ -977,13 +341,13 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const permissions = roleId === undefined ? undefined : rolePermissions(reading, roleId, managed, owner)
     fnNotes.push(...(permissions?.notes ?? []))
     const text = (property: string): string | undefined => {
-      const value = strictly(reading, props[property], logicalId, property)
+      const value = strictly(reading, own(props, property), logicalId, property)
       return typeof value === 'string' ? value : undefined
     }
     const runtime = text('Runtime')
     const image = text('PackageType') === 'Image'
     const resolved = { ...props, Handler: text('Handler'), CodeUri: strictly(reading, props.CodeUri, logicalId, 'CodeUri') }
-    const given = options.handlers?.[logicalId] !== undefined || options.handlers?.[name] !== undefined
+    const given = own(options.handlers, logicalId) !== undefined || own(options.handlers, name) !== undefined
     const handler =
       resource.Type === 'AWS::Serverless::Function' && !given
         ? samHandler(directory, resolved, metadata)

@@ -11,15 +11,42 @@ export interface FormatOptions {
 const paint = (color: boolean, code: number) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
 
 /**
- * Control characters (ANSI escapes among them), line separators and bidirectional overrides, which
- * registry data, templates and error messages could carry to the terminal.
+ * What must not reach a terminal as is: control characters (ANSI escapes among them), format
+ * characters (Unicode's Cf: bidirectional marks, embeddings, overrides and isolates such as U+200E,
+ * U+061C, U+202E, U+2066; zero-width characters such as U+200B, U+FEFF), line and paragraph
+ * separators, and lone surrogates. Registry data, templates and error messages could carry any.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu
 
 /** The text with every unprintable character written as `\u{…}`. */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`)
+}
+
+/**
+ * The version of the `--json` document ({@link formatJson}): raised whenever a field is removed,
+ * renamed or changes meaning; adding a field keeps it.
+ */
+export const REPORT_VERSION = 1
+
+/** `\uXXXX` for each UTF-16 unit of a character (a pair for one beyond U+FFFF), as JSON writes it. */
+const jsonEscape = (char: string) =>
+  [...Array(char.length).keys()].map((index) => `\\u${char.charCodeAt(index).toString(16).padStart(4, '0')}`).join('')
+
+/**
+ * The report as the `--json` document: `{ "version": 1, ...report }`, two-space indented, with
+ * every character the text report escapes (control and format characters, separators) written as a JSON `\uXXXX` escape (JSON.stringify
+ * already escapes C0 controls and lone surrogates; the layout's own line breaks stay).
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(`${formatJson(await check('template.yaml'))}\n`)
+ * ```
+ */
+export function formatJson(report: CheckReport): string {
+  return JSON.stringify({ version: REPORT_VERSION, ...report }, null, 2).replace(UNPRINTABLE, (char) =>
+    char === '\n' ? char : jsonEscape(char),
+  )
 }
 
 /** A copy of a value with every string in it made printable. */
@@ -32,14 +59,15 @@ function printableDeep<T>(value: T): T {
   return value
 }
 
-/** What the row of a passing dependency says it checked: its instances, their type, the actions allowed. */
+/** What the row of a passing dependency says it checked: its instances, their type, the actions allowed (from the findings' fields). */
 function passed(dependency: DependencyReport): string {
   const parts: string[] = []
-  const type = dependency.findings.find((finding) => finding.check === 'type')?.detail
+  const types = dependency.findings.find((finding) => finding.check === 'type')?.types ?? []
+  const typed = types.length > 0 && !types.includes('(none)') ? ` (${types.join(', ')})` : ''
   for (const finding of dependency.findings) {
-    if (finding.check === 'registered') parts.push(`${finding.detail}${type && type !== '(none)' ? ` (${type})` : ''}`)
-    else if (finding.check === 'discover') parts.push(finding.detail.split(' ')[0]?.replace('servicediscovery:', '') ?? finding.detail)
-    else if (finding.check === 'call') parts.push(finding.detail.split(' ')[0] ?? finding.detail)
+    if (finding.check === 'registered') parts.push(finding.optional ? finding.detail : `${finding.detail}${typed}`)
+    else if (finding.check === 'discover' && finding.access) parts.push(finding.access.action.replace(/^servicediscovery:/, ''))
+    else if (finding.check === 'call' && finding.access) parts.push(finding.access.action)
     else if (finding.check === 'live') parts.push(`live: ${finding.detail}`)
   }
   return [...new Set(parts)].join(' · ')

@@ -1,7 +1,11 @@
 // AWS SAM's `Policies` property and a role's managed policies, as the statements they grant:
-// the policy templates of SAM's policy_templates.json and the content of a few AWS managed policies.
+// the policy templates of SAM's own policy_templates.json (vendored in sam/) and the content of a
+// few AWS managed policies.
 
 import { type PolicyStatement, type SourcedStatement, statementsOf } from './iam.js'
+import { own } from './own.js'
+import { samPolicyTemplates } from './sam-data.js'
+import { Resolver } from './template.js'
 
 /** The pseudo parameters a template's ARNs are built from. */
 export interface Pseudo {
@@ -21,180 +25,11 @@ export interface Expansion {
   readonly notes: string[]
 }
 
-/** Statements, and a note for each policy whose permissions are not known (so not checked). */
-
-/** A SAM policy template: its parameters, and statements whose strings hold `${AWS::Region}`, `${<Parameter>}`. */
-interface PolicyTemplate {
-  readonly parameters: readonly string[]
-  readonly statements: readonly PolicyStatement[]
-}
-
-// Reproduces the Definitions of samtranslator/policy_templates_data/policy_templates.json in
-// aws/serverless-application-model. Each `Fn::Sub` there binds a local name to `Ref <Parameter>`;
-// here the parameter is named directly (`${QueueName}` for `${queueName}` bound to `Ref QueueName`).
-const ARN = `arn:\${AWS::Partition}`
-const REGIONAL = (service: string) => `${ARN}:${service}:\${AWS::Region}:\${AWS::AccountId}`
-const DYNAMODB_TABLE = [`${REGIONAL('dynamodb')}:table/\${TableName}`, `${REGIONAL('dynamodb')}:table/\${TableName}/index/*`]
-const S3_BUCKET = [`${ARN}:s3:::\${BucketName}`, `${ARN}:s3:::\${BucketName}/*`]
-const STATE_MACHINE = `${REGIONAL('states')}:stateMachine:\${StateMachineName}`
-const KMS_KEY = `${REGIONAL('kms')}:key/\${KeyId}`
-
 const allow = (Action: string | readonly string[], Resource: string | readonly string[]): PolicyStatement => ({
   Effect: 'Allow',
   Action,
   Resource,
 })
-
-const TEMPLATES: Readonly<Record<string, PolicyTemplate>> = {
-  SQSSendMessagePolicy: { parameters: ['QueueName'], statements: [allow(['sqs:SendMessage*'], `${REGIONAL('sqs')}:\${QueueName}`)] },
-  SQSPollerPolicy: {
-    parameters: ['QueueName'],
-    statements: [
-      allow(
-        [
-          'sqs:ChangeMessageVisibility',
-          'sqs:ChangeMessageVisibilityBatch',
-          'sqs:DeleteMessage',
-          'sqs:DeleteMessageBatch',
-          'sqs:GetQueueAttributes',
-          'sqs:ReceiveMessage',
-        ],
-        `${REGIONAL('sqs')}:\${QueueName}`,
-      ),
-    ],
-  },
-  SNSPublishMessagePolicy: { parameters: ['TopicName'], statements: [allow(['sns:Publish'], `${REGIONAL('sns')}:\${TopicName}`)] },
-  SNSCrudPolicy: {
-    parameters: ['TopicName'],
-    statements: [
-      allow(
-        ['sns:ListSubscriptionsByTopic', 'sns:CreateTopic', 'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:Publish'],
-        `${REGIONAL('sns')}:\${TopicName}*`,
-      ),
-    ],
-  },
-  LambdaInvokePolicy: {
-    parameters: ['FunctionName'],
-    statements: [allow(['lambda:InvokeFunction'], `${REGIONAL('lambda')}:function:\${FunctionName}*`)],
-  },
-  StepFunctionsExecutionPolicy: { parameters: ['StateMachineName'], statements: [allow(['states:StartExecution'], STATE_MACHINE)] },
-  StepFunctionsExecutionPolicy_v2: {
-    parameters: ['StateMachineName'],
-    statements: [allow(['states:StartExecution', 'states:StartSyncExecution'], STATE_MACHINE)],
-  },
-  StepFunctionsCallbackPolicy: {
-    parameters: ['StateMachineName'],
-    statements: [allow(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'], STATE_MACHINE)],
-  },
-  EventBridgePutEventsPolicy: {
-    parameters: ['EventBusName'],
-    statements: [allow('events:PutEvents', `${REGIONAL('events')}:event-bus/\${EventBusName}`)],
-  },
-  DynamoDBCrudPolicy: {
-    parameters: ['TableName'],
-    statements: [
-      allow(
-        [
-          'dynamodb:GetItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:PutItem',
-          'dynamodb:Scan',
-          'dynamodb:Query',
-          'dynamodb:UpdateItem',
-          'dynamodb:BatchWriteItem',
-          'dynamodb:BatchGetItem',
-          'dynamodb:DescribeTable',
-          'dynamodb:ConditionCheckItem',
-        ],
-        DYNAMODB_TABLE,
-      ),
-    ],
-  },
-  DynamoDBReadPolicy: {
-    parameters: ['TableName'],
-    statements: [
-      allow(['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'], DYNAMODB_TABLE),
-    ],
-  },
-  DynamoDBWritePolicy: {
-    parameters: ['TableName'],
-    statements: [allow(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], DYNAMODB_TABLE)],
-  },
-  AWSSecretsManagerGetSecretValuePolicy: {
-    parameters: ['SecretArn'],
-    statements: [allow(['secretsmanager:GetSecretValue'], `\${SecretArn}`)],
-  },
-  KMSDecryptPolicy: { parameters: ['KeyId'], statements: [allow('kms:Decrypt', KMS_KEY)] },
-  KMSEncryptPolicy: { parameters: ['KeyId'], statements: [allow('kms:Encrypt', KMS_KEY)] },
-  KMSEncryptPolicy_v2: {
-    parameters: ['KeyId'],
-    statements: [
-      allow(
-        [
-          'kms:Encrypt',
-          'kms:GenerateDataKey',
-          'kms:GenerateDataKeyWithoutPlaintext',
-          'kms:GenerateDataKeyPair',
-          'kms:GenerateDataKeyPairWithoutPlaintext',
-        ],
-        KMS_KEY,
-      ),
-    ],
-  },
-  S3ReadPolicy: {
-    parameters: ['BucketName'],
-    statements: [
-      allow(['s3:GetObject', 's3:ListBucket', 's3:GetBucketLocation', 's3:GetObjectVersion', 's3:GetLifecycleConfiguration'], S3_BUCKET),
-    ],
-  },
-  S3WritePolicy: {
-    parameters: ['BucketName'],
-    statements: [allow(['s3:PutObject', 's3:PutObjectAcl', 's3:PutLifecycleConfiguration'], S3_BUCKET)],
-  },
-  S3CrudPolicy: {
-    parameters: ['BucketName'],
-    statements: [
-      allow(
-        [
-          's3:GetObject',
-          's3:ListBucket',
-          's3:GetBucketLocation',
-          's3:GetObjectVersion',
-          's3:PutObject',
-          's3:PutObjectAcl',
-          's3:GetLifecycleConfiguration',
-          's3:PutLifecycleConfiguration',
-          's3:DeleteObject',
-        ],
-        S3_BUCKET,
-      ),
-    ],
-  },
-  SSMParameterReadPolicy: {
-    parameters: ['ParameterName'],
-    statements: [
-      allow(['ssm:DescribeParameters'], '*'),
-      allow(['ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParametersByPath'], `${REGIONAL('ssm')}:parameter/\${ParameterName}`),
-    ],
-  },
-  SSMParameterWithSlashPrefixReadPolicy: {
-    parameters: ['ParameterName'],
-    statements: [
-      allow(['ssm:DescribeParameters'], '*'),
-      allow(['ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParametersByPath'], `${REGIONAL('ssm')}:parameter\${ParameterName}`),
-    ],
-  },
-  CloudWatchPutMetricPolicy: { parameters: [], statements: [allow(['cloudwatch:PutMetricData'], '*')] },
-  VPCAccessPolicy: {
-    parameters: [],
-    statements: [
-      allow(
-        ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DetachNetworkInterface'],
-        '*',
-      ),
-    ],
-  },
-}
 
 const LOGS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']
 
@@ -369,8 +204,9 @@ function managedPolicyName(arnOrName: unknown, pseudo: Pseudo): string | undefin
   return path.startsWith('service-role/') ? path.slice('service-role/'.length) : path
 }
 
+/** A SAM policy template as SAM's translator expands it: its `Ref`s to parameters and pseudo parameters resolved. */
 function expandTemplate(name: string, parameters: unknown, pseudo: Pseudo): Expansion {
-  const template = Object.hasOwn(TEMPLATES, name) ? TEMPLATES[name] : undefined
+  const template = own(samPolicyTemplates(), name)
   if (template === undefined) return { statements: [], notes: [`policy template ${name} is not known: its permissions are not checked`] }
   const given = isRecord(parameters) ? parameters : {}
   const values: Record<string, string> = {
@@ -379,8 +215,8 @@ function expandTemplate(name: string, parameters: unknown, pseudo: Pseudo): Expa
     'AWS::AccountId': pseudo.accountId,
   }
   const problems: string[] = []
-  for (const parameter of template.parameters) {
-    const value = given[parameter]
+  for (const parameter of Object.keys(template.Parameters)) {
+    const value = own(given, parameter)
     if (typeof value === 'string' || typeof value === 'number') values[parameter] = String(value)
     else
       problems.push(
@@ -389,21 +225,5 @@ function expandTemplate(name: string, parameters: unknown, pseudo: Pseudo): Expa
   }
   if (problems.length > 0)
     return { statements: [], notes: [`policy template ${name}: ${problems.join(', ')}: its permissions are not checked`] }
-  return {
-    statements: template.statements.map((statement) => ({ statement: substituteStatement(statement, values), source: name })),
-    notes: [],
-  }
-}
-
-function substituteStatement(statement: PolicyStatement, values: Readonly<Record<string, string>>): PolicyStatement {
-  const { Resource } = statement
-  if (Resource === undefined) return statement
-  return {
-    ...statement,
-    Resource: typeof Resource === 'string' ? substitute(Resource, values) : Resource.map((item) => substitute(item, values)),
-  }
-}
-
-function substitute(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{([^}]+)\}/g, (whole, name: string) => values[name] ?? whole)
+  return { statements: statementsOf(new Resolver(values).resolve(template.Definition), name), notes: [] }
 }

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { parseDocument, type Tags } from 'yaml'
+import { own } from './own.js'
 
 /** A CloudFormation intrinsic as parsed from its short form (`!Ref X` becomes `{ Ref: 'X' }`). */
 type Intrinsic = { Ref: string } | { 'Fn::GetAtt': string | [string, string] } | { 'Fn::Sub': string | [string, Record<string, unknown>] }
@@ -68,18 +69,46 @@ const tags: Tags = Object.entries(SHORT_FORMS).flatMap(([name, key]) =>
 ) as unknown as Tags
 
 /**
- * Reads a SAM template, short-form intrinsics included.
+ * Reads a SAM template, short-form intrinsics and YAML merge keys (`<<: *base`, as SAM reads them) included.
  *
  * @throws {Error} when the text is not YAML (or JSON), or holds a tag CloudFormation does not know
  * (the YAML library would read `!ImportValu X` as the string `X`).
  */
 export function loadTemplate(path: string): Template {
-  const document = parseDocument(readFileSync(path, 'utf8'), { customTags: tags })
+  const size = statSync(path).size
+  if (size > TEMPLATE_LIMITS.bytes) {
+    throw new Error(
+      `the template is ${size.toLocaleString('en-US')} bytes; the check reads at most ${TEMPLATE_LIMITS.bytes.toLocaleString('en-US')} (CloudFormation's 1 MB)`,
+    )
+  }
+  const document = parseDocument(readFileSync(path, 'utf8'), { customTags: tags, merge: true })
   const [error] = document.errors
   if (error) throw error
   const unknownTag = document.warnings.find((warning) => warning.code === 'TAG_RESOLVE_FAILED')
   if (unknownTag) throw new Error(`not a CloudFormation tag: ${unknownTag.message.replace(/^Unresolved tag: /, '')}`)
-  return document.toJS() as Template
+  // Aliases could make a small text a huge value: yaml stops that (maxAliasCount); depth is bounded here.
+  const template = document.toJS() as Template
+  checkDepth(template)
+  return template
+}
+
+/**
+ * The bounds on what {@link loadTemplate} reads: the file's size (CloudFormation takes templates
+ * of at most 1 MB), and how deep values nest (the resolver recurses once per level).
+ */
+export const TEMPLATE_LIMITS = Object.freeze({ bytes: 1_048_576, depth: 128 })
+
+/** Refuses a value nested deeper than {@link TEMPLATE_LIMITS}.depth, without recursing. */
+function checkDepth(root: unknown): void {
+  const stack: [unknown, number][] = [[root, 0]]
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number]
+    if (value === null || typeof value !== 'object') continue
+    if (depth >= TEMPLATE_LIMITS.depth) {
+      throw new Error(`values nest more than ${TEMPLATE_LIMITS.depth} levels deep; the check reads at most ${TEMPLATE_LIMITS.depth}`)
+    }
+    for (const item of Object.values(value)) stack.push([item, depth + 1])
+  }
 }
 
 /** What a resource answers to `Ref` and `Fn::GetAtt` once it exists. */
@@ -189,7 +218,7 @@ export class Resolver {
       string | undefined,
     ]
     const provided = this.provided.get(logicalId)
-    const value = attribute === undefined ? undefined : provided?.attributes[attribute]
+    const value = attribute === undefined || provided === undefined ? undefined : own(provided.attributes, attribute)
     if (typeof value !== 'string') throw new UnknownReferenceError(`!GetAtt ${logicalId}.${attribute}`, logicalId, 'is not known')
     return value
   }

@@ -21,6 +21,12 @@ describe('a CDK cloud assembly with staged assets', () => {
       {
         check: 'call',
         ok: true,
+        access: {
+          action: 'lambda:InvokeFunction',
+          resource: 'arn:aws:lambda:us-east-1:123456789012:function:get-job-dev',
+          shown: 'arn:aws:lambda:us-east-1:123456789012:function:get-job-dev',
+          by: 'policy CallerRoleDefaultPolicy8A703E68',
+        },
         detail:
           'lambda:InvokeFunction on arn:aws:lambda:us-east-1:123456789012:function:get-job-dev allowed by policy CallerRoleDefaultPolicy8A703E68',
       },

@@ -49,17 +49,29 @@ describe("check: the target policy of the handler's resolver", () => {
     expect(report.ok).toBe(true)
     expect(statuses(report)).toEqual(['EchoFunction skipped', 'CallerFunction ok', 'ForeignCallerFunction skipped', 'WebFunction skipped'])
     expect(dependency(report, 'CallerFunction', 'echo').findings).toEqual([
-      { check: 'registered', ok: true, detail: 'instance echo' },
-      { check: 'type', ok: true, detail: 'lambda' },
+      { check: 'registered', ok: true, instances: ['echo'], detail: 'instance echo' },
+      { check: 'type', ok: true, types: ['lambda'], detail: 'lambda' },
       { check: 'attributes', ok: true, detail: 'valid' },
       {
         check: 'discover',
         ok: true,
+        access: {
+          action: 'servicediscovery:DiscoverInstances',
+          resource: 'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-namespace',
+          shown: 'fixtures.workers',
+          by: 'inline policy #0',
+        },
         detail: 'servicediscovery:DiscoverInstances on fixtures.workers allowed by inline policy #0',
       },
       {
         check: 'call',
         ok: true,
+        access: {
+          action: 'lambda:InvokeFunction',
+          resource: 'arn:aws:lambda:us-east-1:123456789012:function:fixtures-echo',
+          shown: 'arn:aws:lambda:us-east-1:123456789012:function:fixtures-echo',
+          by: 'LambdaInvokePolicy',
+        },
         detail: 'lambda:InvokeFunction on arn:aws:lambda:us-east-1:123456789012:function:fixtures-echo allowed by LambdaInvokePolicy',
       },
     ])
@@ -117,7 +129,7 @@ describe('check: what a handler module declares', () => {
     ])
     const orphan = dependency(report, 'DeclarationsFunction', undefined)
     expect(orphan).not.toHaveProperty('name')
-    expect(orphan.findings[0]).toEqual({ check: 'registered', ok: true, detail: 'instance defaults' })
+    expect(orphan.findings[0]).toEqual({ check: 'registered', ok: true, instances: ['defaults'], detail: 'instance defaults' })
   })
 
   it('passes an optional() dependency the template does not register, saying it is optional', () => {
@@ -126,6 +138,8 @@ describe('check: what a handler module declares', () => {
     expect(audit.findings[0]).toEqual({
       check: 'registered',
       ok: true,
+      optional: true,
+      unregistered: 'no service',
       detail: 'optional: fixtures.audit->events: namespace "fixtures" has no service "audit" (it has config)',
     })
     expect(report.problems.filter((p) => p.address === 'fixtures.audit->events')).toEqual([])
@@ -135,6 +149,7 @@ describe('check: what a handler module declares', () => {
     expect(dependency(report, 'DeclarationsFunction', 'zoneB').findings[0]).toEqual({
       check: 'registered',
       ok: true,
+      instances: ['defaults'],
       detail: 'instance defaults',
     })
     expect(failures(report)).toEqual(['DeclarationsFunction fixtures.config registered'])
@@ -182,7 +197,7 @@ describe('check: handlers that cannot be checked, and functions that are not', (
 
   it('fails a function whose Handler names no module in its CodeUri', () => {
     expect(report.problems.find((p) => p.function === 'MissingModuleFunction')?.detail).toBe(
-      'handler module not found: no module nowhere.{mjs,js,cjs,ts,mts,cts} in src/',
+      'handler module not found: no module nowhere{,.js,.mjs,.cjs,.ts,.mts,.cts} in src/',
     )
   })
 
@@ -273,4 +288,13 @@ describe('check: a handler module that calls Cloud Map while it loads', () => {
     // The resolver's prefetch, then the module's own DiscoverInstances.
     expect(sent).toEqual(['POST / fixtures.config', 'POST / fixtures.config'])
   }, 60_000)
+})
+
+describe('check: names that Object.prototype also has', () => {
+  it('checks a function `constructor` whose dependency is named `constructor` at constructor.toString->__proto__, and one named `toString`', async () => {
+    const report = await check(template('names'), { handlers: {}, skip: [], calls: { constructor: ['send'] } })
+    expect(statuses(report)).toEqual(['constructor ok', 'toString ok'])
+    expect(rows(report)).toEqual(['constructor constructor cloudMap() queue() constructor.toString->__proto__ ✓'])
+    expect(report.ok).toBe(true)
+  }, 30_000)
 })

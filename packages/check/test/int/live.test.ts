@@ -69,7 +69,7 @@ describe('cloudmap-middy check --live (moto)', () => {
     const [dependency] = report.functions[0]?.dependencies ?? []
     expect(dependency?.address).toBe('dev-shop.pricing')
     expect(dependency?.findings.map((f) => f.check)).toEqual(['registered', 'type', 'attributes', 'discover', 'live'])
-    expect(liveFindings(report)).toEqual([{ check: 'live', ok: true, detail: 'registered now: pricing-a' }])
+    expect(liveFindings(report)).toEqual([{ check: 'live', ok: true, instances: ['pricing-a'], detail: 'registered now: pricing-a' }])
   }, 60_000)
 
   it('fails on each instance Cloud Map holds that does not bind (a type, an attribute), naming the address and the instance', async () => {

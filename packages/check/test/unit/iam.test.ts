@@ -46,14 +46,18 @@ describe('Function: evaluateAccess', () => {
     })
 
     it('It should deny implicitly when there are no statements', () => {
-      expect(evaluateAccess([], send())).toEqual({ allowed: false, reason: `no statement allows sqs:SendMessage on ${QUEUE}` })
+      expect(evaluateAccess([], send())).toEqual({
+        allowed: false,
+        denial: 'implicit',
+        reason: `no statement allows sqs:SendMessage on ${QUEUE}`,
+      })
     })
 
     it('It should let an explicit Deny win over an Allow, whatever their order', () => {
       const allow = sourced({ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }, 'policy Allow')
       const deny = sourced({ Effect: 'Deny', Action: 'sqs:SendMessage', Resource: QUEUE }, 'policy Guard')
-      expect(evaluateAccess([allow, deny], send())).toEqual({ allowed: false, reason: 'denied by policy Guard' })
-      expect(evaluateAccess([deny, allow], send())).toEqual({ allowed: false, reason: 'denied by policy Guard' })
+      expect(evaluateAccess([allow, deny], send())).toEqual({ allowed: false, denial: 'explicit', reason: 'denied by policy Guard' })
+      expect(evaluateAccess([deny, allow], send())).toEqual({ allowed: false, denial: 'explicit', reason: 'denied by policy Guard' })
     })
 
     it('It should leave a request allowed when a Deny does not match it', () => {
@@ -398,6 +402,7 @@ describe('Function: evaluateAccess', () => {
       ]
       expect(decide(statements, discover({ 'aws:SourceIp': '10.1.2.3' }))).toEqual({
         allowed: false,
+        denial: 'undecided',
         reason:
           'may be denied by policy S1: its condition IpAddres aws:SourceIp cannot be evaluated before a deploy (operator not understood)',
       })
@@ -432,6 +437,7 @@ describe('Function: evaluateAccess', () => {
     ])('It should refuse a request a Deny with %s on %s, a key the request does not carry, may deny', (operator, key, value) => {
       expect(decide([ALLOW_ALL, denyWhen({ [operator]: { [key]: value } })], send())).toEqual({
         allowed: false,
+        denial: 'undecided',
         reason: `may be denied by policy S1: its condition ${operator} ${key} cannot be evaluated before a deploy`,
       })
     })
@@ -620,6 +626,7 @@ describe('Function: evaluateAccess', () => {
     ])('It should refuse a request a Deny whose %s is known only at deploy time may deny', (_, deny, what) => {
       expect(decide([ALLOW_ALL, deny], send())).toEqual({
         allowed: false,
+        denial: 'undecided',
         reason: `may be denied by policy S1: ${what} is known only at deploy time`,
       })
     })
@@ -695,6 +702,7 @@ describe('Function: evaluateAccess', () => {
     ])('It should not allow through an Allow whose %s is known only at deploy time, and say so', (_, allow, what) => {
       expect(decide(allow, { ...send(), context: { 'aws:SourceVpc': 'vpc-1' } })).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: ${what} is known only at deploy time`,
       })
     })
@@ -791,6 +799,7 @@ describe('Function: evaluateAccess', () => {
       expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': ACCOUNT }))).toEqual({ allowed: true, source: 'policy S0' })
       expect(evaluateAccess(statements, withContext({ 'AWS:principalaccount': '210987654321' }))).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0 allows it on ${ownAccount} only`,
       })
     })
@@ -810,10 +819,12 @@ describe('Function: evaluateAccess', () => {
       expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': ACCOUNT })).allowed).toBe(true)
       expect(evaluateAccess(statements, withContext({ 'aws:PrincipalAccount': '210987654321' }))).toEqual({
         allowed: false,
+        denial: 'explicit',
         reason: 'denied by policy S1',
       })
       expect(evaluateAccess(statements, withContext({}))).toEqual({
         allowed: false,
+        denial: 'undecided',
         reason: `may be denied by policy S1: its NotResource arn:aws:sqs:*:\${aws:PrincipalAccount}:* cannot be evaluated before a deploy (\${aws:PrincipalAccount} is not known before a deploy)`,
       })
     })
@@ -822,6 +833,7 @@ describe('Function: evaluateAccess', () => {
       const statements = v2012({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:*:*:\${aws:username}-*` })
       expect(evaluateAccess(statements, withContext({}))).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: its Resource arn:aws:sqs:*:*:\${aws:username}-* cannot be evaluated before a deploy (\${aws:username} is not known before a deploy)`,
       })
       expect(evaluateAccess(statements, withContext({ 'aws:username': 'jobs' }, `${QUEUE}-1`)).allowed).toBe(true)
@@ -841,10 +853,12 @@ describe('Function: evaluateAccess', () => {
       expect(evaluateAccess(statements, withContext(context(ACCOUNT, ACCOUNT))).allowed).toBe(true)
       expect(evaluateAccess(statements, withContext(context('210987654321', ACCOUNT)))).toEqual({
         allowed: false,
+        denial: 'explicit',
         reason: 'denied by policy S1',
       })
       expect(evaluateAccess(statements, withContext(context(ACCOUNT)))).toEqual({
         allowed: false,
+        denial: 'undecided',
         reason: `may be denied by policy S1: its condition StringNotEquals aws:ResourceAccount \${aws:PrincipalAccount} cannot be evaluated before a deploy (\${aws:PrincipalAccount} is not known before a deploy)`,
       })
       const like = v2012({
@@ -871,6 +885,7 @@ describe('Function: evaluateAccess', () => {
       const unknown = evaluateAccess(statements, withContext({}, sharedQueue))
       expect(unknown).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${sharedQueue}; policy S0: its Resource ${resource} cannot be evaluated before a deploy (\${aws:PrincipalTag/team, 'shared'} is not known before a deploy)`,
       })
       // A key of another service the request does not carry is absent: its default holds.
@@ -947,6 +962,7 @@ describe('Function: evaluateAccess', () => {
       const allow = bare({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ownAccount })
       expect(evaluateAccess(allow, withContext({ 'aws:PrincipalAccount': ACCOUNT }))).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${QUEUE}; policy S0: its Resource ${ownAccount} cannot be evaluated before a deploy (the policy's Version is not known: it may be text or hold policy variables)`,
       })
       const deny = bare(ALLOW_ALL, { Effect: 'Deny', Action: '*', Resource: ownAccount })
@@ -973,6 +989,7 @@ describe('Function: evaluateAccess', () => {
       expect(evaluateAccess(deny, withContext(context('false'))).allowed).toBe(true)
       expect(evaluateAccess(deny, withContext(context('true')))).toEqual({
         allowed: false,
+        denial: 'undecided',
         reason: `may be denied by policy S1: its condition Bool aws:SecureTransport \${aws:PrincipalTag/insecure} cannot be evaluated before a deploy (its operator may take it as text rather than with its policy variables)`,
       })
     })
@@ -1176,6 +1193,7 @@ describe('Function: evaluateAccess', () => {
       ]
       expect(evaluateAccess(statements, send(OTHER_QUEUE))).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${OTHER_QUEUE}; policy WorkerRoleDefaultPolicy allows it on arn:aws:sqs:eu-west-1:123456789012:queue-a only`,
       })
     })
@@ -1209,6 +1227,7 @@ describe('Function: evaluateAccess', () => {
       })
       expect(decision).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason:
           'no statement allows servicediscovery:DiscoverInstances on *; ' +
           'policy JobsApiPolicy allows it only when servicediscovery:ServiceName is "scheduler" (the request has "events")',

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
+import { evaluateAccess } from '../../src/iam.js'
 import { readTemplate, TemplateError } from '../../src/model.js'
 
 /** Writes a JSON template (and the given files beside it) to a new folder; returns its path. */
@@ -114,7 +115,7 @@ describe('readTemplate', () => {
     expect(api?.environment).toEqual({ A: 'global', B: 'own', QUEUE: 'https://sqs.us-east-1.amazonaws.com/123456789012/orders-dev.fifo' })
     expect(api?.statements.map((s) => s.source)).toEqual(['SQSSendMessagePolicy'])
     expect(api?.notes).toEqual(['managed policy SomeCustomerPolicy is not known: its permissions are not checked'])
-    expect(gone?.handler).toEqual({ missing: 'no module gone.{mjs,js,cjs,ts,mts,cts} in src/' })
+    expect(gone?.handler).toEqual({ missing: 'no module gone{,.js,.mjs,.cjs,.ts,.mts,.cts} in src/' })
     expect(py?.skipped).toBe('runtime python3.12 is not Node.js')
   })
 
@@ -655,5 +656,255 @@ describe('readTemplate: what the check needs beside the registry', () => {
     const given = readTemplate(path, { handlers: { Inline: join(path, '..', 'src', 'api.ts') } }).functions[0]
     expect(given?.skipped).toBeUndefined()
     expect(given?.handler).toEqual({ module: join(path, '..', 'src', 'api.ts'), exportName: 'handler' })
+  })
+})
+
+describe('readTemplate: what SAM and IAM read and refuse', () => {
+  it('reads YAML merge keys as SAM does: a Deny written with `<<` is a Deny', () => {
+    const path = writeYaml([
+      `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      CodeUri: .
+      Policies:
+        - Statement:
+            - &allow { Effect: Allow, Action: 'sqs:*', Resource: '*' }
+            - <<: *allow
+              Effect: Deny
+              Action: sqs:SendMessage
+`,
+    ])
+    const model = readTemplate(path)
+    expect(model.functions[0]?.statements.map((s) => s.statement)).toEqual([
+      { Effect: 'Allow', Action: 'sqs:*', Resource: '*' },
+      { Effect: 'Deny', Action: 'sqs:SendMessage', Resource: '*' },
+    ])
+  })
+
+  it('refuses Policies, Role, FunctionName and Events under Globals.Function, as SAM does', () => {
+    for (const property of ['Policies: [AWSLambdaRole]', 'Role: arn:aws:iam::123456789012:role/r', 'FunctionName: f', 'Events: {}']) {
+      const path = writeYaml([
+        `
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    ${property}
+Resources:
+  Fn: { Type: AWS::Serverless::Function, Properties: { Handler: app.handler, CodeUri: . } }
+`,
+      ])
+      const name = property.split(':')[0]
+      expect(() => readTemplate(path)).toThrow(
+        new TemplateError(`Globals.Function.${name}: SAM refuses ${name} in Globals (give it on each function)`),
+      )
+    }
+  })
+
+  it('refuses a statement IAM refuses: Action and NotAction, Resource and NotResource, neither, another Effect', () => {
+    const cases: [string, string][] = [
+      ["{ Effect: Deny, Action: 'sqs:*', NotAction: sqs:ReceiveMessage, Resource: '*' }", 'it has both Action and NotAction'],
+      ["{ Effect: Allow, Action: 'sqs:*', Resource: '*', NotResource: arn:aws:sqs:*:*:x }", 'it has both Resource and NotResource'],
+      ["{ Effect: Allow, Resource: '*' }", 'it has neither Action nor NotAction'],
+      ["{ Effect: Allow, Action: 'sqs:*' }", 'it has neither Resource nor NotResource'],
+      ["{ Effect: allow, Action: 'sqs:*', Resource: '*' }", 'its Effect is "allow", not Allow or Deny'],
+    ]
+    for (const [statement, why] of cases) {
+      const path = writeYaml([
+        `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: { Handler: app.handler, CodeUri: ., Policies: [{ Statement: [${statement}] }] }
+`,
+      ])
+      expect(() => readTemplate(path)).toThrow(
+        new TemplateError(`FnRole: a statement of inline policy #0: ${why}, which IAM refuses (MalformedPolicyDocument)`),
+      )
+    }
+  })
+})
+
+describe('readTemplate: bounded work', () => {
+  it('refuses a default that does not match AllowedPattern (a+)+ without spinning', () => {
+    const path = write({
+      Parameters: { Name: { Type: 'String', Default: `${'a'.repeat(36)}!`, AllowedPattern: '(a+)+' } },
+      Resources: {},
+    })
+    expect(() => readTemplate(path)).toThrow(
+      new TemplateError(`parameter Name: "${'a'.repeat(36)}!" does not match its AllowedPattern (a+)+`),
+    )
+  })
+
+  it('names an AllowedPattern it cannot evaluate', () => {
+    const path = write({ Parameters: { Name: { Type: 'String', Default: 'a', AllowedPattern: '(a)\\1' } }, Resources: {} })
+    expect(() => readTemplate(path)).toThrow(
+      new TemplateError('parameter Name: its AllowedPattern (a)\\1 cannot be evaluated here: a backreference'),
+    )
+  })
+
+  it('names the size and depth limits of a template', () => {
+    let deep: unknown = 'x'
+    for (let level = 0; level < 200; level += 1) deep = [deep]
+    const nested = write({ Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { Tags: deep } } } })
+    expect(() => readTemplate(nested)).toThrow(
+      new TemplateError(`${nested}: values nest more than 128 levels deep; the check reads at most 128`),
+    )
+    const big = write({ Resources: { Queue: { Type: 'AWS::SQS::Queue', Metadata: { pad: 'x'.repeat(1_048_576) } } } })
+    expect(() => readTemplate(big)).toThrow(
+      /the template is 1,048,6\d\d bytes; the check reads at most 1,048,576 \(CloudFormation's 1 MB\)/,
+    )
+  })
+})
+
+describe('readTemplate: the handler module Lambda loads', () => {
+  const fn = (handler: string) => ({
+    Transform: 'AWS::Serverless-2016-10-31',
+    Resources: { Fn: { Type: 'AWS::Serverless::Function', Properties: { Handler: handler, CodeUri: 'src', Runtime: 'nodejs22.x' } } },
+  })
+
+  it('takes app.js over app.mjs and app.cjs beside it, as Lambda does', () => {
+    const path = write(fn('app.handler'), { 'src/app.mjs': '', 'src/app.js': '', 'src/app.cjs': '', 'src/app.ts': '' })
+    expect(readTemplate(path).functions[0]?.handler).toEqual({ module: join(path, '..', 'src', 'app.js'), exportName: 'handler' })
+    const noJs = write(fn('app.handler'), { 'src/app.mjs': '', 'src/app.cjs': '' })
+    expect(readTemplate(noJs).functions[0]?.handler).toEqual({ module: join(noJs, '..', 'src', 'app.mjs'), exportName: 'handler' })
+  })
+
+  it('reads the module up to the first dot of the last path segment: handlers/app.nested.handler is handlers/app', () => {
+    const path = write(fn('handlers/app.nested.handler'), { 'src/handlers/app.js': '', 'src/handlers/app.nested.js': '' })
+    expect(readTemplate(path).functions[0]?.handler).toEqual({
+      module: join(path, '..', 'src', 'handlers', 'app.js'),
+      exportName: 'nested.handler',
+    })
+  })
+})
+
+describe('readTemplate: instances Cloud Map refuses', () => {
+  const withInstance = (attributes: Record<string, unknown>, dnsRecords?: string[]) =>
+    write({
+      Resources: {
+        Namespace: { Type: 'AWS::ServiceDiscovery::PrivateDnsNamespace', Properties: { Name: 'internal', Vpc: 'vpc-1' } },
+        Service: {
+          Type: 'AWS::ServiceDiscovery::Service',
+          Properties: {
+            Name: 'orders',
+            NamespaceId: { 'Fn::GetAtt': ['Namespace', 'Id'] },
+            ...(dnsRecords === undefined ? {} : { DnsConfig: { DnsRecords: dnsRecords.map((Type) => ({ Type, TTL: 60 })) } }),
+          },
+        },
+        Instance: {
+          Type: 'AWS::ServiceDiscovery::Instance',
+          Properties: { ServiceId: { Ref: 'Service' }, InstanceId: 'i-1', InstanceAttributes: attributes },
+        },
+      },
+    })
+
+  it('refuses a value over 1,024 characters, a non-ASCII value, 31 custom attributes, a key with a space', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ note: 'x'.repeat(1025) }, 'the attribute "note" is 1,025 characters; Cloud Map allows at most 1,024'],
+      [{ note: 'café' }, 'the attribute "note" may hold only printable ASCII characters, and must not start with a space'],
+      [
+        Object.fromEntries(Array.from({ length: 31 }, (_, index) => [`k${index}`, 'v'])),
+        '31 custom attributes; Cloud Map allows at most 30 per instance',
+      ],
+      [{ 'a key': 'v' }, 'the attribute key "a key" may hold only printable ASCII characters without spaces'],
+    ]
+    for (const [attributes, problem] of cases) {
+      expect(() => readTemplate(withInstance(attributes))).toThrow(new TemplateError(`Instance InstanceAttributes: ${problem}`))
+    }
+  })
+
+  it('refuses an instance without AWS_INSTANCE_IPV4 in a service with an A record, and takes one with it', () => {
+    expect(() => readTemplate(withInstance({ type: 'http' }, ['A']))).toThrow(
+      new TemplateError(
+        'Instance InstanceAttributes: AWS_INSTANCE_IPV4 is missing: the service has an A record (or give AWS_ALIAS_DNS_NAME)',
+      ),
+    )
+    expect(() => readTemplate(withInstance({ type: 'http' }, ['SRV']))).toThrow(
+      /AWS_INSTANCE_PORT is missing: the service has a SRV record/,
+    )
+    expect(readTemplate(withInstance({ AWS_INSTANCE_IPV4: '10.0.0.1' }, ['A'])).instances).toHaveLength(1)
+  })
+
+  it('leaves a value known only at deploy time to Cloud Map', () => {
+    expect(readTemplate(withInstance({ arn: { 'Fn::ImportValue': 'Shared' } })).instances).toHaveLength(1)
+  })
+})
+
+describe('readTemplate: SAM connectors', () => {
+  const queueArn = 'arn:aws:sqs:us-east-1:123456789012:jobs'
+  const template = (connector: string) =>
+    writeYaml([
+      `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Queue: { Type: AWS::SQS::Queue, Properties: { QueueName: jobs } }
+  Topic: { Type: AWS::SNS::Topic, Properties: { TopicName: events } }
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: { Handler: app.handler, CodeUri: . }
+${connector}`,
+    ])
+  const decide = (path: string, action: string, resource: string) =>
+    evaluateAccess(readTemplate(path).functions[0]?.statements ?? [], { action, resource }).allowed
+
+  it('gives the source function what SAM gives for Write to a queue, from an AWS::Serverless::Connector', () => {
+    const path = template(`
+  FnToQueue:
+    Type: AWS::Serverless::Connector
+    Properties: { Source: { Id: Fn }, Destination: { Id: Queue }, Permissions: [Write] }`)
+    const fn = readTemplate(path).functions[0]
+    expect(fn?.statements).toEqual([
+      {
+        source: 'connector FnToQueue',
+        statement: {
+          Effect: 'Allow',
+          Action: ['sqs:DeleteMessage', 'sqs:SendMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'],
+          Resource: [queueArn],
+        },
+      },
+    ])
+    expect(decide(path, 'sqs:SendMessage', queueArn)).toBe(true)
+    expect(decide(path, 'sqs:ReceiveMessage', queueArn)).toBe(false)
+  })
+
+  it('reads Connectors on the function, several destinations, Read and Write', () => {
+    const path = writeYaml([
+      `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Queue: { Type: AWS::SQS::Queue, Properties: { QueueName: jobs } }
+  Topic: { Type: AWS::SNS::Topic, Properties: { TopicName: events } }
+  Fn:
+    Type: AWS::Serverless::Function
+    Connectors:
+      Out:
+        Properties:
+          Destination: [{ Id: Queue }, { Type: AWS::SNS::Topic, Arn: !Ref Topic }]
+          Permissions: [Write]
+    Properties: { Handler: app.handler, CodeUri: . }`,
+    ])
+    expect(decide(path, 'sqs:SendMessage', queueArn)).toBe(true)
+    expect(decide(path, 'sns:Publish', 'arn:aws:sns:us-east-1:123456789012:events')).toBe(true)
+    expect(readTemplate(path).functions[0]?.statements.map((s) => s.source)).toEqual(['connector FnOut', 'connector FnOut'])
+  })
+
+  it('refuses what SAM refuses: a pair with no profile, a permission the pair does not have', () => {
+    expect(() =>
+      readTemplate(
+        template(`
+  C: { Type: AWS::Serverless::Connector, Properties: { Source: { Id: Fn }, Destination: { Id: Topic }, Permissions: [Read] } }`),
+      ),
+    ).toThrow(new TemplateError('C Permissions: "Read" is not a permission from AWS::Lambda::Function to AWS::SNS::Topic (Write)'))
+    expect(() =>
+      readTemplate(
+        template(`
+  C: { Type: AWS::Serverless::Connector, Properties: { Source: { Id: Queue }, Destination: { Id: Topic }, Permissions: [Write] } }`),
+      ),
+    ).toThrow(new TemplateError('C: SAM has no connector from AWS::SQS::Queue to AWS::SNS::Topic'))
   })
 })

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import type { CheckReport } from '../../src/check.js'
-import { formatReport } from '../../src/report.js'
+import { formatJson, formatReport, printable, REPORT_VERSION } from '../../src/report.js'
+
+const NAMESPACE = 'arn:aws:servicediscovery:eu-west-1:111122223333:namespace/ns-namespace'
+const QUEUE = 'arn:aws:sqs:eu-west-1:111122223333:jobs'
 
 const passing: CheckReport = {
   template: 'template.yaml',
@@ -26,13 +29,24 @@ const passing: CheckReport = {
           address: 'prod.scheduler->jobs',
           ok: true,
           findings: [
-            { check: 'registered', ok: true, detail: 'instance jobs' },
-            { check: 'type', ok: true, detail: 'sqs' },
+            { check: 'registered', ok: true, instances: ['jobs'], detail: 'instance jobs' },
+            { check: 'type', ok: true, types: ['sqs'], detail: 'sqs' },
             { check: 'attributes', ok: true, detail: 'valid' },
-            { check: 'discover', ok: true, detail: 'servicediscovery:DiscoverInstances on prod.scheduler allowed by inline policy #0' },
+            {
+              check: 'discover',
+              ok: true,
+              access: {
+                action: 'servicediscovery:DiscoverInstances',
+                resource: NAMESPACE,
+                shown: 'prod.scheduler',
+                by: 'inline policy #0',
+              },
+              detail: 'servicediscovery:DiscoverInstances on prod.scheduler allowed by inline policy #0',
+            },
             {
               check: 'call',
               ok: true,
+              access: { action: 'sqs:SendMessage', resource: QUEUE, shown: QUEUE, by: 'SQSSendMessagePolicy' },
               detail: 'sqs:SendMessage on arn:aws:sqs:eu-west-1:111122223333:jobs allowed by SQSSendMessagePolicy',
             },
           ],
@@ -142,5 +156,28 @@ describe('formatReport', () => {
     expect(text).toContain('  ✗ ApiFunction prod.scheduler->jobs\\u{1b}[2J: type')
     // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/)
+  })
+
+  it('writes bidirectional marks, zero-width and other format characters as \\u{…}, in text and in --json', () => {
+    const marks = ['\u200e', '\u200f', '\u061c', '\u200b', '\ufeff', '\u2066', '\u{e0041}']
+    const hostile: CheckReport = {
+      ...failing,
+      problems: [{ function: 'ApiFunction', address: `prod.scheduler->jobs${marks.join('')}`, check: 'type', detail: 'x' }],
+    }
+    expect(printable(marks.join(''))).toBe('\\u{200e}\\u{200f}\\u{61c}\\u{200b}\\u{feff}\\u{2066}\\u{e0041}')
+    const text = formatReport(hostile)
+    const json = formatJson(hostile)
+    for (const mark of marks) {
+      expect(text).not.toContain(mark)
+      expect(json).not.toContain(mark)
+    }
+    expect(json).toContain('prod.scheduler->jobs\\u200e\\u200f\\u061c\\u200b\\ufeff\\u2066\\udb40\\udc41')
+    // Still the same data once parsed.
+    expect(JSON.parse(json).problems[0].address).toBe(`prod.scheduler->jobs${marks.join('')}`)
+  })
+
+  it('gives --json a version', () => {
+    expect(JSON.parse(formatJson(passing))).toEqual({ version: REPORT_VERSION, ...passing })
+    expect(REPORT_VERSION).toBe(1)
   })
 })

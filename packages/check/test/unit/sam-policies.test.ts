@@ -136,9 +136,9 @@ describe('Function: expandSamPolicies', () => {
     })
 
     it('It should note a template it does not know', () => {
-      expect(expandSamPolicies([{ RekognitionLabelsPolicy: {} }], pseudo)).toEqual({
+      expect(expandSamPolicies([{ NotASamPolicyTemplate: {} }], pseudo)).toEqual({
         statements: [],
-        notes: ['policy template RekognitionLabelsPolicy is not known: its permissions are not checked'],
+        notes: ['policy template NotASamPolicyTemplate is not known: its permissions are not checked'],
       })
     })
   })
@@ -216,6 +216,7 @@ describe('Function: expandSamPolicies', () => {
       })
       expect(decision).toEqual({
         allowed: false,
+        denial: 'implicit',
         reason: `no statement allows sqs:SendMessage on ${regional('sqs')}:other; SQSSendMessagePolicy allows it on ${regional('sqs')}:jobs only`,
       })
     })

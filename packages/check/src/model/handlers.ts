@@ -1,0 +1,82 @@
+// Where a function's handler module is, as Lambda's Node.js runtime finds it.
+import { existsSync, statSync } from 'node:fs'
+import { isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { own } from '../own.js'
+import { TemplateError, type TemplateFunction } from './types.js'
+
+// The order Lambda's Node.js runtime tries (aws-lambda-nodejs-runtime-interface-client, UserFunction.js):
+// the file as named, then .js, .mjs, .cjs, then .ts, .mts, .cts (Node.js 24 runtimes; sources tsx loads).
+const MODULE_EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']
+
+/** The first of these files that exists, else `<folder>/<file><extension>` in the order Lambda tries them. */
+function findModule(folder: string, file: string, first: readonly string[] = []): string | undefined {
+  const candidates = [...first, ...MODULE_EXTENSIONS.map((extension) => join(folder, `${file}${extension}`))]
+  return candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile())
+}
+
+/**
+ * A `Handler` as Lambda reads it: the module is its last path segment up to the segment's first
+ * dot (`src/app.handler` → `src/app`), the export the rest.
+ */
+function splitHandler(handler: string): { readonly file: string; readonly exportName: string } {
+  const cut = handler.indexOf('.', handler.lastIndexOf('/') + 1)
+  return cut < 0 ? { file: handler, exportName: '' } : { file: handler.slice(0, cut), exportName: handler.slice(cut + 1) }
+}
+
+/** Finds a SAM function's handler module from `CodeUri`, `Handler` and the esbuild `EntryPoints`. */
+export function samHandler(
+  directory: string,
+  props: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+): TemplateFunction['handler'] {
+  const handler = props.Handler
+  const codeUri = props.CodeUri
+  if (typeof handler !== 'string' || !handler.includes('.')) return { missing: 'it has no Handler of the form file.export' }
+  if (typeof codeUri !== 'string') return { missing: 'its CodeUri is not a local folder' }
+  const { file, exportName } = splitHandler(handler)
+  const base = resolvePath(directory, codeUri)
+  const entryPoints = (metadata.BuildProperties as { EntryPoints?: unknown } | undefined)?.EntryPoints
+  const entries = Array.isArray(entryPoints) ? entryPoints.filter((entry): entry is string => typeof entry === 'string') : []
+  // esbuild builds each entry point to its base name: the entry whose name is the Handler's file.
+  const fromEntry = entries.find(
+    (entry) => entry.replace(/\.[cm]?[jt]s$/, '') === file || entry.replace(/\.[cm]?[jt]sx?$/, '').endsWith(`/${file}`),
+  )
+  const module = findModule(base, file, fromEntry ? [join(base, fromEntry)] : [])
+  if (!module) {
+    const entry =
+      fromEntry !== undefined
+        ? ` (its esbuild EntryPoints name ${fromEntry}, which is not a file)`
+        : entries.length > 0
+          ? ` (its esbuild EntryPoints, ${entries.join(', ')}, name none of ${file}.*)`
+          : ''
+    return { missing: `no module ${file}{${MODULE_EXTENSIONS.join(',')}} in ${codeUri}${entry}` }
+  }
+  return { module, exportName }
+}
+
+/** A CDK function's handler: given on the command line, or the bundle of its asset (`aws:asset:path`). */
+export function cdkHandler(
+  directory: string,
+  logicalId: string,
+  name: string,
+  props: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+  given: Readonly<Record<string, string>>,
+): TemplateFunction['handler'] {
+  const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler'
+  const { file, exportName } = splitHandler(handler)
+  const named = own(given, logicalId) ?? own(given, name)
+  if (named !== undefined) {
+    const [path = '', exported] = named.split('#')
+    const module = resolvePath(path)
+    if (!existsSync(module)) throw new TemplateError(`--handler ${logicalId}: no file ${path}`)
+    return { module, exportName: exported ?? exportName }
+  }
+  const asset = metadata['aws:asset:path']
+  if (typeof asset === 'string') {
+    const folder = isAbsolute(asset) ? asset : join(directory, asset)
+    const module = findModule(folder, file)
+    if (module) return { module, exportName }
+  }
+  return { missing: `give its module: --handler ${logicalId}=<path to the handler module>` }
+}
