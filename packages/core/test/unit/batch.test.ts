@@ -146,7 +146,8 @@ describe('Function: batchSender', () => {
   })
 
   it('It should send the chunks of an ordered batch one after the other, retries included', async () => {
-    // Prepare: #0 (alone in its group) fails once; the next chunk must wait until it passed.
+    // Prepare: #0 (alone in its group) fails once; the next chunk must wait until it passed. Each request takes 5 ms.
+    jest.useFakeTimers({ now: 0 })
     let inFlight = 0
     let most = 0
     const { sendBatch, requests } = senderFor(
@@ -164,7 +165,9 @@ describe('Function: batchSender', () => {
     )
 
     // Act
-    const result = await sendBatch(messages(12), (_, index) => ({ group: index === 0 ? 'first' : 'rest' }))
+    const sending = sendBatch(messages(12), (_, index) => ({ group: index === 0 ? 'first' : 'rest' }))
+    await jest.runAllTimersAsync()
+    const result = await sending
 
     // Assess
     expect(requests.map((ids) => ids.length)).toEqual([10, 1, 2])
