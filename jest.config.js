@@ -23,10 +23,12 @@ const shared = {
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] },
-    // Integration: each file starts its own moto server (tools/moto-harness) and talks HTTP to it.
+    // Integration: each file starts its own moto server (tools/moto-harness) and talks HTTP to it. Round trips to a
+    // server process take seconds on a busy machine: Jest's 5 s default timed a test out that waits on nothing else.
     {
       ...shared,
       displayName: 'int',
+      testTimeout: 60_000,
       testMatch: [
         '<rootDir>/packages/*/test/int/**/*.test.ts',
         '<rootDir>/examples/*/test/**/*.test.ts',

@@ -124,7 +124,7 @@ function main(args) {
       }
     }
     step('build', process.execPath, ['node_modules/typescript/bin/tsc', '-b', 'packages/core', 'packages/middy'])
-    step('unit suite', process.execPath, ['scripts/jest.mjs', '--selectProjects', 'unit'], { CI: 'true' })
+    step('unit suite', process.execPath, ['scripts/jest.mjs', '--unit'], { CI: 'true' })
   } catch (error) {
     console.error(`\nsdk-floor: FAILED: ${error instanceof Failure ? error.message : error.stack}`)
     return 1

@@ -24,6 +24,7 @@ import { clearCache, createResolver, type ResolverOptions, type Schema } from '.
 import { type QueueOptions, queue } from '../../src/kinds/queue.js'
 import { staticRegistry } from '../../src/testing/index.js'
 import { withEnv } from '../env.js'
+import { until } from '../events.js'
 
 const sqs = mockClient(SQSClient)
 const client = new SQSClient({ region: 'us-east-1' })
@@ -658,12 +659,17 @@ describe('Function: queue', () => {
       const controller = new AbortController()
       sqs.on(ReceiveMessageCommand).callsFake(hang(controller))
       const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
-      setTimeout(() => controller.abort(), 20)
       const seen: unknown[] = []
 
       // Act
-      for await (const message of jobs.listen({ signal: controller.signal, waitSeconds: 10 })) seen.push(message)
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      const listening = (async () => {
+        for await (const message of jobs.listen({ signal: controller.signal, waitSeconds: 10 })) seen.push(message)
+      })()
+      await until(() => calls.receive().length > 0, 'the long poll')
+      controller.abort()
+      await listening
+      // A rejection nobody handled is reported once the microtasks have run: one turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve))
 
       // Assess
       expect(seen).toEqual([])
@@ -678,11 +684,15 @@ describe('Function: queue', () => {
       let answer: (value: unknown) => void = () => undefined
       sqs.on(ReceiveMessageCommand).callsFake(() => new Promise((resolve) => (answer = resolve)))
       const jobs = await resolveQueue({ type: 'sqs', url: QUEUE_URL })
-      setTimeout(() => controller.abort(), 20)
 
-      for await (const _ of jobs.listen({ signal: controller.signal })) throw new Error('nothing should be yielded')
+      const listening = (async () => {
+        for await (const _ of jobs.listen({ signal: controller.signal })) throw new Error('nothing should be yielded')
+      })()
+      await until(() => calls.receive().length > 0, 'the long poll')
+      controller.abort()
+      await listening
       answer({ Messages: [raw('9', 'late')] })
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      await until(() => calls.release().length > 0, 'the late message released')
 
       expect(calls.release()).toEqual([{ QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-9', VisibilityTimeout: 0 }])
       expect(calls.receive()).toHaveLength(1)

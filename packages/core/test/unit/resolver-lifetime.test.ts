@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { clearCache, cloudMapRegistry, createResolver, instance, NOT_READY, type Registry } from '../../src/index.js'
+import { clearCache, cloudMapRegistry, createResolver, instance, NOT_READY } from '../../src/index.js'
 import { cacheOf } from '../../src/resolver/cache.js'
 
 // Jest runs without --expose-gc: turn it on for this worker to see what a collection frees.
@@ -33,13 +33,33 @@ const config = (more: ServiceDiscoveryClientConfig = {}): ServiceDiscoveryClient
   ...more,
 })
 
-/** True once nothing holds the target any more (WeakRefs are cleared between jobs, hence the waits). */
-async function collected(ref: WeakRef<object>): Promise<boolean> {
-  for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
-    await new Promise((resolve) => setImmediate(resolve))
+/** Resolves the promise `finalization()` made for a target, when that target is finalized. */
+const finalizers = new FinalizationRegistry<() => void>((resolve) => resolve())
+
+/** A promise resolved when `target` is finalized. No closure here holds `target`: it would keep it alive. */
+function finalization(target: object): Promise<void> {
+  let resolve: () => void = () => undefined
+  const finalized = new Promise<void>((settle) => {
+    resolve = settle
+  })
+  finalizers.register(target, resolve)
+  return finalized
+}
+
+/**
+ * Resolves once `finalized` does: a full collection runs on each turn of the event loop until then (WeakRefs and
+ * finalizers act between jobs), at most `turns` times; rejects naming `what` after that.
+ */
+async function collected(finalized: Promise<void>, what: string, turns = 100): Promise<void> {
+  let done = false
+  void finalized.then(() => {
+    done = true
+  })
+  for (let turn = 0; turn < turns && !done; turn++) {
     gc()
+    await new Promise((resolve) => setImmediate(resolve))
   }
-  return ref.deref() === undefined
+  if (!done) throw new Error(`${what} was not collected after ${turns} full collections`)
 }
 
 beforeEach(() => {
@@ -103,22 +123,19 @@ describe('Function: createResolver, clientConfig', () => {
 
 describe('Function: cacheOf, lifetime', () => {
   it('It should let a registry and its cache be collected once no resolver uses them', async () => {
-    // Prepare: a resolver that fetched something, then dropped.
-    const refs = await (async () => {
+    // Prepare: a resolver that fetched something, then dropped; only the finalizers see its registry and cache.
+    const gone = await (async () => {
       const resolver = createResolver({ logger, clientConfig: config({ region: 'ap-south-2' }) })
       await resolver.resolve(instance('prod.web'))
       const { registry } = resolver.settings
-      return { registry: new WeakRef<Registry>(registry), cache: new WeakRef(cacheOf(registry)) }
+      return { registry: finalization(registry), cache: finalization(cacheOf(registry)) }
     })()
 
-    // Act
-    const registryGone = await collected(refs.registry)
-    const cacheGone = await collected(refs.cache)
-
-    // Assess
-    expect(registryGone).toBe(true)
-    expect(cacheGone).toBe(true)
-  })
+    // Act, Assess: both finalizers run (the one GC-driven test: its wait ends on the event, its timeout is generous).
+    await collected(gone.registry, 'the registry')
+    await collected(gone.cache, 'its cache')
+    expect(discoverCalls).toBe(1)
+  }, 30_000)
 
   it('It should keep a shared registry while one resolver still uses it', async () => {
     // Prepare
@@ -127,14 +144,15 @@ describe('Function: cacheOf, lifetime', () => {
       const dropped = createResolver({ logger, clientConfig: config({ region: 'ap-south-2', maxAttempts: 5 }) })
       await dropped.resolve(instance('prod.web'))
     })()
-    const ref = new WeakRef(kept.settings.registry)
 
-    // Act
-    const gone = await collected(ref)
+    // Act: one full collection, in a later job than the one that dropped the other resolver.
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
 
-    // Assess
-    expect(gone).toBe(false)
+    // Assess: the shared registry survives, with its cache and its place for equal configurations.
     expect(kept.resolveSync(instance('prod.web'))).not.toBe(NOT_READY)
+    expect(cloudMapRegistry({ clientConfig: config({ region: 'ap-south-2', maxAttempts: 5 }) })).toBe(kept.settings.registry)
     expect(discoverCalls).toBe(1)
   })
 

@@ -24,6 +24,7 @@ import {
   ServiceNotFoundError,
   settleRefreshes,
 } from '../../src/index.js'
+import { gate, until } from '../events.js'
 
 process.env.AWS_REGION ??= 'us-east-1'
 
@@ -97,14 +98,18 @@ describe('Class: Resolver', () => {
   })
 
   it('It should make one DiscoverInstances call for 100 concurrent resolves of one address', async () => {
+    const answered = gate()
     cloudMap.on(DiscoverInstancesCommand).callsFake(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      await answered.opened
       return answer('get-job')
     })
     const resolver = createResolver({ client, logger })
     const dep = instance('prod.scheduler->get-job')
 
-    const results = await Promise.all(Array.from({ length: 100 }, () => resolver.resolve(dep)))
+    const resolving = Promise.all(Array.from({ length: 100 }, () => resolver.resolve(dep)))
+    await until(() => discoverCalls() > 0, 'the first DiscoverInstances call')
+    answered.open()
+    const results = await resolving
 
     expect(discoverCalls()).toBe(1)
     expect(new Set(results.map((r) => r.instanceId))).toEqual(new Set(['get-job']))
@@ -327,7 +332,11 @@ describe('Class: Resolver', () => {
     cloudMap.on(DiscoverInstancesCommand).callsFake(() => new Promise(() => undefined))
     const resolver = createResolver({ client, logger, requestTimeoutMs: 60_000 })
 
-    const error = await resolver.resolve(instance('prod.scheduler'), { signal: AbortSignal.timeout(20) }).catch((e: unknown) => e)
+    const controller = new AbortController()
+    const resolving = resolver.resolve(instance('prod.scheduler'), { signal: controller.signal }).catch((e: unknown) => e)
+    await until(() => discoverCalls() > 0, 'the DiscoverInstances call')
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
+    const error = await resolving
 
     expect(error).toBeInstanceOf(DiscoveryError)
     expect((error as DiscoveryError).transient).toBe(true)
@@ -579,11 +588,12 @@ describe('Class: Resolver, services that are not registered', () => {
 
   it('It should make one call for concurrent resolves of an expired not-found answer', async () => {
     // Prepare
+    const answered = gate()
     cloudMap
       .on(DiscoverInstancesCommand)
       .rejectsOnce(new ServiceNotFound({ message: 'nope', $metadata: {} }))
       .callsFake(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 10))
+        await answered.opened
         return answer('late')
       })
     const resolver = createResolver({ client, logger, ttlMs: 1_000 })
@@ -591,7 +601,10 @@ describe('Class: Resolver, services that are not registered', () => {
     advance(1_001)
 
     // Act
-    const results = await Promise.all(Array.from({ length: 20 }, () => resolver.resolve(instance('prod.scheduler'))))
+    const resolving = Promise.all(Array.from({ length: 20 }, () => resolver.resolve(instance('prod.scheduler'))))
+    await until(() => discoverCalls() > 1, 'the second DiscoverInstances call')
+    answered.open()
+    const results = await resolving
 
     // Assess
     expect(results.map((r) => r.instanceId)).toEqual(Array(20).fill('late'))

@@ -1,21 +1,34 @@
 import { clearCache, createResolver, instance, lambda } from '@cloudmap-middy/core'
 import { awsConfig } from '@cloudmap-middy/moto-harness'
-import { beforeEach, describe, expect, it } from '@jest/globals'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import middy from '@middy/core'
 import { z } from 'zod'
 import { cloudMap } from '../../src/index.js'
 import { lambdaContext, quietLogger, useMoto } from './moto.js'
 
 const moto = useMoto()
-const resolver = (ttlMs = 60_000) =>
+const resolver = () =>
   createResolver({
     clientConfig: awsConfig(moto.server.endpoint),
     clients: { config: awsConfig(moto.server.endpoint) },
-    ttlMs,
+    ttlMs: 60_000,
     logger: quietLogger,
   })
 
-beforeEach(() => clearCache())
+// The TTL is read against Date.now(): the tests move it forward instead of waiting (the SDK and moto see real time).
+const realNow = Date.now.bind(Date)
+let skipped = 0
+const skip = (ms: number) => {
+  skipped += ms
+}
+beforeEach(() => {
+  clearCache()
+  skipped = 0
+  jest.spyOn(Date, 'now').mockImplementation(() => realNow() + skipped)
+})
+afterEach(() => {
+  jest.restoreAllMocks()
+})
 
 describe('Integration: discovery through cloudMap() against moto', () => {
   it('It should discover a service by address, by instance id and with query parameters', async () => {
@@ -52,14 +65,14 @@ describe('Integration: discovery through cloudMap() against moto', () => {
     await moto.aws.register('it-ttl', 'api', 'a', { type: 'http', url: 'http://a.internal' })
     await moto.aws.register('it-ttl', 'api', 'b', { type: 'http', url: 'http://b.internal' })
     const handler = middy()
-      .use(cloudMap({ resolver: resolver(300), services: { api: instance('it-ttl.api') } }))
+      .use(cloudMap({ resolver: resolver(), services: { api: instance('it-ttl.api') } }))
       .handler(async (_event: unknown, context) => context.services.api.instanceId)
     const seen = async () => new Set(await Promise.all(Array.from({ length: 30 }, () => handler({}, lambdaContext()))))
     expect(await seen()).toEqual(new Set(['a', 'b']))
 
     await moto.aws.deregister('it-ttl', 'api', 'a')
     const withinTtl = await seen()
-    await new Promise((resolve) => setTimeout(resolve, 350))
+    skip(60_001)
     await handler({}, lambdaContext()) // serves stale once and refreshes before it returns
 
     expect(withinTtl).toEqual(new Set(['a', 'b']))
@@ -70,7 +83,7 @@ describe('Integration: discovery through cloudMap() against moto', () => {
     const v1 = await moto.aws.function('get-job-v1')
     await moto.aws.register('it-upgrade', 'scheduler', 'get-job', { type: 'lambda', arn: v1 })
     const handler = middy()
-      .use(cloudMap({ resolver: resolver(200), services: { getJob: lambda('it-upgrade.scheduler->get-job') } }))
+      .use(cloudMap({ resolver: resolver(), services: { getJob: lambda('it-upgrade.scheduler->get-job') } }))
       .handler(async (_event: unknown, context) => context.services.getJob.arn)
     expect(await handler({}, lambdaContext())).toBe(v1)
 
@@ -78,7 +91,7 @@ describe('Integration: discovery through cloudMap() against moto', () => {
     const v2 = await moto.aws.function('get-job-v2')
     await moto.aws.deregister('it-upgrade', 'scheduler', 'get-job')
     await moto.aws.register('it-upgrade', 'scheduler', 'get-job', { type: 'lambda', arn: v2 })
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    skip(60_001)
     await handler({}, lambdaContext())
 
     expect(await handler({}, lambdaContext())).toBe(v2)

@@ -15,7 +15,6 @@ import { cloudMap } from '../../src/index.js'
 
 const sdk = mockClient(ServiceDiscoveryClient)
 const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
-const flush = () => new Promise((resolve) => setTimeout(resolve, 20))
 
 afterEach(() => {
   sdk.reset()
@@ -63,7 +62,8 @@ describe('recording what a handler module declares', () => {
     const stop = recordDeclarations((declaration) => seen.push(declaration))
     try {
       cloudMap({ services, resolver })
-      await flush()
+      // A prefetch would have sent by the next turn of the event loop (the same middleware does, below).
+      await new Promise((resolve) => setImmediate(resolve))
     } finally {
       stop()
     }
@@ -72,7 +72,7 @@ describe('recording what a handler module declares', () => {
 
     // Without a recorder, the same middleware prefetches at once.
     cloudMap({ services, resolver })
-    await flush()
+    await new Promise((resolve) => setImmediate(resolve))
     expect(sdk.commandCalls(DiscoverInstancesCommand)).toHaveLength(1)
   })
 })
