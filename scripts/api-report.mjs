@@ -45,7 +45,12 @@ for (const dir of packages) {
       configObjectFullPath: join(dir, 'api-extractor.json'),
       packageJsonFullPath: join(dir, 'package.json'),
     })
-    const result = Extractor.invoke(config, { localBuild: update, messageCallback: (m) => void (m.handled = m.logLevel === 'none') })
+    const result = Extractor.invoke(config, {
+      localBuild: update,
+      messageCallback: (m) => {
+        m.handled = m.logLevel === 'none'
+      },
+    })
     const file = relative(root, join(reportFolder, `${name}.api.md`))
     if (!result.succeeded || result.apiReportChanged) {
       stale++
