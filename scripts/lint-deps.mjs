@@ -2,10 +2,11 @@
 // (type-only imports included), core's layers import only downward. dependency-cruiser runs on
 // Node.js 22 or later: on an older Node.js this runs it under Node.js 22 through npx.
 import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 
-const bin = join(dirname(createRequire(import.meta.url).resolve('dependency-cruiser/package.json')), 'bin/dependency-cruiser.mjs')
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '../node_modules/dependency-cruiser/bin/dependency-cruiser.mjs')
 const args = [
   bin,
   '--config',
