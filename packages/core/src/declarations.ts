@@ -1,5 +1,5 @@
-import type { AnyDependency } from './dependency/dependency.js'
-import type { Resolver } from './resolver/resolver.js'
+import type { AnyDependency } from './types/dependency.js'
+import type { Resolver } from './types/resolver.js'
 
 /**
  * What a handler module declares as it loads, as the deploy-time check

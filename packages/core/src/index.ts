@@ -7,21 +7,13 @@
  *
  * @module @cloudmap-middy/core
  */
-export { type Address, type AddressInput, describeAddress, formatAddress, parseAddress, toAddress } from './address/address.js'
+
+export { describeAddress, formatAddress, parseAddress, toAddress } from './address/address.js'
 export type { BatchResult } from './calls/batch.js'
-export type { CallClientConfig, CallClients, SdkClient } from './calls/clients.js'
 export { LIMITS } from './calls/limits.js'
 export type { MessageAttributeInput, MessageAttributes } from './calls/message-attributes.js'
 export { type Declaration, isRecordingDeclarations, recordDeclaration, recordDeclarations } from './declarations.js'
-export {
-  type AnyDependency,
-  type BindContext,
-  type Dependency,
-  type DiscoveryOptions,
-  optional,
-  type PickStrategy,
-  type Resolved,
-} from './dependency/dependency.js'
+export { optional } from './dependency/dependency.js'
 export {
   type AttributeIssue,
   AttributeValidationError,
@@ -82,26 +74,14 @@ export {
 export { type PublishOptions, type PublishResult, type Topic, type TopicOptions, topic } from './kinds/topic.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'
-export type {
-  Discovery,
-  DiscoveryQuery,
-  HealthStatusFilter,
-  RegisteredInstance,
-  Registry,
-  RegistryCallOptions,
-} from './registry/types.js'
 export { clearCache, pendingRefreshes, settleRefreshes } from './resolver/cache.js'
-export {
-  createResolver,
-  getDefaultResolver,
-  NOT_READY,
-  type NotReady,
-  type ResolveOptions,
-  type Resolver,
-  type ResolverOptions,
-  type ResolverSettings,
-} from './resolver/resolver.js'
+export { createResolver, getDefaultResolver, NOT_READY, type NotReady, type ResolverOptions } from './resolver/resolver.js'
 export { defineServices, type ResolvedServices, type ServiceSet, type Services } from './resolver/services.js'
 export type { InferInput, InferOutput, Schema } from './schema.js'
 export { MAX_DELAY_MS, remainingBudgetMs } from './timers.js'
 export { isTransient } from './transient.js'
+export type { Address, AddressInput } from './types/address.js'
+export type { CallClientConfig, CallClients, SdkClient } from './types/calls.js'
+export type { AnyDependency, BindContext, Dependency, DiscoveryOptions, PickStrategy, Resolved } from './types/dependency.js'
+export type { Discovery, DiscoveryQuery, HealthStatusFilter, RegisteredInstance, Registry, RegistryCallOptions } from './types/registry.js'
+export type { ResolveOptions, Resolver, ResolverSettings } from './types/resolver.js'

@@ -1,4 +1,4 @@
-import { andThen } from '../dependency/dependency.js'
+import { andThen } from '../and-then.js'
 import { PayloadTooLargeError, PayloadValidationError } from '../errors.js'
 import { describeSize } from '../redact.js'
 import { check, type Schema } from '../schema.js'

@@ -1,7 +1,8 @@
+import { type ArnParts, parseArn } from '../address/arn.js'
 import { AttributeValidationError, InstanceTypeMismatchError } from '../errors.js'
-import { checkAccountAndRegion, type TargetPolicy } from '../policy/policy.js'
-import type { RegisteredInstance } from '../registry/types.js'
-import { type ArnParts, parseArn } from './arn.js'
+import { checkAccountAndRegion } from '../policy/policy.js'
+import type { TargetPolicy } from '../types/policy.js'
+import type { RegisteredInstance } from '../types/registry.js'
 
 /** The instance types this library knows, by the kind they belong to. */
 export type InstanceType = 'lambda' | 'sqs' | 'sns' | 'http' | 'stepfunctions' | 'eventbridge'

@@ -1,23 +1,19 @@
 import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge'
-import type { AddressInput } from '../address/address.js'
+import { andThen } from '../and-then.js'
 import { type BatchAnswer, type BatchRequestEntry, batchSender, type PreparedEntry } from '../calls/batch.js'
 import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { loadEventBridgeSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
-import {
-  andThen,
-  bindResolved,
-  type Dependency,
-  type DiscoveryOptions,
-  defineDependency,
-  type ResolvedInstance,
-} from '../dependency/dependency.js'
+import { bindResolved, defineDependency } from '../dependency/dependency.js'
 import { AttributeValidationError, MissingEventSourceError, PayloadValidationError } from '../errors.js'
-import { checkInCallersRegion, type TargetPolicy } from '../policy/policy.js'
-import type { RegisteredInstance } from '../registry/types.js'
+import { checkInCallersRegion } from '../policy/policy.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
+import type { AddressInput } from '../types/address.js'
+import type { Dependency, DiscoveryOptions, ResolvedInstance } from '../types/dependency.js'
+import type { TargetPolicy } from '../types/policy.js'
+import type { RegisteredInstance } from '../types/registry.js'
 import type { RawAttributes } from './instance.js'
 
 /** Options of `eventBus()`: the detail and attributes schemas, the default source, and discovery options. */

@@ -1,22 +1,18 @@
 import { isIPv4, isIPv6 } from 'node:net'
-import type { AddressInput } from '../address/address.js'
+import { andThen } from '../and-then.js'
 import { checkType, requireAttribute } from '../calls/target.js'
-import {
-  andThen,
-  bindResolved,
-  type Dependency,
-  type DiscoveryOptions,
-  defineDependency,
-  type ResolvedInstance,
-} from '../dependency/dependency.js'
+import { bindResolved, defineDependency } from '../dependency/dependency.js'
 import { AttributeValidationError, DisallowedPathError, DisallowedTargetError, describeError, HttpRequestError } from '../errors.js'
 import { isHostName } from '../policy/hosts.js'
-import { checkHost, type TargetPolicy } from '../policy/policy.js'
+import { checkHost } from '../policy/policy.js'
 import { redactUrl } from '../redact.js'
-import type { RegisteredInstance } from '../registry/types.js'
 import type { InferOutput, Schema } from '../schema.js'
 import { describeBadTimeout, isTimeout, timerDelay } from '../timers.js'
 import { isTransient } from '../transient.js'
+import type { AddressInput } from '../types/address.js'
+import type { Dependency, DiscoveryOptions, ResolvedInstance } from '../types/dependency.js'
+import type { TargetPolicy } from '../types/policy.js'
+import type { RegisteredInstance } from '../types/registry.js'
 import type { RawAttributes } from './instance.js'
 
 /** Options of `http()`: a schema for the attributes, a default timeout, and discovery options. */

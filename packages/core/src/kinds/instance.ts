@@ -1,7 +1,8 @@
-import type { AddressInput } from '../address/address.js'
-import { bindResolved, type Dependency, type DiscoveryOptions, defineDependency, type ResolvedInstance } from '../dependency/dependency.js'
+import { bindResolved, defineDependency } from '../dependency/dependency.js'
+import type { AddressInput } from '../types/address.js'
+import type { Dependency, DiscoveryOptions, ResolvedInstance } from '../types/dependency.js'
 
-export type { ResolvedInstance } from '../dependency/dependency.js'
+export type { ResolvedInstance } from '../types/dependency.js'
 
 import type { InferOutput, Schema } from '../schema.js'
 

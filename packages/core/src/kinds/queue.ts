@@ -1,5 +1,5 @@
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs'
-import type { AddressInput } from '../address/address.js'
+import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
@@ -7,18 +7,14 @@ import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
 import { refused } from '../calls/refused.js'
 import { loadSqsSdk } from '../calls/sdk.js'
+import { sqsEndpoint } from '../calls/sqs-endpoint.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
-import {
-  andThen,
-  bindResolved,
-  type Dependency,
-  type DiscoveryOptions,
-  defineDependency,
-  type ResolvedInstance,
-} from '../dependency/dependency.js'
+import { bindResolved, defineDependency } from '../dependency/dependency.js'
 import { MissingGroupIdError } from '../errors.js'
-import { locateQueue, type QueueTarget, regionOfQueueUrl, sqsEndpoint } from '../policy/queue-url.js'
+import { locateQueue, type QueueTarget, regionOfQueueUrl } from '../policy/queue-url.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
+import type { AddressInput } from '../types/address.js'
+import type { Dependency, DiscoveryOptions, ResolvedInstance } from '../types/dependency.js'
 import type { RawAttributes } from './instance.js'
 import { queueReceiver } from './queue-receive.js'
 import type { ListenOptions, ReceivedMessage, ReceiveOptions } from './received-message.js'

@@ -1,5 +1,5 @@
 import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns'
-import type { AddressInput } from '../address/address.js'
+import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
@@ -8,16 +8,11 @@ import { attributesSize, type MessageAttributes, toMessageAttributes } from '../
 import { refused } from '../calls/refused.js'
 import { loadSnsSdk } from '../calls/sdk.js'
 import { checkType, requireArn } from '../calls/target.js'
-import {
-  andThen,
-  bindResolved,
-  type Dependency,
-  type DiscoveryOptions,
-  defineDependency,
-  type ResolvedInstance,
-} from '../dependency/dependency.js'
+import { bindResolved, defineDependency } from '../dependency/dependency.js'
 import { AttributeValidationError, MissingGroupIdError } from '../errors.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
+import type { AddressInput } from '../types/address.js'
+import type { Dependency, DiscoveryOptions, ResolvedInstance } from '../types/dependency.js'
 import type { RawAttributes } from './instance.js'
 
 /** Options of `topic()`: schemas for the message and the attributes, and discovery options. */

@@ -1,18 +1,6 @@
 import { BlockList, isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
-
-/**
- * A compiled `allowedHosts` list: exact host names, `*.suffix` wildcards, IP addresses
- * and IPv4/IPv6 CIDR blocks.
- */
-export interface HostRules {
-  /** The list as given, for error messages. */
-  readonly source: readonly string[]
-  readonly names: ReadonlySet<string>
-  /** Suffixes of `*.suffix` rules, with their leading dot (`.example.com`). */
-  readonly suffixes: readonly string[]
-  readonly addresses: BlockList
-}
+import type { HostRules } from '../types/policy.js'
 
 const HOST_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?'
 const HOST_NAME = new RegExp(`^(?=.{1,253}$)${HOST_LABEL}(?:\\.${HOST_LABEL})*$`)

@@ -1,28 +1,7 @@
 import { DisallowedTargetError } from '../errors.js'
 import { redactUrl } from '../redact.js'
-import { alwaysRefused, compileHostRules, type HostRules, hostAllowed } from './hosts.js'
-
-/** The allowlists a resolver is created with: see {@link createTargetPolicy}. */
-export interface TargetPolicyOptions {
-  /** 12-digit account ids an ARN or queue URL from the registry may point to. Default: any. */
-  readonly allowedAccounts?: readonly string[]
-  /** Regions an ARN or queue URL from the registry may point to. Default: any. */
-  readonly allowedRegions?: readonly string[]
-  /**
-   * Hosts an HTTP base URL from the registry may point to: exact names (`api.example.com`),
-   * `*.suffix` wildcards (`*.internal.example.com`: any name below it, not itself), IP
-   * addresses and IPv4/IPv6 CIDR blocks (`10.0.0.0/8`, `fd00::/8`). Default: any host but
-   * the ones always refused (link-local, instance metadata, the Lambda Runtime API).
-   */
-  readonly allowedHosts?: readonly string[]
-}
-
-/** What the dependency kinds check every registry-derived target against, before any call. */
-export interface TargetPolicy {
-  readonly allowedAccounts?: ReadonlySet<string>
-  readonly allowedRegions?: ReadonlySet<string>
-  readonly allowedHosts?: HostRules
-}
+import type { TargetPolicy, TargetPolicyOptions } from '../types/policy.js'
+import { alwaysRefused, compileHostRules, hostAllowed } from './hosts.js'
 
 const ACCOUNT = /^\d{12}$/
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/

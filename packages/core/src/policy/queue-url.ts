@@ -1,9 +1,8 @@
-import type { ArnParts } from '../calls/arn.js'
-import type { CallClients, ClientPool } from '../calls/clients.js'
-import { environmentEndpoint, originOf } from '../endpoints.js'
+import type { ArnParts } from '../address/arn.js'
 import { AttributeValidationError, DisallowedTargetError } from '../errors.js'
 import { redactUrl } from '../redact.js'
-import { checkAccountAndRegion, type TargetPolicy, type TargetSource } from './policy.js'
+import type { TargetPolicy } from '../types/policy.js'
+import { checkAccountAndRegion, type TargetSource } from './policy.js'
 
 /** A queue located from its registered `url` and `arn`, every part checked. */
 export interface QueueTarget {
@@ -26,35 +25,6 @@ const RULE = 'sqs url'
 export function regionOfQueueUrl(url: string | undefined): string | undefined {
   if (url === undefined || !URL.canParse(url)) return undefined
   return AWS_SQS_HOST.exec(new URL(url).hostname)?.[1]
-}
-
-/**
- * The origin (`http://127.0.0.1:5000`) of the custom endpoint SQS requests of `region` go
- * to, or `undefined` for AWS's own: the injected client's `endpoint` (a factory is asked
- * through `pool`, once per region), else `config.endpoint`, else env `AWS_ENDPOINT_URL_SQS` /
- * `AWS_ENDPOINT_URL`, as the SDK reads them. A queue URL on that origin is accepted as a
- * queue URL (see {@link locateQueue}).
- */
-export function sqsEndpoint(
-  pool: ClientPool,
-  clients: CallClients | undefined,
-  region: string | undefined,
-): string | undefined | Promise<string | undefined> {
-  const provided = clients?.sqs
-  if (provided !== undefined) {
-    const endpoint = (pool.injected('sqs', region, provided) as { config?: { endpoint?: unknown } }).config?.endpoint
-    if (endpoint !== undefined) return endpointOrigin(endpoint)
-  } else if (clients?.config?.endpoint !== undefined) return endpointOrigin(clients.config.endpoint)
-  return environmentEndpoint('SQS')
-}
-
-/** The origin of an SDK `endpoint` setting: a string, a URL, an `Endpoint`, an `EndpointV2`, or a provider of one. */
-function endpointOrigin(endpoint: unknown): string | undefined | Promise<string | undefined> {
-  if (typeof endpoint === 'function') {
-    const value: unknown = endpoint()
-    return value instanceof Promise ? value.then(originOf, () => undefined) : originOf(value)
-  }
-  return originOf(endpoint)
 }
 
 /** The path exactly as written after the authority, before the URL parser normalised it (`..`, `%2e`, `\`). */

@@ -7,7 +7,7 @@ import {
 import { describeAddress } from '../address/address.js'
 import { environmentEndpointUrl } from '../endpoints.js'
 import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors.js'
-import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from './types.js'
+import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from '../types/registry.js'
 
 /** How to reach Cloud Map: an injected client, or the configuration of a new one (never both). */
 export type CloudMapRegistryOptions =

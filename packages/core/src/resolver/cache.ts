@@ -1,6 +1,6 @@
 import type { ServiceNotFoundError } from '../errors.js'
-import type { Discovery, DiscoveryQuery, Registry } from '../registry/types.js'
 import { remainingBudgetMs } from '../timers.js'
+import type { Discovery, DiscoveryQuery, Registry } from '../types/registry.js'
 
 /** One service's instances as last fetched, shared by every resolver on the same registry. */
 export interface CacheEntry {

@@ -1,33 +1,11 @@
-import type { AnyDependency, PickStrategy } from '../dependency/dependency.js'
-import type { Discovery, DiscoveryQuery } from '../registry/types.js'
-import { type Cache, type CacheEntry, cacheGeneration } from './cache.js'
+import type { AnyDependency } from '../types/dependency.js'
+import type { DiscoveryQuery } from '../types/registry.js'
+import type { ResolverSettings } from '../types/resolver.js'
+import { NOT_READY, type NotReady } from '../types/resolver.js'
+import { type Cache, cacheGeneration } from './cache.js'
+import type { Plan } from './plan.js'
 import { type Refresher, servable } from './refresh.js'
-import type { ResolverSettings } from './resolver.js'
 import { isMissing, pick, type View, type Views } from './views.js'
-
-/** Returned by `resolveSync` when the value cannot be had without waiting. */
-export const NOT_READY: unique symbol = Symbol('cloudmap-middy.not-ready')
-/** The type of {@link NOT_READY}. */
-export type NotReady = typeof NOT_READY
-
-/**
- * What a resolver keeps per dependency: its cache key and query and, for the warm path,
- * the cache entry it found and the last instance set it served with the view built from it.
- *
- * @internal
- */
-export interface Plan {
-  readonly dependency: AnyDependency
-  readonly key: string
-  readonly query: DiscoveryQuery
-  readonly pick: PickStrategy
-  /** The cache entry as of `generation` (see `cacheGeneration`); looked up again once that changed. */
-  entry: CacheEntry | undefined
-  generation: number
-  /** The instance set `view` was built from: while the entry still holds it, `view` is the one to pick from. */
-  data: Discovery | undefined
-  view: View | undefined
-}
 
 /**
  * The warm path of a resolver made by `createResolver`, for a `ServiceSet` that resolves the

@@ -1,10 +1,10 @@
 import { describeAddress } from '../address/address.js'
 import { describeError, ServiceNotFoundError } from '../errors.js'
-import type { Discovery } from '../registry/types.js'
 import { isTransient } from '../transient.js'
+import type { Discovery } from '../types/registry.js'
+import type { ResolverSettings } from '../types/resolver.js'
 import { type Cache, type CacheEntry, cacheEpoch, entryChanged, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
-import type { Plan } from './plans.js'
-import type { ResolverSettings } from './resolver.js'
+import type { Plan } from './plan.js'
 import type { Views } from './views.js'
 
 /** Backoff after a failed refresh served stale, and of a remembered non-transient failure: 1 s doubling to this. */

@@ -1,17 +1,19 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
 import { describeAddress } from '../address/address.js'
-import type { CallClients } from '../calls/clients.js'
 import { recordDeclaration } from '../declarations.js'
-import type { AnyDependency, Dependency, PickStrategy } from '../dependency/dependency.js'
 import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
-import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
+import { createTargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
-import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
 import { MAX_DELAY_MS } from '../timers.js'
 import { isTransient } from '../transient.js'
+import type { CallClients } from '../types/calls.js'
+import type { AnyDependency, Dependency, PickStrategy } from '../types/dependency.js'
+import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../types/registry.js'
+import type { ResolveOptions, Resolver, ResolverSettings } from '../types/resolver.js'
+import { NOT_READY, type NotReady } from '../types/resolver.js'
 import { cacheOf } from './cache.js'
-import { NOT_READY, type NotReady, type PlannedResolver, Planner } from './plans.js'
+import { type PlannedResolver, Planner } from './plans.js'
 import { Refresher } from './refresh.js'
 import { isMissing, pick, Views } from './views.js'
 
@@ -87,67 +89,7 @@ export interface ResolverOptions {
   readonly allowedHosts?: readonly string[]
 }
 
-/** The options a resolver runs with, defaults applied. */
-export interface ResolverSettings {
-  /** Where instances come from. */
-  readonly registry: Registry
-  /** How long fetched instances are fresh, in milliseconds. */
-  readonly ttlMs: number
-  /** How old instances may be and still be served, in milliseconds. */
-  readonly maxStaleMs: number
-  /** How an expired entry is revalidated. */
-  readonly revalidate: 'full' | 'revision'
-  /** The health filter of dependencies that set none. */
-  readonly healthStatus: HealthStatusFilter
-  /** The selection strategy of dependencies that set none. */
-  readonly pick: PickStrategy
-  /** Bound on one Cloud Map request, the SDK's retries included, in milliseconds. */
-  readonly requestTimeoutMs: number
-  /** How long a resolution retries a transient failure with nothing cached to serve, in milliseconds; 0: never. */
-  readonly retryBudgetMs: number
-  /** Where warnings (and debug lines) go. */
-  readonly logger: Logger
-  /** The SDK clients injected for the call helpers (the kinds create the others, once per process and region). */
-  readonly clients: CallClients | undefined
-  /** The target policy every target read from the registry is checked against. */
-  readonly policy: TargetPolicy
-}
-
-/** Per-call options of `resolve`. */
-export interface ResolveOptions {
-  /**
-   * Stops waiting (not the shared request) when aborted, e.g. when the Lambda runs out of time;
-   * it also ends the retries of a key with nothing cached (with `retryBudgetMs`, whichever comes first).
-   */
-  readonly signal?: AbortSignal
-}
-
-export { NOT_READY, type NotReady } from './plans.js'
-
-/**
- * Resolves dependencies through a registry, with the process-wide cache.
- *
- * @example
- * ```ts
- * const resolver = createResolver({ ttlMs: 30_000 })
- * const config = await resolver.resolve(instance('prod.config->flags'))
- * ```
- */
-export interface Resolver {
-  /** The options it runs with, defaults applied. */
-  readonly settings: ResolverSettings
-  /** Resolves one dependency: from cache when it can, else from the registry. */
-  resolve<Value>(dependency: Dependency<Value>, options?: ResolveOptions): Promise<Value>
-  /**
-   * The value when it can be had without waiting: fresh, or stale within `maxStaleMs`
-   * (a refresh is then started in the background). `NOT_READY` otherwise, and then
-   * `resolve()` gives the value or the error. A "not registered" answer is served only
-   * within its TTL: after it, `resolve()` asks the registry again first. Never throws.
-   */
-  resolveSync<Value>(dependency: Dependency<Value>): Value | NotReady
-  /** Resolves all of them in parallel and never rejects: warms the cache at init. */
-  prefetch(dependencies: Iterable<AnyDependency>): Promise<void>
-}
+export { NOT_READY, type NotReady } from '../types/resolver.js'
 
 const DEFAULT_TTL_MS = 60_000
 const DEFAULT_MAX_STALE_MS = 900_000

@@ -1,8 +1,10 @@
-import type { AnyDependency, Resolved } from '../dependency/dependency.js'
 import { type DependencyFailure, DependencyResolutionError } from '../errors.js'
+import type { AnyDependency, Resolved } from '../types/dependency.js'
+import { NOT_READY, type NotReady, type ResolveOptions, type Resolver } from '../types/resolver.js'
 import { cacheGeneration } from './cache.js'
-import { NOT_READY, type NotReady, type Plan, type PlannedResolver } from './plans.js'
-import { plannedResolver, type ResolveOptions, type Resolver } from './resolver.js'
+import type { Plan } from './plan.js'
+import type { PlannedResolver } from './plans.js'
+import { plannedResolver } from './resolver.js'
 import { pick, type View } from './views.js'
 
 /** A handler's dependencies by the name it uses for them. */

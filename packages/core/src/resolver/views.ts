@@ -1,8 +1,8 @@
-import type { AnyDependency, BindContext, PickStrategy } from '../dependency/dependency.js'
 import { AttributeValidationError, InstanceNotFoundError, NoInstancesError, notRegisteredAt, ServiceNotFoundError } from '../errors.js'
-import type { Discovery, RegisteredInstance } from '../registry/types.js'
+import type { AnyDependency, BindContext, PickStrategy } from '../types/dependency.js'
+import type { Discovery, RegisteredInstance } from '../types/registry.js'
+import type { ResolverSettings } from '../types/resolver.js'
 import { notRegisteredError } from './cache.js'
-import type { ResolverSettings } from './resolver.js'
 
 /**
  * What one dependency makes of one instance set: its bound values, or the error that

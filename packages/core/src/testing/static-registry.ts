@@ -1,6 +1,7 @@
-import { type AddressInput, describeAddress, toAddress } from '../address/address.js'
+import { describeAddress, toAddress } from '../address/address.js'
 import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors.js'
-import type { Discovery, DiscoveryQuery, RegisteredInstance, Registry } from '../registry/types.js'
+import type { AddressInput } from '../types/address.js'
+import type { Discovery, DiscoveryQuery, RegisteredInstance, Registry } from '../types/registry.js'
 
 /** Instances by service (`namespace.service`), then by instance id, with their attributes. */
 export type StaticTable = Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>>
