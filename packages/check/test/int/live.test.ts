@@ -102,7 +102,7 @@ describe('cloudmap-middy check --live (moto)', () => {
     const report = await check(pricing, { live: true, parameters: { Stage: 'qa' } })
     expect(report.parameters.Stage).toBe('qa')
     expect(failures(report)).toEqual(['QuoteFunction qa-shop.pricing live'])
-    expect(report.problems[0]?.detail).toMatch(/^qa-shop\.pricing: ServiceNotFoundError: .*"qa-shop\.pricing" is not registered/)
+    expect(report.problems[0]?.detail).toMatch(/^qa-shop\.pricing: NamespaceNotFoundError: Cloud Map namespace "qa-shop" does not exist/)
     // Against the template alone, qa passes: qa-shop.pricing is registered there.
     const findings = report.functions[0]?.dependencies[0]?.findings ?? []
     expect(findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['live'])
@@ -119,6 +119,6 @@ describe('cloudmap-middy check --live (moto)', () => {
     // Its role does not allow DiscoverInstances (the fixture's point): that is the one failure.
     expect(failures(report)).toEqual(['OptionsFunction sandbox.svc->jobs discover'])
     const findings = report.functions.find((fn) => fn.logicalId === 'OptionsFunction')?.dependencies[0]?.findings
-    expect(findings?.filter((f) => f.check === 'live')).toEqual([{ check: 'live', ok: true, detail: 'registered now: jobs' }])
+    expect(findings?.filter((f) => f.check === 'live')).toEqual([{ check: 'live', ok: true, detail: 'registered now: jobs', instances: ['jobs'] }])
   }, 60_000)
 })
