@@ -326,6 +326,13 @@ export interface BatchFailure {
   readonly message: string
   /** True when the service blamed the request (not worth retrying). */
   readonly senderFault: boolean
+  /**
+   * Present (`true`) when an attempt to send the message got no answer (a request that threw,
+   * or `NoResult`), even if a later attempt was refused: the message may have arrived. Resend
+   * it only with the same deduplication id (FIFO), or expect a duplicate. The `message` says
+   * so too.
+   */
+  readonly mayHaveBeenSent?: true
 }
 
 /**
