@@ -8,7 +8,7 @@ import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy, type TargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
 import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../registry/types.js'
-import { MAX_DELAY_MS } from '../timers.js'
+import { describeBadTimeout, isTimeout } from '../timers.js'
 import { isTransient } from '../transient.js'
 import { cacheOf } from './cache.js'
 import { NOT_READY, type NotReady, type PlannedResolver, Planner } from './plans.js'
@@ -161,6 +161,13 @@ function milliseconds(name: string, value: number | undefined, max = Number.MAX_
   return value
 }
 
+/** A timer, above 0 (0 would time every request out at once) and at most MAX_DELAY_MS (beyond, it fires at once). */
+function requestTimeout(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_REQUEST_TIMEOUT_MS
+  if (!isTimeout(value)) throw new RangeError(`requestTimeoutMs: ${describeBadTimeout(value)}`)
+  return value
+}
+
 function fromEnv(name: string): number | undefined {
   const text = process.env[name]
   if (text === undefined || text === '') return undefined
@@ -272,8 +279,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     revalidate: options.revalidate ?? 'full',
     healthStatus: options.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
     pick: options.pick ?? 'random',
-    // A timer: beyond MAX_DELAY_MS it would fire at once.
-    requestTimeoutMs: milliseconds('requestTimeoutMs', options.requestTimeoutMs, MAX_DELAY_MS) ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: requestTimeout(options.requestTimeoutMs),
     retryBudgetMs: milliseconds('retryBudgetMs', options.retryBudgetMs) ?? DEFAULT_RETRY_BUDGET_MS,
     logger: options.logger ?? consoleLogger(),
     clients: options.clients,
