@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hostname } from 'node:os'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { z } from 'zod'
 import {
@@ -400,6 +401,42 @@ describe('Function: http', () => {
       for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
       expect(errors.map((error) => (error as DisallowedTargetError).instanceId)).toEqual(Object.keys(instances))
       expect((errors[0] as Error).message).toContain('Lambda Runtime API (127.0.0.1:9001)')
+    })
+
+    it('It should refuse IPv6 addresses embedding a refused IPv4 one: IPv4-compatible, IPv4-translated and NAT64', async () => {
+      // Prepare
+      const embedded = (v4: string, v4hex: string, port: string) =>
+        ['::', '::ffff:0:', '64:ff9b::'].flatMap((prefix) => [`http://[${prefix}${v4hex}]${port}/`, `http://[${prefix}${v4}]${port}/`])
+      const urls = [...embedded('169.254.169.254', 'a9fe:a9fe', ''), ...embedded('127.0.0.1', '7f00:1', ':9001')]
+      const instances = Object.fromEntries(urls.map((url, index) => [`i${index}`, { type: 'http', url }]))
+
+      // Act
+      const errors = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () => failures(instances))
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect((errors[0] as Error).message).toContain('link-local or instance-metadata')
+      expect((errors.at(-1) as Error).message).toContain('Lambda Runtime API')
+    })
+
+    it("It should refuse the machine's own host name on the Runtime API's port, in any case and with a final dot", async () => {
+      // Prepare: /etc/hosts maps it to this machine.
+      const name = hostname()
+      const instances = {
+        url: { type: 'http', url: `http://${name}:9001/2018-06-01/runtime/invocation/next` },
+        upper: { type: 'http', url: `http://${name.toUpperCase()}.:9001/` },
+        cname: { AWS_INSTANCE_CNAME: name, AWS_INSTANCE_PORT: '9001' },
+      }
+
+      // Act
+      const errors = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () => failures(instances))
+      const otherPort = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () =>
+        resolverFor({ a: { type: 'http', url: `http://${name}:8080/` } }).resolve(http('prod.orders')),
+      )
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect(otherPort.url).toBe(`http://${name}:8080/`)
     })
 
     it('It should refuse the Runtime API on the default port of the scheme, and allow this machine on another port', async () => {
