@@ -95,9 +95,7 @@ type Failure = Omit<BatchFailure, 'index'>
  * What one request made of one entry: accepted with its id, or failed, whether sending it
  * again may pass, and whether the entry may have arrived all the same (no answer about it).
  */
-type Outcome =
-  | { readonly messageId: string }
-  | { readonly failure: Failure; readonly retriable: boolean; readonly unanswered: boolean }
+type Outcome = { readonly messageId: string } | { readonly failure: Failure; readonly retriable: boolean; readonly unanswered: boolean }
 
 /** The group of the entries that name none (kept apart from every group id a user can write). */
 const UNGROUPED = Symbol('ungrouped')

@@ -59,7 +59,8 @@ const EMBEDDING_PREFIXES = ['0:0:0:0:0:0', '0:0:0:0:0:ffff', '0:0:0:0:ffff:0', '
 function embeddedIPv4(address: string): string {
   if (ipFamily(address) !== 'ipv6') return address
   const groups = ipv6Groups(address)
-  if (!EMBEDDING_PREFIXES.includes(groups.slice(0, 6).map((group) => group.toString(16)).join(':'))) return address
+  const prefix = groups.slice(0, 6).map((group) => group.toString(16))
+  if (!EMBEDDING_PREFIXES.includes(prefix.join(':'))) return address
   const [high = 0, low = 0] = groups.slice(6)
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`
 }
