@@ -71,12 +71,13 @@ export interface HttpService<Attributes> extends ResolvedInstance<Attributes> {
    * turns into a GET without body; 307 and 308 keep the method and body, and a streamed body,
    * which cannot be sent twice, is then an `HttpRequestError` (send a string, buffer, Blob or
    * FormData to have it followed). The timeout covers the whole chain. `redirect: 'manual'`
-   * returns the redirect itself, and `redirect: 'error'` lets `fetch` reject it, as they do
-   * with `fetch`: nothing is sent to the redirect target.
+   * returns the redirect itself, as `fetch` does; with `redirect: 'error'` a redirect rejects
+   * the call, as with `fetch`, here with an `HttpRequestError` and without failover. Nothing is
+   * sent to the redirect target.
    *
    * @throws {HttpRequestError} when the last attempt got no answer (connection error or
    *   timeout), with the instance ids tried and the last 5xx status seen, if any; or when a
-   *   redirect could not be followed (more than 5, or a streamed body to send again).
+   *   redirect could not be followed (more than 5, a streamed body to send again, or `redirect: 'error'`).
    * @throws {DisallowedTargetError} when a redirect leads outside the instance's base URL or
    *   to a refused host.
    * @throws {DisallowedPathError} when `path` leaves the base URL (see the README's Security section).
@@ -277,7 +278,14 @@ async function fetchFollowing(
   policy: TargetPolicy,
   attempts: readonly string[],
 ): Promise<Response> {
-  if (init.redirect === 'manual' || init.redirect === 'error') return fetch(url, init)
+  if (init.redirect === 'manual') return fetch(url, init)
+  if (init.redirect === 'error') {
+    // As fetch refuses it, but not as a connection failure: no failover to the other instances.
+    const response = await fetch(url, { ...init, redirect: 'manual' })
+    if (!REDIRECT_STATUSES.has(response.status)) return response
+    await discard(response)
+    throw new HttpRequestError(label, `an unexpected ${response.status} redirect (redirect: 'error')`, attempts, response.status)
+  }
   let current = url
   let request = init
   for (let hops = 0; ; hops += 1) {

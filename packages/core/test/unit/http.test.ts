@@ -765,9 +765,9 @@ describe('Function: http', () => {
       expect(hits).toHaveLength(6)
     })
 
-    it("It should keep the caller's redirect: 'manual' and 'error' as fetch has them, sending nothing to the target", async () => {
-      // Prepare
-      const orders = await service()
+    it("It should keep the caller's redirect: 'manual' returns the redirect, 'error' rejects it without failover, nothing sent to the target", async () => {
+      // Prepare: a second instance, which a failover would reach.
+      const orders = await resolverFor({ a: at(redirector, '/api'), b: at(live, '/api') }).resolve(api())
 
       // Act
       const [manual, error] = await withRuntime(() =>
@@ -780,10 +780,11 @@ describe('Function: http', () => {
       // Assess
       expect(manual.status).toBe(307)
       expect(manual.headers.get('location')).toBe(`http://127.0.0.1:${runtime}/2018-06-01/runtime/invocation/next`)
-      // fetch's TypeError ("fetch failed", cause "unexpected redirect"), or the HttpRequestError that reports it.
-      const { message, cause } = error as Error
-      expect(`${message} ${(cause as Error | undefined)?.message}`).toContain('unexpected redirect')
+      expect(error).toBeInstanceOf(HttpRequestError)
+      expect(error).toMatchObject({ status: 307, attempts: ['a'] })
+      expect((error as Error).message).toContain("unexpected 307 redirect (redirect: 'error')")
       expect(arrived('runtime')).toEqual([])
+      expect(arrived('live')).toEqual([])
     })
   })
 })
