@@ -1,4 +1,4 @@
-import { redactUrl } from './redact.js'
+import { redactUrlWithoutQuery } from './redact.js'
 
 /**
  * Every error the library throws. Each one names the address it is about, so a
@@ -182,7 +182,11 @@ export class DisallowedTargetError extends CloudMapMiddyError {
   readonly instanceId: string
   /** The target as it may be shown (userinfo redacted). */
   readonly target: string
-  /** The rule that refused it: `allowedAccounts`, `allowedRegions`, `allowedHosts`, `always refused`, `sqs url` or `http url`. */
+  /**
+   * The rule that refused it: `allowedAccounts`, `allowedRegions`, `allowedHosts`, `always refused`,
+   * `sqs url`, `http url`, or `http redirect` (a redirect answered by the instance leads outside
+   * its base URL; a redirect to a host refused by another rule is refused under that rule).
+   */
   readonly rule: string
 
   constructor(address: string, instanceId: string, target: string, rule: string, reason: string) {
@@ -200,7 +204,7 @@ export class DisallowedPathError extends CloudMapMiddyError {
   readonly path: string
 
   constructor(address: string, path: string, reason: string) {
-    const shown = redactUrl(path.split(/[?#]/, 1)[0] ?? '')
+    const shown = redactUrlWithoutQuery(path)
     super(address, `HTTP path "${shown}" for "${address}" is refused: ${reason}; nothing was sent`)
     this.name = 'DisallowedPathError'
     this.path = shown
@@ -326,6 +330,13 @@ export interface BatchFailure {
   readonly message: string
   /** True when the service blamed the request (not worth retrying). */
   readonly senderFault: boolean
+  /**
+   * Present (`true`) when an attempt to send the message got no answer (a request that threw,
+   * or `NoResult`), even if a later attempt was refused: the message may have arrived. Resend
+   * it only with the same deduplication id (FIFO), or expect a duplicate. The `message` says
+   * so too.
+   */
+  readonly mayHaveBeenSent?: true
 }
 
 /**
@@ -347,7 +358,11 @@ export class BatchSendError extends CloudMapMiddyError {
   }
 }
 
-/** An HTTP call failed on every instance tried (connection error, timeout or 5xx). */
+/**
+ * An HTTP call failed on every instance tried (connection error, timeout or 5xx), or met a
+ * redirect it could not follow: more than 5 in a row, or a 307/308 that would send a streamed
+ * body again.
+ */
 export class HttpRequestError extends CloudMapMiddyError {
   /** The last status seen, when a response came back. */
   readonly status: number | undefined

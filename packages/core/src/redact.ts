@@ -19,6 +19,19 @@ export function redactUrl(text: string): string {
 }
 
 /**
+ * A URL (or a path) as it may be shown when its query may hold a secret: {@link redactUrl}
+ * of the text before its query or fragment.
+ *
+ * @example
+ * ```ts
+ * redactUrlWithoutQuery('https://api.example.com/v1/orders?token=s3cret') // 'https://api.example.com/v1/orders'
+ * ```
+ */
+export function redactUrlWithoutQuery(text: string): string {
+  return redactUrl(String(text).split(/[?#]/, 1)[0] ?? '')
+}
+
+/**
  * Describes a value by its size instead of quoting it, for bodies and payloads that
  * may hold secrets: `1234 bytes`.
  */

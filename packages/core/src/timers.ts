@@ -33,6 +33,7 @@ export function timerDelay(timeoutMs: number): number {
  * (no time left), at most {@link MAX_DELAY_MS} (1e300 means "no practical limit"); and
  * `undefined`, meaning no bound, when it is not a finite number (NaN, Infinity, or no
  * function at all outside Lambda). Feed it to `AbortSignal.timeout()` or `settleRefreshes()`.
+ * `marginMs` is the caller's own: a finite number, 0 or more, else a `RangeError` naming it.
  *
  * @example
  * ```ts
@@ -41,6 +42,10 @@ export function timerDelay(timeoutMs: number): number {
  * ```
  */
 export function remainingBudgetMs(remainingMs: unknown, marginMs = 0): number | undefined {
+  if (typeof marginMs !== 'number' || !Number.isFinite(marginMs) || marginMs < 0) {
+    const shown = typeof marginMs === 'string' ? JSON.stringify(marginMs) : String(marginMs)
+    throw new RangeError(`marginMs of remainingBudgetMs: ${shown} is not a finite number of milliseconds, 0 or more`)
+  }
   if (typeof remainingMs !== 'number' || !Number.isFinite(remainingMs)) return undefined
   return Math.min(Math.max(0, Math.floor(remainingMs - marginMs)), MAX_DELAY_MS)
 }

@@ -119,6 +119,8 @@ describe('cloudmap-middy check --live (moto)', () => {
     // Its role does not allow DiscoverInstances (the fixture's point): that is the one failure.
     expect(failures(report)).toEqual(['OptionsFunction sandbox.svc->jobs discover'])
     const findings = report.functions.find((fn) => fn.logicalId === 'OptionsFunction')?.dependencies[0]?.findings
-    expect(findings?.filter((f) => f.check === 'live')).toEqual([{ check: 'live', ok: true, detail: 'registered now: jobs', instances: ['jobs'] }])
+    expect(findings?.filter((f) => f.check === 'live')).toEqual([
+      { check: 'live', ok: true, detail: 'registered now: jobs', instances: ['jobs'] },
+    ])
   }, 60_000)
 })

@@ -91,8 +91,11 @@ interface Item<E> extends PreparedEntry<E> {
 
 type Failure = Omit<BatchFailure, 'index'>
 
-/** What one request made of one entry: accepted with its id, or failed, and whether sending it again may pass. */
-type Outcome = { readonly messageId: string } | { readonly failure: Failure; readonly retriable: boolean }
+/**
+ * What one request made of one entry: accepted with its id, or failed, whether sending it
+ * again may pass, and whether the entry may have arrived all the same (no answer about it).
+ */
+type Outcome = { readonly messageId: string } | { readonly failure: Failure; readonly retriable: boolean; readonly unanswered: boolean }
 
 /** The group of the entries that name none (kept apart from every group id a user can write). */
 const UNGROUPED = Symbol('ungrouped')
@@ -146,6 +149,18 @@ function describeError(error: unknown): Failure {
 }
 
 /**
+ * False when the service refused the request (a client fault, a 4xx status): it took none of
+ * it. True otherwise (a network error, a timeout, a server error): the answer is lost, and
+ * the service may have taken some entries, or all.
+ */
+function mayHaveArrived(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true
+  const { $fault, $metadata } = error as { $fault?: string; $metadata?: { httpStatusCode?: number } }
+  const status = $metadata?.httpStatusCode
+  return $fault !== 'client' && !(status !== undefined && status >= 400 && status < 500)
+}
+
+/**
  * Sends one request and says what came of each entry, in the order of `items`. A request
  * that throws counts for every entry, retriable when the error is transient; an entry the
  * answer does not mention is `NoResult`, not retriable (it may have been sent).
@@ -158,7 +173,7 @@ async function request<E>(
   try {
     answer = await send(items)
   } catch (error) {
-    const outcome = { failure: describeError(error), retriable: isTransient(error) }
+    const outcome = { failure: describeError(error), retriable: isTransient(error), unanswered: mayHaveArrived(error) }
     return items.map(() => outcome)
   }
   const accepted = new Map<string, string>()
@@ -169,8 +184,8 @@ async function request<E>(
     const messageId = accepted.get(item.id)
     if (messageId !== undefined) return { messageId }
     const failure = failed.get(item.id)
-    if (failure === undefined) return { failure: NO_RESULT, retriable: false }
-    return { failure, retriable: !failure.senderFault || RETRIABLE_CODES.has(failure.code) }
+    if (failure === undefined) return { failure: NO_RESULT, retriable: false, unanswered: true }
+    return { failure, retriable: !failure.senderFault || RETRIABLE_CODES.has(failure.code), unanswered: false }
   })
 }
 
@@ -233,6 +248,10 @@ async function prepareAll<M, O, E>(
  *   groups go on. A message whose every attempt went unanswered is reported with the
  *   request's error, and may still have arrived: only the `sent` ones are known to have.
  *
+ * Either way, a failed message of which any attempt went unanswered (a request that threw
+ * anything but the service's refusal, or `NoResult`) has `mayHaveBeenSent: true`, even when a later attempt was refused: the
+ * first may have landed, so resending it under a new deduplication id may deliver it twice.
+ *
  * The cost: a batch whose messages share one group takes one request per message (n
  * groups fill up to min(n, 10) entries a request).
  *
@@ -260,8 +279,23 @@ export function batchSender<M, O, E>(
     const items = await prepareAll(messages, options, spec)
     const messageIds: string[] = new Array(items.length)
     const failures: BatchFailure[] = []
+    // Items of which an attempt got no answer: they may have arrived whatever comes after.
+    const unanswered = new Set<number>()
     const fail = (item: Item<E>, failure: Failure) => {
-      failures.push({ index: item.index, ...failure })
+      if (!unanswered.has(item.index)) failures.push({ index: item.index, ...failure })
+      else {
+        const message = `${failure.message}${failure.message === '' ? '' : '; '}an attempt got no answer, so it may have been sent`
+        failures.push({ index: item.index, ...failure, message, mayHaveBeenSent: true })
+      }
+    }
+    /** Records an outcome's item as accepted (true) or not, remembering an unanswered attempt. */
+    const accept = (item: Item<E>, outcome: Outcome): outcome is { readonly messageId: string } => {
+      if ('messageId' in outcome) {
+        messageIds[item.index] = outcome.messageId
+        return true
+      }
+      if (outcome.unanswered) unanswered.add(item.index)
+      return false
     }
 
     /** Sends one chunk and its retries; records each item as sent (with its id) or failed. */
@@ -273,8 +307,8 @@ export function batchSender<M, O, E>(
         const again: Item<E>[] = []
         outcomes.forEach((outcome, position) => {
           const item = pending[position] as Item<E>
-          if ('messageId' in outcome) messageIds[item.index] = outcome.messageId
-          else if (outcome.retriable && retry < MAX_RETRIES) again.push(item)
+          if (accept(item, outcome)) return
+          if (outcome.retriable && retry < MAX_RETRIES) again.push(item)
           else fail(item, outcome.failure)
         })
         pending = again
@@ -310,8 +344,7 @@ export function batchSender<M, O, E>(
           const item = batch[position] as Item<E>
           const key = item.group ?? UNGROUPED
           const queue = groups.get(key) as Item<E>[]
-          if ('messageId' in outcome) {
-            messageIds[item.index] = outcome.messageId
+          if (accept(item, outcome)) {
             queue.shift()
           } else if (outcome.retriable && (retries[item.index] as number) < MAX_RETRIES) {
             retries[item.index] = (retries[item.index] as number) + 1

@@ -4,8 +4,8 @@ import { checkType, requireAttribute } from '../calls/target.js'
 import { bindResolved, defineDependency } from '../dependency/dependency.js'
 import { AttributeValidationError, DisallowedPathError, DisallowedTargetError, describeError, HttpRequestError } from '../errors.js'
 import { isHostName } from '../policy/hosts.js'
-import { checkHost } from '../policy/policy.js'
-import { redactUrl } from '../redact.js'
+import { checkHost, hostRefusal } from '../policy/policy.js'
+import { redactUrl, redactUrlWithoutQuery } from '../redact.js'
 import type { InferOutput, Schema } from '../schema.js'
 import { describeBadTimeout, isTimeout, timerDelay } from '../timers.js'
 import { isTransient } from '../transient.js'
@@ -59,8 +59,24 @@ export interface HttpService<Attributes> extends ResolvedInstance<Attributes> {
    * `fetch`). An abort through `init.signal` rejects with the signal's reason, as
    * `fetch` does, without failover.
    *
+   * Redirects (301, 302, 303, 307, 308) are followed here, not by `fetch`: at most 5, each
+   * checked before anything is sent to it like the first request — a host that is always
+   * refused or outside `allowedHosts`, userinfo, or a URL outside the instance's base URL
+   * (another origin, or above its path) is a `DisallowedTargetError` naming the redirect
+   * target and where it came from. As `fetch` does, a 303 (and a 301 or 302 answering a POST)
+   * turns into a GET without body; 307 and 308 keep the method and body, and a streamed body,
+   * which cannot be sent twice, is then an `HttpRequestError` (send a string, buffer, Blob or
+   * FormData to have it followed). The timeout covers the whole chain. `redirect: 'manual'`
+   * returns the redirect itself, as `fetch` does; with `redirect: 'error'` a redirect rejects
+   * the call, as with `fetch`, here with an `HttpRequestError` and without failover. Nothing is
+   * sent to the redirect target.
+   *
    * @throws {HttpRequestError} when the last attempt got no answer (connection error or
-   *   timeout), with the instance ids tried and the last 5xx status seen, if any.
+   *   timeout), with the instance ids tried and the last 5xx status seen, if any; or when a
+   *   redirect could not be followed (more than 5, a streamed body to send again, or `redirect: 'error'`).
+   * @throws {DisallowedTargetError} when a redirect leads outside the instance's base URL or
+   *   to a refused host.
+   * @throws {DisallowedPathError} when `path` leaves the base URL (see the README's Security section).
    */
   fetch(path: string, init?: HttpFetchInit): Promise<Response>
 }
@@ -75,6 +91,11 @@ interface Endpoint {
 
 const DEFAULT_TIMEOUT_MS = 10_000
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
+/** Fewer than fetch's 20: a service redirecting more than this is misconfigured. */
+const MAX_REDIRECTS = 5
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
+/** The headers that describe a body, dropped with it when a redirect turns a request into a GET (as fetch does). */
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']
 const endpoints = new WeakMap<object, Endpoint>()
 /** The attributes ECS and EC2 register for an endpoint; with no `type`, they make an instance an `http` one. */
 const ENDPOINT_ATTRIBUTES = ['AWS_INSTANCE_IPV4', 'AWS_INSTANCE_IPV6', 'AWS_INSTANCE_CNAME']
@@ -142,11 +163,36 @@ function parseBase(label: string, instanceId: string, url: string, policy: Targe
 // A scheme (`https:`, `mailto:`), or anything a URL parser reads as one.
 const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/
 
+/** True when `target` is inside `base`: the same origin, under its path (which ends in a slash). */
+function insideBase(base: URL, target: URL): boolean {
+  return target.origin === base.origin && target.pathname.startsWith(base.pathname)
+}
+
+/**
+ * Why a path (before its query) may mean another path to the server than the one checked
+ * here, or `undefined`: an encoded slash or backslash (`..%2fadmin`), an encoded dot segment
+ * (`%2e%2e`, which a server may decode after the URL parser kept it), or a dot segment with
+ * `;` parameters (`..;`, which some servers read as `..`).
+ */
+function pathProblem(path: string): string | undefined {
+  if (/%(2f|5c)/i.test(path)) return 'it holds an encoded slash or backslash (%2F, %5C), which a server may decode into a separator'
+  for (const segment of path.split('/')) {
+    const [name = '', ...parameters] = segment.split(/;|%3b/i)
+    const dots = name.replace(/%2e/gi, '.')
+    if (dots !== '.' && dots !== '..') continue
+    if (parameters.length > 0) return `it holds a dot segment with ";" parameters ("${segment}"), which a server may read as "${dots}"`
+    if (name !== dots) return `it holds an encoded dot segment ("${name}")`
+  }
+  return undefined
+}
+
 /**
  * The URL a `fetch(path)` requests: `path` relative to the base URL (one leading slash is
  * allowed and means the same), never outside the base URL's origin and path.
  *
- * @throws {DisallowedPathError} for an absolute or protocol-relative path, a backslash, or a path that leaves the base URL.
+ * @throws {DisallowedPathError} for an absolute or protocol-relative path, a backslash, an
+ *   encoded slash, backslash or dot segment, a dot segment with `;` parameters, or a path that
+ *   leaves the base URL.
  */
 function resolvePath(label: string, base: URL, path: string): URL {
   if (typeof path !== 'string') throw new DisallowedPathError(label, String(path), 'a path is a string')
@@ -156,11 +202,117 @@ function resolvePath(label: string, base: URL, path: string): URL {
   if (SCHEME.test(relative)) throw refuse('it is an absolute URL (prefix a relative path with "./")')
   if (relative.startsWith('/')) throw refuse('it is protocol-relative (it names another host)')
   if (beforeQuery.includes('\\')) throw refuse('it holds a backslash, which URL parsers read as a slash')
+  const problem = pathProblem(beforeQuery)
+  if (problem !== undefined) throw refuse(problem)
   const target = new URL(relative, base)
-  if (target.origin !== base.origin || !target.pathname.startsWith(base.pathname)) {
-    throw refuse(`it resolves outside the base URL's path ${base.pathname}`)
-  }
+  if (!insideBase(base, target)) throw refuse(`it resolves outside the base URL's path ${base.pathname}`)
   return target
+}
+
+/**
+ * Where a redirect answered to a request for `from` leads, checked as the first request
+ * was: http or https, no userinfo, a host the policy allows, inside the instance's base URL
+ * (same origin, under its path) and without the path tricks `pathProblem` names.
+ *
+ * @throws {DisallowedTargetError} naming the redirect target and where it came from; nothing is sent there.
+ */
+function checkRedirect(label: string, endpoint: Endpoint, from: URL, status: number, location: string, policy: TargetPolicy): URL {
+  const refuse = (target: string, rule: string, reason: string) =>
+    new DisallowedTargetError(
+      label,
+      endpoint.instanceId,
+      target,
+      rule,
+      `a ${status} redirect from ${redactUrlWithoutQuery(from.href)}: ${reason}; nothing was sent there`,
+    )
+  if (!URL.canParse(location, from)) throw refuse(redactUrlWithoutQuery(location), 'http redirect', 'its Location is not a URL')
+  const to = new URL(location, from)
+  const shown = redactUrlWithoutQuery(to.href)
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') throw refuse(shown, 'http redirect', 'it is not an http or https URL')
+  if (to.username !== '' || to.password !== '') throw refuse(shown, 'http url', 'a URL carries no userinfo (user:password@)')
+  const refusal = hostRefusal(to, policy)
+  if (refusal) throw refuse(shown, refusal.rule, refusal.reason)
+  if (!insideBase(endpoint.base, to)) throw refuse(shown, 'http redirect', `it leaves the base URL ${redactUrl(endpoint.base.href)}`)
+  const problem = pathProblem(to.pathname)
+  if (problem !== undefined) throw refuse(shown, 'http redirect', problem)
+  return to
+}
+
+/** True for a body `fetch` can send twice: none, or anything but a stream (or another one-shot source). */
+function isReplayable(body: RequestInit['body']): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof Blob ||
+    body instanceof FormData ||
+    body instanceof URLSearchParams
+  )
+}
+
+/** The request a redirect leads to, as fetch makes it: 303, and 301/302 after a POST, become a GET without body. */
+function redirected(init: RequestInit, status: number): RequestInit {
+  const method = (init.method ?? 'GET').toUpperCase()
+  const toGet = status === 303 ? method !== 'GET' && method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST'
+  if (!toGet) return init
+  const headers = new Headers(init.headers)
+  for (const name of BODY_HEADERS) headers.delete(name)
+  return { ...init, method: 'GET', body: null, headers }
+}
+
+/**
+ * `fetch` of `url` on `endpoint`, following redirects here (see `HttpService.fetch`) unless
+ * the caller set `redirect` to `manual` or `error`.
+ */
+async function fetchFollowing(
+  label: string,
+  endpoint: Endpoint,
+  url: URL,
+  init: RequestInit,
+  policy: TargetPolicy,
+  attempts: readonly string[],
+): Promise<Response> {
+  if (init.redirect === 'manual') return fetch(url, init)
+  if (init.redirect === 'error') {
+    // As fetch refuses it, but not as a connection failure: no failover to the other instances.
+    const response = await fetch(url, { ...init, redirect: 'manual' })
+    if (!REDIRECT_STATUSES.has(response.status)) return response
+    await discard(response)
+    throw new HttpRequestError(label, `an unexpected ${response.status} redirect (redirect: 'error')`, attempts, response.status)
+  }
+  let current = url
+  let request = init
+  for (let hops = 0; ; hops += 1) {
+    const response = await fetch(current, { ...request, redirect: 'manual' })
+    const location = response.headers.get('location')
+    if (!REDIRECT_STATUSES.has(response.status) || location === null) {
+      // Followed here, so fetch does not know: say it as fetch would.
+      if (hops > 0) Object.defineProperty(response, 'redirected', { value: true })
+      return response
+    }
+    await discard(response)
+    if (hops === MAX_REDIRECTS) {
+      throw new HttpRequestError(
+        label,
+        `more than ${MAX_REDIRECTS} redirects, the last from ${redactUrlWithoutQuery(current.href)}`,
+        attempts,
+        response.status,
+      )
+    }
+    const next = checkRedirect(label, endpoint, current, response.status, location, policy)
+    request = redirected(request, response.status)
+    if (!isReplayable(request.body)) {
+      throw new HttpRequestError(
+        label,
+        `a ${response.status} redirect from ${redactUrlWithoutQuery(current.href)} asks to send the body again, and a streamed body can be read only once`,
+        attempts,
+        response.status,
+      )
+    }
+    current = next
+  }
 }
 
 /** No answer came back: a timeout, or a network failure (`fetch` rejects those with a TypeError whose cause says why). */
@@ -228,7 +380,7 @@ export function http<A extends Schema | undefined = undefined>(
       const callerSignal = init.signal ?? undefined
       const method = (init.method ?? 'GET').toUpperCase()
       // A stream can be read once: it cannot be sent again.
-      const canFailover = IDEMPOTENT.has(method) && !(init.body instanceof ReadableStream)
+      const canFailover = IDEMPOTENT.has(method) && isReplayable(init.body)
       const position = self.siblings.indexOf(self)
       const others = position < 0 ? [] : [...self.siblings.slice(position + 1), ...self.siblings.slice(0, position)]
       const targets = canFailover ? [self, ...others] : [self]
@@ -243,7 +395,8 @@ export function http<A extends Schema | undefined = undefined>(
         const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
         try {
           // The first target is this instance, whose URL is resolved above.
-          const response = await fetch(index === 0 ? first : resolvePath(label, target.base, path), { ...rest, signal })
+          const url = index === 0 ? first : resolvePath(label, target.base, path)
+          const response = await fetchFollowing(label, target, url, { ...rest, signal }, context.policy, [...attempts])
           if (response.status < 500 || response.status > 599 || index === targets.length - 1) return response
           lastStatus = response.status
           await discard(response)

@@ -1,5 +1,5 @@
-import { BlockList, isIP } from 'node:net'
-import { networkInterfaces } from 'node:os'
+import { BlockList, isIP, isIPv4 } from 'node:net'
+import { hostname, networkInterfaces } from 'node:os'
 import type { HostRules } from '../types/policy.js'
 
 const HOST_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?'
@@ -20,6 +20,37 @@ export function isHostName(text: string): boolean {
 function ipFamily(address: string): 'ipv4' | 'ipv6' | undefined {
   const family = isIP(address)
   return family === 4 ? 'ipv4' : family === 6 ? 'ipv6' : undefined
+}
+
+/** The eight 16-bit groups of an IPv6 address (`isIPv6` true), a final dotted quad included. */
+function ipv6Groups(address: string): number[] {
+  const lastColon = address.lastIndexOf(':')
+  const tail = address.slice(lastColon + 1)
+  let text = address
+  if (isIPv4(tail)) {
+    const [a, b, c, d] = tail.split('.').map(Number) as [number, number, number, number]
+    text = `${address.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head = '', rest] = text.split('::')
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16)))
+  const left = parse(head)
+  const right = rest === undefined ? [] : parse(rest)
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right]
+}
+
+// The IPv6 blocks that carry an IPv4 address in their last 32 bits, by their first six groups:
+// IPv4-compatible (::/96), IPv4-mapped (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96) and
+// NAT64 (64:ff9b::/96). A host reached through one is the IPv4 host.
+const EMBEDDING_PREFIXES = ['0:0:0:0:0:0', '0:0:0:0:0:ffff', '0:0:0:0:ffff:0', '64:ff9b:0:0:0:0']
+
+/** The IPv4 address embedded in an IPv6 one of the blocks above, as a dotted quad; otherwise the address as it is. */
+function embeddedIPv4(address: string): string {
+  if (ipFamily(address) !== 'ipv6') return address
+  const groups = ipv6Groups(address)
+  const prefix = groups.slice(0, 6).map((group) => group.toString(16))
+  if (!EMBEDDING_PREFIXES.includes(prefix.join(':'))) return address
+  const [high = 0, low = 0] = groups.slice(6)
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`
 }
 
 /**
@@ -66,8 +97,8 @@ export function hostAllowed(rules: HostRules, host: string): boolean {
 
 // Link-local (IPv4 169.254/16, where the EC2 instance metadata service and the ECS task
 // metadata endpoint answer, and IPv6 fe80::/10), the IPv6 instance metadata address, and
-// the names that resolve to the metadata service inside EC2. IPv4-mapped IPv6 forms of
-// an IPv4 block are matched by BlockList too. Built on first use: a module with no work at
+// the names that resolve to the metadata service inside EC2. An IPv6 address embedding an
+// IPv4 one is checked as that IPv4 address (see embeddedIPv4). Built on first use: a module with no work at
 // import, which a bundler drops from handlers that never check a host.
 let alwaysRefusedAddresses: BlockList | undefined
 const METADATA_NAMES = ['instance-data', 'instance-data.ec2.internal']
@@ -83,7 +114,8 @@ function refusedAddresses(): BlockList {
 }
 
 // The addresses that reach this machine: loopback (127/8, ::1) and "this host" (0/8 and ::,
-// which Linux connects to the local host), IPv4-mapped forms included (BlockList matches them).
+// which Linux connects to the local host); IPv6 forms embedding one of the IPv4 ones are
+// checked as IPv4 (see embeddedIPv4).
 let thisMachineAddresses: BlockList | undefined
 
 function thisMachine(): BlockList {
@@ -111,13 +143,15 @@ function interfaceAddresses(): BlockList {
 }
 
 /**
- * True when `host` (normalised) names this machine: a loopback or "this host" address in any
- * spelling the URL parser accepts, an address of one of its interfaces, `localhost`, or a
- * name under `.localhost` (which resolvers answer with loopback, RFC 6761).
+ * True when `host` (normalised, an embedded IPv4 address taken out) names this machine: a
+ * loopback or "this host" address in any spelling the URL parser accepts, an address of one
+ * of its interfaces, `localhost`, a name under `.localhost` (which resolvers answer with
+ * loopback, RFC 6761), or the machine's own host name (`os.hostname()`, which /etc/hosts maps
+ * to this machine). No other name is resolved here.
  */
 function isThisMachine(host: string): boolean {
   const family = ipFamily(host)
-  if (!family) return host === 'localhost' || host.endsWith('.localhost')
+  if (!family) return host === 'localhost' || host.endsWith('.localhost') || host === normalizeHost(hostname())
   return thisMachine().check(host, family) || interfaceAddresses().check(host, family)
 }
 
@@ -135,14 +169,15 @@ function sameHost(a: string, b: string): boolean {
  * True when `host` and `port` reach the Lambda Runtime API at `runtimeApi` (`host:port`). The
  * Extensions and Telemetry APIs answer on the same address. `host` comes from a parsed URL,
  * so the numeric IPv4 forms (`2130706433`, `0x7f000001`, `127.1`) are already dotted
- * quads; when the Runtime API is on this machine, every address and name of this machine
- * on its port is refused, not only its own spelling.
+ * quads, and an embedded IPv4 address is taken out; when the Runtime API is on this machine,
+ * every address of this machine, and the names `isThisMachine` lists, on its port are
+ * refused, not only its own spelling.
  */
 function isRuntimeApi(host: string, port: string, runtimeApi: string): boolean {
   if (!URL.canParse(`http://${runtimeApi}`)) return `${host}:${port}` === runtimeApi.toLowerCase()
   const api = new URL(`http://${runtimeApi}`)
   if ((api.port || '80') !== port) return false
-  const apiHost = normalizeHost(api.hostname)
+  const apiHost = embeddedIPv4(normalizeHost(api.hostname))
   return sameHost(host, apiHost) || (isThisMachine(apiHost) && isThisMachine(host))
 }
 
@@ -150,14 +185,15 @@ function isRuntimeApi(host: string, port: string, runtimeApi: string): boolean {
  * Why a host is refused whatever `allowedHosts` says, or `undefined`. `host` is a URL's
  * hostname and `port` its port (the scheme's default port when the URL names none).
  * `runtimeApi` is the Lambda Runtime API's `host:port` (env `AWS_LAMBDA_RUNTIME_API`), which a
- * handler must never be pointed at, in any spelling of its address. A host name other than
- * `localhost` and `*.localhost` is resolved when `fetch` connects, outside this check:
- * `allowedHosts` is what limits names.
+ * handler must never be pointed at, in any spelling of its address. Names are not resolved
+ * here: only `localhost`, `*.localhost` and the machine's own host name are known to be this
+ * machine; any other name is resolved when `fetch` connects, after this check, and
+ * `allowedHosts` is what pins names.
  */
 export function alwaysRefused(host: string, port: string, runtimeApi: string | undefined): string | undefined {
-  const normal = normalizeHost(host)
+  const normal = embeddedIPv4(normalizeHost(host))
   const family = ipFamily(normal)
-  if (family && refusedAddresses().check(normal, family)) return `${normal} is a link-local or instance-metadata address`
+  if (family && refusedAddresses().check(normal, family)) return `${host} is a link-local or instance-metadata address`
   if (METADATA_NAMES.includes(normal)) return `${normal} is the instance-metadata service`
   if (runtimeApi !== undefined && runtimeApi !== '' && isRuntimeApi(normal, port, runtimeApi)) {
     return `${host}:${port} reaches the Lambda Runtime API (${runtimeApi}), where the Extensions API also answers`

@@ -94,6 +94,27 @@ export function checkInCallersRegion(source: TargetSource, target: string, accou
   return region
 }
 
+/** Why a URL's host is refused, by which rule, or `undefined`. */
+export interface HostRefusal {
+  readonly rule: 'always refused' | 'allowedHosts'
+  readonly reason: string
+}
+
+/**
+ * Why an HTTP target's host is refused: always refused (link-local, instance metadata, the
+ * Lambda Runtime API), or not in `allowedHosts`; `undefined` when it is allowed.
+ */
+export function hostRefusal(url: URL, policy: TargetPolicy): HostRefusal | undefined {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+  const refused = alwaysRefused(url.hostname, port, process.env.AWS_LAMBDA_RUNTIME_API)
+  if (refused) return { rule: 'always refused', reason: refused }
+  const rules = policy.allowedHosts
+  if (rules && !hostAllowed(rules, url.hostname)) {
+    return { rule: 'allowedHosts', reason: `host ${url.hostname} is not in allowedHosts (${rules.source.join(', ')})` }
+  }
+  return undefined
+}
+
 /**
  * Refuses an HTTP target whose host is always refused (link-local, instance metadata,
  * the Lambda Runtime API) or is not in `allowedHosts`, before any call.
@@ -101,18 +122,6 @@ export function checkInCallersRegion(source: TargetSource, target: string, accou
  * @throws {DisallowedTargetError} naming the rule.
  */
 export function checkHost(source: TargetSource, url: URL, policy: TargetPolicy): void {
-  const shown = redactUrl(url.href)
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80')
-  const refused = alwaysRefused(url.hostname, port, process.env.AWS_LAMBDA_RUNTIME_API)
-  if (refused) throw new DisallowedTargetError(source.label, source.instanceId, shown, 'always refused', refused)
-  const rules = policy.allowedHosts
-  if (rules && !hostAllowed(rules, url.hostname)) {
-    throw new DisallowedTargetError(
-      source.label,
-      source.instanceId,
-      shown,
-      'allowedHosts',
-      `host ${url.hostname} is not in allowedHosts (${rules.source.join(', ')})`,
-    )
-  }
+  const refusal = hostRefusal(url, policy)
+  if (refusal) throw new DisallowedTargetError(source.label, source.instanceId, redactUrl(url.href), refusal.rule, refusal.reason)
 }

@@ -5,7 +5,7 @@ import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundErr
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
-import { MAX_DELAY_MS } from '../timers.js'
+import { describeBadTimeout, isTimeout } from '../timers.js'
 import { isTransient } from '../transient.js'
 import type { CallClients } from '../types/calls.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../types/dependency.js'
@@ -100,6 +100,13 @@ const DEFAULT_RETRY_BUDGET_MS = 3_000
 function milliseconds(name: string, value: number | undefined, max = Number.MAX_VALUE): number | undefined {
   if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= max))
     throw new RangeError(`${name}=${value} is not a number of milliseconds${max === Number.MAX_VALUE ? '' : ` (at most ${max})`}`)
+  return value
+}
+
+/** A timer, above 0 (0 would time every request out at once) and at most MAX_DELAY_MS (beyond, it fires at once). */
+function requestTimeout(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_REQUEST_TIMEOUT_MS
+  if (!isTimeout(value)) throw new RangeError(`requestTimeoutMs: ${describeBadTimeout(value)}`)
   return value
 }
 
@@ -214,8 +221,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     revalidate: options.revalidate ?? 'full',
     healthStatus: options.healthStatus ?? 'HEALTHY_OR_ELSE_ALL',
     pick: options.pick ?? 'random',
-    // A timer: beyond MAX_DELAY_MS it would fire at once.
-    requestTimeoutMs: milliseconds('requestTimeoutMs', options.requestTimeoutMs, MAX_DELAY_MS) ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: requestTimeout(options.requestTimeoutMs),
     retryBudgetMs: milliseconds('retryBudgetMs', options.retryBudgetMs) ?? DEFAULT_RETRY_BUDGET_MS,
     logger: options.logger ?? consoleLogger(),
     clients: options.clients,

@@ -24,7 +24,9 @@ export interface TargetPolicyOptions {
    * Hosts an HTTP base URL from the registry may point to: exact names (`api.example.com`),
    * `*.suffix` wildcards (`*.internal.example.com`: any name below it, not itself), IP
    * addresses and IPv4/IPv6 CIDR blocks (`10.0.0.0/8`, `fd00::/8`). Default: any host but
-   * the ones always refused (link-local, instance metadata, the Lambda Runtime API).
+   * the ones always refused (link-local, instance metadata, the Lambda Runtime API). Names are
+   * not resolved before these checks: a name is resolved when `fetch` connects, so this list
+   * is the way to pin the hosts a name may be. Redirects are checked against it too.
    */
   readonly allowedHosts?: readonly string[]
 }

@@ -103,7 +103,7 @@ describe('Function: batchSender', () => {
     expect(error.failures).toEqual([
       { index: 2, code: 'InvalidParameterValue', message: 'bad', senderFault: true },
       { index: 3, code: 'ThrottlingException', message: 'slow down', senderFault: true },
-      { index: 4, code: 'NoResult', message: expect.any(String), senderFault: false },
+      { index: 4, code: 'NoResult', message: expect.any(String), senderFault: false, mayHaveBeenSent: true },
     ])
     expect(error.sent).toEqual([0, 1])
   })
@@ -125,6 +125,52 @@ describe('Function: batchSender', () => {
       [10, 11, 12, 13].map((index) => ({ index, code: 'AccessDenied', message: 'no access', senderFault: true })),
     )
     expect([...error.sent, ...error.failures.map((failure) => failure.index)].sort((a, b) => a - b)).toEqual(messages(14).map((_, i) => i))
+  })
+
+  it('It should say that a FIFO message may have been sent when its first answer was lost, though a retry was refused', async () => {
+    // Prepare: the first request's answer is lost (the service may have taken both); the retry is refused.
+    const { sendBatch, requests } = senderFor(
+      (ids, attempt) => {
+        if (attempt === 1) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+        return { successful: [], failed: ids.map((id) => ({ id, code: 'AccessDenied', message: 'expired token', senderFault: true })) }
+      },
+      { ordered: true },
+    )
+
+    // Act
+    const error = (await sendBatch(messages(3), (_, index) => ({ group: index === 2 ? 'other' : 'g' })).catch(
+      (caught: unknown) => caught,
+    )) as BatchSendError
+
+    // Assess: #0 and #2 were in the lost request; #1 never left (held behind #0).
+    expect(requests).toEqual([
+      ['0', '2'],
+      ['0', '2'],
+    ])
+    expect(error.failures).toEqual([
+      {
+        index: 0,
+        code: 'AccessDenied',
+        message: 'expired token; an attempt got no answer, so it may have been sent',
+        senderFault: true,
+        mayHaveBeenSent: true,
+      },
+      { index: 1, code: 'NotSent', message: expect.any(String), senderFault: false },
+      expect.objectContaining({ index: 2, code: 'AccessDenied', mayHaveBeenSent: true }),
+    ])
+  })
+
+  it('It should not say that a message may have been sent when the service refused every request', async () => {
+    // Prepare
+    const { sendBatch } = senderFor(() => {
+      throw Object.assign(new Error('denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } })
+    })
+
+    // Act
+    const error = (await sendBatch(messages(1)).catch((caught: unknown) => caught)) as BatchSendError
+
+    // Assess
+    expect(error.failures).toEqual([{ index: 0, code: 'AccessDenied', message: 'denied', senderFault: true }])
   })
 
   it('It should wait 50, 100 then 200 ms before the retries, and stop after the third', async () => {

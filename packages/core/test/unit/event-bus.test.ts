@@ -307,7 +307,13 @@ describe('Function: eventBus', () => {
     // Assess
     expect(error).toBeInstanceOf(BatchSendError)
     expect((error as BatchSendError).failures).toEqual([
-      { index: 1, code: 'NoResult', message: 'the service returned no result for this entry', senderFault: false },
+      {
+        index: 1,
+        code: 'NoResult',
+        message: 'the service returned no result for this entry; an attempt got no answer, so it may have been sent',
+        senderFault: false,
+        mayHaveBeenSent: true,
+      },
     ])
     expect((error as BatchSendError).sent).toEqual([0])
     expect(putCalls()).toHaveLength(1)

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hostname } from 'node:os'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { z } from 'zod'
 import {
@@ -408,6 +409,42 @@ describe('Function: http', () => {
       expect((errors[0] as Error).message).toContain('Lambda Runtime API (127.0.0.1:9001)')
     })
 
+    it('It should refuse IPv6 addresses embedding a refused IPv4 one: IPv4-compatible, IPv4-translated and NAT64', async () => {
+      // Prepare
+      const embedded = (v4: string, v4hex: string, port: string) =>
+        ['::', '::ffff:0:', '64:ff9b::'].flatMap((prefix) => [`http://[${prefix}${v4hex}]${port}/`, `http://[${prefix}${v4}]${port}/`])
+      const urls = [...embedded('169.254.169.254', 'a9fe:a9fe', ''), ...embedded('127.0.0.1', '7f00:1', ':9001')]
+      const instances = Object.fromEntries(urls.map((url, index) => [`i${index}`, { type: 'http', url }]))
+
+      // Act
+      const errors = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () => failures(instances))
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect((errors[0] as Error).message).toContain('link-local or instance-metadata')
+      expect((errors.at(-1) as Error).message).toContain('Lambda Runtime API')
+    })
+
+    it("It should refuse the machine's own host name on the Runtime API's port, in any case and with a final dot", async () => {
+      // Prepare: /etc/hosts maps it to this machine.
+      const name = hostname()
+      const instances = {
+        url: { type: 'http', url: `http://${name}:9001/2018-06-01/runtime/invocation/next` },
+        upper: { type: 'http', url: `http://${name.toUpperCase()}.:9001/` },
+        cname: { AWS_INSTANCE_CNAME: name, AWS_INSTANCE_PORT: '9001' },
+      }
+
+      // Act
+      const errors = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () => failures(instances))
+      const otherPort = await withEnv({ AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, () =>
+        resolverFor({ a: { type: 'http', url: `http://${name}:8080/` } }).resolve(http('prod.orders')),
+      )
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused' })
+      expect(otherPort.url).toBe(`http://${name}:8080/`)
+    })
+
     it('It should refuse the Runtime API on the default port of the scheme, and allow this machine on another port', async () => {
       // Act
       const [runtime, other] = await withEnv({ AWS_LAMBDA_RUNTIME_API: 'localhost:80' }, () =>
@@ -520,6 +557,32 @@ describe('Function: http', () => {
       expect(hits).toEqual([])
     })
 
+    it('It should refuse encoded slashes, backslashes and dot segments, and dot segments with ";" parameters, before any request', async () => {
+      // Prepare
+      const orders = await resolverFor({ a: at(live, '/api/v1') }).resolve(api())
+      const paths = [
+        '..%2fadmin',
+        '%2E%2E%2Fadmin',
+        '%2f%2fevil.com',
+        'orders%5c..%5cadmin',
+        'orders/%2e%2e/items',
+        '.%2E/x',
+        '/..;/admin',
+        '..;x/admin',
+        '.;/x',
+        '..%3b/admin',
+      ]
+
+      // Act
+      const errors = await Promise.all(paths.map((path) => orders.fetch(path).catch((caught: unknown) => caught)))
+
+      // Assess
+      for (const error of errors) expect(error).toBeInstanceOf(DisallowedPathError)
+      expect((errors[0] as Error).message).toMatch(/"prod\.orders".*encoded slash/)
+      expect((errors[6] as Error).message).toContain('";" parameters')
+      expect(hits).toEqual([])
+    })
+
     it('It should keep a path that stays under the base URL, dot segments included', async () => {
       // Prepare
       const orders = await resolverFor({ a: at(live, '/api/v1') }).resolve(api())
@@ -544,6 +607,190 @@ describe('Function: http', () => {
       // Assess
       expect(error).toMatchObject({ name: 'DisallowedPathError', path: '../admin' })
       expect((error as Error).message).not.toContain('s3cret')
+    })
+  })
+
+  describe('redirects', () => {
+    let runtime: number
+    let redirector: number
+    let evil: number
+    /** Where each path of the redirector sends its caller: [status, Location]. */
+    const routes = new Map<string, [number, string]>()
+    /** The request as the redirector's echo saw it. */
+    const echoBody = (request: IncomingMessage, response: ServerResponse) => {
+      let body = ''
+      request.setEncoding('utf8')
+      request.on('data', (chunk: string) => {
+        body += chunk
+      })
+      request.on('end', () =>
+        response.end(JSON.stringify({ method: request.method, path: request.url, body, type: request.headers['content-type'] ?? null })),
+      )
+    }
+
+    beforeAll(async () => {
+      // Stands for the Lambda Runtime API: any request arriving here fails the test (see `hits`).
+      runtime = await serve('runtime', (_, response) => response.end('RUNTIME API'))
+      evil = await serve('evil', echo('evil'))
+      redirector = await serve('redirector', (request, response) => {
+        const route = routes.get((request.url ?? '').split('?')[0] ?? '')
+        if (!route) return echoBody(request, response)
+        request.resume()
+        response.statusCode = route[0]
+        response.setHeader('location', route[1])
+        response.end('moved')
+      })
+      const runtimeApi = `http://127.0.0.1:${runtime}/2018-06-01/runtime/invocation/next`
+      const entries: [string, [number, string]][] = [
+        ['/api/to-runtime', [307, runtimeApi]],
+        ['/api/to-runtime-by-name', [308, `http://localhost:${runtime}/2018-06-01/runtime/invocation/next`]],
+        ['/api/to-other-origin', [302, `http://127.0.0.1:${evil}/api/x`]],
+        ['/api/to-other-name', [302, `http://localhost:${redirector}/api/echo`]],
+        ['/api/above-base', [301, '/admin']],
+        ['/api/encoded', [302, '/api/..%2fadmin']],
+        ['/api/userinfo', [302, `http://user:s3cret@127.0.0.1:${redirector}/api/echo`]],
+        ['/api/see-other', [303, '/api/echo?from=303']],
+        ['/api/found', [302, 'echo?from=302']],
+        ['/api/temporary', [307, '/api/echo?from=307']],
+        ['/api/permanent', [308, `http://127.0.0.1:${redirector}/api/echo?from=308`]],
+        ['/api/loop', [302, '/api/loop']],
+      ]
+      for (const [path, route] of entries) routes.set(path, route)
+    })
+
+    const withRuntime = <T>(run: () => Promise<T>) => withEnv({ AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${runtime}` }, run)
+    const service = (options: ResolverOptions = {}) => resolverFor({ a: at(redirector, '/api') }, options).resolve(api())
+    const arrived = (name: string) => hits.filter((hit) => hit.startsWith(`${name} `))
+
+    it('It should refuse a redirect to the Lambda Runtime API, for a GET and for a POST with a body, sending nothing there', async () => {
+      // Prepare
+      const orders = await service({ allowedHosts: ['127.0.0.1'] })
+
+      // Act
+      const errors = await withRuntime(() =>
+        Promise.all([
+          orders.fetch('/to-runtime').catch((caught: unknown) => caught),
+          orders.fetch('/to-runtime', { method: 'POST', body: 'payload' }).catch((caught: unknown) => caught),
+          orders.fetch('/to-runtime-by-name', { method: 'PUT', body: 'payload' }).catch((caught: unknown) => caught),
+        ]),
+      )
+
+      // Assess
+      for (const error of errors) expect(error).toMatchObject({ name: 'DisallowedTargetError', rule: 'always refused', instanceId: 'a' })
+      expect((errors[0] as DisallowedTargetError).target).toBe(`http://127.0.0.1:${runtime}/2018-06-01/runtime/invocation/next`)
+      expect((errors[0] as Error).message).toContain('"prod.orders"')
+      expect((errors[0] as Error).message).toContain(`a 307 redirect from http://127.0.0.1:${redirector}/api/to-runtime`)
+      expect((errors[0] as Error).message).toContain('Lambda Runtime API')
+      expect(arrived('runtime')).toEqual([])
+      expect(arrived('redirector')).toHaveLength(3)
+    })
+
+    it('It should refuse a redirect outside allowedHosts, to another origin, above the base path, or with userinfo', async () => {
+      // Prepare
+      const orders = await service({ allowedHosts: ['127.0.0.1'] })
+      const paths = ['/to-other-name', '/to-other-origin', '/above-base', '/encoded', '/userinfo']
+
+      // Act
+      const errors = await Promise.all(paths.map((path) => orders.fetch(`${path}?token=s3cret`).catch((caught: unknown) => caught)))
+
+      // Assess
+      expect(errors.map((error) => (error as DisallowedTargetError).rule)).toEqual([
+        'allowedHosts',
+        'http redirect',
+        'http redirect',
+        'http redirect',
+        'http url',
+      ])
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(DisallowedTargetError)
+        expect((error as Error).message).not.toContain('s3cret')
+      }
+      expect((errors[1] as DisallowedTargetError).target).toBe(`http://127.0.0.1:${evil}/api/x`)
+      expect((errors[4] as DisallowedTargetError).target).toBe(`http://***@127.0.0.1:${redirector}/api/echo`)
+      expect(hits.filter((hit) => !hit.startsWith('redirector ') || !paths.some((path) => hit.includes(path)))).toEqual([])
+    })
+
+    it('It should follow a redirect inside the base URL as fetch does: 303 (and 302 after a POST) to a GET without body, 307 and 308 keeping both', async () => {
+      // Prepare
+      const orders = await service({ allowedHosts: ['127.0.0.1'] })
+      const post = { method: 'POST', body: '{"id":1}', headers: { 'content-type': 'application/json' } }
+
+      // Act
+      const responses = [
+        await orders.fetch('/see-other', post),
+        await orders.fetch('/found', post),
+        await orders.fetch('/temporary', post),
+        await orders.fetch('/permanent', { ...post, method: 'PUT' }),
+      ]
+      const bodies = await Promise.all(responses.map((response) => response.json()))
+
+      // Assess
+      expect(bodies).toEqual([
+        { method: 'GET', path: '/api/echo?from=303', body: '', type: null },
+        { method: 'GET', path: '/api/echo?from=302', body: '', type: null },
+        { method: 'POST', path: '/api/echo?from=307', body: '{"id":1}', type: 'application/json' },
+        { method: 'PUT', path: '/api/echo?from=308', body: '{"id":1}', type: 'application/json' },
+      ])
+      expect(responses.map((response) => [response.redirected, new URL(response.url).pathname])).toEqual(
+        responses.map(() => [true, '/api/echo']),
+      )
+    })
+
+    it('It should refuse to follow a 307 with a streamed body, which cannot be sent twice', async () => {
+      // Prepare
+      const orders = await service()
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('payload'))
+          controller.close()
+        },
+      })
+
+      // Act
+      const error = await orders
+        .fetch('/temporary', { method: 'POST', body, duplex: 'half' } as RequestInit)
+        .catch((caught: unknown) => caught)
+
+      // Assess
+      expect(error).toBeInstanceOf(HttpRequestError)
+      expect(error).toMatchObject({ status: 307, attempts: ['a'] })
+      expect((error as Error).message).toContain('streamed body')
+      expect(hits).toEqual(['redirector POST /api/temporary'])
+    })
+
+    it('It should give up after 5 redirects', async () => {
+      // Prepare
+      const orders = await service()
+
+      // Act
+      const error = await orders.fetch('/loop').catch((caught: unknown) => caught)
+
+      // Assess
+      expect(error).toBeInstanceOf(HttpRequestError)
+      expect((error as Error).message).toContain('more than 5 redirects')
+      expect(hits).toHaveLength(6)
+    })
+
+    it("It should keep the caller's redirect: 'manual' returns the redirect, 'error' rejects it without failover, nothing sent to the target", async () => {
+      // Prepare: a second instance, which a failover would reach.
+      const orders = await resolverFor({ a: at(redirector, '/api'), b: at(live, '/api') }).resolve(api())
+
+      // Act
+      const [manual, error] = await withRuntime(() =>
+        Promise.all([
+          orders.fetch('/to-runtime', { redirect: 'manual' }),
+          orders.fetch('/to-runtime', { redirect: 'error' }).catch((caught: unknown) => caught),
+        ]),
+      )
+
+      // Assess
+      expect(manual.status).toBe(307)
+      expect(manual.headers.get('location')).toBe(`http://127.0.0.1:${runtime}/2018-06-01/runtime/invocation/next`)
+      expect(error).toBeInstanceOf(HttpRequestError)
+      expect(error).toMatchObject({ status: 307, attempts: ['a'] })
+      expect((error as Error).message).toContain("unexpected 307 redirect (redirect: 'error')")
+      expect(arrived('runtime')).toEqual([])
+      expect(arrived('live')).toEqual([])
     })
   })
 })

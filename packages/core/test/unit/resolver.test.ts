@@ -501,11 +501,17 @@ describe('Function: createResolver', () => {
 
   it('It should reject a negative or non-finite duration option, naming it', () => {
     expect(() => createResolver({ client, ttlMs: -1 })).toThrow('ttlMs=-1 is not a number of milliseconds')
-    expect(() => createResolver({ client, requestTimeoutMs: Number.NaN })).toThrow('requestTimeoutMs=NaN')
+    expect(() => createResolver({ client, requestTimeoutMs: Number.NaN })).toThrow('requestTimeoutMs: NaN is not a number of milliseconds')
     // A timer fires at once beyond 2^31 - 1 ms.
     expect(() => createResolver({ client, requestTimeoutMs: 2 ** 31 })).toThrow(
-      'requestTimeoutMs=2147483648 is not a number of milliseconds (at most 2147483647)',
+      'requestTimeoutMs: 2147483648 is not a number of milliseconds above 0 and at most 2147483647',
     )
+  })
+
+  it('It should refuse a requestTimeoutMs of 0, which would time out every request at once', () => {
+    expect(() => createResolver({ client, requestTimeoutMs: 0 })).toThrow(RangeError)
+    expect(() => createResolver({ client, requestTimeoutMs: 0 })).toThrow('requestTimeoutMs: 0 is not a number of milliseconds above 0')
+    expect(createResolver({ client, requestTimeoutMs: 0.5 }).settings.requestTimeoutMs).toBe(0.5)
   })
 
   it('It should use the documented defaults', () => {

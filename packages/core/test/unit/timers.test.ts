@@ -16,6 +16,13 @@ describe('Function: remainingBudgetMs', () => {
     }
   })
 
+  it('It should refuse a margin that is not a finite number, 0 or more, naming it', () => {
+    for (const margin of [Number.NaN, -1, Number.POSITIVE_INFINITY, '500']) {
+      expect(() => remainingBudgetMs(1_000, margin as number)).toThrow(RangeError)
+      expect(() => remainingBudgetMs(1_000, margin as number)).toThrow(/^marginMs of remainingBudgetMs: /)
+    }
+  })
+
   it('It should give values AbortSignal.timeout() takes and keeps', () => {
     for (const value of [1e300, 2 ** 32, -1, 0.5]) {
       const left = remainingBudgetMs(value) as number
