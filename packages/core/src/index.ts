@@ -49,6 +49,7 @@ export {
   PayloadValidationError,
   RemoteInvocationError,
   ServiceNotFoundError,
+  type TargetRule,
 } from './errors.js'
 export {
   type EventBus,
@@ -105,3 +106,4 @@ export { defineServices, type ResolvedServices, type ServiceSet, type Services }
 export type { InferInput, InferOutput, Schema } from './schema.js'
 export { MAX_DELAY_MS, remainingBudgetMs } from './timers.js'
 export { isTransient } from './transient.js'
+export type { InstanceType, Kind } from './types/kinds.js'

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js'
 import type { TargetPolicy } from '../policy/policy.js'
 import type { HealthStatusFilter, RegisteredInstance } from '../registry/types.js'
 import { check, type Schema } from '../schema.js'
+import type { Kind } from '../types/kinds.js'
 
 /** How one instance is chosen when several are registered. */
 export type PickStrategy = 'random' | 'first' | 'round-robin'
@@ -46,8 +47,8 @@ export interface BindContext {
  * resolved by a resolver or the `cloudMap()` middleware.
  */
 export interface Dependency<Value> {
-  /** The kind that declared it: `instance`, `lambda`, `queue`, `topic` or `http`. */
-  readonly kind: string
+  /** The kind that declared it, named as its factory (`lambda`, `queue`, ...: every one is in `KINDS`). */
+  readonly kind: Kind
   /** Where it lives in Cloud Map, checked when it was declared. */
   readonly address: Address
   /** The address as text, for errors and logs. */
@@ -84,7 +85,7 @@ export function andThen<T, U>(value: T | Promise<T>, next: (value: T) => U | Pro
 /** Builds a dependency; the address is checked now, so a typo fails at declaration. */
 /* @__NO_SIDE_EFFECTS__ */
 export function defineDependency<Value>(
-  kind: string,
+  kind: Kind,
   address: AddressInput,
   discovery: DiscoveryOptions,
   bind: Dependency<Value>['bind'],
@@ -130,6 +131,12 @@ export interface ResolvedInstance<Attributes> {
   /** The id of the selected Cloud Map instance. */
   readonly instanceId: string
   /** The address it was resolved from, as text. */
+  readonly label: string
+  /**
+   * The same text as `label`.
+   *
+   * @deprecated Use `label`: `address` names the parsed object (`Dependency.address`).
+   */
   readonly address: string
   /** The instance's attributes as the `attributes` schema outputs them; without a schema, Cloud Map's strings. */
   readonly attributes: Attributes
@@ -153,7 +160,7 @@ export function bindResolved<A, Extra extends object>(
   build: (attributes: A) => Extra,
 ): (ResolvedInstance<A> & NoInfer<Extra>) | Promise<ResolvedInstance<A> & NoInfer<Extra>> {
   return andThen(parseAttributes(schema, registered, label), (attributes) =>
-    Object.freeze({ instanceId: registered.instanceId, address: label, attributes, ...build(attributes) }),
+    Object.freeze({ instanceId: registered.instanceId, label, address: label, attributes, ...build(attributes) }),
   )
 }
 
