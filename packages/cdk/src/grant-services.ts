@@ -1,5 +1,5 @@
 import type { AnyDependency, Dependency, ServiceSet, Services } from '@cloudmap-middy/core'
-import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
+import { defaultCalls, KINDS, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
 import { Annotations, Token } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import type * as kms from 'aws-cdk-lib/aws-kms'
@@ -153,7 +153,9 @@ export function grantServices<const S extends Services>(
   for (const name of names) {
     if (!isDependency(declared[name])) {
       throw new TypeError(
-        `${where}: services.${name} is not a dependency: declare it with lambda(), queue(), topic(), http(), instance(), ...`,
+        `${where}: services.${name} is not a dependency: declare it with ${Object.values(KINDS)
+          .map((kind) => kind.factory)
+          .join(', ')}`,
       )
     }
   }

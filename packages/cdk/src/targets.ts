@@ -1,4 +1,4 @@
-import type { InstanceType } from '@cloudmap-middy/core/iam'
+import { type InstanceType, type Kind, registeredAttributes } from '@cloudmap-middy/core/iam'
 import { Token } from 'aws-cdk-lib'
 import type * as events from 'aws-cdk-lib/aws-events'
 import type * as kms from 'aws-cdk-lib/aws-kms'
@@ -22,6 +22,8 @@ export type InstanceTarget = lambda.IFunction | sqs.IQueue | sns.ITopic | sfn.IS
 
 /** A target as the registry and the grants need it. */
 export interface DescribedTarget {
+  /** The kind that reads it. */
+  readonly kind: Exclude<Kind, 'instance'>
   /** The `type` attribute. */
   readonly type: InstanceType
   /** The attributes its kind reads (`type`, `arn`, `url`). */
@@ -54,6 +56,23 @@ function checkUrl(label: string, url: string): void {
   }
 }
 
+/** A target of `kind`: the attributes core's list of kinds says it is registered with. */
+function described(
+  kind: DescribedTarget['kind'],
+  values: { readonly arn?: string; readonly url?: string },
+  extra: { readonly key?: kms.IKey | undefined; readonly express?: boolean } = {},
+): DescribedTarget {
+  const attributes = registeredAttributes(kind, values)
+  return {
+    kind,
+    type: attributes.type,
+    attributes,
+    ...(values.arn === undefined ? {} : { arn: values.arn }),
+    ...(extra.key === undefined ? {} : { key: extra.key }),
+    ...(extra.express === undefined ? {} : { express: extra.express }),
+  }
+}
+
 /**
  * What a target registers as, read from its construct (the interfaces' own ARNs and URLs).
  *
@@ -63,35 +82,27 @@ export function describeTarget(label: string, target: InstanceTarget): Described
   if (typeof target !== 'object' || target === null) throw new TypeError(`${label}: the target must be a construct or { url }`)
   if (has(target, 'functionArn')) {
     const arn = (target as lambda.IFunction).functionArn
-    return { type: 'lambda', attributes: { type: 'lambda', arn }, arn }
+    return described('lambda', { arn })
   }
   if (has(target, 'queueArn') && has(target, 'queueUrl')) {
     const queue = target as sqs.IQueue
-    return {
-      type: 'sqs',
-      attributes: { type: 'sqs', arn: queue.queueArn, url: queue.queueUrl },
-      arn: queue.queueArn,
-      ...(queue.encryptionMasterKey ? { key: queue.encryptionMasterKey } : {}),
-    }
+    return described('queue', { arn: queue.queueArn, url: queue.queueUrl }, { key: queue.encryptionMasterKey })
   }
   if (has(target, 'topicArn')) {
     const topic = target as sns.ITopic
     // `masterKey` is on ITopic in recent aws-cdk-lib versions only.
-    const key = (topic as { masterKey?: kms.IKey }).masterKey
-    return { type: 'sns', attributes: { type: 'sns', arn: topic.topicArn }, arn: topic.topicArn, ...(key ? { key } : {}) }
+    return described('topic', { arn: topic.topicArn }, { key: (topic as { masterKey?: kms.IKey }).masterKey })
   }
   if (has(target, 'stateMachineArn')) {
     const machine = target as sfn.IStateMachine
-    const arn = machine.stateMachineArn
-    return { type: 'stepfunctions', attributes: { type: 'stepfunctions', arn }, arn, express: stateMachineType(machine) === 'EXPRESS' }
+    return described('stateMachine', { arn: machine.stateMachineArn }, { express: stateMachineType(machine) === 'EXPRESS' })
   }
   if (has(target, 'eventBusArn')) {
-    const arn = (target as events.IEventBus).eventBusArn
-    return { type: 'eventbridge', attributes: { type: 'eventbridge', arn }, arn }
+    return described('eventBus', { arn: (target as events.IEventBus).eventBusArn })
   }
   if (has(target, 'url') && typeof target.url === 'string') {
     checkUrl(label, target.url)
-    return { type: 'http', attributes: { type: 'http', url: target.url } }
+    return described('http', { url: target.url })
   }
   throw new TypeError(
     `${label}: the target is none of a Lambda function, SQS queue, SNS topic, state machine, event bus or { url } (an HTTP endpoint)`,

@@ -14,6 +14,7 @@ import {
   type Resolver,
   recordDeclarations,
 } from '@cloudmap-middy/core'
+import { boundTarget } from './bound-target.js'
 import type { Binding, BindRequest, ChildMessage, DeclaredDependency } from './protocol.js'
 import type { Pseudo } from './sam-policies.js'
 
@@ -28,42 +29,6 @@ function describe(error: unknown): string {
   return `thrown: ${typeof error}`
 }
 
-/** `arn:…:<service>:<region>:<account>:<resource>`: the caller's region and account unless given. */
-function toArn(job: { pseudo: Pseudo }, service: string, resource: string, region: string, account = job.pseudo.accountId): string {
-  return `arn:${job.pseudo.partition}:${service}:${region || job.pseudo.region}:${account}:${resource}`
-}
-
-/** The resource the kind's calls act on, as IAM names it, from the bound value. */
-function targetOf(job: { pseudo: Pseudo }, kind: string, value: Record<string, unknown>): string | undefined {
-  const arn = typeof value.arn === 'string' ? value.arn : undefined
-  const region = typeof value.region === 'string' ? value.region : ''
-  switch (kind) {
-    case 'lambda': {
-      if (arn?.startsWith('arn:')) return arn
-      // A partial ARN (account:function:name[:qualifier]) or a function name, in the caller's region.
-      const parts = arn?.split(':') ?? []
-      if (parts.length >= 3 && parts[1] === 'function') {
-        return toArn(job, 'lambda', parts.slice(1).join(':'), region, parts[0])
-      }
-      return arn === undefined ? undefined : toArn(job, 'lambda', `function:${arn}`, region)
-    }
-    case 'queue': {
-      if (arn !== undefined) return arn
-      const url = typeof value.url === 'string' ? new URL(value.url) : undefined
-      const [account, name] = url?.pathname.split('/').filter(Boolean) ?? []
-      const host = url?.hostname.match(/^sqs\.([a-z0-9-]+)\./)
-      return account && name ? `arn:${job.pseudo.partition}:sqs:${host?.[1] ?? job.pseudo.region}:${account}:${name}` : undefined
-    }
-    case 'stateMachine':
-      // A version or alias is authorized on its state machine's ARN (with states:StateMachineQualifier).
-      return arn?.split(':').slice(0, 7).join(':')
-    case 'eventBus':
-      return arn ?? (typeof value.name === 'string' ? toArn(job, 'events', `event-bus/${value.name}`, region) : undefined)
-    default:
-      return arn
-  }
-}
-
 /** Binds one instance as the resolver would, and says what came of it. */
 async function bind(
   job: { pseudo: Pseudo },
@@ -72,8 +37,8 @@ async function bind(
   context: BindContext,
 ): Promise<Binding> {
   try {
-    const value = (await dependency.bind(instance, context)) as Record<string, unknown> | undefined
-    const target = value && typeof value === 'object' ? targetOf(job, dependency.kind, value) : undefined
+    const value: unknown = await dependency.bind(instance, context)
+    const target = boundTarget(dependency.kind, value, job.pseudo)
     return { instanceId: instance.instanceId, ok: true, ...(target === undefined ? {} : { target }) }
   } catch (error) {
     // The class name and a refusal's rule travel as data: the report classifies by them, not by text.

@@ -1,4 +1,5 @@
 import { redactUrlWithoutQuery } from './redact.js'
+import type { InstanceType } from './types/kinds.js'
 
 /**
  * Every error the library throws. Each one names the address it is about, so a
@@ -11,18 +12,25 @@ import { redactUrlWithoutQuery } from './redact.js'
  * try {
  *   await resolver.resolve(jobs)
  * } catch (error) {
- *   if (error instanceof ServiceNotFoundError) console.error(error.address, 'is not registered')
+ *   if (error instanceof ServiceNotFoundError) console.error(error.label, 'is not registered')
  * }
  * ```
  */
 export class CloudMapMiddyError extends Error {
   /** The address the error is about, as text (`namespace.service` or `namespace.service->instance`). */
+  readonly label: string
+  /**
+   * The same text as {@link CloudMapMiddyError.label}.
+   *
+   * @deprecated Use `label`: `address` names the parsed object (`Dependency.address`).
+   */
   readonly address: string
 
-  constructor(address: string, message: string, options?: ErrorOptions) {
+  constructor(label: string, message: string, options?: ErrorOptions) {
     super(message, options)
     this.name = 'CloudMapMiddyError'
-    this.address = address
+    this.label = label
+    this.address = label
   }
 }
 
@@ -155,12 +163,12 @@ export class DiscoveryError extends CloudMapMiddyError {
 export class InstanceTypeMismatchError extends CloudMapMiddyError {
   /** The instance whose `type` does not fit. */
   readonly instanceId: string
-  /** The kind the dependency was declared as (`lambda`, `queue`, ...). */
-  readonly expected: string
+  /** The `type` the declared kind needs (`lambda`, `sqs`, ...: `KINDS[kind].type`). */
+  readonly expected: InstanceType
   /** The `type` attribute found, or `undefined` when it is missing. */
   readonly actual: string | undefined
 
-  constructor(address: string, instanceId: string, expected: string, actual: string | undefined, known: boolean) {
+  constructor(address: string, instanceId: string, expected: InstanceType, actual: string | undefined, known: boolean) {
     const found = actual === undefined ? 'no "type" attribute' : known ? `type "${actual}"` : `unknown type "${actual}"`
     super(address, `Cloud Map instance "${instanceId}" of "${address}" is declared as ${expected} but has ${found}`)
     this.name = 'InstanceTypeMismatchError'
@@ -169,6 +177,14 @@ export class InstanceTypeMismatchError extends CloudMapMiddyError {
     this.actual = actual
   }
 }
+
+/**
+ * The target-policy rule that refused a target: `allowedAccounts`, `allowedRegions`,
+ * `allowedHosts`, `always refused` (link-local, instance metadata, the Lambda Runtime API),
+ * `sqs url` (a queue URL off the SQS endpoint, or naming another queue than the ARN) or
+ * `http url` (a base URL with userinfo).
+ */
+export type TargetRule = 'allowedAccounts' | 'allowedRegions' | 'allowedHosts' | 'always refused' | 'sqs url' | 'http url' | 'http redirect'
 
 /**
  * A target read from the registry (an ARN, a queue URL, an HTTP base URL) is outside the
@@ -187,9 +203,9 @@ export class DisallowedTargetError extends CloudMapMiddyError {
    * `sqs url`, `http url`, or `http redirect` (a redirect answered by the instance leads outside
    * its base URL; a redirect to a host refused by another rule is refused under that rule).
    */
-  readonly rule: string
+  readonly rule: TargetRule
 
-  constructor(address: string, instanceId: string, target: string, rule: string, reason: string) {
+  constructor(address: string, instanceId: string, target: string, rule: TargetRule, reason: string) {
     super(address, `Cloud Map instance "${instanceId}" of "${address}" points to "${target}", refused (${rule}): ${reason}`)
     this.name = 'DisallowedTargetError'
     this.instanceId = instanceId
@@ -387,7 +403,7 @@ export class HttpRequestError extends CloudMapMiddyError {
  * try {
  *   await context.services.jobs.request({ id })
  * } catch (error) {
- *   if (error instanceof CallRefusedError && error.code === 'AccessDeniedException') console.error(error.address, error.target)
+ *   if (error instanceof CallRefusedError && error.code === 'AccessDeniedException') console.error(error.label, error.target)
  * }
  * ```
  */
@@ -416,6 +432,12 @@ export interface DependencyFailure {
   /** The name the handler gave it (`context.services.<name>`). */
   readonly name: string
   /** The dependency's address, as text. */
+  readonly label: string
+  /**
+   * The same text as `label`.
+   *
+   * @deprecated Use `label`: `address` names the parsed object (`Dependency.address`).
+   */
   readonly address: string
   /** The error's message. */
   readonly reason: string
@@ -449,7 +471,7 @@ export interface DependencyResolutionErrorOptions {
  * try {
  *   await services.resolve(resolver)
  * } catch (error) {
- *   if (error instanceof DependencyResolutionError) for (const f of error.failures) console.error(f.name, f.address, f.reason)
+ *   if (error instanceof DependencyResolutionError) for (const f of error.failures) console.error(f.name, f.label, f.reason)
  * }
  * ```
  */
@@ -463,8 +485,16 @@ export class DependencyResolutionError extends Error {
   /** Every failure, by name, address and reason. */
   readonly detail: string
 
-  constructor(failures: readonly DependencyFailure[], options: DependencyResolutionErrorOptions = {}) {
-    const list = failures.map((f) => `${f.name} (${f.address}): ${f.reason}`).join('; ')
+  constructor(
+    given: readonly (Omit<DependencyFailure, 'label' | 'address'> & ({ readonly label: string } | { readonly address: string }))[],
+    options: DependencyResolutionErrorOptions = {},
+  ) {
+    // `address` was the field's name before `label`: a failure built with it still reads.
+    const failures = given.map((f): DependencyFailure => {
+      const label = 'label' in f ? f.label : f.address
+      return { ...f, label, address: label }
+    })
+    const list = failures.map((f) => `${f.name} (${f.label}): ${f.reason}`).join('; ')
     const detail = `${failures.length} ${failures.length === 1 ? 'dependency' : 'dependencies'} could not be resolved: ${list}`
     const expose = options.expose === true
     super(expose ? 'Service Unavailable' : detail)

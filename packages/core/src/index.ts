@@ -41,6 +41,7 @@ export {
   PayloadValidationError,
   RemoteInvocationError,
   ServiceNotFoundError,
+  type TargetRule,
 } from './errors.js'
 export {
   type EventBus,
@@ -83,5 +84,6 @@ export { isTransient } from './transient.js'
 export type { Address, AddressInput } from './types/address.js'
 export type { CallClientConfig, CallClients, SdkClient } from './types/calls.js'
 export type { AnyDependency, BindContext, Dependency, DiscoveryOptions, PickStrategy, Resolved } from './types/dependency.js'
+export type { InstanceType, Kind } from './types/kinds.js'
 export type { Discovery, DiscoveryQuery, HealthStatusFilter, RegisteredInstance, Registry, RegistryCallOptions } from './types/registry.js'
 export type { ResolveOptions, Resolver, ResolverSettings } from './types/resolver.js'

@@ -1,4 +1,15 @@
-import { defineServices, eventBus, http, instance, lambda, optional, queue, stateMachine, topic } from '@cloudmap-middy/core'
+import {
+  type AnyDependency,
+  defineServices,
+  eventBus,
+  http,
+  instance,
+  lambda,
+  optional,
+  queue,
+  stateMachine,
+  topic,
+} from '@cloudmap-middy/core'
 import { describe, expect, it } from '@jest/globals'
 import { Stack } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions'
@@ -364,7 +375,8 @@ describe('Function: grantServices', () => {
 
   it('It should refuse a kind it does not know, pointing to external', () => {
     const { stack } = fixture()
-    const unknown = { ...instance('prod.scheduler->x'), kind: 'kinesis' }
+    // A kind of another version of core than the one grantServices() reads its list from.
+    const unknown = { ...instance('prod.scheduler->x'), kind: 'kinesis' } as unknown as AnyDependency
 
     expect(() => grantServices(fn(stack, 'Api'), { stream: unknown })).toThrow('does not know the kind "kinesis"; list it in `external`')
   })

@@ -1,10 +1,13 @@
+import { KINDS, type Kind } from '@cloudmap-middy/core/iam'
 import { describe, expect, it } from '@jest/globals'
+import type { Stack } from 'aws-cdk-lib'
 import { CfnParameter } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions'
 import * as sns from 'aws-cdk-lib/aws-sns'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions'
 import { registerInstance } from '../../src/index.js'
+import { describeTarget, type InstanceTarget } from '../../src/targets.js'
 import { bus, fixture, fn } from './fixture.js'
 
 const instances = (template: Template) => Object.values(template.findResources('AWS::ServiceDiscovery::Instance'))
@@ -227,5 +230,41 @@ describe('Function: registerInstance', () => {
     registerInstance(service, { url: 'https://jobs.example.com' }, { instanceId: 'jobs' })
 
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('grantServices\\(\\) cannot match'))
+  })
+})
+
+// Per kind registerInstance() takes a construct for (a kind added to core's list and not here is a type error).
+const TARGETS: { readonly [K in Exclude<Kind, 'instance'>]: (stack: Stack) => InstanceTarget } = {
+  lambda: (stack) => fn(stack, 'Fn'),
+  queue: (stack) => new sqs.Queue(stack, 'Queue'),
+  topic: (stack) => new sns.Topic(stack, 'Topic'),
+  http: () => ({ url: 'https://orders.example.com' }),
+  stateMachine: (stack) =>
+    new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')) }),
+  eventBus: (stack) => bus(stack),
+}
+
+describe("Function: describeTarget agrees with core's list of kinds", () => {
+  it.each(Object.keys(TARGETS) as (keyof typeof TARGETS)[])(
+    "It should register a %s target with its kind's type and attributes",
+    (kind) => {
+      // Prepare
+      const { stack } = fixture()
+      const facts = KINDS[kind]
+
+      // Act
+      const described = describeTarget(kind, TARGETS[kind](stack))
+
+      // Assess
+      expect(described.kind).toBe(kind)
+      expect(described.type).toBe(facts.type)
+      expect(described.attributes.type).toBe(facts.type)
+      for (const name of Object.keys(described.attributes).filter((key) => key !== 'type')) expect(facts.attributes).toContain(name)
+      expect(described.arn === undefined).toBe(facts.arnService === undefined)
+    },
+  )
+
+  it('It should cover every kind with a type', () => {
+    expect(Object.keys(TARGETS).sort()).toEqual((Object.keys(KINDS) as Kind[]).filter((kind) => KINDS[kind].type !== undefined).sort())
   })
 })

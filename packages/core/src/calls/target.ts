@@ -1,34 +1,14 @@
 import { type ArnParts, parseArn } from '../address/arn.js'
 import { AttributeValidationError, InstanceTypeMismatchError } from '../errors.js'
 import { checkAccountAndRegion } from '../policy/policy.js'
+import { type ArnService, type InstanceType, instanceTypeOf } from '../types/kinds.js'
 import type { TargetPolicy } from '../types/policy.js'
 import type { RegisteredInstance } from '../types/registry.js'
 
-/** The instance types this library knows, by the kind they belong to. */
-export type InstanceType = 'lambda' | 'sqs' | 'sns' | 'http' | 'stepfunctions' | 'eventbridge'
-
-// A Map, not an object: a registered type such as "constructor" must not find a prototype key.
-const TYPES: ReadonlyMap<string, InstanceType> = new Map([
-  ['lambda', 'lambda'],
-  ['function', 'lambda'],
-  ['sqs', 'sqs'],
-  ['queue', 'sqs'],
-  ['sns', 'sns'],
-  ['topic', 'sns'],
-  ['event', 'sns'],
-  ['pubsub', 'sns'],
-  ['http', 'http'],
-  ['stepfunctions', 'stepfunctions'],
-  ['sfn', 'stepfunctions'],
-  ['state-machine', 'stepfunctions'],
-  ['eventbridge', 'eventbridge'],
-  ['events', 'eventbridge'],
-  ['event-bus', 'eventbridge'],
-])
+export type { InstanceType } from '../types/kinds.js'
 
 /**
- * Checks the instance's `type` attribute (aliases: `function`; `queue`; `topic`,
- * `event`, `pubsub`; `sfn`, `state-machine`; `events`, `event-bus`) against the kind
+ * Checks the instance's `type` attribute (or an alias of it: `KINDS`) against the kind
  * the dependency was declared as. (`http()` does not ask it about an instance with no `type`
  * that ECS or EC2 registered: see `kinds/http.ts`.)
  *
@@ -39,7 +19,7 @@ export function checkType(label: string, instance: RegisteredInstance, expected:
   if (actual !== undefined && typeof actual !== 'string') {
     throw new AttributeValidationError(label, instance.instanceId, [{ path: ['type'], message: `must be a string, not ${typeof actual}` }])
   }
-  const known = actual === undefined ? undefined : TYPES.get(actual.toLowerCase())
+  const known = actual === undefined ? undefined : instanceTypeOf(actual)
   if (known !== expected) throw new InstanceTypeMismatchError(label, instance.instanceId, expected, actual, known !== undefined)
 }
 
@@ -62,7 +42,7 @@ export function requireAttribute(label: string, instance: RegisteredInstance, na
 export function requireArn(
   label: string,
   instance: RegisteredInstance,
-  service: string,
+  service: ArnService,
   policy: TargetPolicy,
 ): ArnParts & { readonly arn: string } {
   const arn = requireAttribute(label, instance, 'arn', `for a ${service} target`)

@@ -5,12 +5,13 @@ import { AttributeValidationError } from '../errors.js'
 import { check, type Schema } from '../schema.js'
 import type { AddressInput } from '../types/address.js'
 import type { Dependency, DiscoveryOptions, ResolvedInstance } from '../types/dependency.js'
+import type { Kind } from '../types/kinds.js'
 import type { RegisteredInstance } from '../types/registry.js'
 
 /** Builds a dependency; the address is checked now, so a typo fails at declaration. */
 /* @__NO_SIDE_EFFECTS__ */
 export function defineDependency<Value>(
-  kind: string,
+  kind: Kind,
   address: AddressInput,
   discovery: DiscoveryOptions,
   bind: Dependency<Value>['bind'],
@@ -69,7 +70,7 @@ export function bindResolved<A, Extra extends object>(
   build: (attributes: A) => Extra,
 ): (ResolvedInstance<A> & NoInfer<Extra>) | Promise<ResolvedInstance<A> & NoInfer<Extra>> {
   return andThen(parseAttributes(schema, registered, label), (attributes) =>
-    Object.freeze({ instanceId: registered.instanceId, address: label, attributes, ...build(attributes) }),
+    Object.freeze({ instanceId: registered.instanceId, label, address: label, attributes, ...build(attributes) }),
   )
 }
 

@@ -2,7 +2,14 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { andThen } from '../and-then.js'
 import { checkType, requireAttribute } from '../calls/target.js'
 import { bindResolved, defineDependency } from '../dependency/dependency.js'
-import { AttributeValidationError, DisallowedPathError, DisallowedTargetError, describeError, HttpRequestError } from '../errors.js'
+import {
+  AttributeValidationError,
+  DisallowedPathError,
+  DisallowedTargetError,
+  describeError,
+  HttpRequestError,
+  type TargetRule,
+} from '../errors.js'
 import { isHostName } from '../policy/hosts.js'
 import { checkHost, hostRefusal } from '../policy/policy.js'
 import { redactUrl, redactUrlWithoutQuery } from '../redact.js'
@@ -217,7 +224,7 @@ function resolvePath(label: string, base: URL, path: string): URL {
  * @throws {DisallowedTargetError} naming the redirect target and where it came from; nothing is sent there.
  */
 function checkRedirect(label: string, endpoint: Endpoint, from: URL, status: number, location: string, policy: TargetPolicy): URL {
-  const refuse = (target: string, rule: string, reason: string) =>
+  const refuse = (target: string, rule: TargetRule, reason: string) =>
     new DisallowedTargetError(
       label,
       endpoint.instanceId,

@@ -176,7 +176,7 @@ class CachingResolver implements Resolver {
 
   /** The error a caller sees: ours as they are (named after the dependency), anything else a DiscoveryError. */
   #failure(dependency: AnyDependency, error: unknown): Error {
-    if (error instanceof ServiceNotFoundError && error.address !== dependency.label) {
+    if (error instanceof ServiceNotFoundError && error.label !== dependency.label) {
       return notRegisteredAt(error, dependency.label, { cause: error })
     }
     if (error instanceof CloudMapMiddyError) return error

@@ -1,5 +1,6 @@
 import { type DependencyFailure, DependencyResolutionError } from '../errors.js'
 import type { AnyDependency, Resolved } from '../types/dependency.js'
+import { KINDS } from '../types/kinds.js'
 import { NOT_READY, type NotReady, type ResolveOptions, type Resolver } from '../types/resolver.js'
 import { cacheGeneration } from './cache.js'
 import type { Plan } from './plan.js'
@@ -34,6 +35,12 @@ export interface ServiceSet<S extends Services> {
   prefetch(resolver: Resolver): Promise<void>
 }
 
+/** Every kind's factory, for a message: `lambda(), queue(), ... or instance()`. */
+function factories(): string {
+  const all = Object.values(KINDS).map((kind) => kind.factory)
+  return `${all.slice(0, -1).join(', ')} or ${all.at(-1)}`
+}
+
 function isDependency(value: unknown): value is AnyDependency {
   return typeof value === 'object' && value !== null && typeof (value as AnyDependency).bind === 'function' && 'address' in value
 }
@@ -53,7 +60,7 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
   const dependencies = names.map((name) => {
     const dependency = services[name]
     if (!isDependency(dependency)) {
-      throw new TypeError(`services.${name} is not a dependency: declare it with instance(), lambda(), queue(), topic() or http()`)
+      throw new TypeError(`services.${name} is not a dependency: declare it with ${factories()}`)
     }
     return dependency
   })
@@ -163,7 +170,8 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
           return
         }
         const error = result.reason instanceof Error ? result.reason : new Error(String(result.reason))
-        failures.push({ name, address: (dependencies[i] as AnyDependency).label, reason: error.message, error })
+        const label = (dependencies[i] as AnyDependency).label
+        failures.push({ name, label, address: label, reason: error.message, error })
       })
       if (failures.length > 0) throw new DependencyResolutionError(failures)
       return out as ResolvedServices<S>

@@ -3,6 +3,7 @@
 import type { Logger } from '../logger.js'
 import type { Address } from './address.js'
 import type { CallClients } from './calls.js'
+import type { Kind } from './kinds.js'
 import type { TargetPolicy } from './policy.js'
 import type { HealthStatusFilter, RegisteredInstance } from './registry.js'
 
@@ -45,8 +46,8 @@ export interface BindContext {
  * resolved by a resolver or the `cloudMap()` middleware.
  */
 export interface Dependency<Value> {
-  /** The kind that declared it: `instance`, `lambda`, `queue`, `topic` or `http`. */
-  readonly kind: string
+  /** The kind that declared it, named as its factory (`lambda`, `queue`, ...: every one is in `KINDS`). */
+  readonly kind: Kind
   /** Where it lives in Cloud Map, checked when it was declared. */
   readonly address: Address
   /** The address as text, for errors and logs. */

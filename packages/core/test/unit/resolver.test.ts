@@ -72,7 +72,12 @@ describe('Class: Resolver', () => {
     const resolved = await resolver.resolve(dep)
 
     // Assess
-    expect(resolved).toEqual({ instanceId: 'get-job', address: 'prod.scheduler', attributes: { type: 'lambda', arn: arn('get-job') } })
+    expect(resolved).toEqual({
+      instanceId: 'get-job',
+      label: 'prod.scheduler',
+      address: 'prod.scheduler',
+      attributes: { type: 'lambda', arn: arn('get-job') },
+    })
     expect(cloudMap.commandCalls(DiscoverInstancesCommand)[0]?.args[0].input).toEqual({
       NamespaceName: 'prod',
       ServiceName: 'scheduler',
