@@ -22,10 +22,13 @@ const logger = { warn: (message: string) => void warnings.push(message) }
 /** Every request the servers saw, as `<server> <method> <path>`. */
 const hits: string[] = []
 const servers: Server[] = []
+/** Told each request's server as it arrives: a test waits on that rather than on a timer. */
+let onRequest: (server: string) => void = () => undefined
 
 async function serve(name: string, handle: (request: IncomingMessage, response: ServerResponse) => void): Promise<number> {
   const server = createServer((request, response) => {
     hits.push(`${name} ${request.method} ${request.url}`)
+    onRequest(name)
     handle(request, response)
   })
   servers.push(server)
@@ -72,6 +75,7 @@ afterAll(async () => {
 beforeEach(() => {
   hits.length = 0
   warnings.length = 0
+  onRequest = () => undefined
 })
 
 afterEach(() => {
@@ -216,7 +220,17 @@ describe('Function: http', () => {
   it('It should time out on a hanging instance and fail over', async () => {
     // Prepare
     const orders = await resolverFor({ stuck: at(hanging), up: at(live) }).resolve(api({ timeoutMs: 100 }))
-    const timeouts = jest.spyOn(AbortSignal, 'timeout')
+    // An attempt's time runs out when the hanging server holds its request, not after 100 real ms: on a busy machine
+    // the live server may take longer than that to answer (attempts run one at a time: the latest is the one held).
+    const attempts: AbortController[] = []
+    const timeouts = jest.spyOn(AbortSignal, 'timeout').mockImplementation(() => {
+      const attempt = new AbortController()
+      attempts.push(attempt)
+      return attempt.signal
+    })
+    onRequest = (server) => {
+      if (server === 'hanging') attempts.at(-1)?.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
+    }
 
     // Act: it settles only if the hanging attempt is given up.
     const response = await orders.fetch('/orders')

@@ -1,34 +1,86 @@
 import { clearCache, createResolver, DependencyResolutionError, instance, lambda } from '@cloudmap-middy/core'
 import { awsConfig, type FaultMode, type FaultProxy, startFaultProxy } from '@cloudmap-middy/moto-harness'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import middy from '@middy/core'
 import { cloudMap } from '../../src/index.js'
 import { lambdaContext, useMoto } from './moto.js'
 
 const moto = useMoto()
 let proxy: FaultProxy
-const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+const TTL_MS = 60_000
+const MARGIN_MS = 500
 
+/** What the resolver logged; `logged()` waits for an entry rather than for the clock. */
+interface Entry {
+  readonly message: string
+  readonly fields: Record<string, unknown>
+}
+const entries: Entry[] = []
+let waiters: (() => void)[] = []
+const record = (message: string, details: unknown[]) => {
+  entries.push({ message, fields: (details[0] ?? {}) as Record<string, unknown> })
+  for (const wake of waiters) wake()
+}
+const logger = {
+  warn: (message: string, ...details: unknown[]) => record(message, details),
+  debug: (message: string, ...details: unknown[]) => record(message, details),
+}
+/** Resolves once `condition()` holds, checked after each log entry. */
+const logged = (condition: () => boolean): Promise<void> =>
+  new Promise((resolve) => {
+    const wake = () => {
+      if (!condition()) return
+      waiters = waiters.filter((w) => w !== wake)
+      resolve()
+    }
+    waiters.push(wake)
+    wake()
+  })
+
+/** Entries whose message starts with `prefix`, counted by the address they name. */
+const countBy = (prefix: string, addressOf: (entry: Entry) => unknown): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const entry of entries)
+    if (entry.message.startsWith(prefix)) counts.set(String(addressOf(entry)), (counts.get(String(addressOf(entry))) ?? 0) + 1)
+  return counts
+}
+const STALE = 'cloudmap-middy: serving stale instances of'
+const staleServed = () => countBy(STALE, (e) => /"([^"]+)"/.exec(e.message)?.[1])
+const coldFailures = () => countBy('cloudmap-middy: DiscoverInstances failed, nothing cached to serve', (e) => e.fields.address)
+
+const addresses = ['it-faults.config->flags', 'it-faults.scheduler->get-job', 'it-faults.storage']
+/** What the resolver asks Cloud Map for (a pinned instance is picked from its service's answer). */
+const queried = ['it-faults.config', 'it-faults.scheduler', 'it-faults.storage']
 const services = () => ({
   flags: instance('it-faults.config->flags'),
   getJob: lambda('it-faults.scheduler->get-job'),
   storage: instance('it-faults.storage'),
 })
 
+// The TTL and backoff are read against Date.now(): the tests move it forward instead of waiting (the SDK, moto and
+// the request timeout see real time).
+const realNow = Date.now.bind(Date)
+let skipped = 0
+const skip = (ms: number) => {
+  skipped += ms
+}
+
 /** A handler whose Cloud Map traffic goes through the fault proxy (SQS, SNS and Lambda would go straight to moto). */
-const makeHandler = (ttlMs: number) =>
+const makeHandler = (options: { prefetch?: boolean; retryBudgetMs?: number } = {}) =>
   middy()
     .use(
       cloudMap({
         resolver: createResolver({
           clientConfig: { ...awsConfig(proxy.endpoint), maxAttempts: 2 },
           clients: { config: awsConfig(moto.server.endpoint) },
-          ttlMs,
+          ttlMs: TTL_MS,
           requestTimeoutMs: 400,
+          ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
           logger,
         }),
         services: services(),
+        timeoutMarginMs: MARGIN_MS,
+        ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
       }),
     )
     .handler(
@@ -48,8 +100,14 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   clearCache()
-  warnings.length = 0
+  entries.length = 0
+  waiters = []
+  skipped = 0
+  jest.spyOn(Date, 'now').mockImplementation(() => realNow() + skipped)
   await proxy.setMode('pass')
+})
+afterEach(() => {
+  jest.restoreAllMocks()
 })
 
 const faults: FaultMode[] = ['throttle', 'error500', 'hang', 'refuse']
@@ -59,44 +117,59 @@ describe('Integration: Cloud Map faults', () => {
     'It should keep warm handlers answering from stale instances while Cloud Map is %s',
     async (mode) => {
       // Prepare: a warm container, then the fault
-      const handler = makeHandler(100)
+      const handler = makeHandler()
       const expected = await handler({}, lambdaContext())
       await proxy.setMode(mode)
 
-      // Act: 200 invocations spread over several TTLs
-      let failed = 0
-      for (let i = 0; i < 200; i++) {
-        const answer = await handler({}, lambdaContext()).catch(() => undefined)
-        if (answer !== expected) failed += 1
-        if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 60))
+      // Act: 200 invocations over five TTLs, each TTL past the backoff (30 s at most) of the refreshes that failed before
+      const wrong: unknown[] = []
+      for (let ttl = 0; ttl < 5; ttl++) {
+        const before = staleServed()
+        skip(TTL_MS + 30_000)
+        for (let i = 0; i < 40; i++) {
+          const answer = await handler({}, lambdaContext()).catch((error: unknown) => error)
+          if (answer !== expected) wrong.push(answer)
+        }
+        // Each TTL the first invocation served stale and started a refresh, which failed and said so.
+        await logged(() => queried.every((a) => (staleServed().get(a) ?? 0) > (before.get(a) ?? 0)))
       }
 
       // Assess
-      expect(failed).toBe(0)
-      expect(warnings.some((w) => w.includes('serving stale instances'))).toBe(true)
+      expect(wrong).toEqual([])
+      expect([...staleServed().keys()].sort()).toEqual(queried)
       if (mode !== 'refuse') expect(proxy.seen[mode]).toBeGreaterThan(0)
     },
     60_000,
   )
 
   it.each(faults)(
-    'It should fail a cold start within its time budget when Cloud Map is %s, naming every dependency',
+    'It should fail a cold start when its time runs out while Cloud Map is %s, naming every dependency',
     async (mode) => {
-      const handler = makeHandler(60_000)
+      // Prepare: the fault first, so no request gets through; the invocation's time ends when the test says
       await proxy.setMode(mode)
-      const budgetMs = 1_500
+      const handler = makeHandler({ prefetch: false, retryBudgetMs: 60_000 })
+      const invocationTime = new AbortController()
+      const timeout = jest.spyOn(AbortSignal, 'timeout').mockImplementationOnce(() => invocationTime.signal)
+      const remainingMs = 10_000
 
-      const started = performance.now()
-      const error = await handler({}, lambdaContext(budgetMs)).catch((e: unknown) => e)
-      const elapsed = performance.now() - started
+      // Act: the invocation retries each dependency until its time runs out
+      const failing = handler({}, lambdaContext(remainingMs)).catch((error: unknown) => error)
+      await logged(() => queried.every((a) => (coldFailures().get(a) ?? 0) >= 2))
+      invocationTime.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
+      const error = await failing
 
+      // Assess: its time was what remained less the margin; it gave up on each dependency when that ran out
+      const givenMs = timeout.mock.calls[0]?.[0] ?? 0
+      expect(givenMs).toBeGreaterThan(0)
+      expect(givenMs).toBeLessThanOrEqual(remainingMs - MARGIN_MS)
       expect(error).toBeInstanceOf(DependencyResolutionError)
-      expect((error as DependencyResolutionError).failures.map((f) => f.address).sort()).toEqual([
-        'it-faults.config->flags',
-        'it-faults.scheduler->get-job',
-        'it-faults.storage',
-      ])
-      expect(elapsed).toBeLessThan(budgetMs)
+      expect((error as DependencyResolutionError).failures.map((f) => f.address).sort()).toEqual(addresses)
+      const gaveUp = entries.filter((e) => e.message === 'cloudmap-middy: gave up discovering, nothing cached to serve')
+      expect(gaveUp.map((e) => e.fields.address).sort()).toEqual(addresses)
+      for (const { fields } of gaveUp) {
+        expect(fields.why).toBe("the caller's time ran out")
+        expect(fields.attempts).toBeGreaterThanOrEqual(2)
+      }
 
       // The next invocation after the fault clears recovers.
       await proxy.setMode('pass')
