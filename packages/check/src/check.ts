@@ -50,7 +50,7 @@ export interface AccessCheck {
   readonly shown: string
   /** The statement's source that allows it, when it is allowed. */
   readonly by?: string
-  /** How it is refused, when it is: see {@link AccessDecision}. */
+  /** How it is refused, when it is: by an explicit `Deny`, by a statement the check cannot decide, or by no `Allow` (implicit). */
   readonly denial?: 'explicit' | 'undecided' | 'implicit'
   /** The target's account, when it is not the template's: its resource policy must allow the call too. */
   readonly otherAccount?: string
