@@ -18,5 +18,5 @@ export {
   type Unregistered,
 } from './check.js'
 export { type Isolation, IsolationError, type IsolationLayer, type MissingLayer } from './isolation.js'
-export { type Parameters, TemplateError } from './model.js'
+export { type ParameterValues, TemplateError } from './model.js'
 export { type FormatOptions, formatJson, formatReport, REPORT_VERSION } from './report.js'

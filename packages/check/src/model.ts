@@ -24,7 +24,7 @@ import { isPlaceholder, loadTemplate, type Resource, type Template, TemplateReso
 
 export {
   type HandlerLocation,
-  type Parameters,
+  type ParameterValues,
   type ReadOptions,
   TemplateError,
   type TemplateFunction,
