@@ -11,7 +11,7 @@ const CORE_LAYERS = [
   ['kinds'],
   ['resolver'],
   ['testing'],
-  ['index', 'iam'],
+  ['index', 'adapter', 'iam'],
 ]
 
 const core = 'packages/core/src/'

@@ -5,7 +5,10 @@ const shared = {
   // TypeDoc copies files (a package.json among them) into docs/api: not part of the suite.
   modulePathIgnorePatterns: ['<rootDir>/docs/api/'],
   moduleNameMapper: {
+    '^@cloudmap-middy/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
+    '^@cloudmap-middy/core/declarations$': '<rootDir>/packages/core/src/declarations.ts',
     '^@cloudmap-middy/core/iam$': '<rootDir>/packages/core/src/iam.ts',
+    '^@cloudmap-middy/core/registration$': '<rootDir>/packages/core/src/registration.ts',
     '^@cloudmap-middy/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@cloudmap-middy/core$': '<rootDir>/packages/core/src/index.ts',
     '^@cloudmap-middy/middy$': '<rootDir>/packages/middy/src/index.ts',

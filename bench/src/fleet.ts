@@ -1,5 +1,6 @@
 import { ServiceDiscoveryClient, type ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
-import { clearCache, createCloudMapClient, createResolver, type ResolverOptions } from '@cloudmap-middy/core'
+import { createCloudMapClient, createResolver, type ResolverOptions } from '@cloudmap-middy/core'
+import { clearCache } from '@cloudmap-middy/core/testing'
 import { cloudMap } from '@cloudmap-middy/middy'
 import middy from '@middy/core'
 import {

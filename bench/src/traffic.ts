@@ -1,4 +1,5 @@
-import { type AnyDependency, clearCache, createResolver, type Registry } from '@cloudmap-middy/core'
+import { type AnyDependency, createResolver, type Registry } from '@cloudmap-middy/core'
+import { clearCache } from '@cloudmap-middy/core/testing'
 import { cloudMap } from '@cloudmap-middy/middy'
 import middy, { type MiddlewareObj } from '@middy/core'
 import { countingRegistry, middyServiceDiscoveryModel, noCacheMiddleware, ttlCacheMiddleware } from './lib/baselines.js'

@@ -6,7 +6,7 @@ import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
 import { type Isolation, IsolationError, type IsolationLayer, isolationOf } from './isolation.js'
-import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
+import { type ParameterValues, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
 import { own } from './own.js'
 import { isPlaceholder } from './template.js'
 
@@ -50,7 +50,7 @@ export interface AccessCheck {
   readonly shown: string
   /** The statement's source that allows it, when it is allowed. */
   readonly by?: string
-  /** How it is refused, when it is: see {@link AccessDecision}. */
+  /** How it is refused, when it is: by an explicit `Deny`, by a statement the check cannot decide, or by no `Allow` (implicit). */
   readonly denial?: 'explicit' | 'undecided' | 'implicit'
   /** The target's account, when it is not the template's: its resource policy must allow the call too. */
   readonly otherAccount?: string
@@ -162,7 +162,7 @@ export interface CheckReport {
 /** Options of {@link check}. */
 export interface CheckOptions {
   /** Template parameters (`Stage`), and `AWS::Region`, `AWS::AccountId`. */
-  readonly parameters?: Parameters
+  readonly parameters?: ParameterValues
   /** Handler modules by function (logical id or name): `path[#export]`. */
   readonly handlers?: Readonly<Record<string, string>>
   /** Functions not to check. */

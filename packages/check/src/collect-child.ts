@@ -5,15 +5,8 @@
 // One JSON message a line on fd 3; what this process says is read by the check as untrusted.
 import net from 'node:net'
 import { pathToFileURL } from 'node:url'
-import {
-  type AnyDependency,
-  type BindContext,
-  type Declaration,
-  getDefaultResolver,
-  type RegisteredInstance,
-  type Resolver,
-  recordDeclarations,
-} from '@cloudmap-middy/core'
+import { type AnyDependency, getDefaultResolver, type RegisteredInstance, type Resolver } from '@cloudmap-middy/core'
+import { type BindContext, type Declaration, recordDeclarations } from '@cloudmap-middy/core/declarations'
 import { boundTarget } from './bound-target.js'
 import type { Binding, BindRequest, ChildMessage, DeclaredDependency } from './protocol.js'
 import type { Pseudo } from './sam-policies.js'

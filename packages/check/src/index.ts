@@ -1,4 +1,10 @@
-// @cloudmap-middy/check: the deploy-time check behind `cloudmap-middy check <template>`.
+/**
+ * The deploy-time check behind `cloudmap-middy check <template>`: `check()` proves that every
+ * dependency a handler declares is registered, typed and permitted by the template, and
+ * returns a report that `formatReport()` prints and `formatJson()` serializes.
+ *
+ * @module @cloudmap-middy/check
+ */
 export {
   type AccessCheck,
   type CheckName,
@@ -11,27 +17,6 @@ export {
   type Problem,
   type Unregistered,
 } from './check.js'
-export { main } from './cli.js'
-export type { Binding, CollectedDependency } from './collect.js'
-export {
-  type AccessDecision,
-  type AccessRequest,
-  evaluateAccess,
-  type PolicyStatement,
-  type SourcedStatement,
-  statementsOf,
-} from './iam.js'
 export { type Isolation, IsolationError, type IsolationLayer, type MissingLayer } from './isolation.js'
-export {
-  type HandlerLocation,
-  type Parameters,
-  type ReadOptions,
-  readTemplate,
-  TemplateError,
-  type TemplateFunction,
-  type TemplateInstance,
-  type TemplateModel,
-  type TemplateService,
-} from './model.js'
+export { type ParameterValues, TemplateError } from './model.js'
 export { type FormatOptions, formatJson, formatReport, REPORT_VERSION } from './report.js'
-export { type Expansion, expandManagedPolicies, expandSamPolicies, type Pseudo } from './sam-policies.js'

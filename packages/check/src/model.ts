@@ -20,11 +20,11 @@ import {
 } from './model/types.js'
 import { own, record } from './own.js'
 import type { Pseudo } from './sam-policies.js'
-import { isPlaceholder, loadTemplate, Resolver, type Resource, type Template } from './template.js'
+import { isPlaceholder, loadTemplate, type Resource, type Template, TemplateResolver } from './template.js'
 
 export {
   type HandlerLocation,
-  type Parameters,
+  type ParameterValues,
   type ReadOptions,
   TemplateError,
   type TemplateFunction,
@@ -206,7 +206,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     return value as Record<string, unknown>
   }
   const conditions = section('Conditions')
-  const resolver = new Resolver(parameters, conditions, section('Mappings'))
+  const resolver = new TemplateResolver(parameters, conditions, section('Mappings'))
   const resources: [string, Resource][] = []
   const created = new Set<string>()
   const implicitRoles = new Map<string, string>()

@@ -5,7 +5,7 @@
 import { type PolicyStatement, type SourcedStatement, statementsOf } from './iam.js'
 import { own } from './own.js'
 import { samPolicyTemplates } from './sam-data.js'
-import { Resolver } from './template.js'
+import { TemplateResolver } from './template.js'
 
 /** The pseudo parameters a template's ARNs are built from. */
 export interface Pseudo {
@@ -225,5 +225,5 @@ function expandTemplate(name: string, parameters: unknown, pseudo: Pseudo): Expa
   }
   if (problems.length > 0)
     return { statements: [], notes: [`policy template ${name}: ${problems.join(', ')}: its permissions are not checked`] }
-  return { statements: statementsOf(new Resolver(values).resolve(template.Definition), name), notes: [] }
+  return { statements: statementsOf(new TemplateResolver(values).resolve(template.Definition), name), notes: [] }
 }

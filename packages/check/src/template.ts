@@ -1,3 +1,10 @@
+/**
+ * The template reader and intrinsic resolver of `cloudmap-middy check`, for tooling:
+ * `loadTemplate()` reads a SAM or CloudFormation template (JSON or YAML, short-form tags
+ * included), and a `TemplateResolver` evaluates its intrinsics against parameter values.
+ *
+ * @module @cloudmap-middy/check/template
+ */
 import { readFileSync, statSync } from 'node:fs'
 import { parseDocument, type Tags } from 'yaml'
 import { own } from './own.js'
@@ -20,13 +27,24 @@ export interface Resource {
 /** A template as loaded: intrinsics in their long form. */
 export interface Template {
   /** Its parameters' declarations. */
-  readonly Parameters?: Record<string, { Type?: string; Default?: string | number }>
+  readonly Parameters?: Record<
+    string,
+    {
+      /** The parameter's type (`String`, `CommaDelimitedList`, ...). */
+      Type?: string
+      /** Its value when none is given. */
+      Default?: string | number
+    }
+  >
   /** Its mappings: map → top-level key → second-level key → value. */
   readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>
   /** Its conditions, by name. */
   readonly Conditions?: Record<string, unknown>
   /** SAM's `Globals`. */
-  readonly Globals?: { Function?: Record<string, unknown> }
+  readonly Globals?: {
+    /** The properties every `AWS::Serverless::Function` inherits. */
+    Function?: Record<string, unknown>
+  }
   /** Its resources, by logical id. */
   readonly Resources: Record<string, Resource>
 }
@@ -96,7 +114,12 @@ export function loadTemplate(path: string): Template {
  * The bounds on what {@link loadTemplate} reads: the file's size (CloudFormation takes templates
  * of at most 1 MB), and how deep values nest (the resolver recurses once per level).
  */
-export const TEMPLATE_LIMITS = Object.freeze({ bytes: 1_048_576, depth: 128 })
+export const TEMPLATE_LIMITS = Object.freeze({
+  /** The largest file read, in bytes. */
+  bytes: 1_048_576,
+  /** The deepest nesting of values read. */
+  depth: 128,
+})
 
 /** Refuses a value nested deeper than {@link TEMPLATE_LIMITS}.depth, without recursing. */
 function checkDepth(root: unknown): void {
@@ -120,7 +143,7 @@ export interface Provided {
 }
 
 /**
- * Thrown by {@link Resolver.resolve} for a `Ref` or `Fn::GetAtt` (or a `${Name}` of `Fn::Sub`) that names
+ * Thrown by {@link TemplateResolver.resolve} for a `Ref` or `Fn::GetAtt` (or a `${Name}` of `Fn::Sub`) that names
  * nothing provided (yet), or an attribute that is not known. Its message is
  * `template: !Ref X names nothing created yet` or `template: !GetAtt X.Y is not known`.
  */
@@ -160,12 +183,12 @@ function placeholder(intrinsic: string, argument: unknown): string {
 
 /**
  * True when the value is, or holds (in a string, a list or an object), a placeholder: what
- * {@link Resolver.resolve} gives for a value only a deploy knows (`«Fn::ImportValue SharedQueueArn»`,
+ * {@link TemplateResolver.resolve} gives for a value only a deploy knows (`«Fn::ImportValue SharedQueueArn»`,
  * `«Fn::GetAZs eu-west-1»`, `«Fn::GetAtt Nested.Outputs.QueueArn»`).
  *
  * @example
  * ```ts
- * isPlaceholder(new Resolver({}).resolve({ 'Fn::ImportValue': 'SharedQueueArn' })) // true
+ * isPlaceholder(new TemplateResolver({}).resolve({ 'Fn::ImportValue': 'SharedQueueArn' })) // true
  * isPlaceholder('arn:aws:sqs:eu-west-1:123456789012:jobs') // false
  * ```
  */
@@ -177,7 +200,7 @@ export function isPlaceholder(value: unknown): boolean {
 }
 
 /** Resolves intrinsics against parameters, conditions, mappings and the resources created so far. */
-export class Resolver {
+export class TemplateResolver {
   readonly #parameters: Record<string, string | string[]>
   readonly #conditions: Record<string, unknown>
   readonly #mappings: Record<string, unknown>

@@ -1,5 +1,12 @@
+// What a handler module declares as it loads, for tooling: `cloudmap-middy check` installs a
+// recorder, the dependency factories and a framework's middleware report to it. A subpath of
+// its own (`@cloudmap-middy/core/declarations`): a handler author never calls it.
+// `BindContext` is here too: what a tool gives a declared dependency's `bind()`.
+
 import type { AnyDependency } from './types/dependency.js'
 import type { Resolver } from './types/resolver.js'
+
+export type { BindContext } from './types/dependency.js'
 
 /**
  * What a handler module declares as it loads, as the deploy-time check

@@ -5,6 +5,11 @@
  * their errors. A container or a script uses it as it is; a Middy handler through
  * `@cloudmap-middy/middy`.
  *
+ * The subpaths hold what a handler author does not write: `/adapter` (hooks for a framework
+ * integration), `/declarations` (the record of what a module declares, for tooling),
+ * `/testing` (a registry without Cloud Map, `clearCache()`), `/registration` (Cloud Map's
+ * rules for a registration) and `/iam` (the IAM actions a dependency needs).
+ *
  * @module @cloudmap-middy/core
  */
 
@@ -12,7 +17,6 @@ export { describeAddress, formatAddress, parseAddress, toAddress } from './addre
 export type { BatchResult } from './calls/batch.js'
 export { LIMITS } from './calls/limits.js'
 export type { MessageAttributeInput, MessageAttributes } from './calls/message-attributes.js'
-export { type Declaration, isRecordingDeclarations, recordDeclaration, recordDeclarations } from './declarations.js'
 export { optional } from './dependency/dependency.js'
 export {
   type AttributeIssue,
@@ -75,15 +79,13 @@ export {
 export { type PublishOptions, type PublishResult, type Topic, type TopicOptions, topic } from './kinds/topic.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'
-export { clearCache, pendingRefreshes, settleRefreshes } from './resolver/cache.js'
 export { createResolver, getDefaultResolver, NOT_READY, type NotReady, type ResolverOptions } from './resolver/resolver.js'
 export { defineServices, type ResolvedServices, type ServiceSet, type Services } from './resolver/services.js'
 export type { InferInput, InferOutput, Schema } from './schema.js'
-export { MAX_DELAY_MS, remainingBudgetMs } from './timers.js'
 export { isTransient } from './transient.js'
 export type { Address, AddressInput } from './types/address.js'
 export type { CallClientConfig, CallClients, SdkClient } from './types/calls.js'
-export type { AnyDependency, BindContext, Dependency, DiscoveryOptions, PickStrategy, Resolved } from './types/dependency.js'
+export type { AnyDependency, Dependency, DiscoveryOptions, PickStrategy, Resolved } from './types/dependency.js'
 export type { InstanceType, Kind } from './types/kinds.js'
 export type { Discovery, DiscoveryQuery, HealthStatusFilter, RegisteredInstance, Registry, RegistryCallOptions } from './types/registry.js'
 export type { ResolveOptions, Resolver, ResolverSettings } from './types/resolver.js'

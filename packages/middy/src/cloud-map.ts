@@ -3,17 +3,14 @@ import {
   DependencyResolutionError,
   defineServices,
   getDefaultResolver,
-  isRecordingDeclarations,
   type Logger,
   NOT_READY,
-  pendingRefreshes,
   type ResolvedServices,
   type Resolver,
-  recordDeclaration,
-  remainingBudgetMs,
   type Services,
-  settleRefreshes,
 } from '@cloudmap-middy/core'
+import { pendingRefreshes, remainingBudgetMs, settleRefreshes } from '@cloudmap-middy/core/adapter'
+import { isRecordingDeclarations, recordDeclaration } from '@cloudmap-middy/core/declarations'
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Context as LambdaContext } from 'aws-lambda'
 

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads'
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { ACCOUNT, awsConfig, MotoResources, type MotoServer, REGION, startMoto } from '@cloudmap-middy/moto-harness'
-import { loadTemplate, Resolver, type Resource } from './template.js'
+import { loadTemplate, type Resource, TemplateResolver } from './template.js'
 
 /** Writes one line of the trace. */
 export type Trace = (source: string, message: string) => void
@@ -270,7 +270,7 @@ export async function startLocalApp(options: {
       return [name, p.Type === 'CommaDelimitedList' ? (text === '' ? [''] : text.split(',')) : text]
     }),
   )
-  const resolver = new Resolver(
+  const resolver = new TemplateResolver(
     { ...parameters, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'local' },
     template.Conditions,
   )

@@ -1,3 +1,3 @@
 // The template reader and intrinsic resolver live in @cloudmap-middy/check (the deploy-time check
 // reads templates the same way): one implementation, re-exported for the local runner.
-export { loadTemplate, type Provided, Resolver, type Resource, type Template } from '@cloudmap-middy/check/template'
+export { loadTemplate, type Provided, type Resource, type Template, TemplateResolver } from '@cloudmap-middy/check/template'

@@ -3,10 +3,10 @@
 import { own, record } from '../own.js'
 import { type CompiledPattern, compilePattern, PatternError } from '../pattern.js'
 import type { Template } from '../template.js'
-import { type Parameters, TemplateError } from './types.js'
+import { type ParameterValues, TemplateError } from './types.js'
 
 /** CloudFormation's pseudo parameters, from what was given or the defaults. */
-function pseudoParameters(given: Parameters, path: string): Record<string, string | string[]> {
+function pseudoParameters(given: ParameterValues, path: string): Record<string, string | string[]> {
   const region = given['AWS::Region'] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
   const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws'
   const stackName = given['AWS::StackName'] ?? (path.split(/[\\/]/).pop() ?? 'stack').replace(/\..*$/, '').replace(/[^A-Za-z0-9-]/g, '-')
@@ -27,7 +27,7 @@ function pseudoParameters(given: Parameters, path: string): Record<string, strin
  * A parameter of an SSM type (`AWS::SSM::Parameter::Value<String>`) holds the name of an SSM
  * parameter whose value only a deploy reads: its value is a placeholder.
  */
-export function parameterValues(template: Template, given: Parameters, path: string): Record<string, string | string[]> {
+export function parameterValues(template: Template, given: ParameterValues, path: string): Record<string, string | string[]> {
   const values: Record<string, string | string[]> = Object.assign(record<string | string[]>(), pseudoParameters(given, path))
   const declared = (template.Parameters ?? {}) as Record<string, unknown>
   if (typeof declared !== 'object' || Array.isArray(declared)) throw new TemplateError('Parameters: not a map of parameters')

@@ -3,7 +3,7 @@
 import type { SourcedStatement } from '../iam.js'
 import { own } from '../own.js'
 import type { Pseudo } from '../sam-policies.js'
-import { type Resolver, type Resource, type Template, UnknownReferenceError } from '../template.js'
+import { type Resource, type Template, type TemplateResolver, UnknownReferenceError } from '../template.js'
 import { TemplateError } from './types.js'
 
 export const NAMESPACE_TYPES = new Set([
@@ -35,7 +35,7 @@ export class PropertyError extends Error {
 /** Everything the reading of a template shares. */
 export interface Reading {
   readonly template: Template
-  readonly resolver: Resolver
+  readonly resolver: TemplateResolver
   readonly pseudo: Pseudo
   /** `AWS::StackName`. */
   readonly stack: string

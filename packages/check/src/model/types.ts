@@ -4,7 +4,7 @@ import type { SourcedStatement } from '../iam.js'
 import type { Pseudo } from '../sam-policies.js'
 
 /** A template's parameters as given (`--param Name=Value`), pseudo parameters (`AWS::Region`, `AWS::AccountId`) included. */
-export type Parameters = Readonly<Record<string, string>>
+export type ParameterValues = Readonly<Record<string, string>>
 
 /** An instance the template registers. */
 export interface TemplateInstance {
@@ -131,7 +131,7 @@ export interface TemplateModel {
 /** Options of {@link readTemplate}. */
 export interface ReadOptions {
   /** Parameter values, and `AWS::Region` / `AWS::AccountId` / `AWS::StackName`. */
-  readonly parameters?: Parameters
+  readonly parameters?: ParameterValues
   /**
    * Handler modules by function (logical id or `FunctionName`): a path, relative to the
    * working directory, optionally with `#exportName`. Needed for a CDK template, whose functions

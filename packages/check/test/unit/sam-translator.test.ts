@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { expandSamPolicies, type Pseudo } from '../../src/sam-policies.js'
-import { Resolver } from '../../src/template.js'
+import { TemplateResolver } from '../../src/template.js'
 
 const pseudo: Pseudo = { partition: 'aws-cn', region: 'cn-north-1', accountId: '111122223333' }
 
@@ -46,7 +46,7 @@ describe("SAM's policy templates", () => {
     expect(names.length).toBeGreaterThan(80)
     for (const name of names) {
       const ours = expandSamPolicies([{ [name]: requests[name] }], pseudo)
-      const theirs = (new Resolver(pseudoValues).resolve(translated[name]) as { Statement: unknown[] }).Statement
+      const theirs = (new TemplateResolver(pseudoValues).resolve(translated[name]) as { Statement: unknown[] }).Statement
       expect([name, ours.notes, ours.statements.map((s) => s.statement)]).toEqual([name, [], theirs])
     }
   })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import * as template from '../../src/template.js'
-import { loadTemplate, Resolver } from '../../src/template.js'
+import { loadTemplate, TemplateResolver } from '../../src/template.js'
 
 /** Writes a YAML text to a new folder; returns its path. */
 function yaml(text: string): string {
@@ -16,9 +16,9 @@ function yaml(text: string): string {
 const isPlaceholder = (value: unknown): boolean =>
   (template as unknown as { isPlaceholder?: (value: unknown) => boolean }).isPlaceholder?.(value) ?? false
 
-/** A Resolver with the given mappings (the optional third argument). */
+/** A TemplateResolver with the given mappings (the optional third argument). */
 const withMappings = (parameters: Record<string, string | string[]>, mappings: Record<string, unknown>) =>
-  new (Resolver as unknown as new (p: unknown, c: unknown, m: unknown) => Resolver)(parameters, {}, mappings)
+  new (TemplateResolver as unknown as new (p: unknown, c: unknown, m: unknown) => TemplateResolver)(parameters, {}, mappings)
 
 describe('loadTemplate', () => {
   it('reads every short-form tag as its long form', () => {
@@ -80,11 +80,11 @@ describe('loadTemplate', () => {
   })
 })
 
-describe('Resolver', () => {
+describe('TemplateResolver', () => {
   const mappings = { Stages: { prod: { Size: 3, Azs: ['a', 'b'] }, dev: { Size: 1 } } }
 
   it('keeps its two-argument form', () => {
-    const resolver = new Resolver({ Stage: 'dev' }, { IsProd: { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] } })
+    const resolver = new TemplateResolver({ Stage: 'dev' }, { IsProd: { 'Fn::Equals': [{ Ref: 'Stage' }, 'prod'] } })
     expect(resolver.resolve({ 'Fn::If': ['IsProd', 'big', 'small'] })).toBe('small')
   })
 
@@ -100,7 +100,7 @@ describe('Resolver', () => {
   })
 
   it('resolves Fn::Split, Fn::Base64, Fn::Length and Fn::ToJsonString', () => {
-    const resolver = new Resolver({ List: ['x', 'y', 'z'], Stage: 'prod' })
+    const resolver = new TemplateResolver({ List: ['x', 'y', 'z'], Stage: 'prod' })
     expect(resolver.resolve({ 'Fn::Split': [',', { 'Fn::Sub': `a,\${Stage},c` }] })).toEqual(['a', 'prod', 'c'])
     expect(resolver.resolve({ 'Fn::Select': [1, { 'Fn::Split': ['|', 'a|b'] }] })).toBe('b')
     expect(resolver.resolve({ 'Fn::Base64': { 'Fn::Sub': `hello \${Stage}` } })).toBe(Buffer.from('hello prod').toString('base64'))
@@ -110,7 +110,7 @@ describe('Resolver', () => {
   })
 
   it('turns what only a deploy knows into a visible placeholder', () => {
-    const resolver = new Resolver({ Env: 'prod', 'AWS::Region': 'eu-west-1' })
+    const resolver = new TemplateResolver({ Env: 'prod', 'AWS::Region': 'eu-west-1' })
     expect(resolver.resolve({ 'Fn::ImportValue': 'SharedQueueArn' })).toBe('«Fn::ImportValue SharedQueueArn»')
     expect(resolver.resolve({ 'Fn::ImportValue': { 'Fn::Sub': `\${Env}-QueueArn` } })).toBe('«Fn::ImportValue prod-QueueArn»')
     expect(resolver.resolve({ 'Fn::GetAZs': { Ref: 'AWS::Region' } })).toBe('«Fn::GetAZs eu-west-1»')
@@ -129,7 +129,7 @@ describe('Resolver', () => {
   })
 
   it('compares scalars as strings in Fn::Equals, as CloudFormation does', () => {
-    const resolver = new Resolver({ Disabled: 'true', Count: '3' })
+    const resolver = new TemplateResolver({ Disabled: 'true', Count: '3' })
     expect(resolver.resolve({ 'Fn::Equals': [{ Ref: 'Disabled' }, true] })).toBe(true)
     expect(resolver.resolve({ 'Fn::Equals': [{ Ref: 'Count' }, 3] })).toBe(true)
     expect(resolver.resolve({ 'Fn::Equals': [{ Ref: 'Count' }, 4] })).toBe(false)
@@ -137,18 +137,18 @@ describe('Resolver', () => {
   })
 
   it('writes the escape of Fn::Sub (dollar, brace, exclamation mark) as a literal', () => {
-    const resolver = new Resolver({ Stage: 'prod' })
+    const resolver = new TemplateResolver({ Stage: 'prod' })
     expect(resolver.resolve({ 'Fn::Sub': `\${Stage}: \${!Stage} \${!Not.An.Attribute}` })).toBe(`prod: \${Stage} \${Not.An.Attribute}`)
   })
 
   it('resolves the index of Fn::Select, and refuses one out of range', () => {
-    const resolver = new Resolver({ Index: '1' })
+    const resolver = new TemplateResolver({ Index: '1' })
     expect(resolver.resolve({ 'Fn::Select': [{ Ref: 'Index' }, ['a', 'b']] })).toBe('b')
     expect(() => resolver.resolve({ 'Fn::Select': [2, ['a', 'b']] })).toThrow('!Select index 2 is out of range (2 items)')
   })
 
   it("names nothing by an Object prototype's property", () => {
-    const resolver = new Resolver({})
+    const resolver = new TemplateResolver({})
     expect(() => resolver.resolve({ Ref: 'constructor' })).toThrow('!Ref constructor names nothing created yet')
     expect(() => resolver.resolve({ 'Fn::If': ['toString', 'a', 'b'] })).toThrow('no condition toString')
     resolver.provided.set('Queue', { ref: 'q', attributes: { Arn: 'arn' } })

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { clearCache, createResolver, defineServices, instance, NOT_READY, type Resolver, settleRefreshes } from '../../src/index.js'
+import { settleRefreshes } from '../../src/adapter.js'
+import { createResolver, defineServices, instance, NOT_READY, type Resolver } from '../../src/index.js'
 import { cacheOf } from '../../src/resolver/cache.js'
-import { type StaticRegistry, staticRegistry } from '../../src/testing/index.js'
+import { clearCache, type StaticRegistry, staticRegistry } from '../../src/testing/index.js'
 
 const logger = { warn: () => undefined }
 

@@ -7,7 +7,6 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
 import {
   CallRefusedError,
-  clearCache,
   createResolver,
   DependencyResolutionError,
   defineServices,
@@ -20,7 +19,7 @@ import {
   stateMachine,
   topic,
 } from '../../src/index.js'
-import { staticRegistry } from '../../src/testing/index.js'
+import { clearCache, staticRegistry } from '../../src/testing/index.js'
 
 process.env.AWS_REGION ??= 'us-east-1'
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { z } from 'zod'
 import { InstanceTypeMismatchError } from '../../src/errors.js'
 import { instanceTypeOf, isKind, KINDS, type Kind, registeredAttributes, targetResource } from '../../src/iam.js'
-import { type AnyDependency, clearCache, createResolver } from '../../src/index.js'
+import { type AnyDependency, createResolver } from '../../src/index.js'
 import { eventBus } from '../../src/kinds/event-bus.js'
 import { http } from '../../src/kinds/http.js'
 import { instance } from '../../src/kinds/instance.js'
@@ -10,7 +10,7 @@ import { lambda } from '../../src/kinds/lambda.js'
 import { queue } from '../../src/kinds/queue.js'
 import { stateMachine } from '../../src/kinds/state-machine.js'
 import { topic } from '../../src/kinds/topic.js'
-import { staticRegistry } from '../../src/testing/index.js'
+import { clearCache, staticRegistry } from '../../src/testing/index.js'
 
 // Keyed by Kind: a kind added to the list and not here is a type error.
 const FACTORIES: { readonly [K in Kind]: (address: string) => AnyDependency } = {

@@ -20,9 +20,9 @@ import {
   PayloadTooLargeError,
   PayloadValidationError,
 } from '../../src/errors.js'
-import { clearCache, createResolver, type ResolverOptions, type Schema } from '../../src/index.js'
+import { createResolver, type ResolverOptions, type Schema } from '../../src/index.js'
 import { type QueueOptions, queue } from '../../src/kinds/queue.js'
-import { staticRegistry } from '../../src/testing/index.js'
+import { clearCache, staticRegistry } from '../../src/testing/index.js'
 import { withEnv } from '../env.js'
 import { until } from '../events.js'
 

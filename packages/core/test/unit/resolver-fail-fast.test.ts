@@ -1,7 +1,8 @@
 import { DiscoverInstancesCommand, RequestLimitExceeded, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
-import { clearCache, createResolver, DiscoveryError, instance } from '../../src/index.js'
+import { createResolver, DiscoveryError, instance } from '../../src/index.js'
+import { clearCache } from '../../src/testing/index.js'
 
 process.env.AWS_REGION ??= 'us-east-1'
 

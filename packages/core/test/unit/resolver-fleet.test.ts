@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-servicediscovery'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
+import { settleRefreshes } from '../../src/adapter.js'
 import {
-  clearCache,
   createCloudMapClient,
   createResolver,
   type DependencyResolutionError,
@@ -15,8 +15,8 @@ import {
   defineServices,
   instance,
   NOT_READY,
-  settleRefreshes,
 } from '../../src/index.js'
+import { clearCache } from '../../src/testing/index.js'
 
 process.env.AWS_REGION ??= 'us-east-1'
 

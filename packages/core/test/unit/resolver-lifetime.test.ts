@@ -2,8 +2,9 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { clearCache, cloudMapRegistry, createResolver, instance, NOT_READY } from '../../src/index.js'
+import { cloudMapRegistry, createResolver, instance, NOT_READY } from '../../src/index.js'
 import { cacheOf } from '../../src/resolver/cache.js'
+import { clearCache } from '../../src/testing/index.js'
 
 // Jest runs without --expose-gc: turn it on for this worker to see what a collection frees.
 setFlagsFromString('--expose-gc')

@@ -8,9 +8,9 @@ import {
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
 import { z } from 'zod'
+import { pendingRefreshes, settleRefreshes } from '../../src/adapter.js'
 import {
   AttributeValidationError,
-  clearCache,
   createResolver,
   type Discovery,
   DiscoveryError,
@@ -19,11 +19,10 @@ import {
   NOT_READY,
   NoInstancesError,
   optional,
-  pendingRefreshes,
   type Registry,
   ServiceNotFoundError,
-  settleRefreshes,
 } from '../../src/index.js'
+import { clearCache } from '../../src/testing/index.js'
 import { gate, until } from '../events.js'
 
 process.env.AWS_REGION ??= 'us-east-1'

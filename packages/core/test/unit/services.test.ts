@@ -1,15 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import {
-  clearCache,
-  createResolver,
-  defineServices,
-  instance,
-  NOT_READY,
-  type Resolver,
-  type ResolverOptions,
-  settleRefreshes,
-} from '../../src/index.js'
-import { type StaticRegistry, staticRegistry } from '../../src/testing/index.js'
+import { settleRefreshes } from '../../src/adapter.js'
+import { createResolver, defineServices, instance, NOT_READY, type Resolver, type ResolverOptions } from '../../src/index.js'
+import { clearCache, type StaticRegistry, staticRegistry } from '../../src/testing/index.js'
 
 const warnings: string[] = []
 const logger = { warn: (message: string) => void warnings.push(message) }

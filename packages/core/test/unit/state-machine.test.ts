@@ -11,9 +11,9 @@ import {
   PayloadTooLargeError,
   PayloadValidationError,
 } from '../../src/errors.js'
-import { clearCache, createResolver, type ResolverOptions } from '../../src/index.js'
+import { createResolver, type ResolverOptions } from '../../src/index.js'
 import { stateMachine } from '../../src/kinds/state-machine.js'
-import { staticRegistry } from '../../src/testing/index.js'
+import { clearCache, staticRegistry } from '../../src/testing/index.js'
 import { withEnv } from '../env.js'
 
 // The SDK as the library gets it: the real module, recorded when the library imports it (on its

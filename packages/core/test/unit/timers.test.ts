@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { MAX_DELAY_MS, remainingBudgetMs } from '../../src/index.js'
+import { MAX_DELAY_MS, remainingBudgetMs } from '../../src/adapter.js'
 
 describe('Function: remainingBudgetMs', () => {
   it('It should clamp the time left to what a timer takes: whole milliseconds, 0 to MAX_DELAY_MS', () => {

@@ -1,6 +1,5 @@
 import {
   AttributeValidationError,
-  clearCache,
   createResolver,
   DependencyResolutionError,
   DisallowedPathError,
@@ -11,6 +10,7 @@ import {
   lambda,
   queue,
 } from '@cloudmap-middy/core'
+import { clearCache } from '@cloudmap-middy/core/testing'
 import { awsConfig, MotoResources, type StandIn, startStandIn } from '@cloudmap-middy/moto-harness'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import middy from '@middy/core'

@@ -1,4 +1,5 @@
-import { clearCache, createResolver, lambda, queue, topic } from '@cloudmap-middy/core'
+import { createResolver, lambda, queue, topic } from '@cloudmap-middy/core'
+import { clearCache } from '@cloudmap-middy/core/testing'
 import { awsConfig, queueLambdaResults } from '@cloudmap-middy/moto-harness'
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import middy from '@middy/core'

@@ -1,4 +1,5 @@
-import { clearCache, createResolver, instance, lambda } from '@cloudmap-middy/core'
+import { createResolver, instance, lambda } from '@cloudmap-middy/core'
+import { clearCache } from '@cloudmap-middy/core/testing'
 import { awsConfig } from '@cloudmap-middy/moto-harness'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import middy from '@middy/core'

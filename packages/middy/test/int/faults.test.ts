@@ -1,4 +1,5 @@
-import { clearCache, createResolver, DependencyResolutionError, instance, lambda } from '@cloudmap-middy/core'
+import { createResolver, DependencyResolutionError, instance, lambda } from '@cloudmap-middy/core'
+import { clearCache } from '@cloudmap-middy/core/testing'
 import { awsConfig, type FaultMode, type FaultProxy, startFaultProxy } from '@cloudmap-middy/moto-harness'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import middy from '@middy/core'

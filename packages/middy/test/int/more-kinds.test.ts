@@ -1,5 +1,4 @@
 import {
-  clearCache,
   createResolver,
   DependencyResolutionError,
   DisallowedTargetError,
@@ -8,6 +7,7 @@ import {
   type ResolverOptions,
   stateMachine,
 } from '@cloudmap-middy/core'
+import { clearCache } from '@cloudmap-middy/core/testing'
 import { ACCOUNT, awsConfig, REGION } from '@cloudmap-middy/moto-harness'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import middy from '@middy/core'

@@ -1,17 +1,16 @@
 import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
 import {
-  clearCache,
   createResolver,
   DependencyResolutionError,
   DiscoveryError,
   InvalidAddressError,
   instance,
   optional,
-  pendingRefreshes,
   type Resolver,
   ServiceNotFoundError,
 } from '@cloudmap-middy/core'
-import { staticRegistry } from '@cloudmap-middy/core/testing'
+import { pendingRefreshes } from '@cloudmap-middy/core/adapter'
+import { clearCache, staticRegistry } from '@cloudmap-middy/core/testing'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import middy7 from '@middy/core'
 import type { Context } from 'aws-lambda'

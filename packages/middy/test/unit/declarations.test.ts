@@ -1,14 +1,6 @@
 import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
-import {
-  createResolver,
-  type Declaration,
-  isRecordingDeclarations,
-  lambda,
-  optional,
-  queue,
-  recordDeclaration,
-  recordDeclarations,
-} from '@cloudmap-middy/core'
+import { createResolver, lambda, optional, queue } from '@cloudmap-middy/core'
+import { type Declaration, isRecordingDeclarations, recordDeclaration, recordDeclarations } from '@cloudmap-middy/core/declarations'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
 import { cloudMap } from '../../src/index.js'

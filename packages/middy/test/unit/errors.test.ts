@@ -1,6 +1,6 @@
 import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
-import { clearCache, createResolver, DependencyResolutionError, DiscoveryError, instance, topic } from '@cloudmap-middy/core'
-import { staticRegistry } from '@cloudmap-middy/core/testing'
+import { createResolver, DependencyResolutionError, DiscoveryError, instance, topic } from '@cloudmap-middy/core'
+import { clearCache, staticRegistry } from '@cloudmap-middy/core/testing'
 import { describe, expect, it, jest } from '@jest/globals'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'

@@ -3,8 +3,8 @@
 // answer stubbed.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
-import { clearCache, DependencyResolutionError } from '@cloudmap-middy/core'
-import { restoreDefaultRegistry, useStaticRegistry } from '@cloudmap-middy/core/testing'
+import { DependencyResolutionError } from '@cloudmap-middy/core'
+import { clearCache, restoreDefaultRegistry, useStaticRegistry } from '@cloudmap-middy/core/testing'
 import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { Uint8ArrayBlobAdapter } from '@smithy/util-stream'
 import type { Context } from 'aws-lambda'
