@@ -525,7 +525,7 @@ function report(fn: TemplateFunction, model: TemplateModel, result: CollectResul
 
 /** The layers that applied to every module's process, and each one missing from any (once per reason). */
 function combined(isolations: readonly Isolation[]): Isolation {
-  const layers: readonly IsolationLayer[] = ['permission-model', 'network-permission', 'socket-guard', 'network-namespace']
+  const layers: readonly IsolationLayer[] = ['permission-model', 'network-permission', 'socket-guard', 'network-namespace', 'pid-namespace']
   const applied = isolations.length === 0 ? [] : layers.filter((layer) => isolations.every((i) => i.applied.includes(layer)))
   const missing = [...new Map(isolations.flatMap((i) => i.missing).map((m) => [`${m.layer}\u0000${m.reason}`, m])).values()]
   return { applied, missing }

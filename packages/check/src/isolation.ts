@@ -14,8 +14,10 @@ import { pathToFileURL } from 'node:url'
  * - `network-permission`: the permission model also denies the network (Node.js versions that have network permissions).
  * - `socket-guard`: every socket kind (TCP, TLS, HTTP/2, UDP, DNS, `fetch`) refused in the process, before the module loads.
  * - `network-namespace`: a network namespace of its own, with no interface up (`unshare -rn`, where the OS grants it unprivileged).
+ * - `pid-namespace`: a PID namespace of its own (`unshare -rp --fork`, where the OS grants it unprivileged):
+ *   no other process, the check's included, can be signalled from it.
  */
-export type IsolationLayer = 'permission-model' | 'network-permission' | 'socket-guard' | 'network-namespace'
+export type IsolationLayer = 'permission-model' | 'network-permission' | 'socket-guard' | 'network-namespace' | 'pid-namespace'
 
 /** A layer that did not apply, and why. */
 export interface MissingLayer {
@@ -85,23 +87,30 @@ function inThreadTypeScript(): boolean {
   return typeof module.registerHooks === 'function' && typeof module.stripTypeScriptTypes === 'function'
 }
 
-let namespaceProbe: string | undefined | null = null
-/** Does the OS give this user a network namespace (`unshare -rn`)? `undefined` when it does, else why not. Asked once. */
-function namespaceRefusal(): string | undefined {
-  if (namespaceProbe !== null) return namespaceProbe
-  if (process.platform !== 'linux') {
-    namespaceProbe = `${process.platform} has no network namespaces`
-    return namespaceProbe
+const namespaceProbes = new Map<string, string | undefined>()
+/**
+ * Does the OS give this user the namespace `flags` asks for (`-rn`: network, `-rp --fork`: PID)?
+ * `undefined` when it does, else why not. Asked once per kind.
+ */
+function namespaceRefusal(kind: 'network' | 'PID', flags: readonly string[]): string | undefined {
+  if (namespaceProbes.has(kind)) return namespaceProbes.get(kind)
+  let refusal: string | undefined
+  if (process.platform !== 'linux') refusal = `${process.platform} has no ${kind} namespaces`
+  else {
+    const probe = spawnSync('unshare', [...flags, process.execPath, '-e', ''], { stdio: 'ignore', timeout: 10_000 })
+    refusal =
+      probe.status === 0
+        ? undefined
+        : probe.error !== undefined
+          ? `unshare could not be run (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message})`
+          : `the OS refused an unprivileged ${kind} namespace (unshare ${flags.join(' ')} failed)`
   }
-  const probe = spawnSync('unshare', ['-rn', process.execPath, '-e', ''], { stdio: 'ignore', timeout: 10_000 })
-  namespaceProbe =
-    probe.status === 0
-      ? undefined
-      : probe.error !== undefined
-        ? `unshare could not be run (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message})`
-        : 'the OS refused an unprivileged network namespace (unshare -rn failed)'
-  return namespaceProbe
+  namespaceProbes.set(kind, refusal)
+  return refusal
 }
+
+/** unshare's flags for each namespace layer. --kill-child: the module's process ends with unshare. */
+const NAMESPACE_FLAGS = { network: ['-rn'], PID: ['-rp', '--fork', '--kill-child'] } as const
 
 /** The nearest folder at or above `start` with a package.json, else `start`. */
 function packageRoot(start: string): string {
@@ -188,9 +197,14 @@ export function isolationOf(module: string): Isolation {
     if (process.allowedNodeEnvironmentFlags.has('--allow-net')) applied.push('network-permission')
   }
   applied.push('socket-guard')
-  const refusal = namespaceRefusal()
-  if (refusal === undefined) applied.push('network-namespace')
-  else missing.push({ layer: 'network-namespace', reason: refusal })
+  for (const [kind, layer] of [
+    ['network', 'network-namespace'],
+    ['PID', 'pid-namespace'],
+  ] as const) {
+    const refusal = namespaceRefusal(kind, NAMESPACE_FLAGS[kind])
+    if (refusal === undefined) applied.push(layer)
+    else missing.push({ layer, reason: refusal })
+  }
   return { applied, missing }
 }
 
@@ -231,11 +245,13 @@ export function isolatedCommand(
     args.push(`--allow-fs-write=${temp}`)
   } else if (typescript) preload.push(files.tsxLoader)
   for (const file of preload) args.push('--import', pathToFileURL(file).href)
-  const namespace = isolation.applied.includes('network-namespace')
+  const network = isolation.applied.includes('network-namespace')
+  const pid = isolation.applied.includes('pid-namespace')
+  const flags = [...(network || pid ? ['-r'] : []), ...(network ? ['-n'] : []), ...(pid ? ['-p', '--fork', '--kill-child'] : [])]
   const node = [...args, files.script]
   return {
-    command: namespace ? 'unshare' : process.execPath,
-    args: namespace ? ['-rn', '--', process.execPath, ...node] : node,
+    command: flags.length > 0 ? 'unshare' : process.execPath,
+    args: flags.length > 0 ? [...flags, '--', process.execPath, ...node] : node,
     temp,
     home,
     isolation,

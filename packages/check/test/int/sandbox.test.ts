@@ -14,7 +14,7 @@ import { type CheckReport, check } from '../../src/check.js'
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox')
 const template = join(fixtures, 'template.yaml')
 const attacks = join(fixtures, 'escape.yaml')
-const functions = ['EscapeFunction', 'OptionsFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction']
+const functions = ['EscapeFunction', 'OptionsFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction', 'StopFunction']
 /** Every function of escape.yaml but these. */
 const only = (...names: string[]) => functions.filter((name) => !names.includes(name))
 let standIn: StandIn
@@ -56,6 +56,7 @@ const probeParameters = (home: string) => ({
   TcpPort: String((tcp.address() as net.AddressInfo).port),
   UdpPort: String(udp.address().port),
   CallerHome: home,
+  CheckPid: String(process.pid),
 })
 
 const bin = join(fixtures, '..', '..', '..', 'bin', 'cloudmap-middy.js')
@@ -148,6 +149,8 @@ describe('the sandbox, tried as an attacker would', () => {
       expect(existsSync(join(home, 'written-by-the-module'))).toBe(false)
       expect(arrived).toEqual([])
       expect(report.isolation.applied).toEqual(expect.arrayContaining(['permission-model', 'socket-guard']))
+      // Where the OS grants one, the check's process is not even visible from the module's.
+      if (!report.isolation.missing.some((m) => m.layer === 'pid-namespace')) expect(report.isolation.applied).toContain('pid-namespace')
     })
   }, 60_000)
 
@@ -162,7 +165,7 @@ describe('the sandbox, tried as an attacker would', () => {
       expect(report.functions.find((fn) => fn.logicalId === 'EscapeFunction')?.status).toBe('ok')
       // network-permission too on the Node.js versions that have one (25+).
       expect(report.isolation.applied.filter((layer) => layer !== 'network-permission')).toEqual(['permission-model', 'socket-guard'])
-      expect(report.isolation.missing.map((m) => m.layer)).toEqual(['network-namespace'])
+      expect(report.isolation.missing.map((m) => m.layer)).toEqual(['network-namespace', 'pid-namespace'])
       expect(arrived).toEqual([])
       expect(existsSync(join(home, 'written-by-the-module'))).toBe(false)
 
@@ -190,12 +193,20 @@ describe('the sandbox, tried as an attacker would', () => {
     expect(JSON.stringify(standIn.requests)).not.toMatch(/passwords/)
   }, 60_000)
 
-  it('ends a module that ignores SIGTERM within the timeout (a never-settling await, a busy loop): its process is gone', async () => {
+  it('ends a module that ignores SIGTERM within the timeout (a never-settling await, a busy loop, a stopped process): its process is gone', async () => {
     const report = await check(attacks, { skip: only('HangFunction', 'BusyFunction'), timeoutMs: 1000 })
     for (const name of ['HangFunction', 'BusyFunction']) {
       expect(report.functions.find((fn) => fn.logicalId === name)?.reason).toMatch(/did not load within 1000 ms/)
     }
-    expect([...processesOf('hang.mjs'), ...processesOf('busy.mjs')]).toEqual([])
+    // A stop is ignored by PID 1 of a PID namespace: without unshare on PATH, the module's process stops for real.
+    const stopped = await cli([attacks, '--json', '--timeout-ms', '1000', ...only('StopFunction').flatMap((n) => ['--skip', n])], {
+      ...process.env,
+      PATH: join(fixtures, 'no-such-bin'),
+    })
+    expect((JSON.parse(stopped.stdout) as CheckReport).functions.find((fn) => fn.logicalId === 'StopFunction')?.reason).toMatch(
+      /did not load within 1000 ms/,
+    )
+    expect([...processesOf('hang.mjs'), ...processesOf('busy.mjs'), ...processesOf('stop.mjs')]).toEqual([])
   }, 60_000)
 
   it('exits when its report is written: a SIGTERM-ignoring module and a helper sharing stdout leave no process behind', () => {
