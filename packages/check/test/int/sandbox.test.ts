@@ -14,7 +14,16 @@ import { type CheckReport, check } from '../../src/check.js'
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox')
 const template = join(fixtures, 'template.yaml')
 const attacks = join(fixtures, 'escape.yaml')
-const functions = ['EscapeFunction', 'OptionsFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction', 'StopFunction']
+const functions = [
+  'EscapeFunction',
+  'OptionsFunction',
+  'ForgeFunction',
+  'HangFunction',
+  'BusyFunction',
+  'HelperFunction',
+  'StopFunction',
+  'UntargetedFunction',
+]
 /** Every function of escape.yaml but these. */
 const only = (...names: string[]) => functions.filter((name) => !names.includes(name))
 let standIn: StandIn
@@ -191,6 +200,17 @@ describe('the sandbox, tried as an attacker would', () => {
     expect(forge?.status).toBe('failed')
     expect(forge?.reason).toMatch(/sent what the check does not accept/)
     expect(JSON.stringify(standIn.requests)).not.toMatch(/passwords/)
+  }, 60_000)
+
+  it("judges a binding's type and target from the template, not from the module's process: a forged bound message passes nothing", async () => {
+    const report = await check(attacks, { skip: only('UntargetedFunction') })
+    const forged = report.functions.find((fn) => fn.logicalId === 'UntargetedFunction')
+    expect(forged?.status).toBe('failed')
+    expect(report.problems.map((p) => `${p.address} ${p.check} ${p.detail}`)).toEqual([
+      expect.stringMatching(/^sandbox\.svc->jobs call .*sqs:SendMessage.*arn:aws:sqs:us-east-1:123456789012:jobs/),
+      'sandbox.svc->alerts type sandbox.svc->alerts instance alerts: its type is sns, queue() needs sqs',
+      expect.stringMatching(/^sandbox\.svc->alerts call .*sqs:SendMessage.*arn:aws:sns:us-east-1:123456789012:alerts/),
+    ])
   }, 60_000)
 
   it('ends a module that ignores SIGTERM within the timeout (a never-settling await, a busy loop, a stopped process): its process is gone', async () => {
