@@ -238,8 +238,8 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
   provideAll([...resources, ...[...implicitRoles.keys()].map((roleId) => [roleId, { Type: 'AWS::IAM::Role' }] as const)], reading)
   for (const [roleId, statements] of connectorGrants(reading)) reading.connectors.set(roleId, statements)
   const directory = dirname(resolvePath(path))
-  // The folder handler modules must be in: found once, when a function first names one.
-  let project: string | undefined
+  // The folder the handler modules the template names must be in.
+  const project = projectFolder(directory)
   const transform = (template as { Transform?: unknown }).Transform
   const form = [transform].flat().includes('AWS::Serverless-2016-10-31') ? 'sam' : 'cloudformation'
   const notes: string[] = []
@@ -355,7 +355,7 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
         ? samHandler(directory, resolved, metadata)
         : cdkHandler(directory, logicalId, name, resolved, metadata, options.handlers ?? {})
     // A module named on the command line is the caller's choice; one the template names must be of its project.
-    const handler = given ? located : confined(logicalId, (project ??= projectFolder(directory)), located)
+    const handler = given ? located : confined(logicalId, project, located)
     // Inline code is not a module of the project, unless --handler names the module it stands for.
     const inline = !given && (props.InlineCode !== undefined || (props.Code as { ZipFile?: unknown } | undefined)?.ZipFile !== undefined)
     const skipped = options.skip?.some((key) => key === logicalId || key === name)
