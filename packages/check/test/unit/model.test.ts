@@ -747,6 +747,20 @@ describe('readTemplate: bounded work', () => {
     )
   })
 
+  it("refuses a value over CloudFormation's 4,096 bytes, and a pattern too costly to match against a value, naming each", () => {
+    const long = write({ Parameters: { Name: { Type: 'String', Default: 'é'.repeat(2049), AllowedPattern: '.*' } }, Resources: {} })
+    expect(() => readTemplate(long)).toThrow(
+      new TemplateError('parameter Name: its value is 4,098 bytes; CloudFormation takes at most 4,096'),
+    )
+    const costly = write({
+      Parameters: { Name: { Type: 'String', Default: 'a'.repeat(4096), AllowedPattern: '[ab]*a[ab]{3000}' } },
+      Resources: {},
+    })
+    expect(() => readTemplate(costly)).toThrow(
+      /^parameter Name: its AllowedPattern cannot be evaluated here: matching its [\d,]+ states against 4,096 characters takes up to [\d,]+ steps; the check takes at most 10,000,000$/,
+    )
+  })
+
   it('names the size and depth limits of a template', () => {
     let deep: unknown = 'x'
     for (let level = 0; level < 200; level += 1) deep = [deep]
