@@ -236,10 +236,11 @@ export class Resolver {
 
   #getAtt(target: unknown): string {
     const resolved = Array.isArray(target) ? this.resolve(target) : target
-    const [logicalId, attribute] = (Array.isArray(resolved) ? resolved.map(String) : String(resolved).split(/\.(.*)/s)) as [
-      string,
-      string | undefined,
-    ]
+    const named =
+      typeof resolved === 'string' ||
+      (Array.isArray(resolved) && resolved.length === 2 && resolved.every((part) => typeof part === 'string'))
+    if (!named) throw new Error(`template: !GetAtt ${describe(resolved)} is not LogicalId.Attribute or [LogicalId, Attribute]`)
+    const [logicalId, attribute] = (Array.isArray(resolved) ? resolved : resolved.split(/\.(.*)/s)) as [string, string | undefined]
     const provided = this.provided.get(logicalId)
     const value = attribute === undefined || provided === undefined ? undefined : own(provided.attributes, attribute)
     if (typeof value !== 'string') throw new UnknownReferenceError(`!GetAtt ${logicalId}.${attribute}`, logicalId, 'is not known')

@@ -112,6 +112,15 @@ describe('Resolver', () => {
     expect(resolver.resolve({ 'Fn::FindInMap': ['Stages', 'test', 'Size', { DefaultValue: 0 }] })).toBe(0)
   })
 
+  it('names a malformed Fn::GetAtt argument as written', () => {
+    const resolver = new Resolver({})
+    expect(() => resolver.resolve({ 'Fn::GetAtt': 5 })).toThrow('template: !GetAtt 5 is not LogicalId.Attribute or [LogicalId, Attribute]')
+    expect(() => resolver.resolve({ 'Fn::GetAtt': ['Q', 'Arn', 'x'] })).toThrow(
+      'template: !GetAtt [Q, Arn, x] is not LogicalId.Attribute or [LogicalId, Attribute]',
+    )
+    expect(() => resolver.resolve({ 'Fn::GetAtt': 'Q.Arn' })).toThrow('template: !GetAtt Q.Arn is not known')
+  })
+
   it('resolves Fn::Split, Fn::Base64, Fn::Length and Fn::ToJsonString', () => {
     const resolver = new Resolver({ List: ['x', 'y', 'z'], Stage: 'prod' })
     expect(resolver.resolve({ 'Fn::Split': [',', { 'Fn::Sub': `a,\${Stage},c` }] })).toEqual(['a', 'prod', 'c'])
