@@ -1,11 +1,11 @@
 // The check itself: each function's declared dependencies against what the template registers
 // and what its role allows (and, with --live, against what Cloud Map holds now).
 import { availableParallelism } from 'node:os'
-import { relative } from 'node:path'
+import { dirname, relative } from 'node:path'
 import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
-import { type Isolation, IsolationError, type IsolationLayer, isolationOf } from './isolation.js'
+import { type Isolation, IsolationError, type IsolationLayer, isolationOf, projectLinkProblem } from './isolation.js'
 import { type Parameters, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
 import { own } from './own.js'
 import { targetOf } from './targets.js'
@@ -601,6 +601,17 @@ export async function check(template: string, options: CheckOptions = {}): Promi
       const { missing } = isolationOf(fn.handler.module)
       if (missing.length > 0) throw new IsolationError(fn.handler.module, missing)
     }
+  }
+  // The permission model reads through links: a project that links out would let a module read what it links to.
+  const looked = new Map<string, string | undefined>()
+  for (const fn of model.functions) {
+    if (fn.skipped !== undefined || !('module' in fn.handler)) continue
+    if (!isolationOf(fn.handler.module).applied.includes('permission-model')) continue
+    // Once per folder: its modules share a project.
+    const folder = dirname(fn.handler.module)
+    if (!looked.has(folder)) looked.set(folder, projectLinkProblem(fn.handler.module))
+    const problem = looked.get(folder)
+    if (problem !== undefined) throw new TemplateError(`${fn.logicalId}: its handler module is not loaded: ${problem}`)
   }
   const limit = Math.max(1, Math.min(4, availableParallelism()))
   const loaded = await mapLimited(model.functions, limit, async (fn) => {

@@ -1,7 +1,7 @@
 // How the process a handler module is loaded in is confined, built from what this Node.js and
 // this OS offer: the Node.js permission model, an in-process socket guard, a network namespace.
 import { spawnSync } from 'node:child_process'
-import { existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs'
+import { type Dirent, existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs'
 import * as nodeModule from 'node:module'
 import { homedir, tmpdir } from 'node:os'
 import { dirname, extname, join, sep } from 'node:path'
@@ -165,6 +165,58 @@ function projectOf(module: string): string {
     if (!contains(candidate, home)) return candidate
   }
   return module
+}
+
+/** How many files and folders of a handler's project {@link projectLinkProblem} looks at, at most. */
+export const LINK_SCAN_LIMIT = 50_000
+
+/**
+ * Why the handler module at `module` may not be loaded under the permission model: a link in its
+ * project (`node_modules` aside: pnpm links into its store, and those links are allowed one by one)
+ * leads outside what its process may read (the permission model follows links, so it would read
+ * through it); or the project is too large to look through. `undefined` when there is none.
+ *
+ * @example
+ * ```ts
+ * const problem = projectLinkProblem('/app/src/handler.ts')
+ * if (problem !== undefined) throw new Error(problem)
+ * ```
+ */
+export function projectLinkProblem(module: string): string | undefined {
+  const project = projectOf(module)
+  const readable = [...withReal(project), ...dependencyFolders(dirname(module))]
+  const stack = [project]
+  let seen = 0
+  while (stack.length > 0) {
+    const dir = stack.pop() as string
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(dir, { withFileTypes: true })
+    } catch {
+      continue
+    }
+    for (const entry of entries) {
+      if (entry.name === 'node_modules') continue
+      seen += 1
+      if (seen > LINK_SCAN_LIMIT) {
+        return `its project ${project} holds more than ${LINK_SCAN_LIMIT.toLocaleString('en-US')} files and folders (node_modules aside): the check cannot look through it for links that lead outside it`
+      }
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) stack.push(path)
+      else if (entry.isSymbolicLink()) {
+        let target: string
+        try {
+          target = realpathSync(path)
+        } catch {
+          continue // A link to nothing reads nothing.
+        }
+        if (!readable.some((root) => contains(root, target))) {
+          return `${path} links to ${target}, outside what a handler module may read (its project ${project} and its node_modules): remove the link`
+        }
+      }
+    }
+  }
+  return undefined
 }
 
 /** Is the module TypeScript (loaded through hooks)? */

@@ -2,7 +2,7 @@
 // with --live too), and a dependency resolved by a resolver the module creates itself.
 import { spawn, spawnSync } from 'node:child_process'
 import dgram from 'node:dgram'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { type StandIn, startStandIn } from '@cloudmap-middy/moto-harness'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { type CheckReport, check } from '../../src/check.js'
+import { TemplateError } from '../../src/model.js'
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox')
 const template = join(fixtures, 'template.yaml')
@@ -184,6 +185,35 @@ describe('the sandbox, tried as an attacker would', () => {
       expect(strict.stderr).toMatch(
         /isolation required, but for .*escape\.mjs network-namespace does not apply: unshare could not be run \(ENOENT\)/,
       )
+    })
+  }, 60_000)
+
+  it('loads no module whose project links out of what it may read (the permission model reads through links): a usage error naming the link', async () => {
+    await withCallerHome(async (home) => {
+      const project = mkdtempSync(join(tmpdir(), 'linked-project-'))
+      try {
+        writeFileSync(join(project, 'package.json'), '{}')
+        // Were the link read, the module would fail naming what it read.
+        writeFileSync(
+          join(project, 'app.mjs'),
+          "import { readFileSync } from 'node:fs'\nlet read\ntry { read = readFileSync(new URL('./creds', import.meta.url), 'utf8') } catch {}\nif (read) throw new Error(`read ${read}`)\nexport const handler = async () => {}\n",
+        )
+        mkdirSync(join(project, 'lib'))
+        symlinkSync(join(home, '.aws', 'credentials'), join(project, 'lib', 'creds'))
+        symlinkSync(join(home, '.aws', 'credentials'), join(project, 'creds'))
+        const template = join(project, 'template.yaml')
+        writeFileSync(
+          template,
+          'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: { Runtime: nodejs22.x, CodeUri: ., Handler: app.handler }\n',
+        )
+        const run = check(template)
+        await expect(run).rejects.toThrow(TemplateError)
+        await expect(run).rejects.toThrow(
+          /^Fn: its handler module is not loaded: .*\/creds links to .*\/\.aws\/credentials, outside what a handler module may read/,
+        )
+      } finally {
+        rmSync(project, { recursive: true, force: true })
+      }
     })
   }, 60_000)
 
