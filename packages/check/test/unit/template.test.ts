@@ -25,13 +25,13 @@ describe('loadTemplate', () => {
     expect(() => loadTemplate(yaml('Resources:\n  A: {Type: T}\n  B: {Type: T}\n  A: {Type: U}\n'))).toThrow(
       'the key "A" appears twice in one mapping (line 4)',
     )
-    const merged = loadTemplate(yaml('Base: &b {x: 1}\nMore: &m {y: 2}\nR:\n  <<: *b\n  <<: *m\n  z: 3\n'))
-    expect(merged.R).toEqual({ x: 1, y: 2, z: 3 })
+    const merged = loadTemplate(yaml('Mappings:\n  Base: &b {x: 1}\n  More: &m {y: 2}\n  R:\n    <<: *b\n    <<: *m\n    z: 3\n'))
+    expect(merged.Mappings?.R).toEqual({ x: 1, y: 2, z: 3 })
   })
 
   it('reads a mapping of 40,000 keys in time linear in them (yaml checks each key against every earlier one: 20 s)', () => {
     const keys = Array.from({ length: 40_000 }, (_, i) => `k${i}: x`).join(', ')
-    expect(Object.keys((loadTemplate(yaml(`Metadata:\n  M: {${keys}}\n`)).Metadata as { M: object }).M)).toHaveLength(40_000)
+    expect(Object.keys(loadTemplate(yaml(`Mappings:\n  M: {${keys}}\n`)).Mappings?.M ?? {})).toHaveLength(40_000)
   }, 10_000)
 
   it('reads every short-form tag as its long form', () => {
