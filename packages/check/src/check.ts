@@ -1,13 +1,14 @@
 // The check itself: each function's declared dependencies against what the template registers
 // and what its role allows (and, with --live, against what Cloud Map holds now).
 import { availableParallelism } from 'node:os'
-import { relative } from 'node:path'
+import { dirname, relative } from 'node:path'
 import { defaultCalls, type KindCalls, kindCalls, unknownCall } from '@cloudmap-middy/core/iam'
 import { type Binding, type CollectedDependency, type CollectResult, collect } from './collect.js'
 import { type AccessDecision, type AccessRequest, evaluateAccess } from './iam.js'
-import { type Isolation, IsolationError, type IsolationLayer, isolationOf } from './isolation.js'
+import { type Isolation, IsolationError, type IsolationLayer, isolationOf, projectLinkProblem } from './isolation.js'
 import { type ParameterValues, readTemplate, TemplateError, type TemplateFunction, type TemplateModel } from './model.js'
 import { own } from './own.js'
+import { targetOf } from './targets.js'
 import { isPlaceholder } from './template.js'
 
 /**
@@ -361,6 +362,7 @@ function permissionFindings(
   model: TemplateModel,
   calls: KindCalls | undefined,
   callNames: readonly string[],
+  bound: readonly { readonly instanceId: string; readonly target: string | undefined }[],
 ): Finding[] {
   const { label, namespace, service } = dependency
   const findings: Finding[] = []
@@ -392,9 +394,20 @@ function permissionFindings(
     findings.push(access('discover', label, { action, resource: request.resource, shown }, permitted(fn, request), fn.notes))
   }
 
-  const targets = [...new Set(dependency.bindings.flatMap((b) => (b.ok && b.target !== undefined ? [b.target] : [])))]
   const actions = [...new Set(callNames.flatMap((call) => own(calls?.calls, call)?.actions ?? []))]
   const kms = [...new Set(callNames.flatMap((call) => own(calls?.calls, call)?.kms ?? []))]
+  // A kind that makes calls needs a target on every instance that binds: one without it cannot be checked.
+  if (actions.length > 0) {
+    for (const { instanceId } of bound.filter((b) => b.target === undefined)) {
+      findings.push({
+        check: 'call',
+        ok: false,
+        instanceId,
+        detail: `${label} instance ${instanceId}: its attributes name no target for ${calls?.factory ?? dependency.kind}'s calls (${actions.join(', ')}): they cannot be checked`,
+      })
+    }
+  }
+  const targets = [...new Set(bound.flatMap((b) => (b.target === undefined ? [] : [b.target])))]
   for (const target of targets) {
     const targetContext = {
       ...global,
@@ -455,7 +468,24 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
       detail: `${label}: maxResults ${maxResults} is less than the ${atService} instances of ${namespace}.${service}: Cloud Map may leave ${dependency.instance} out of its answer`,
     })
   }
-  if (registered.ok && dependency.bindings.every((b) => b.ok)) {
+  const calls = kindCalls(dependency.kind)
+  // The module's process says which instances bind (its kind's checks and its schema); their type
+  // and target are read here from the template's instances, which the check sent it.
+  const binding = dependency.bindings.flatMap((b) => {
+    const instance = b.ok && !reported.has(b.instanceId) ? bound.find((i) => i.instanceId === b.instanceId) : undefined
+    return instance === undefined ? [] : [instance]
+  })
+  const mistyped = calls?.type === undefined ? [] : binding.filter((instance) => instance.attributes.type !== calls.type)
+  for (const instance of mistyped) {
+    findings.push({
+      check: 'type',
+      ok: false,
+      instanceId: instance.instanceId,
+      detail: `${label} instance ${instance.instanceId}: its type is ${instance.attributes.type ?? '(none)'}, ${calls?.factory} needs ${calls?.type}`,
+    })
+  }
+  const targets = binding.map(({ instanceId, attributes }) => ({ instanceId, target: targetOf(dependency.kind, attributes, model.pseudo) }))
+  if (registered.ok && mistyped.length === 0 && dependency.bindings.every((b) => b.ok)) {
     const types = [
       ...new Set(dependency.bindings.map((b) => bound.find((i) => i.instanceId === b.instanceId)?.attributes.type ?? '(none)')),
     ]
@@ -463,7 +493,6 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
     findings.push({ check: 'attributes', ok: true, detail: 'valid' })
   }
 
-  const calls = kindCalls(dependency.kind)
   const listed = listedCalls(fn, dependency, options.calls)
   for (const call of listed ?? []) {
     const unknown = calls === undefined ? undefined : unknownCall(calls, call)
@@ -477,11 +506,9 @@ function judge(fn: TemplateFunction, dependency: CollectedDependency, model: Tem
     })
   } else {
     // A state machine of the template that is EXPRESS may also be run() (StartSyncExecution), as grantServices() grants.
-    const express =
-      dependency.kind === 'stateMachine' &&
-      dependency.bindings.some((b) => b.ok && b.target !== undefined && model.express.includes(b.target))
+    const express = dependency.kind === 'stateMachine' && targets.some((b) => b.target !== undefined && model.express.includes(b.target))
     const defaults = calls === undefined ? [] : defaultCalls(calls, { express })
-    findings.push(...permissionFindings(fn, dependency, model, calls, listed ?? defaults))
+    findings.push(...permissionFindings(fn, dependency, model, calls, listed ?? defaults, targets))
   }
 
   if (dependency.live !== undefined) {
@@ -525,7 +552,7 @@ function report(fn: TemplateFunction, model: TemplateModel, result: CollectResul
 
 /** The layers that applied to every module's process, and each one missing from any (once per reason). */
 function combined(isolations: readonly Isolation[]): Isolation {
-  const layers: readonly IsolationLayer[] = ['permission-model', 'network-permission', 'socket-guard', 'network-namespace']
+  const layers: readonly IsolationLayer[] = ['permission-model', 'network-permission', 'socket-guard', 'network-namespace', 'pid-namespace']
   const applied = isolations.length === 0 ? [] : layers.filter((layer) => isolations.every((i) => i.applied.includes(layer)))
   const missing = [...new Map(isolations.flatMap((i) => i.missing).map((m) => [`${m.layer}\u0000${m.reason}`, m])).values()]
   return { applied, missing }
@@ -574,6 +601,17 @@ export async function check(template: string, options: CheckOptions = {}): Promi
       const { missing } = isolationOf(fn.handler.module)
       if (missing.length > 0) throw new IsolationError(fn.handler.module, missing)
     }
+  }
+  // The permission model reads through links: a project that links out would let a module read what it links to.
+  const looked = new Map<string, string | undefined>()
+  for (const fn of model.functions) {
+    if (fn.skipped !== undefined || !('module' in fn.handler)) continue
+    if (!isolationOf(fn.handler.module).applied.includes('permission-model')) continue
+    // Once per folder: its modules share a project.
+    const folder = dirname(fn.handler.module)
+    if (!looked.has(folder)) looked.set(folder, projectLinkProblem(fn.handler.module))
+    const problem = looked.get(folder)
+    if (problem !== undefined) throw new TemplateError(`${fn.logicalId}: its handler module is not loaded: ${problem}`)
   }
   const limit = Math.max(1, Math.min(4, availableParallelism()))
   const loaded = await mapLimited(model.functions, limit, async (fn) => {

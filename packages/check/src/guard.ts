@@ -68,9 +68,18 @@ for (const key of ['fetch', 'WebSocket', 'EventSource']) {
 // processes (a signal to the check's own process).
 seal(process, 'binding', thrower())
 seal(process, 'dlopen', thrower())
+// process.kill calls process._kill (the binding itself) at each call: both are sealed, so a signal
+// reaches no other process (a SIGSTOP to the check would stop its timeout; SIGKILL, end it).
+const toOther = () => Object.assign(new Error('cloudmap-middy check: no signal to another process'), { code: 'EPERM' })
+const raw = process as unknown as { _kill: (pid: number, signal: number) => number }
+const rawKill = raw._kill.bind(process)
+seal(process, '_kill', (pid: number, signal: number) => {
+  if (pid !== process.pid) throw toOther()
+  return rawKill(pid, signal)
+})
 const kill = process.kill.bind(process)
 seal(process, 'kill', (pid: number, signal?: string | number) => {
-  if (pid !== process.pid) throw Object.assign(new Error('cloudmap-middy check: no signal to another process'), { code: 'EPERM' })
+  if (pid !== process.pid) throw toOther()
   return kill(pid, signal)
 })
 // `import { connect } from 'node:net'` reads the patched functions too.

@@ -1,7 +1,7 @@
 // How the process a handler module is loaded in is confined, built from what this Node.js and
 // this OS offer: the Node.js permission model, an in-process socket guard, a network namespace.
 import { spawnSync } from 'node:child_process'
-import { existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs'
+import { type Dirent, existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs'
 import * as nodeModule from 'node:module'
 import { homedir, tmpdir } from 'node:os'
 import { dirname, extname, join, sep } from 'node:path'
@@ -14,8 +14,10 @@ import { pathToFileURL } from 'node:url'
  * - `network-permission`: the permission model also denies the network (Node.js versions that have network permissions).
  * - `socket-guard`: every socket kind (TCP, TLS, HTTP/2, UDP, DNS, `fetch`) refused in the process, before the module loads.
  * - `network-namespace`: a network namespace of its own, with no interface up (`unshare -rn`, where the OS grants it unprivileged).
+ * - `pid-namespace`: a PID namespace of its own (`unshare -rp --fork`, where the OS grants it unprivileged):
+ *   no other process, the check's included, can be signalled from it.
  */
-export type IsolationLayer = 'permission-model' | 'network-permission' | 'socket-guard' | 'network-namespace'
+export type IsolationLayer = 'permission-model' | 'network-permission' | 'socket-guard' | 'network-namespace' | 'pid-namespace'
 
 /** A layer that did not apply, and why. */
 export interface MissingLayer {
@@ -85,23 +87,30 @@ function inThreadTypeScript(): boolean {
   return typeof module.registerHooks === 'function' && typeof module.stripTypeScriptTypes === 'function'
 }
 
-let namespaceProbe: string | undefined | null = null
-/** Does the OS give this user a network namespace (`unshare -rn`)? `undefined` when it does, else why not. Asked once. */
-function namespaceRefusal(): string | undefined {
-  if (namespaceProbe !== null) return namespaceProbe
-  if (process.platform !== 'linux') {
-    namespaceProbe = `${process.platform} has no network namespaces`
-    return namespaceProbe
+const namespaceProbes = new Map<string, string | undefined>()
+/**
+ * Does the OS give this user the namespace `flags` asks for (`-rn`: network, `-rp --fork`: PID)?
+ * `undefined` when it does, else why not. Asked once per kind.
+ */
+function namespaceRefusal(kind: 'network' | 'PID', flags: readonly string[]): string | undefined {
+  if (namespaceProbes.has(kind)) return namespaceProbes.get(kind)
+  let refusal: string | undefined
+  if (process.platform !== 'linux') refusal = `${process.platform} has no ${kind} namespaces`
+  else {
+    const probe = spawnSync('unshare', [...flags, process.execPath, '-e', ''], { stdio: 'ignore', timeout: 10_000 })
+    refusal =
+      probe.status === 0
+        ? undefined
+        : probe.error !== undefined
+          ? `unshare could not be run (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message})`
+          : `the OS refused an unprivileged ${kind} namespace (unshare ${flags.join(' ')} failed)`
   }
-  const probe = spawnSync('unshare', ['-rn', process.execPath, '-e', ''], { stdio: 'ignore', timeout: 10_000 })
-  namespaceProbe =
-    probe.status === 0
-      ? undefined
-      : probe.error !== undefined
-        ? `unshare could not be run (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message})`
-        : 'the OS refused an unprivileged network namespace (unshare -rn failed)'
-  return namespaceProbe
+  namespaceProbes.set(kind, refusal)
+  return refusal
 }
+
+/** unshare's flags for each namespace layer. --kill-child: the module's process ends with unshare. */
+const NAMESPACE_FLAGS = { network: ['-rn'], PID: ['-rp', '--fork', '--kill-child'] } as const
 
 /** The nearest folder at or above `start` with a package.json, else `start`. */
 function packageRoot(start: string): string {
@@ -158,6 +167,58 @@ function projectOf(module: string): string {
   return module
 }
 
+/** How many files and folders of a handler's project {@link projectLinkProblem} looks at, at most. */
+export const LINK_SCAN_LIMIT = 50_000
+
+/**
+ * Why the handler module at `module` may not be loaded under the permission model: a link in its
+ * project (`node_modules` aside: pnpm links into its store, and those links are allowed one by one)
+ * leads outside what its process may read (the permission model follows links, so it would read
+ * through it); or the project is too large to look through. `undefined` when there is none.
+ *
+ * @example
+ * ```ts
+ * const problem = projectLinkProblem('/app/src/handler.ts')
+ * if (problem !== undefined) throw new Error(problem)
+ * ```
+ */
+export function projectLinkProblem(module: string): string | undefined {
+  const project = projectOf(module)
+  const readable = [...withReal(project), ...dependencyFolders(dirname(module))]
+  const stack = [project]
+  let seen = 0
+  while (stack.length > 0) {
+    const dir = stack.pop() as string
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(dir, { withFileTypes: true })
+    } catch {
+      continue
+    }
+    for (const entry of entries) {
+      if (entry.name === 'node_modules') continue
+      seen += 1
+      if (seen > LINK_SCAN_LIMIT) {
+        return `its project ${project} holds more than ${LINK_SCAN_LIMIT.toLocaleString('en-US')} files and folders (node_modules aside): the check cannot look through it for links that lead outside it`
+      }
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) stack.push(path)
+      else if (entry.isSymbolicLink()) {
+        let target: string
+        try {
+          target = realpathSync(path)
+        } catch {
+          continue // A link to nothing reads nothing.
+        }
+        if (!readable.some((root) => contains(root, target))) {
+          return `${path} links to ${target}, outside what a handler module may read (its project ${project} and its node_modules): remove the link`
+        }
+      }
+    }
+  }
+  return undefined
+}
+
 /** Is the module TypeScript (loaded through hooks)? */
 const isTypeScript = (module: string) => /^\.[cm]?ts$/.test(extname(module))
 
@@ -188,9 +249,14 @@ export function isolationOf(module: string): Isolation {
     if (process.allowedNodeEnvironmentFlags.has('--allow-net')) applied.push('network-permission')
   }
   applied.push('socket-guard')
-  const refusal = namespaceRefusal()
-  if (refusal === undefined) applied.push('network-namespace')
-  else missing.push({ layer: 'network-namespace', reason: refusal })
+  for (const [kind, layer] of [
+    ['network', 'network-namespace'],
+    ['PID', 'pid-namespace'],
+  ] as const) {
+    const refusal = namespaceRefusal(kind, NAMESPACE_FLAGS[kind])
+    if (refusal === undefined) applied.push(layer)
+    else missing.push({ layer, reason: refusal })
+  }
   return { applied, missing }
 }
 
@@ -231,11 +297,13 @@ export function isolatedCommand(
     args.push(`--allow-fs-write=${temp}`)
   } else if (typescript) preload.push(files.tsxLoader)
   for (const file of preload) args.push('--import', pathToFileURL(file).href)
-  const namespace = isolation.applied.includes('network-namespace')
+  const network = isolation.applied.includes('network-namespace')
+  const pid = isolation.applied.includes('pid-namespace')
+  const flags = [...(network || pid ? ['-r'] : []), ...(network ? ['-n'] : []), ...(pid ? ['-p', '--fork', '--kill-child'] : [])]
   const node = [...args, files.script]
   return {
-    command: namespace ? 'unshare' : process.execPath,
-    args: namespace ? ['-rn', '--', process.execPath, ...node] : node,
+    command: flags.length > 0 ? 'unshare' : process.execPath,
+    args: flags.length > 0 ? [...flags, '--', process.execPath, ...node] : node,
     temp,
     home,
     isolation,

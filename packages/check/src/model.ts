@@ -5,7 +5,7 @@
 // (an import, a nested stack's output) is a visible placeholder (`«Fn::ImportValue SharedQueueArn»`).
 import { dirname, resolve as resolvePath } from 'node:path'
 import { attributesProblem, instanceIdProblem } from '@cloudmap-middy/core/registration'
-import { cdkHandler, samHandler } from './model/handlers.js'
+import { cdkHandler, confined, projectFolder, samHandler } from './model/handlers.js'
 import { parameterValues } from './model/parameters.js'
 import { connectorGrants, managedPolicies, roleOf, rolePermissions } from './model/permissions.js'
 import { loosely, NAMESPACE_TYPES, type Reading, strictly, withGlobals } from './model/reading.js'
@@ -238,6 +238,8 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
   provideAll([...resources, ...[...implicitRoles.keys()].map((roleId) => [roleId, { Type: 'AWS::IAM::Role' }] as const)], reading)
   for (const [roleId, statements] of connectorGrants(reading)) reading.connectors.set(roleId, statements)
   const directory = dirname(resolvePath(path))
+  // The folder the handler modules the template names must be in.
+  const project = projectFolder(directory)
   const transform = (template as { Transform?: unknown }).Transform
   const form = [transform].flat().includes('AWS::Serverless-2016-10-31') ? 'sam' : 'cloudformation'
   const notes: string[] = []
@@ -348,10 +350,12 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const image = text('PackageType') === 'Image'
     const resolved = { ...props, Handler: text('Handler'), CodeUri: strictly(reading, props.CodeUri, logicalId, 'CodeUri') }
     const given = own(options.handlers, logicalId) !== undefined || own(options.handlers, name) !== undefined
-    const handler =
+    const located =
       resource.Type === 'AWS::Serverless::Function' && !given
         ? samHandler(directory, resolved, metadata)
         : cdkHandler(directory, logicalId, name, resolved, metadata, options.handlers ?? {})
+    // A module named on the command line is the caller's choice; one the template names must be of its project.
+    const handler = given ? located : confined(logicalId, project, located)
     // Inline code is not a module of the project, unless --handler names the module it stands for.
     const inline = !given && (props.InlineCode !== undefined || (props.Code as { ZipFile?: unknown } | undefined)?.ZipFile !== undefined)
     const skipped = options.skip?.some((key) => key === logicalId || key === name)

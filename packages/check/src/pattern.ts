@@ -15,8 +15,11 @@ export class PatternError extends Error {
   override readonly name = 'PatternError'
 }
 
-/** The bounds on a pattern's size: its length, and the NFA states its counted repetitions expand to. */
-export const PATTERN_LIMITS = Object.freeze({ length: 4096, states: 20_000 })
+/**
+ * The bounds on a pattern's size (its length, the NFA states its counted repetitions expand to) and
+ * on one match: its states times the value's characters (each character steps every live state).
+ */
+export const PATTERN_LIMITS = Object.freeze({ length: 4096, states: 20_000, work: 10_000_000 })
 
 type CharTest = (code: number) => boolean
 type Node =
@@ -291,6 +294,12 @@ export function compilePattern(pattern: string): CompiledPattern {
   return {
     matches(value: string): boolean {
       const codes = Array.from(value, (char) => char.codePointAt(0) as number)
+      if (states.length * codes.length > PATTERN_LIMITS.work) {
+        const count = (n: number) => n.toLocaleString('en-US')
+        throw new PatternError(
+          `matching its ${count(states.length)} states against ${count(codes.length)} characters takes up to ${count(states.length * codes.length)} steps; the check takes at most ${count(PATTERN_LIMITS.work)}`,
+        )
+      }
       let current = new Set<number>()
       const add = (set: Set<number>, index: number, at: number) => {
         // Iterative closure over forks and anchors: no recursion to overflow.

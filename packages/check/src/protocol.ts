@@ -19,9 +19,9 @@ export type Binding = {
   readonly instanceId: string
 } & (
   | {
-      /** It binds. */
+      /** It binds (as the module's process says: the check judges the target and type from the template). */
       readonly ok: true
-      /** The ARN its calls act on. */
+      /** The ARN its calls act on, as the module's process gave it: the check does not read it. */
       readonly target?: string
     }
   | {
@@ -210,8 +210,9 @@ function bindings(value: unknown, instances: readonly RegisteredInstance[], wher
     if (instanceId === undefined || entry.instanceId !== instanceId) throw new ProtocolError(`${at}: expected instance ${instanceId}`)
     if (entry.ok === true) {
       keys(entry, ['instanceId', 'ok', 'target'], at)
-      const target = optionalText(entry.target, `${at}.target`, 2048)
-      return { instanceId, ok: true, ...(target === undefined ? {} : { target }) }
+      optionalText(entry.target, `${at}.target`, 2048)
+      // The target is the check's to derive (from the instance's attributes, which it sent): not kept.
+      return { instanceId, ok: true }
     }
     if (entry.ok !== false) throw new ProtocolError(`${at}.ok: expected true or false`)
     keys(entry, ['instanceId', 'ok', 'error', 'errorName', 'rule'], at)

@@ -1,6 +1,7 @@
 // Where a function's handler module is, as Lambda's Node.js runtime finds it.
-import { existsSync, statSync } from 'node:fs'
-import { isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { own } from '../own.js'
 import { TemplateError, type TemplateFunction } from './types.js'
 
@@ -79,4 +80,34 @@ export function cdkHandler(
     if (module) return { module, exportName }
   }
   return { missing: `give its module: --handler ${logicalId}=<path to the handler module>` }
+}
+
+/** Is `path` the folder `dir` or inside it? */
+const within = (dir: string, path: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`)
+
+/**
+ * The folder a template's handler modules must be in: the project holding the template (the
+ * nearest folder at or above it with a package.json or .git), unless that holds the caller's home
+ * directory; then the template's own folder. Links resolved.
+ */
+export function projectFolder(directory: string): string {
+  const real = realpathSync(directory)
+  for (let dir = real; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) || existsSync(join(dir, '.git'))) return within(dir, homedir()) ? real : dir
+    if (dirname(dir) === dir) return real
+  }
+}
+
+/**
+ * `handler`, when its module is inside `project` (links resolved): a template alone must not make
+ * the check load (and let read) a file elsewhere (`CodeUri: /`, `Handler: ../../x.handler`).
+ */
+export function confined(logicalId: string, project: string, handler: TemplateFunction['handler']): TemplateFunction['handler'] {
+  if (!('module' in handler)) return handler
+  const real = realpathSync(handler.module)
+  if (within(project, real)) return handler
+  const shown = real === handler.module ? real : `${handler.module} (a link to ${real})`
+  throw new TemplateError(
+    `${logicalId}: its handler module ${shown} is outside the project ${project}: the check loads only modules of the template's project (${relative(project, real)})`,
+  )
 }

@@ -62,15 +62,35 @@ function allowedPattern(name: string, pattern: string): CompiledPattern {
   }
 }
 
-/** Refuses a value CloudFormation would refuse: not one of `AllowedValues`, not matching `AllowedPattern`, out of length or range. */
+/** CloudFormation's largest parameter value, in bytes (its quotas: "Parameter value"). */
+const PARAMETER_VALUE_BYTES = 4096
+
+/** Does `item` match the parameter's `AllowedPattern`? A pattern too costly to match is a usage error naming why. */
+function matchesPattern(name: string, pattern: string, item: string): boolean {
+  const compiled = allowedPattern(name, pattern)
+  try {
+    return compiled.matches(item)
+  } catch (error) {
+    if (!(error instanceof PatternError)) throw error
+    throw new TemplateError(`parameter ${name}: its AllowedPattern cannot be evaluated here: ${error.message}`)
+  }
+}
+
+/** Refuses a value CloudFormation would refuse: over its size, not one of `AllowedValues`, not matching `AllowedPattern`, out of length or range. */
 function allowed(name: string, declaration: Record<string, unknown>, value: string): void {
   const { AllowedValues, AllowedPattern, MinLength, MaxLength, MinValue, MaxValue, Type } = declaration
+  const bytes = Buffer.byteLength(value)
+  if (bytes > PARAMETER_VALUE_BYTES) {
+    throw new TemplateError(
+      `parameter ${name}: its value is ${bytes.toLocaleString('en-US')} bytes; CloudFormation takes at most ${PARAMETER_VALUE_BYTES.toLocaleString('en-US')}`,
+    )
+  }
   const items = Type === 'CommaDelimitedList' || String(Type).startsWith('List<') ? value.split(',') : [value]
   for (const item of items) {
     if (Array.isArray(AllowedValues) && !AllowedValues.map(String).includes(item)) {
       throw new TemplateError(`parameter ${name}: "${item}" is not one of its AllowedValues (${AllowedValues.map(String).join(', ')})`)
     }
-    if (typeof AllowedPattern === 'string' && !allowedPattern(name, AllowedPattern).matches(item)) {
+    if (typeof AllowedPattern === 'string' && !matchesPattern(name, AllowedPattern, item)) {
       throw new TemplateError(`parameter ${name}: "${item}" does not match its AllowedPattern ${AllowedPattern}`)
     }
     if ((MinLength !== undefined && item.length < Number(MinLength)) || (MaxLength !== undefined && item.length > Number(MaxLength))) {

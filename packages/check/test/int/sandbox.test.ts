@@ -2,7 +2,7 @@
 // with --live too), and a dependency resolved by a resolver the module creates itself.
 import { spawn, spawnSync } from 'node:child_process'
 import dgram from 'node:dgram'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -10,11 +10,21 @@ import { fileURLToPath } from 'node:url'
 import { type StandIn, startStandIn } from '@cloudmap-middy/moto-harness'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { type CheckReport, check } from '../../src/check.js'
+import { TemplateError } from '../../src/model.js'
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sandbox')
 const template = join(fixtures, 'template.yaml')
 const attacks = join(fixtures, 'escape.yaml')
-const functions = ['EscapeFunction', 'OptionsFunction', 'ForgeFunction', 'HangFunction', 'BusyFunction', 'HelperFunction']
+const functions = [
+  'EscapeFunction',
+  'OptionsFunction',
+  'ForgeFunction',
+  'HangFunction',
+  'BusyFunction',
+  'HelperFunction',
+  'StopFunction',
+  'UntargetedFunction',
+]
 /** Every function of escape.yaml but these. */
 const only = (...names: string[]) => functions.filter((name) => !names.includes(name))
 let standIn: StandIn
@@ -56,6 +66,7 @@ const probeParameters = (home: string) => ({
   TcpPort: String((tcp.address() as net.AddressInfo).port),
   UdpPort: String(udp.address().port),
   CallerHome: home,
+  CheckPid: String(process.pid),
 })
 
 const bin = join(fixtures, '..', '..', '..', 'bin', 'cloudmap-middy.js')
@@ -148,6 +159,8 @@ describe('the sandbox, tried as an attacker would', () => {
       expect(existsSync(join(home, 'written-by-the-module'))).toBe(false)
       expect(arrived).toEqual([])
       expect(report.isolation.applied).toEqual(expect.arrayContaining(['permission-model', 'socket-guard']))
+      // Where the OS grants one, the check's process is not even visible from the module's.
+      if (!report.isolation.missing.some((m) => m.layer === 'pid-namespace')) expect(report.isolation.applied).toContain('pid-namespace')
     })
   }, 60_000)
 
@@ -162,7 +175,7 @@ describe('the sandbox, tried as an attacker would', () => {
       expect(report.functions.find((fn) => fn.logicalId === 'EscapeFunction')?.status).toBe('ok')
       // network-permission too on the Node.js versions that have one (25+).
       expect(report.isolation.applied.filter((layer) => layer !== 'network-permission')).toEqual(['permission-model', 'socket-guard'])
-      expect(report.isolation.missing.map((m) => m.layer)).toEqual(['network-namespace'])
+      expect(report.isolation.missing.map((m) => m.layer)).toEqual(['network-namespace', 'pid-namespace'])
       expect(arrived).toEqual([])
       expect(existsSync(join(home, 'written-by-the-module'))).toBe(false)
 
@@ -172,6 +185,35 @@ describe('the sandbox, tried as an attacker would', () => {
       expect(strict.stderr).toMatch(
         /isolation required, but for .*escape\.mjs network-namespace does not apply: unshare could not be run \(ENOENT\)/,
       )
+    })
+  }, 60_000)
+
+  it('loads no module whose project links out of what it may read (the permission model reads through links): a usage error naming the link', async () => {
+    await withCallerHome(async (home) => {
+      const project = mkdtempSync(join(tmpdir(), 'linked-project-'))
+      try {
+        writeFileSync(join(project, 'package.json'), '{}')
+        // Were the link read, the module would fail naming what it read.
+        writeFileSync(
+          join(project, 'app.mjs'),
+          "import { readFileSync } from 'node:fs'\nlet read\ntry { read = readFileSync(new URL('./creds', import.meta.url), 'utf8') } catch {}\nif (read) throw new Error(`read ${read}`)\nexport const handler = async () => {}\n",
+        )
+        mkdirSync(join(project, 'lib'))
+        symlinkSync(join(home, '.aws', 'credentials'), join(project, 'lib', 'creds'))
+        symlinkSync(join(home, '.aws', 'credentials'), join(project, 'creds'))
+        const template = join(project, 'template.yaml')
+        writeFileSync(
+          template,
+          'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: { Runtime: nodejs22.x, CodeUri: ., Handler: app.handler }\n',
+        )
+        const run = check(template)
+        await expect(run).rejects.toThrow(TemplateError)
+        await expect(run).rejects.toThrow(
+          /^Fn: its handler module is not loaded: .*\/creds links to .*\/\.aws\/credentials, outside what a handler module may read/,
+        )
+      } finally {
+        rmSync(project, { recursive: true, force: true })
+      }
     })
   }, 60_000)
 
@@ -190,12 +232,31 @@ describe('the sandbox, tried as an attacker would', () => {
     expect(JSON.stringify(standIn.requests)).not.toMatch(/passwords/)
   }, 60_000)
 
-  it('ends a module that ignores SIGTERM within the timeout (a never-settling await, a busy loop): its process is gone', async () => {
+  it("judges a binding's type and target from the template, not from the module's process: a forged bound message passes nothing", async () => {
+    const report = await check(attacks, { skip: only('UntargetedFunction') })
+    const forged = report.functions.find((fn) => fn.logicalId === 'UntargetedFunction')
+    expect(forged?.status).toBe('failed')
+    expect(report.problems.map((p) => `${p.address} ${p.check} ${p.detail}`)).toEqual([
+      expect.stringMatching(/^sandbox\.svc->jobs call .*sqs:SendMessage.*arn:aws:sqs:us-east-1:123456789012:jobs/),
+      'sandbox.svc->alerts type sandbox.svc->alerts instance alerts: its type is sns, queue() needs sqs',
+      expect.stringMatching(/^sandbox\.svc->alerts call .*sqs:SendMessage.*arn:aws:sns:us-east-1:123456789012:alerts/),
+    ])
+  }, 60_000)
+
+  it('ends a module that ignores SIGTERM within the timeout (a never-settling await, a busy loop, a stopped process): its process is gone', async () => {
     const report = await check(attacks, { skip: only('HangFunction', 'BusyFunction'), timeoutMs: 1000 })
     for (const name of ['HangFunction', 'BusyFunction']) {
       expect(report.functions.find((fn) => fn.logicalId === name)?.reason).toMatch(/did not load within 1000 ms/)
     }
-    expect([...processesOf('hang.mjs'), ...processesOf('busy.mjs')]).toEqual([])
+    // A stop is ignored by PID 1 of a PID namespace: without unshare on PATH, the module's process stops for real.
+    const stopped = await cli([attacks, '--json', '--timeout-ms', '1000', ...only('StopFunction').flatMap((n) => ['--skip', n])], {
+      ...process.env,
+      PATH: join(fixtures, 'no-such-bin'),
+    })
+    expect((JSON.parse(stopped.stdout) as CheckReport).functions.find((fn) => fn.logicalId === 'StopFunction')?.reason).toMatch(
+      /did not load within 1000 ms/,
+    )
+    expect([...processesOf('hang.mjs'), ...processesOf('busy.mjs'), ...processesOf('stop.mjs')]).toEqual([])
   }, 60_000)
 
   it('exits when its report is written: a SIGTERM-ignoring module and a helper sharing stdout leave no process behind', () => {

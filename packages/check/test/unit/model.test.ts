@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { evaluateAccess } from '../../src/iam.js'
 import { readTemplate, TemplateError } from '../../src/model.js'
@@ -747,6 +747,20 @@ describe('readTemplate: bounded work', () => {
     )
   })
 
+  it("refuses a value over CloudFormation's 4,096 bytes, and a pattern too costly to match against a value, naming each", () => {
+    const long = write({ Parameters: { Name: { Type: 'String', Default: 'é'.repeat(2049), AllowedPattern: '.*' } }, Resources: {} })
+    expect(() => readTemplate(long)).toThrow(
+      new TemplateError('parameter Name: its value is 4,098 bytes; CloudFormation takes at most 4,096'),
+    )
+    const costly = write({
+      Parameters: { Name: { Type: 'String', Default: 'a'.repeat(4096), AllowedPattern: '[ab]*a[ab]{3000}' } },
+      Resources: {},
+    })
+    expect(() => readTemplate(costly)).toThrow(
+      /^parameter Name: its AllowedPattern cannot be evaluated here: matching its [\d,]+ states against 4,096 characters takes up to [\d,]+ steps; the check takes at most 10,000,000$/,
+    )
+  })
+
   it('names the size and depth limits of a template', () => {
     let deep: unknown = 'x'
     for (let level = 0; level < 200; level += 1) deep = [deep]
@@ -779,6 +793,57 @@ describe('readTemplate: the handler module Lambda loads', () => {
     expect(readTemplate(path).functions[0]?.handler).toEqual({
       module: join(path, '..', 'src', 'handlers', 'app.js'),
       exportName: 'nested.handler',
+    })
+  })
+})
+
+describe("readTemplate: a handler module outside the template's project", () => {
+  const at = (codeUri: string, handler = 'app.handler', metadata?: object) => ({
+    Transform: 'AWS::Serverless-2016-10-31',
+    Resources: {
+      Fn: {
+        Type: 'AWS::Serverless::Function',
+        Properties: { Handler: handler, CodeUri: codeUri, Runtime: 'nodejs22.x' },
+        ...(metadata === undefined ? {} : { Metadata: metadata }),
+      },
+    },
+  })
+  // A file beside the template's folder: outside it, as any file of the machine would be.
+  const outside = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'check-outside-'))
+    writeFileSync(join(dir, 'app.mjs'), '')
+    return dir
+  }
+
+  it.each([
+    ['an absolute CodeUri', (dir: string) => at(dir)],
+    ['a CodeUri with ..', (dir: string) => at(`../${dir.split('/').at(-1)}`)],
+    ['a Handler with ..', (dir: string) => at('.', `../${dir.split('/').at(-1)}/app.handler`)],
+    [
+      'esbuild EntryPoints with ..',
+      (dir: string) => at('.', 'app.handler', { BuildProperties: { EntryPoints: [`../${dir.split('/').at(-1)}/app.mjs`] } }),
+    ],
+  ])('is refused, naming the function and the path: %s', (_, template) => {
+    const dir = outside()
+    const path = write(template(dir))
+    expect(() => readTemplate(path)).toThrow(TemplateError)
+    expect(() => readTemplate(path)).toThrow(/^Fn: its handler module .*app\.mjs is outside the project /)
+  })
+
+  it('is refused through a link in the project, naming where it leads', () => {
+    const dir = outside()
+    const path = write(at('src'), { 'src/.keep': '' })
+    symlinkSync(join(dir, 'app.mjs'), join(dirname(path), 'src', 'app.mjs'))
+    expect(() => readTemplate(path)).toThrow(/^Fn: its handler module .*src\/app\.mjs \(a link to .*app\.mjs\) is outside the project/)
+  })
+
+  it("is taken anywhere in the project holding the template (its package.json's folder)", () => {
+    const path = write({}, { 'package.json': '{}', 'shared/app.mjs': '', 'infra/.keep': '' })
+    const template = join(dirname(path), 'infra', 'template.json')
+    writeFileSync(template, JSON.stringify(at('../shared')))
+    expect(readTemplate(template).functions[0]?.handler).toEqual({
+      module: join(dirname(path), 'shared', 'app.mjs'),
+      exportName: 'handler',
     })
   })
 })

@@ -47,4 +47,12 @@ describe('compilePattern', () => {
     ]
     for (const [pattern, message] of refused) expect(() => compilePattern(pattern)).toThrow(new PatternError(message))
   })
+
+  it('refuses a match whose states times characters exceed the work limit, before stepping', () => {
+    const pattern = compilePattern('a{5000}')
+    expect(pattern.matches('a'.repeat(1000))).toBe(false)
+    expect(() => pattern.matches('a'.repeat(4096))).toThrow(
+      /^matching its [\d,]+ states against 4,096 characters takes up to [\d,]+ steps; the check takes at most 10,000,000$/,
+    )
+  })
 })

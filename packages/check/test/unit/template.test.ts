@@ -21,6 +21,19 @@ const withMappings = (parameters: Record<string, string | string[]>, mappings: R
   new (TemplateResolver as unknown as new (p: unknown, c: unknown, m: unknown) => TemplateResolver)(parameters, {}, mappings)
 
 describe('loadTemplate', () => {
+  it('refuses a key given twice in one mapping, naming it and its line; merge keys may repeat', () => {
+    expect(() => loadTemplate(yaml('Resources:\n  A: {Type: T}\n  B: {Type: T}\n  A: {Type: U}\n'))).toThrow(
+      'the key "A" appears twice in one mapping (line 4)',
+    )
+    const merged = loadTemplate(yaml('Mappings:\n  Base: &b {x: 1}\n  More: &m {y: 2}\n  R:\n    <<: *b\n    <<: *m\n    z: 3\n'))
+    expect(merged.Mappings?.R).toEqual({ x: 1, y: 2, z: 3 })
+  })
+
+  it('reads a mapping of 40,000 keys in time linear in them (yaml checks each key against every earlier one: 20 s)', () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `k${i}: x`).join(', ')
+    expect(Object.keys(loadTemplate(yaml(`Mappings:\n  M: {${keys}}\n`)).Mappings?.M ?? {})).toHaveLength(40_000)
+  }, 10_000)
+
   it('reads every short-form tag as its long form', () => {
     const path = yaml(
       [
@@ -97,6 +110,15 @@ describe('TemplateResolver', () => {
     )
     expect(() => resolver.resolve({ 'Fn::FindInMap': ['Nope', 'prod', 'Size'] })).toThrow('!FindInMap [Nope, prod, Size]: no mapping Nope')
     expect(resolver.resolve({ 'Fn::FindInMap': ['Stages', 'test', 'Size', { DefaultValue: 0 }] })).toBe(0)
+  })
+
+  it('names a malformed Fn::GetAtt argument as written', () => {
+    const resolver = new TemplateResolver({})
+    expect(() => resolver.resolve({ 'Fn::GetAtt': 5 })).toThrow('template: !GetAtt 5 is not LogicalId.Attribute or [LogicalId, Attribute]')
+    expect(() => resolver.resolve({ 'Fn::GetAtt': ['Q', 'Arn', 'x'] })).toThrow(
+      'template: !GetAtt [Q, Arn, x] is not LogicalId.Attribute or [LogicalId, Attribute]',
+    )
+    expect(() => resolver.resolve({ 'Fn::GetAtt': 'Q.Arn' })).toThrow('template: !GetAtt Q.Arn is not known')
   })
 
   it('resolves Fn::Split, Fn::Base64, Fn::Length and Fn::ToJsonString', () => {
