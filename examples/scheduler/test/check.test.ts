@@ -1,12 +1,11 @@
 // `cloudmap-middy check` on the scheduler's SAM template: it passes as written, and each way a
 // template can drift from what the handlers declare fails it, naming the function and the address.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type CheckReport, check } from '@cloudmap-middy/check'
 import { loadTemplate } from '@cloudmap-middy/check/template'
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
 
 const example = join(dirname(fileURLToPath(import.meta.url)), '..')
 const templatePath = join(example, 'template.yaml')
@@ -14,12 +13,17 @@ const templatePath = join(example, 'template.yaml')
 // biome-ignore lint/suspicious/noExplicitAny: a template is any JSON
 type Json = Record<string, any>
 
-/** The template with `change` applied, written as JSON beside nothing: its CodeUri made absolute. */
+// Mutated templates are written inside the example (the check loads only modules of the template's project).
+const scratch = join(example, '.tmp')
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/** The template with `change` applied, written as JSON in a folder of the example: its CodeUri made absolute. */
 function mutated(change: (resources: Json) => void): string {
   const template = structuredClone(loadTemplate(templatePath)) as Json
   template.Globals.Function.CodeUri = join(example, 'src', 'handlers')
   change(template.Resources)
-  const path = join(mkdtempSync(join(tmpdir(), 'check-mutation-')), 'template.json')
+  mkdirSync(scratch, { recursive: true })
+  const path = join(mkdtempSync(join(scratch, 'check-mutation-')), 'template.json')
   writeFileSync(path, JSON.stringify(template))
   return path
 }
