@@ -1,7 +1,6 @@
 import type { AnyDependency } from '../types/dependency.js'
 import type { DiscoveryQuery } from '../types/registry.js'
-import type { ResolverSettings } from '../types/resolver.js'
-import { NOT_READY, type NotReady } from '../types/resolver.js'
+import { NOT_READY, type NotReady, type ResolverSettings } from '../types/resolver.js'
 import { type Cache, cacheGeneration } from './cache.js'
 import type { Plan } from './plan.js'
 import { type Refresher, servable } from './refresh.js'
