@@ -1,6 +1,8 @@
 import {
   DiscoverInstancesCommand,
+  type DiscoverInstancesCommandOutput,
   DiscoverInstancesRevisionCommand,
+  type DiscoverInstancesRevisionCommandOutput,
   ServiceDiscoveryClient,
   type ServiceDiscoveryClientConfig,
 } from '@aws-sdk/client-servicediscovery'
@@ -84,6 +86,29 @@ function rethrow(query: DiscoveryQuery, error: unknown): never {
   throw error
 }
 
+/**
+ * Sends `command`, telling `options.onSent` when the request reaches the HTTP handler: after the
+ * client's setup (credentials, endpoint rules, modules loaded on first use), which the caller's
+ * request timeout should not count.
+ */
+function send<Output>(
+  client: ServiceDiscoveryClient,
+  command: { middlewareStack: { add: (middleware: never, options: object) => void } },
+  options: RegistryCallOptions,
+): Promise<Output> {
+  const { onSent } = options
+  if (onSent) {
+    options.onSetup?.()
+    // The innermost middleware: the last step before the request goes on the wire, once per attempt.
+    const sent = (next: (args: unknown) => Promise<unknown>) => (args: unknown) => {
+      onSent()
+      return next(args)
+    }
+    command.middlewareStack.add(sent as never, { step: 'deserialize', priority: 'low', name: 'cloudmapMiddyRequestSent' })
+  }
+  return client.send(command as never, options.signal ? { abortSignal: options.signal } : {}) as Promise<Output>
+}
+
 class CloudMapRegistry implements Registry {
   readonly #client: ServiceDiscoveryClient
 
@@ -101,9 +126,9 @@ class CloudMapRegistry implements Registry {
       MaxResults: query.maxResults,
       OwnerAccount: query.account,
     })
-    const output = await this.#client
-      .send(command, options.signal ? { abortSignal: options.signal } : {})
-      .catch((error: unknown) => rethrow(query, error))
+    const output = await send<DiscoverInstancesCommandOutput>(this.#client, command, options).catch((error: unknown) =>
+      rethrow(query, error),
+    )
     const instances = (output.Instances ?? []).map((summary) => ({
       instanceId: summary.InstanceId ?? '',
       attributes: summary.Attributes ?? {},
@@ -118,9 +143,9 @@ class CloudMapRegistry implements Registry {
       ServiceName: query.service,
       OwnerAccount: query.account,
     })
-    const output = await this.#client
-      .send(command, options.signal ? { abortSignal: options.signal } : {})
-      .catch((error: unknown) => rethrow(query, error))
+    const output = await send<DiscoverInstancesRevisionCommandOutput>(this.#client, command, options).catch((error: unknown) =>
+      rethrow(query, error),
+    )
     return output.InstancesRevision
   }
 }

@@ -13,6 +13,8 @@ const MAX_BACKOFF_MS = 30_000
 const COLD_RETRY_BASE_MS = 100
 /** ...to 0.5–1 s at most, so a caller with a few seconds of budget still gets several attempts. */
 const COLD_RETRY_MAX_MS = 1_000
+/** Bound on a registry client's setup before it sends (see `RegistryCallOptions.onSetup`), or `requestTimeoutMs` when longer. */
+const SETUP_TIMEOUT_MS = 10_000
 
 /** The backoff after `failures` consecutive failures: 1 s doubling to 30 s. */
 function backoffMs(failures: number): number {
@@ -226,16 +228,33 @@ export class Refresher {
     // A timer rather than AbortSignal.timeout: cleared as soon as the answer is in, and on the same
     // clock as the backoff (what a test or a simulation fakes). Like AbortSignal.timeout, it keeps no process alive.
     const controller = new AbortController()
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer from the registry in ${requestTimeoutMs} ms`, 'TimeoutError')),
-      requestTimeoutMs,
-    )
-    timer.unref?.()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const abortIn = (ms: number, why: string): void => {
+      clearTimeout(timer)
+      if (controller.signal.aborted) return
+      timer = setTimeout(() => controller.abort(new DOMException(why, 'TimeoutError')), ms)
+      timer.unref?.()
+    }
+    abortIn(requestTimeoutMs, `no answer from the registry in ${requestTimeoutMs} ms`)
+    // The request timeout runs from the first request on the wire: a CPU-starved cold start spends
+    // longer than it in the SDK's one-time setup, and would give up on a request it was about to send.
+    const setupMs = Math.max(requestTimeoutMs, SETUP_TIMEOUT_MS)
+    let sent = false
     const { signal } = controller
+    const options = {
+      signal,
+      onSetup: () => {
+        if (!sent) abortIn(setupMs, `the registry's client did not send its request in ${setupMs} ms`)
+      },
+      onSent: () => {
+        if (!sent) abortIn(requestTimeoutMs, `no answer from the registry in ${requestTimeoutMs} ms`)
+        sent = true
+      },
+    }
     const previous = entry.data
     try {
       if (this.#settings.revalidate === 'revision' && previous?.revision !== undefined) {
-        const revision = await waitFor(request(registry.revision(entry.query, { signal })), signal)
+        const revision = await waitFor(request(registry.revision(entry.query, options)), signal)
         if (revision === previous.revision) {
           entry.fetchedAt = Date.now()
           entry.failures = 0
@@ -245,7 +264,7 @@ export class Refresher {
       }
       // The SDK does not always stop at the signal (a retry's backoff sleeps through it): bound the wait here.
       const started = this.#debug ? performance.now() : 0
-      const data = await waitFor(request(registry.discover(entry.query, { signal })), signal)
+      const data = await waitFor(request(registry.discover(entry.query, options)), signal)
       this.#debug?.(
         `cloudmap-middy: DiscoverInstances ${describeAddress(entry.query)} -> ${data.instances.map((i) => i.instanceId).join(', ') || 'no instances'} in ${Math.round(performance.now() - started)} ms`,
       )
@@ -290,6 +309,7 @@ export class Refresher {
       }
       throw error
     } finally {
+      sent = true // a late signal from the registry arms nothing
       clearTimeout(timer)
     }
   }

@@ -47,12 +47,16 @@ export interface ResolverOptions {
   /** Default `random`. */
   readonly pick?: PickStrategy
   /**
-   * Bound on one Cloud Map request (the SDK's own retries included, when its client makes any:
-   * the client the resolver creates makes one attempt, see `createCloudMapClient`). A request
-   * that takes longer is abandoned and, with nothing cached to serve, retried. Default 1 000 ms:
-   * DiscoverInstances answers in tens of milliseconds, and a lost request then costs a second,
-   * not a third, of a few seconds of budget. It also bounds how long an invocation waits at its
-   * end for a refresh under way.
+   * Bound on one Cloud Map request on the wire: from when the SDK hands it to its HTTP handler
+   * to the answer (the SDK's own retries included, when its client makes any: the client the
+   * resolver creates makes one attempt, see `createCloudMapClient`). The client's setup before
+   * that (credentials, endpoint rules, modules the SDK loads on its first request: slow on a
+   * CPU-starved cold start) is bounded apart, by 10 s or this bound when longer. A registry
+   * other than Cloud Map's that does not report when it sends (`RegistryCallOptions.onSent`)
+   * is timed from the call. A request that takes longer is abandoned and, with nothing cached
+   * to serve, retried. Default 1 000 ms: DiscoverInstances answers in tens of milliseconds, and
+   * a lost request then costs a second, not a third, of a few seconds of budget. It also bounds
+   * how long an invocation waits at its end for a refresh under way.
    */
   readonly requestTimeoutMs?: number
   /**

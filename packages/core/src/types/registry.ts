@@ -41,6 +41,16 @@ export interface Discovery {
 export interface RegistryCallOptions {
   /** Aborts the request. */
   readonly signal?: AbortSignal
+  /**
+   * Given by the resolver so that its `requestTimeoutMs` bounds the request on the wire, not
+   * the client's setup before it. A registry whose client sets up before it sends (credentials,
+   * endpoint rules, modules loaded on first use: `cloudMapRegistry` does) calls `onSetup` when
+   * the call starts and `onSent` when the request is handed to the HTTP handler. A registry that
+   * calls neither is timed from the call.
+   */
+  readonly onSetup?: () => void
+  /** See `onSetup`. */
+  readonly onSent?: () => void
 }
 
 /**

@@ -25,7 +25,7 @@ export interface ResolverSettings {
   readonly healthStatus: HealthStatusFilter
   /** The selection strategy of dependencies that set none. */
   readonly pick: PickStrategy
-  /** Bound on one Cloud Map request, the SDK's retries included, in milliseconds. */
+  /** Bound on one Cloud Map request on the wire (not the client's setup before it), the SDK's retries included, in milliseconds. */
   readonly requestTimeoutMs: number
   /** How long a resolution retries a transient failure with nothing cached to serve, in milliseconds; 0: never. */
   readonly retryBudgetMs: number
