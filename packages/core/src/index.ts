@@ -84,7 +84,7 @@ export { defineServices, type ResolvedServices, type ServiceSet, type Services }
 export type { InferInput, InferOutput, Schema } from './schema.js'
 export { isTransient } from './transient.js'
 export type { Address, AddressInput } from './types/address.js'
-export type { CallClientConfig, CallClients, SdkClient } from './types/calls.js'
+export type { AwsClientCapture, CallClientConfig, CallClients, CapturableClient, SdkClient } from './types/calls.js'
 export type { AnyDependency, Dependency, DiscoveryOptions, PickStrategy, Resolved } from './types/dependency.js'
 export type { InstanceType, Kind } from './types/kinds.js'
 export type { Discovery, DiscoveryQuery, HealthStatusFilter, RegisteredInstance, Registry, RegistryCallOptions } from './types/registry.js'

@@ -1,4 +1,5 @@
 import {
+  type AwsClientCapture,
   createResolver,
   DependencyResolutionError,
   defineServices,
@@ -27,20 +28,35 @@ export type CloudMapOptions<S extends Services> = {
   readonly timeoutMarginMs?: number
 } & (
   | {
-      /** The resolver to use; default: the process-wide one (or a new one when `ttlMs` or `logger` is set). */
+      /** The resolver to use; default: the process-wide one (or a new one when `ttlMs`, `logger` or `awsClientCapture` is set). */
       readonly resolver: Resolver
       /** Not with `resolver`: set it on the resolver. */
       readonly ttlMs?: never
       /** Not with `resolver`: set it on the resolver. */
       readonly logger?: never
+      /** Not with `resolver`: set it on the resolver. */
+      readonly awsClientCapture?: never
     }
   | {
-      /** Not with `ttlMs` or `logger`. */
+      /** Not with `ttlMs`, `logger` or `awsClientCapture`. */
       readonly resolver?: never
       /** TTL of this middleware's resolver (it still shares the process-wide cache). */
       readonly ttlMs?: number
       /** Where this middleware's resolver sends its warnings. Default `console`. */
       readonly logger?: Logger
+      /**
+       * Traces every SDK client this middleware's resolver creates (Cloud Map's and the call
+       * helpers'), as Middy's own `awsClientCapture`: see `ResolverOptions.awsClientCapture`. The
+       * prefetch at init is not captured (Lambda has no trace yet); DiscoverInstances and the
+       * calls made in an invocation are. `useStaticRegistry()` still applies.
+       *
+       * @example
+       * ```ts
+       * const tracer = new Tracer({ serviceName: 'orders' })
+       * cloudMap({ services, awsClientCapture: tracer.captureAWSv3Client.bind(tracer) })
+       * ```
+       */
+      readonly awsClientCapture?: AwsClientCapture
     }
 )
 
@@ -80,7 +96,7 @@ function checkOptions(options: unknown): void {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`cloudMap() needs an options object, as in cloudMap({ services: { ... } }), not ${show(options)}`)
   }
-  const { services, prefetch, timeoutMarginMs, resolver, ttlMs, logger } = options as Record<string, unknown>
+  const { services, prefetch, timeoutMarginMs, resolver, ttlMs, logger, awsClientCapture } = options as Record<string, unknown>
   if (services === null || typeof services !== 'object' || Array.isArray(services)) {
     throw new TypeError(`cloudMap(): services=${show(services)} is not an object of dependencies by name`)
   }
@@ -101,8 +117,8 @@ function checkOptions(options: unknown): void {
     ) {
       throw new TypeError(`cloudMap(): resolver=${show(resolver)} is not a resolver (see createResolver())`)
     }
-    if (ttlMs !== undefined || logger !== undefined) {
-      throw new TypeError('cloudMap(): give either a resolver or its settings (ttlMs, logger), not both')
+    if (ttlMs !== undefined || logger !== undefined || awsClientCapture !== undefined) {
+      throw new TypeError('cloudMap(): give either a resolver or its settings (ttlMs, logger, awsClientCapture), not both')
     }
   }
 }
@@ -168,10 +184,11 @@ export function cloudMap<const S extends Services>(
   const set = defineServices(options.services)
   const resolver =
     options.resolver ??
-    (options.ttlMs !== undefined || options.logger !== undefined
+    (options.ttlMs !== undefined || options.logger !== undefined || options.awsClientCapture !== undefined
       ? createResolver({
           ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
           ...(options.logger === undefined ? {} : { logger: options.logger }),
+          ...(options.awsClientCapture === undefined ? {} : { awsClientCapture: options.awsClientCapture }),
         })
       : getDefaultResolver())
   const marginMs = options.timeoutMarginMs ?? DEFAULT_MARGIN_MS

@@ -1,5 +1,6 @@
 import { CloudMapMiddyError } from '../errors.js'
-import type { CallClients, Provided, SdkClient } from '../types/calls.js'
+import { capturedClient, untracedOutsideInvocation } from '../tracing.js'
+import type { AwsClientCapture, CallClients, Provided, SdkClient } from '../types/calls.js'
 
 /**
  * An SDK client class (`SNSClient`), as the pool creates it.
@@ -33,11 +34,13 @@ export function once<T>(load: () => Promise<T>): () => Promise<T> {
  */
 export class ClientPool {
   readonly #overrides: CallClients
+  readonly #capture: AwsClientCapture | undefined
   readonly #clients = new Map<string, SdkClient>()
   readonly #created = new Map<string, () => Promise<unknown>>()
 
-  constructor(overrides: CallClients = {}) {
+  constructor(overrides: CallClients = {}, capture?: AwsClientCapture) {
     this.#overrides = overrides
+    this.#capture = capture
   }
 
   /**
@@ -87,7 +90,20 @@ export class ClientPool {
     let create = this.#created.get(key) as (() => Promise<C>) | undefined
     if (create === undefined) {
       // A failed creation (the SDK could not be loaded) is tried again by the next call.
-      create = once(() => load().then((Client) => new Client({ ...this.#overrides.config, ...extra?.(), ...(region ? { region } : {}) })))
+      const capture = this.#capture
+      create = once(() =>
+        load().then((Client) => {
+          const make = () =>
+            untracedOutsideInvocation(new Client({ ...this.#overrides.config, ...extra?.(), ...(region ? { region } : {}) }))
+          if (capture === undefined) return make()
+          let plain: C | undefined
+          const plainClient = () => {
+            plain ??= make()
+            return plain as C & SdkClient
+          }
+          return capturedClient(plainClient, make as () => C & SdkClient, capture)
+        }),
+      )
       this.#created.set(key, create)
     }
     return create()
@@ -127,25 +143,27 @@ export function lazySender<Sdk, Client>(
   })
 }
 
-let shared: ClientPool | undefined
-const pools = new WeakMap<CallClients, ClientPool>()
+/** Pools by `CallClients` object (this key when none), then by capture function (this key when none). */
+const NONE = {}
+const pools = new WeakMap<object, WeakMap<object, ClientPool>>()
 
 /**
- * The client pool for a resolver's injected `clients`: one per `CallClients` object, and one
- * for the whole process when nothing is injected. Asked by the kinds at bind time, so a
- * handler that uses no call helper carries none of this.
+ * The client pool for a resolver's injected `clients` and `awsClientCapture`: one per
+ * `CallClients` object and capture function, and one for the whole process when neither is
+ * given. Asked by the kinds at bind time, so a handler that uses no call helper carries none of this.
  *
  * @internal
  */
-export function clientPool(clients: CallClients | undefined): ClientPool {
-  if (clients === undefined) {
-    shared ??= new ClientPool()
-    return shared
+export function clientPool(clients: CallClients | undefined, capture?: AwsClientCapture): ClientPool {
+  let byCapture = pools.get(clients ?? NONE)
+  if (!byCapture) {
+    byCapture = new WeakMap()
+    pools.set(clients ?? NONE, byCapture)
   }
-  let pool = pools.get(clients)
+  let pool = byCapture.get(capture ?? NONE)
   if (!pool) {
-    pool = new ClientPool(clients)
-    pools.set(clients, pool)
+    pool = new ClientPool(clients, capture)
+    byCapture.set(capture ?? NONE, pool)
   }
   return pool
 }

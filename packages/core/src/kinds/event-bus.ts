@@ -190,7 +190,7 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
     const { arn, name, region } = locateBus(label, registered, policy)
     const busName = arn ?? name
     // The SDK is loaded on the first call, after its events passed every check.
-    const connect = clientPool(context.clients).client(
+    const connect = clientPool(context.clients, context.awsClientCapture).client(
       'eventbridge',
       region === '' ? undefined : region,
       context.clients?.eventBridge,

@@ -161,7 +161,7 @@ export function lambda<
     checkType(label, registered, 'lambda')
     const { arn, region } = locateFunction(label, registered, policy)
     // The SDK is loaded on the first call, after its payload passed every check.
-    const connect = clientPool(context.clients).client(
+    const connect = clientPool(context.clients, context.awsClientCapture).client(
       'lambda',
       region === '' ? undefined : region,
       context.clients?.lambda,

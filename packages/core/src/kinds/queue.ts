@@ -164,7 +164,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
     checkType(label, registered, 'sqs')
     const given = registered.attributes.url ? requireAttribute(label, registered, 'url', 'for an sqs target') : undefined
     const arn = registered.attributes.arn ? requireArn(label, registered, 'sqs', policy) : undefined
-    const pool = clientPool(context.clients)
+    const pool = clientPool(context.clients, context.awsClientCapture)
     const located = andThen(sqsEndpoint(pool, context.clients, arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
       locateQueue({ label, instanceId: registered.instanceId }, { url: given, arn }, policy, customOrigin),
     )

@@ -177,7 +177,9 @@ export function stateMachine<
     }
     // The SDK is loaded on the first call, after its input passed every check.
     const { clients } = context
-    const connect = clientPool(clients).client('sfn', region, clients?.sfn, loadSfnClient, () => hostPrefixConfig(clients))
+    const connect = clientPool(clients, context.awsClientCapture).client('sfn', region, clients?.sfn, loadSfnClient, () =>
+      hostPrefixConfig(clients),
+    )
     const sender = lazySender(label, loadSfnSdk, connect)
 
     /** Checks the name and the input, then encodes the request; every failure is a rejection. */

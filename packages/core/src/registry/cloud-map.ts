@@ -9,6 +9,8 @@ import {
 import { describeAddress } from '../address/address.js'
 import { environmentEndpointUrl } from '../endpoints.js'
 import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors.js'
+import { capturedClient, untracedOutsideInvocation } from '../tracing.js'
+import type { AwsClientCapture } from '../types/calls.js'
 import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from '../types/registry.js'
 
 /** How to reach Cloud Map: an injected client, or the configuration of a new one (never both). */
@@ -111,9 +113,30 @@ function send<Output>(
 
 class CloudMapRegistry implements Registry {
   readonly #client: ServiceDiscoveryClient
+  /** The configuration the registry created its client from; `undefined` for an injected client, used as it is. */
+  readonly #config: ServiceDiscoveryClientConfig | undefined
+  /** By capture function: the client that sends captured in an invocation and as `#client` outside one. */
+  readonly #captured = new WeakMap<AwsClientCapture, ServiceDiscoveryClient>()
 
-  constructor(client: ServiceDiscoveryClient) {
+  constructor(client: ServiceDiscoveryClient, config?: ServiceDiscoveryClientConfig) {
     this.#client = client
+    this.#config = config
+  }
+
+  /** The client to send with: captured when the caller asks it and the registry created its client. */
+  #clientFor(capture: AwsClientCapture | undefined): ServiceDiscoveryClient {
+    const config = this.#config
+    if (capture === undefined || config === undefined) return this.#client
+    let client = this.#captured.get(capture)
+    if (!client) {
+      client = capturedClient(
+        () => this.#client,
+        () => createCloudMapClient(config),
+        capture,
+      )
+      this.#captured.set(capture, client)
+    }
+    return client
   }
 
   async discover(query: DiscoveryQuery, options: RegistryCallOptions = {}): Promise<Discovery> {
@@ -126,8 +149,8 @@ class CloudMapRegistry implements Registry {
       MaxResults: query.maxResults,
       OwnerAccount: query.account,
     })
-    const output = await send<DiscoverInstancesCommandOutput>(this.#client, command, options).catch((error: unknown) =>
-      rethrow(query, error),
+    const output = await send<DiscoverInstancesCommandOutput>(this.#clientFor(options.awsClientCapture), command, options).catch(
+      (error: unknown) => rethrow(query, error),
     )
     const instances = (output.Instances ?? []).map((summary) => ({
       instanceId: summary.InstanceId ?? '',
@@ -143,8 +166,8 @@ class CloudMapRegistry implements Registry {
       ServiceName: query.service,
       OwnerAccount: query.account,
     })
-    const output = await send<DiscoverInstancesRevisionCommandOutput>(this.#client, command, options).catch((error: unknown) =>
-      rethrow(query, error),
+    const output = await send<DiscoverInstancesRevisionCommandOutput>(this.#clientFor(options.awsClientCapture), command, options).catch(
+      (error: unknown) => rethrow(query, error),
     )
     return output.InstancesRevision
   }
@@ -244,12 +267,13 @@ export function cloudMapRegistry(options: CloudMapRegistryOptions = {}): Registr
   }
   const key = options.clientConfig ? configKey(options.clientConfig, new Set()) : '{}'
   if (key === '{}') {
-    shared ??= new CloudMapRegistry(createCloudMapClient())
+    shared ??= new CloudMapRegistry(untracedOutsideInvocation(createCloudMapClient()), {})
     return shared
   }
   let registry = byConfig.get(key)?.deref()
   if (!registry) {
-    registry = new CloudMapRegistry(createCloudMapClient(options.clientConfig))
+    const config = options.clientConfig ?? {}
+    registry = new CloudMapRegistry(untracedOutsideInvocation(createCloudMapClient(config)), config)
     byConfig.set(key, new WeakRef(registry))
     forgetConfig.register(registry, key)
   }

@@ -243,6 +243,7 @@ export class Refresher {
     const { signal } = controller
     const options = {
       signal,
+      awsClientCapture: this.#settings.awsClientCapture,
       onSetup: () => {
         if (!sent) abortIn(setupMs, `the registry's client did not send its request in ${setupMs} ms`)
       },

@@ -7,7 +7,7 @@ import { createTargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
 import { describeBadTimeout, isTimeout } from '../timers.js'
 import { isTransient } from '../transient.js'
-import type { CallClients } from '../types/calls.js'
+import type { AwsClientCapture, CallClients } from '../types/calls.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../types/dependency.js'
 import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../types/registry.js'
 import { NOT_READY, type NotReady, type ResolveOptions, type Resolver, type ResolverSettings } from '../types/resolver.js'
@@ -80,6 +80,29 @@ export interface ResolverOptions {
   readonly logger?: Logger
   /** SDK clients for the call helpers; default: created lazily, once per process and region. */
   readonly clients?: CallClients
+  /**
+   * Traces the requests of every SDK client the resolver creates: the Cloud Map client (that
+   * of the process-wide registry, or of `clientConfig`) and the call helpers' clients. Injected
+   * clients (`client`, `clients`) are used as given. Powertools Tracer's
+   * `tracer.captureAWSv3Client.bind(tracer)` and the X-Ray SDK's `captureAWSv3Client` fit.
+   *
+   * In Lambda, a request made outside an invocation (the prefetch at init: there is no trace id
+   * yet) goes through an uncaptured client, with `X-Amzn-Trace-Id: Sampled=0`, so that neither
+   * the capture nor the X-Ray SDK's `https` patch logs `Missing AWS Lambda trace data for
+   * X-Ray`; requests made in an invocation are captured (DiscoverInstances under its trace). The
+   * capture does not count as a client of the resolver's own: `useStaticRegistry()` still takes
+   * it over, and it shares the cache of resolvers without a capture (the answers are the same).
+   * Each capture function gets clients of its own: create it once (`.bind()` makes a new one).
+   *
+   * @example
+   * ```ts
+   * import { Tracer } from '@aws-lambda-powertools/tracer'
+   *
+   * const tracer = new Tracer({ serviceName: 'orders' })
+   * const resolver = createResolver({ awsClientCapture: tracer.captureAWSv3Client.bind(tracer) })
+   * ```
+   */
+  readonly awsClientCapture?: AwsClientCapture
   /** Account ids a registered ARN or queue URL may point to; a target elsewhere is refused before any call. */
   readonly allowedAccounts?: readonly string[]
   /** Regions a registered ARN or queue URL may point to; a target elsewhere is refused before any call. */
@@ -118,6 +141,13 @@ function fromEnv(name: string): number | undefined {
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(`${name}="${text}" is not a number of milliseconds`)
   }
+  return value
+}
+
+/** The capture function, checked at declaration: anything else would fail only at the first request. */
+function capture(value: AwsClientCapture | undefined): AwsClientCapture | undefined {
+  if (value !== undefined && typeof value !== 'function')
+    throw new TypeError(`awsClientCapture=${String(value)} is not a function (e.g. tracer.captureAWSv3Client.bind(tracer))`)
   return value
 }
 
@@ -226,6 +256,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     retryBudgetMs: milliseconds('retryBudgetMs', options.retryBudgetMs) ?? DEFAULT_RETRY_BUDGET_MS,
     logger: options.logger ?? consoleLogger(),
     clients: options.clients,
+    awsClientCapture: capture(options.awsClientCapture),
     policy: createTargetPolicy(options),
   })
   recordDeclaration({ type: 'resolver', resolver })

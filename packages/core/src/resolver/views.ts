@@ -138,8 +138,8 @@ export class Views {
       return { values: [], error, cursor: 0 }
     }
     // Made per build (once per instance set), not kept in a table: it would cost more than it saves.
-    const { logger, clients, policy } = this.#settings
-    const context: BindContext = { label, logger, clients, policy }
+    const { logger, clients, policy, awsClientCapture } = this.#settings
+    const context: BindContext = { label, logger, clients, policy, awsClientCapture }
     // Every copy of a duplicated id is invalid, dropped with a warning like any invalid instance.
     const duplicates = duplicateIds(data.instances)
     const outcomes = instances.map((registered): unknown => {

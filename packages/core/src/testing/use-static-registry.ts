@@ -15,7 +15,8 @@ import { type StaticRegistry, type StaticTable, staticRegistry } from './static-
  * resolvers (a handler module imported first prefetches at once), it throws an error that
  * says so and how to fix it, rather than let the test pass on requests to Cloud Map it does
  * not know of. Calling it again swaps the table. Resolvers with a registry or client of their
- * own keep it. Undo it with {@link restoreDefaultRegistry}.
+ * own keep it; an `awsClientCapture` is not one (a handler traced with Powertools Tracer is
+ * tested as deployed). Undo it with {@link restoreDefaultRegistry}.
  *
  * @throws {Error} when the process already asked Cloud Map through the process-wide registry.
  *

@@ -60,3 +60,33 @@ export interface CallClients {
    */
   readonly config?: CallClientConfig
 }
+
+/**
+ * What an X-Ray capture function takes: an AWS SDK v3 client, with its middleware stack and
+ * configuration (the X-Ray SDK's `captureAWSv3Client` asks for both).
+ */
+export interface CapturableClient {
+  /** The client's middleware stack, where a capture adds its middleware. */
+  readonly middlewareStack: {
+    remove(toRemove: never): boolean
+    use(pluggable: never): void
+  }
+  /** The client's resolved configuration. */
+  readonly config: object
+}
+
+/**
+ * Wraps an SDK client the library creates so that its requests are traced (Middy's
+ * `awsClientCapture`): Powertools Tracer's `tracer.captureAWSv3Client.bind(tracer)`, or the
+ * X-Ray SDK's `captureAWSv3Client`. Called once per client, with the client; returns the client
+ * to send with (these return the same client, instrumented).
+ *
+ * @example
+ * ```ts
+ * import { Tracer } from '@aws-lambda-powertools/tracer'
+ *
+ * const tracer = new Tracer()
+ * const awsClientCapture: AwsClientCapture = tracer.captureAWSv3Client.bind(tracer)
+ * ```
+ */
+export type AwsClientCapture = <Client extends CapturableClient>(client: Client) => Client

@@ -2,7 +2,7 @@
 
 import type { Logger } from '../logger.js'
 import type { Address } from './address.js'
-import type { CallClients } from './calls.js'
+import type { AwsClientCapture, CallClients } from './calls.js'
 import type { Kind } from './kinds.js'
 import type { TargetPolicy } from './policy.js'
 import type { HealthStatusFilter, RegisteredInstance } from './registry.js'
@@ -32,12 +32,14 @@ export interface BindContext {
   readonly logger: Logger
   /**
    * The SDK clients the resolver was given for the call helpers (`undefined`: none). A kind
-   * turns them into a client pool (`clientPool(clients).client('sqs', region, clients?.sqs, load)`), whose clients, and SDK
+   * turns them into a client pool (`clientPool(clients, awsClientCapture).client('sqs', region, clients?.sqs, load)`), whose clients, and SDK
    * modules, are created on the first call that sends, so only a call that sends pays for them.
    */
   readonly clients: CallClients | undefined
   /** Accounts and regions a registered ARN may point to. */
   readonly policy: TargetPolicy
+  /** The resolver's `awsClientCapture`: the client pool wraps the clients it creates with it. */
+  readonly awsClientCapture?: AwsClientCapture | undefined
 }
 
 /**

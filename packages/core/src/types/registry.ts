@@ -1,3 +1,5 @@
+import type { AwsClientCapture } from './calls.js'
+
 /** Cloud Map's health filter for DiscoverInstances. */
 export type HealthStatusFilter = 'HEALTHY' | 'UNHEALTHY' | 'ALL' | 'HEALTHY_OR_ELSE_ALL'
 
@@ -51,6 +53,11 @@ export interface RegistryCallOptions {
   readonly onSetup?: () => void
   /** See `onSetup`. */
   readonly onSent?: () => void
+  /**
+   * The resolver's `awsClientCapture`: a registry sending with an SDK client it created applies
+   * it (`cloudMapRegistry` does, in an invocation; an injected client is used as it is).
+   */
+  readonly awsClientCapture?: AwsClientCapture | undefined
 }
 
 /**

@@ -1,6 +1,6 @@
 // The resolver's contract: its settings and what it offers a middleware or a service set.
 import type { Logger } from '../logger.js'
-import type { CallClients } from './calls.js'
+import type { AwsClientCapture, CallClients } from './calls.js'
 import type { AnyDependency, Dependency, PickStrategy } from './dependency.js'
 import type { TargetPolicy } from './policy.js'
 import type { HealthStatusFilter, Registry } from './registry.js'
@@ -33,6 +33,8 @@ export interface ResolverSettings {
   readonly logger: Logger
   /** The SDK clients injected for the call helpers (the kinds create the others, once per process and region). */
   readonly clients: CallClients | undefined
+  /** Wraps every SDK client the library creates (X-Ray), or `undefined`. */
+  readonly awsClientCapture: AwsClientCapture | undefined
   /** The target policy every target read from the registry is checked against. */
   readonly policy: TargetPolicy
 }

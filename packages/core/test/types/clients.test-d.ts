@@ -4,7 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn'
 import { SNSClient } from '@aws-sdk/client-sns'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { expectTypeOf } from 'expect-type'
-import { type CallClients, createResolver, type SdkClient } from '../../src/index.js'
+import { type AwsClientCapture, type CallClients, createResolver, type SdkClient } from '../../src/index.js'
 
 // The declarations type injected clients structurally (no optional SDK package is imported):
 // every SDK client, or a factory by region, still fits.
@@ -28,3 +28,15 @@ createResolver({ clients: { lambda: { region: 'eu-west-1' } } })
 createResolver({ clients: { sns: () => 'sns' } })
 // @ts-expect-error the config takes client settings only
 createResolver({ clients: { config: { endpoint: 5000 } } })
+
+// awsClientCapture takes the capture functions users have: the X-Ray SDK's (its declared signature) and Powertools Tracer's.
+declare function captureAWSv3Client<T extends { middlewareStack: { remove: unknown; use: unknown }; config: unknown }>(
+  client: T,
+  segment?: object,
+): T
+declare const tracer: { captureAWSv3Client<T>(service: T): T }
+expectTypeOf(captureAWSv3Client).toExtend<AwsClientCapture>()
+expectTypeOf(tracer.captureAWSv3Client.bind(tracer)).toExtend<AwsClientCapture>()
+createResolver({ awsClientCapture: captureAWSv3Client })
+// @ts-expect-error a capture returns the client it is given
+createResolver({ awsClientCapture: (client: object) => String(client) })

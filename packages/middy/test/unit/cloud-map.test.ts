@@ -244,6 +244,11 @@ describe('Function: cloudMap', () => {
     [{ services: {}, prefetch: 0 }, /prefetch=0 is not a boolean/],
     [{ services: {}, resolver: {} }, /resolver=\[object Object\] is not a resolver/],
     [{ services: {}, resolver: createResolver(), ttlMs: 5 }, /either a resolver or its settings/],
+    [
+      { services: {}, resolver: createResolver(), awsClientCapture: <C>(c: C) => c },
+      /either a resolver or its settings \(ttlMs, logger, awsClientCapture\)/,
+    ],
+    [{ services: {}, awsClientCapture: 'tracer' }, /awsClientCapture=tracer is not a function/],
     [undefined, /needs an options object/],
   ])('It should refuse %p at declaration with a TypeError that names the option', (options, reason) => {
     // Act
