@@ -23,7 +23,7 @@ export function outsideInvocation(): boolean {
  * segment that does not exist yet and logging an error. In an invocation it does nothing.
  */
 export function untracedOutsideInvocation<C>(client: C): C {
-  const stack = (client as Partial<CapturableClient> & { middlewareStack?: { add?: (m: never, o: object) => void } }).middlewareStack
+  const stack = (client as { middlewareStack?: { add?: (middleware: never, options: object) => void } }).middlewareStack
   const untraced =
     (next: (args: { request: { headers?: Record<string, string> } }) => Promise<unknown>) =>
     (args: { request: { headers?: Record<string, string> } }) => {
