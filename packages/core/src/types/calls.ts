@@ -68,7 +68,9 @@ export interface CallClients {
 export interface CapturableClient {
   /** The client's middleware stack, where a capture adds its middleware. */
   readonly middlewareStack: {
+    /** Removes a middleware (a capture removes its own before adding it again). */
     remove(toRemove: never): boolean
+    /** Adds a plugin's middleware. */
     use(pluggable: never): void
   }
   /** The client's resolved configuration. */
