@@ -10,6 +10,7 @@ const CORE_LAYERS = [
   ['dependency'],
   ['kinds'],
   ['resolver'],
+  ['extension'],
   ['testing'],
   ['index', 'adapter', 'iam'],
 ]

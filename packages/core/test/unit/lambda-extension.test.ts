@@ -1,0 +1,137 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { afterEach, describe, expect, it, jest } from '@jest/globals'
+import {
+  forgetLambdaExtension,
+  invocationEnded,
+  lambdaExtensionActive,
+  registerLambdaExtension,
+  signalsInvocationEnds,
+} from '../../src/extension/extension.js'
+import { pendingRefreshes, track } from '../../src/resolver/cache.js'
+import { gate } from '../events.js'
+import { type FakeExtensionsApi, startFakeExtensionsApi } from '../fake-extensions-api.js'
+
+const logger = { warn: jest.fn(), debug: jest.fn() }
+let api: FakeExtensionsApi | undefined
+
+afterEach(async () => {
+  forgetLambdaExtension()
+  await api?.close()
+  api = undefined
+  logger.warn.mockReset()
+  logger.debug.mockReset()
+})
+
+/** A few turns of the event loop: time for a request the extension should not make to arrive. */
+async function turns(count = 50): Promise<void> {
+  for (let i = 0; i < count; i++) await nextTurn()
+}
+
+const invoke = (requestId: string) => ({ eventType: 'INVOKE', requestId, deadlineMs: Date.now() + 60_000 })
+
+describe('Function: registerLambdaExtension', () => {
+  it('It should not register without a Runtime API (outside Lambda)', async () => {
+    const saved = process.env.AWS_LAMBDA_RUNTIME_API
+    delete process.env.AWS_LAMBDA_RUNTIME_API
+    try {
+      expect(await registerLambdaExtension({ logger })).toBe(false)
+      expect(lambdaExtensionActive()).toBe(false)
+    } finally {
+      if (saved !== undefined) process.env.AWS_LAMBDA_RUNTIME_API = saved
+    }
+  })
+
+  it('It should register for INVOKE only, as an internal extension, and report it in a debug line', async () => {
+    api = await startFakeExtensionsApi()
+
+    const registered = await registerLambdaExtension({ runtimeApi: api.address, logger })
+    const first = await api.nextRequest()
+
+    expect(registered).toBe(true)
+    expect(lambdaExtensionActive()).toBe(true)
+    expect(api.registrations).toEqual([{ name: 'cloudmap-middy', events: ['INVOKE'] }])
+    expect(first.extensionId).toBe('ext-1')
+    expect(logger.debug).toHaveBeenCalledWith(expect.stringContaining('registered as the internal Lambda extension'), expect.anything())
+  })
+
+  it('It should fall back (not active, no throw) when Lambda refuses the registration', async () => {
+    api = await startFakeExtensionsApi({ refuse: 403 })
+
+    const registered = await registerLambdaExtension({ runtimeApi: api.address, logger })
+
+    expect(registered).toBe(false)
+    expect(lambdaExtensionActive()).toBe(false)
+    expect(logger.debug).toHaveBeenCalledWith(expect.stringContaining('not registered'), expect.objectContaining({ status: 403 }))
+  })
+
+  it('It should fall back when the API cannot be reached or the address is malformed', async () => {
+    api = await startFakeExtensionsApi()
+    const unreachable = api.address
+    await api.close()
+    api = undefined
+
+    expect(await registerLambdaExtension({ runtimeApi: unreachable, logger })).toBe(false)
+    forgetLambdaExtension()
+    expect(await registerLambdaExtension({ runtimeApi: 'no-port', logger })).toBe(false)
+    expect(lambdaExtensionActive()).toBe(false)
+  })
+
+  it('It should ask for the next event only once the handler ended and the refreshes settled', async () => {
+    api = await startFakeExtensionsApi()
+    signalsInvocationEnds()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+    const refresh = gate()
+    const order: string[] = []
+
+    ;(await api.nextRequest()).send(invoke('req-1'))
+    track(refresh.opened)
+    const second = api.nextRequest().then(() => order.push('next'))
+    await turns()
+    order.push('handler ended')
+    invocationEnded('req-1', 5_000)
+    await turns()
+    order.push('refresh settled')
+    refresh.open()
+    await second
+
+    expect(order).toEqual(['handler ended', 'refresh settled', 'next'])
+    expect(pendingRefreshes()).toBe(0)
+  })
+
+  it('It should take an end reported before its INVOKE event arrived', async () => {
+    api = await startFakeExtensionsApi()
+    signalsInvocationEnds()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+    const first = await api.nextRequest()
+
+    invocationEnded('req-2', 5_000)
+    first.send(invoke('req-2'))
+    const second = await api.nextRequest()
+
+    expect(second.extensionId).toBe('ext-1')
+    expect(api.nexts).toBe(2)
+  })
+
+  it('It should not wait for an end when no middleware reports one', async () => {
+    api = await startFakeExtensionsApi()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+
+    ;(await api.nextRequest()).send(invoke('req-3'))
+    await api.nextRequest()
+
+    expect(api.nexts).toBe(2)
+  })
+
+  it('It should stop, and let invocations await their refreshes again, when the API fails', async () => {
+    api = await startFakeExtensionsApi()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+    await api.nextRequest()
+
+    await api.close()
+    api = undefined
+    for (let i = 0; i < 1_000 && lambdaExtensionActive(); i++) await nextTurn()
+
+    expect(lambdaExtensionActive()).toBe(false)
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('the Lambda extension stopped'), expect.anything())
+  })
+})
