@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
 import {
@@ -7,6 +8,7 @@ import {
   registerLambdaExtension,
   signalsInvocationEnds,
 } from '../../src/extension/extension.js'
+import { request } from '../../src/extension/http.js'
 import { pendingRefreshes, track } from '../../src/resolver/cache.js'
 import { gate } from '../events.js'
 import { type FakeExtensionsApi, startFakeExtensionsApi } from '../fake-extensions-api.js'
@@ -133,5 +135,61 @@ describe('Function: registerLambdaExtension', () => {
 
     expect(lambdaExtensionActive()).toBe(false)
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('the Lambda extension stopped'), expect.anything())
+  })
+})
+
+describe('Function: request (the Extensions API client)', () => {
+  /** A server that answers every connection with `raw`, then closes it. */
+  async function answering(raw: string): Promise<{ address: string; close: () => void }> {
+    const server = createNetServer((socket) => {
+      socket.once('data', () => socket.end(raw))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
+  }
+
+  it('It should read a chunked body', async () => {
+    const server = await answering('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n')
+    try {
+      const answer = await request(server.address, { method: 'GET', path: '/', keepsAlive: false })
+      expect(answer).toEqual({
+        status: 200,
+        headers: new Map([
+          ['transfer-encoding', 'chunked'],
+          ['x-a', '1'],
+        ]),
+        body: 'hello world',
+      })
+    } finally {
+      server.close()
+    }
+  })
+
+  it.each([
+    ['a body shorter than its Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort', /5 bytes into the body/],
+    ['no whole head', 'HTTP/1.1 200 OK\r\nContent-', /before a whole response head/],
+    ['not HTTP', 'SSH-2.0-OpenSSH\r\n\r\n', /not an HTTP response/],
+    ['a truncated chunked body', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel', /truncated chunked body|malformed/],
+    ['a malformed chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /malformed chunk size/],
+  ])('It should reject %s', async (_name, raw, error) => {
+    const server = await answering(raw)
+    try {
+      await expect(request(server.address, { method: 'GET', path: '/', keepsAlive: false })).rejects.toThrow(error)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('It should give up after its timeout', async () => {
+    const server = createNetServer(() => undefined)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await expect(request(address, { method: 'POST', path: '/', body: '{}', keepsAlive: true, timeoutMs: 1 })).rejects.toThrow(
+        /no answer within 1 ms/,
+      )
+    } finally {
+      server.close()
+    }
   })
 })

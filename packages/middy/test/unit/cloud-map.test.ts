@@ -22,6 +22,7 @@ import { forgetLambdaExtension, registerLambdaExtension } from '../../../core/sr
 import { gate, until } from '../../../core/test/events.js'
 import { startFakeExtensionsApi } from '../../../core/test/fake-extensions-api.js'
 import { cloudMap } from '../../src/index.js'
+import { cloudMap as cloudMapRequired } from '../../src/require.js'
 
 const cloudMapSdk = mockClient(ServiceDiscoveryClient)
 const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
@@ -231,6 +232,10 @@ describe('Function: cloudMap', () => {
       forgetLambdaExtension()
       await api.close()
     }
+  })
+
+  it('It should give require() (the "require" export condition) the same middleware, without the registration', () => {
+    expect(cloudMapRequired).toBe(cloudMap)
   })
 
   it('It should aggregate every failure in one DependencyResolutionError that names them', async () => {
