@@ -19,7 +19,7 @@ export interface FakeExtensionsApi {
   close(): Promise<void>
 }
 
-export async function startFakeExtensionsApi(options: { refuse?: number } = {}): Promise<FakeExtensionsApi> {
+export async function startFakeExtensionsApi(options: { refuse?: number; failNext?: number } = {}): Promise<FakeExtensionsApi> {
   const registrations: Array<{ name: string; events: unknown }> = []
   const arrived: HeldNext[] = []
   const takers: Array<(held: HeldNext) => void> = []
@@ -44,6 +44,10 @@ export async function startFakeExtensionsApi(options: { refuse?: number } = {}):
       }
       if (request.method === 'GET' && request.url === '/2020-01-01/extension/event/next') {
         nexts++
+        if (options.failNext) {
+          response.writeHead(options.failNext).end('{"errorType":"Extension.Unknown"}')
+          return
+        }
         const held: HeldNext = {
           extensionId: String(request.headers['lambda-extension-identifier']),
           send: (event) => {

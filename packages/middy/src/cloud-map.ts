@@ -226,7 +226,7 @@ export function cloudMap<const S extends Services>(
   const cloudMapMiddlewareAfter = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
     if (lambdaExtensionActive()) {
       // The extension holds the freeze until the refreshes settle; the response need not wait.
-      invocationEnded(request.context?.awsRequestId, settleLimitMs)
+      invocationEnded(request.context.awsRequestId, settleLimitMs)
       return undefined
     }
     if (pendingRefreshes() === 0) return undefined

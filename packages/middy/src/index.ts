@@ -13,5 +13,5 @@ export { type CloudMapContext, type CloudMapOptions, cloudMap } from './cloud-ma
 
 // Lambda accepts an extension only before the runtime first asks for an invocation, which the
 // Node.js runtime does right after `await import(handler)`: this await makes that import wait
-// for the registration. Only in Lambda; elsewhere the module stays synchronous in effect.
-if (process.env.AWS_LAMBDA_RUNTIME_API) await registerLambdaExtension()
+// for the registration. Outside Lambda (no AWS_LAMBDA_RUNTIME_API) it awaits a settled promise.
+await registerLambdaExtension()

@@ -124,6 +124,53 @@ describe('Function: registerLambdaExtension', () => {
     expect(api.nexts).toBe(2)
   })
 
+  it('It should let the environment freeze at the deadline when no end is reported', async () => {
+    api = await startFakeExtensionsApi()
+    signalsInvocationEnds()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+
+    ;(await api.nextRequest()).send({ eventType: 'INVOKE', requestId: 'req-4', deadlineMs: Date.now() })
+    await api.nextRequest()
+
+    expect(api.nexts).toBe(2)
+  })
+
+  it('It should ask again after an event other than INVOKE, and not wait on an INVOKE without a request id', async () => {
+    api = await startFakeExtensionsApi()
+    signalsInvocationEnds()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+
+    ;(await api.nextRequest()).send({ eventType: 'SHUTDOWN' })
+    ;(await api.nextRequest()).send({ eventType: 'INVOKE' })
+    await api.nextRequest()
+
+    expect(api.nexts).toBe(3)
+  })
+
+  it('It should keep only a bounded number of ends reported early, and ignore ends while inactive', async () => {
+    invocationEnded('while-inactive', 1_000)
+    api = await startFakeExtensionsApi()
+    signalsInvocationEnds()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+    const first = await api.nextRequest()
+
+    invocationEnded(undefined, 1_000)
+    for (let i = 0; i < 17; i++) invocationEnded(`early-${i}`, 1_000)
+    first.send(invoke('early-16'))
+    await api.nextRequest()
+
+    expect(api.nexts).toBe(2)
+  })
+
+  it('It should stop when the API answers an event request with an error', async () => {
+    api = await startFakeExtensionsApi({ failNext: 500 })
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+    for (let i = 0; i < 1_000 && lambdaExtensionActive(); i++) await nextTurn()
+
+    expect(lambdaExtensionActive()).toBe(false)
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('stopped'), { error: expect.stringContaining('status 500') })
+  })
+
   it('It should stop, and let invocations await their refreshes again, when the API fails', async () => {
     api = await startFakeExtensionsApi()
     await registerLambdaExtension({ runtimeApi: api.address, logger })
@@ -147,6 +194,16 @@ describe('Function: request (the Extensions API client)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
   }
+
+  it('It should read a body by its Content-Length', async () => {
+    const server = await answering('HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\nno-colon-line\r\n\r\nno')
+    try {
+      const answer = await request(server.address, { method: 'POST', path: '/', keepsAlive: true })
+      expect(answer).toEqual({ status: 403, headers: new Map([['content-length', '2']]), body: 'no' })
+    } finally {
+      server.close()
+    }
+  })
 
   it('It should read a chunked body', async () => {
     const server = await answering('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n')
