@@ -4,11 +4,12 @@
  * refreshes to wait for before an invocation returns (`pendingRefreshes`,
  * `settleRefreshes`), and the internal Lambda extension that lets them finish after the
  * response instead (`registerLambdaExtension`, `lambdaExtensionActive`,
- * `signalsInvocationEnds`, `invocationEnded`). A handler author does not need them.
+ * `signalsInvocationEnds`, `invocationBegan`, `invocationEnded`). A handler author does not need them.
  *
  * @module @cloudmap-middy/core/adapter
  */
 export {
+  invocationBegan,
   invocationEnded,
   lambdaExtensionActive,
   registerLambdaExtension,

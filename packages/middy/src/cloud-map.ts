@@ -10,8 +10,8 @@ import {
   type Services,
 } from '@cloudmap-middy/core'
 import {
+  invocationBegan,
   invocationEnded,
-  lambdaExtensionActive,
   pendingRefreshes,
   remainingBudgetMs,
   settleRefreshes,
@@ -215,6 +215,8 @@ export function cloudMap<const S extends Services>(
   }
 
   const cloudMapMiddlewareBefore = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
+    // Before any refresh starts: the Lambda extension then holds the freeze for this invocation.
+    invocationBegan(request.context.awsRequestId)
     const ready = set.resolveSync(resolver)
     if (ready === NOT_READY) return resolveSlowly(request)
     ;(request.context as { services: ResolvedServices<S> }).services = ready
@@ -224,11 +226,8 @@ export function cloudMap<const S extends Services>(
   signalsInvocationEnds()
 
   const cloudMapMiddlewareAfter = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
-    if (lambdaExtensionActive()) {
-      // The extension holds the freeze until the refreshes settle; the response need not wait.
-      invocationEnded(request.context.awsRequestId, settleLimitMs)
-      return undefined
-    }
+    // When the extension holds the freeze until the refreshes settle, the response need not wait.
+    if (invocationEnded(request.context.awsRequestId, settleLimitMs)) return undefined
     if (pendingRefreshes() === 0) return undefined
     const left = budget(request.context, marginMs)
     return settleRefreshes(left === undefined ? settleLimitMs : Math.min(left, settleLimitMs))

@@ -12,8 +12,13 @@ export const EXTENSION_NAME = 'cloudmap-middy'
 
 const API = '/2020-01-01/extension'
 const REGISTER_TIMEOUT_MS = 2_000
-// Invocations whose end was reported before their INVOKE event arrived; a handful at most.
-const MAX_EARLY_ENDS = 16
+// Invocations begun or ended before their INVOKE event arrived; a handful at most.
+const MAX_EARLY = 16
+// How long an INVOKE waits for a middleware to say it began the invocation. The runtime gets
+// the event at the same moment; a middleware that has not begun by then may never run (an
+// earlier middleware answered early, as @middy/warmup does): the extension lets go, and a
+// middleware that begins later awaits its own refreshes instead.
+const BEGIN_GRACE_MS = 25
 
 /** An invocation event as the Extensions API sends it (only what is read). */
 interface InvokeEvent {
@@ -32,8 +37,12 @@ let active = false
 let generation = 0
 let registration: Promise<boolean> | undefined
 let signallers = 0
+const begun = new Set<string>()
 const ended = new Map<string, number>()
 let waiting: Waiting | undefined
+let waitingBegin: Waiting | undefined
+// The invocation the extension let go of for want of a begin: its middleware awaits instead.
+let released: string | undefined
 
 /**
  * True while the library runs as a Lambda extension: a refresh still in flight when the
@@ -49,9 +58,9 @@ export function lambdaExtensionActive(): boolean {
 }
 
 /**
- * Declares that something will call {@link invocationEnded} for each invocation (a
- * middleware, at `.use()` time). Without one, the extension does not wait for an end it
- * would never be told of: it settles the refreshes in flight when the invocation arrives.
+ * Declares that something will call {@link invocationBegan} and {@link invocationEnded} for
+ * invocations (a middleware, at `.use()` time). Without one, the extension waits for no
+ * begin: it settles the refreshes in flight when the invocation arrives.
  *
  * @example
  * ```ts
@@ -63,26 +72,72 @@ export function signalsInvocationEnds(): void {
 }
 
 /**
- * Tells the extension that the handler of invocation `requestId` (`context.awsRequestId`)
- * is done, so it may let the environment freeze once the refreshes in flight settle, at
- * most `settleLimitMs` later. Synchronous, never throws; nothing happens when the
- * extension is not active.
+ * Tells the extension that a middleware began invocation `requestId` (`context.awsRequestId`)
+ * and will report its end with {@link invocationEnded}; call it before anything that may
+ * start a refresh. Returns true when the extension holds the freeze for this invocation;
+ * false when it is not active or has already let go of the invocation (then await the
+ * refreshes before the invocation ends, as without it). Synchronous, never throws.
  *
  * @example
  * ```ts
- * after: (request) => invocationEnded(request.context.awsRequestId, 1_000)
+ * before: (request) => { invocationBegan(request.context.awsRequestId) }
  * ```
  */
-export function invocationEnded(requestId: string | undefined, settleLimitMs: number): void {
-  if (!active || typeof requestId !== 'string') return
+export function invocationBegan(requestId: string | undefined): boolean {
+  if (!active || typeof requestId !== 'string' || requestId === released) return false
+  if (waitingBegin?.requestId === requestId) {
+    const { done } = waitingBegin
+    waitingBegin = undefined
+    done(0)
+  }
+  if (begun.size >= MAX_EARLY) begun.clear()
+  begun.add(requestId)
+  return true
+}
+
+/**
+ * Tells the extension that the handler of invocation `requestId` is done, so it may let the
+ * environment freeze once the refreshes in flight settle, at most `settleLimitMs` later.
+ * Returns true when the extension holds the freeze for this invocation (it was begun with
+ * {@link invocationBegan} in time); false when the caller must await the refreshes itself.
+ * Synchronous, never throws.
+ *
+ * @example
+ * ```ts
+ * after: (request) => (invocationEnded(request.context.awsRequestId, 1_000) ? undefined : settleRefreshes(1_000))
+ * ```
+ */
+export function invocationEnded(requestId: string | undefined, settleLimitMs: number): boolean {
+  if (!active || typeof requestId !== 'string' || !begun.delete(requestId)) return false
   if (waiting?.requestId === requestId) {
     const { done } = waiting
     waiting = undefined
     done(settleLimitMs)
-    return
+    return true
   }
-  if (ended.size >= MAX_EARLY_ENDS) ended.clear()
+  if (ended.size >= MAX_EARLY) ended.clear()
   ended.set(requestId, settleLimitMs)
+  return true
+}
+
+/** Resolves true once a middleware begins the invocation, false after the grace period. */
+function beginOf(requestId: string): Promise<boolean> {
+  if (begun.has(requestId) || ended.has(requestId)) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      if (waitingBegin?.requestId === requestId) waitingBegin = undefined
+      released = requestId
+      resolve(false)
+    }, BEGIN_GRACE_MS)
+    timer.unref()
+    waitingBegin = {
+      requestId,
+      done: () => {
+        clearTimeout(timer)
+        resolve(true)
+      },
+    }
+  })
 }
 
 /** Resolves with the settle limit once the invocation ends, or with 0 at its deadline. */
@@ -135,8 +190,9 @@ async function run(address: string, id: string, logger: Logger): Promise<void> {
     }
     if (event.eventType !== 'INVOKE') continue
     const deadlineMs = typeof event.deadlineMs === 'number' ? event.deadlineMs : Date.now()
-    const limitMs =
-      signallers > 0 && typeof event.requestId === 'string' ? await endOf(event.requestId, deadlineMs) : Number.POSITIVE_INFINITY
+    const requestId = typeof event.requestId === 'string' ? event.requestId : undefined
+    const held = signallers > 0 && requestId !== undefined && (await beginOf(requestId))
+    const limitMs = held && requestId !== undefined ? await endOf(requestId, deadlineMs) : Number.POSITIVE_INFINITY
     // A refresh may start while another settles (a middleware after this one): look again.
     while (pendingRefreshes() > 0) {
       const leftMs = Math.min(limitMs, deadlineMs - Date.now())
@@ -208,6 +264,9 @@ export function forgetLambdaExtension(): void {
   active = false
   registration = undefined
   signallers = 0
+  begun.clear()
   ended.clear()
   waiting = undefined
+  waitingBegin = undefined
+  released = undefined
 }

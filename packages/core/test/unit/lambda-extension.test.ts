@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
 import {
   forgetLambdaExtension,
+  invocationBegan,
   invocationEnded,
   lambdaExtensionActive,
   registerLambdaExtension,
@@ -85,17 +86,21 @@ describe('Function: registerLambdaExtension', () => {
     const refresh = gate()
     const order: string[] = []
 
-    ;(await api.nextRequest()).send(invoke('req-1'))
+    const first = await api.nextRequest()
+    const held = invocationBegan('req-1')
+    first.send(invoke('req-1'))
     track(refresh.opened)
     const second = api.nextRequest().then(() => order.push('next'))
     await turns()
     order.push('handler ended')
-    invocationEnded('req-1', 5_000)
+    const ended = invocationEnded('req-1', 5_000)
     await turns()
     order.push('refresh settled')
     refresh.open()
     await second
 
+    expect(held).toBe(true)
+    expect(ended).toBe(true)
     expect(order).toEqual(['handler ended', 'refresh settled', 'next'])
     expect(pendingRefreshes()).toBe(0)
   })
@@ -106,6 +111,7 @@ describe('Function: registerLambdaExtension', () => {
     await registerLambdaExtension({ runtimeApi: api.address, logger })
     const first = await api.nextRequest()
 
+    invocationBegan('req-2')
     invocationEnded('req-2', 5_000)
     first.send(invoke('req-2'))
     const second = await api.nextRequest()
@@ -129,6 +135,7 @@ describe('Function: registerLambdaExtension', () => {
     signalsInvocationEnds()
     await registerLambdaExtension({ runtimeApi: api.address, logger })
 
+    invocationBegan('req-4')
     ;(await api.nextRequest()).send({ eventType: 'INVOKE', requestId: 'req-4', deadlineMs: Date.now() })
     await api.nextRequest()
 
@@ -148,18 +155,35 @@ describe('Function: registerLambdaExtension', () => {
   })
 
   it('It should keep only a bounded number of ends reported early, and ignore ends while inactive', async () => {
-    invocationEnded('while-inactive', 1_000)
+    const inactive = [invocationBegan('while-inactive'), invocationEnded('while-inactive', 1_000)]
     api = await startFakeExtensionsApi()
     signalsInvocationEnds()
     await registerLambdaExtension({ runtimeApi: api.address, logger })
     const first = await api.nextRequest()
 
     invocationEnded(undefined, 1_000)
-    for (let i = 0; i < 17; i++) invocationEnded(`early-${i}`, 1_000)
+    for (let i = 0; i < 17; i++) {
+      invocationBegan(`early-${i}`)
+      invocationEnded(`early-${i}`, 1_000)
+    }
     first.send(invoke('early-16'))
     await api.nextRequest()
 
+    expect(inactive).toEqual([false, false])
     expect(api.nexts).toBe(2)
+  })
+
+  it('It should let go of an invocation no middleware begins (an early response), and leave a late one to await', async () => {
+    api = await startFakeExtensionsApi()
+    signalsInvocationEnds()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+
+    ;(await api.nextRequest()).send(invoke('warmup'))
+    await api.nextRequest()
+    const late = [invocationBegan('warmup'), invocationEnded('warmup', 1_000)]
+
+    expect(api.nexts).toBe(2)
+    expect(late).toEqual([false, false])
   })
 
   it('It should stop when the API answers an event request with an error', async () => {

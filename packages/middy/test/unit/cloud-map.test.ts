@@ -215,10 +215,13 @@ describe('Function: cloudMap', () => {
         .handler(async (_event: unknown, context) => context.services.users.instanceId)
       expect(await handler({}, lambdaContext())).toBe('old')
       expect(await registerLambdaExtension({ runtimeApi: api.address, logger })).toBe(true)
-      ;(await api.nextRequest()).send({ eventType: 'INVOKE', requestId: 'req-1', deadlineMs: now + 60_000 })
+      const asked = await api.nextRequest()
       now += 1_001
 
-      const stale = await handler({}, lambdaContext())
+      // The runtime and the extension get the invocation at once; here the handler begins first.
+      const invocation = handler({}, lambdaContext())
+      asked.send({ eventType: 'INVOKE', requestId: 'req-1', deadlineMs: now + 60_000 })
+      const stale = await invocation
       const inFlight = pendingRefreshes()
       const nextsBeforeRefresh = api.nexts
       refreshed.open()
