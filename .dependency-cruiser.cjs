@@ -23,6 +23,7 @@ const CORE_LAYERS = [
   ['dependency'],
   ['kinds'],
   ['resolver'],
+  ['extension'],
   ['testing'],
   ['index', 'adapter', 'iam'],
 ]

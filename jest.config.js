@@ -55,6 +55,7 @@ export default {
         '<rootDir>/packages/*/test/int/**/*.test.ts',
         '<rootDir>/examples/*/test/**/*.test.ts',
         '<rootDir>/examples/*/cdk/test/**/*.test.ts',
+        '<rootDir>/tools/*/test/**/*.test.ts',
       ],
     },
   ],

@@ -2,7 +2,8 @@
 // what the tarballs hold and say (publint, Are the Types Wrong?), then installs core, middy and
 // check with plain npm into a scratch app outside the workspace, with the AWS SDK clients at
 // the floors core declares, and there: typechecks a handler (and a deliberate type error, which
-// must fail), bundles it as `sam build` does (SDK external, and SDK bundled), runs both bundles
+// must fail), bundles it as `sam build` does (SDK external, and SDK bundled) and to CommonJS (the
+// "require" entry, without the Lambda extension's top-level await), checks require() of the package, runs the bundles
 // against a moto server, checks that there is one copy of each SDK client, and runs
 // `npx cloudmap-middy check` on the app's SAM template (it passes; a drifted copy fails).
 // A second app installs only the Cloud Map and Lambda clients, as a user of lambda() alone
@@ -119,7 +120,8 @@ function packageProblems(dir, unpacked, files, source) {
   const expected = {
     license: 'MIT',
     type: 'module',
-    sideEffects: false,
+    // middy's entry registers the Lambda extension when imported: a bundler must keep it.
+    sideEffects: dir === 'packages/middy' ? ['./dist/index.js'] : false,
     'repository.type': 'git',
     'repository.url': REPOSITORY,
     'repository.directory': dir,
@@ -128,7 +130,8 @@ function packageProblems(dir, unpacked, files, source) {
   }
   for (const [path, value] of Object.entries(expected)) {
     const actual = path.split('.').reduce((object, key) => object?.[key], manifest)
-    if (actual !== value) problems.push(`package.json ${path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`)
+    if (JSON.stringify(actual) !== JSON.stringify(value))
+      problems.push(`package.json ${path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`)
   }
   if (!Array.isArray(manifest.keywords) || manifest.keywords.length === 0) problems.push('package.json has no keywords')
   if ('author' in manifest) problems.push('package.json names an author (the project names none)')
@@ -428,7 +431,11 @@ async function main() {
 
   const esbuild = createRequire(join(app, 'package.json'))('esbuild')
   const standalone = temp('cloudmap-middy-bundle-')
-  const bundles = { external: join(app, 'build/handler.mjs'), bundled: join(standalone, 'handler.mjs') }
+  const bundles = {
+    external: join(app, 'build/handler.mjs'),
+    bundled: join(standalone, 'handler.mjs'),
+    commonjs: join(app, 'build/handler.cjs'),
+  }
   const common = {
     entryPoints: [join(app, 'src/handler.ts')],
     bundle: true,
@@ -452,6 +459,34 @@ async function main() {
   await check('esbuild with the SDK bundled (createRequire banner)', async () => {
     const imports = runtimeImports(await esbuild.build({ ...common, outfile: bundles.bundled, banner: { js: REQUIRE_BANNER } }))
     return `${kb(statSync(bundles.bundled).size)}, run from a directory with no node_modules; imports at run time: ${imports.join(', ') || 'none'}`
+  })
+
+  // The Lambda extension registers in a top-level await of the package's ESM entry, which a CommonJS
+  // bundle cannot hold: such a bundle takes the "require" entry (no registration, refreshes awaited).
+  const REGISTRATION = 'Lambda-Extension-Name'
+  await check('the ESM bundle holds the Lambda extension registration (the entry is not tree-shaken away)', () => {
+    if (!readFileSync(bundles.external, 'utf8').includes(REGISTRATION)) throw new Failure(`${bundles.external} lacks ${REGISTRATION}`)
+  })
+  await check("esbuild to CommonJS: refused without conditions: ['require'], built with it, without the registration", async () => {
+    const cjs = { ...common, format: 'cjs', outfile: bundles.commonjs, external: ['@aws-sdk/*'], logLevel: 'silent' }
+    const refused = await esbuild.build(cjs).then(
+      () => undefined,
+      (error) => error.errors?.[0]?.text ?? String(error),
+    )
+    if (!/Top-level await is currently not supported with the "cjs" output format/.test(refused ?? '')) {
+      throw new Failure(`esbuild format cjs without conditions: expected the top-level await error, got ${refused ?? 'a bundle'}`)
+    }
+    await esbuild.build({ ...cjs, conditions: ['require'] })
+    if (readFileSync(bundles.commonjs, 'utf8').includes(REGISTRATION)) throw new Failure(`${bundles.commonjs} holds ${REGISTRATION}`)
+    return `${kb(statSync(bundles.commonjs).size)}; without the condition: ${refused}`
+  })
+  await check('require() of the package on Node.js 22 (the "require" entry: no top-level await)', () => {
+    const node = run('npx', ['-y', 'node@22', '-p', 'process.execPath'], { quiet: true }).stdout.trim()
+    const { stdout } = run(node, ['--input-type=commonjs', '-e', "console.log(typeof require('@cloudmap-middy/middy').cloudMap)"], {
+      cwd: app,
+      quiet: true,
+    })
+    if (stdout.trim() !== 'function') throw new Failure(`require('@cloudmap-middy/middy').cloudMap is ${stdout.trim()}`)
   })
 
   // The second app: the Cloud Map and Lambda clients only, as a user of lambda() alone installs them.

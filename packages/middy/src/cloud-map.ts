@@ -10,7 +10,14 @@ import {
   type Resolver,
   type Services,
 } from '@cloudmap-middy/core'
-import { pendingRefreshes, remainingBudgetMs, settleRefreshes } from '@cloudmap-middy/core/adapter'
+import {
+  invocationBegan,
+  invocationEnded,
+  pendingRefreshes,
+  remainingBudgetMs,
+  settleRefreshes,
+  signalsInvocationEnds,
+} from '@cloudmap-middy/core/adapter'
 import { isRecordingDeclarations, recordDeclaration } from '@cloudmap-middy/core/declarations'
 import type { MiddlewareObj, Request } from '@middy/core'
 import type { Context as LambdaContext } from 'aws-lambda'
@@ -147,9 +154,13 @@ function budget(context: Partial<LambdaContext> | undefined, marginMs: number): 
  * - Every service is prefetched at once, in parallel, during init.
  * - Warm invocations with every entry fresh (or stale and refreshing) assign
  *   `context.services` synchronously: `before` returns no promise.
- * - A refresh still running when the handler finishes is awaited in `after` /
- *   `onError`, bounded by the remaining time, so a frozen container holds no
- *   half-sent request.
+ * - A refresh still running when the handler finishes never holds a frozen container's
+ *   half-sent request. In Lambda the library runs as an internal extension (registered
+ *   when `@cloudmap-middy/middy` is imported during init): `after` / `onError` only tell
+ *   it the handler is done, the response goes out at once, and the extension holds the
+ *   freeze until the refresh settles. Without the extension (outside Lambda, a refused
+ *   registration, a `require()`d package), `after` / `onError` await the refresh,
+ *   bounded by the remaining time.
  * - Failures throw one `DependencyResolutionError` listing every failed service, by name,
  *   address and reason, in its message. For an HTTP event (API Gateway, ALB, function URL,
  *   VPC Lattice) the message is the generic "Service Unavailable" with `expose: true`, so
@@ -221,13 +232,19 @@ export function cloudMap<const S extends Services>(
   }
 
   const cloudMapMiddlewareBefore = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
+    // Before any refresh starts: the Lambda extension then holds the freeze for this invocation.
+    invocationBegan(request.context.awsRequestId)
     const ready = set.resolveSync(resolver)
     if (ready === NOT_READY) return resolveSlowly(request)
     ;(request.context as { services: ResolvedServices<S> }).services = ready
     return undefined
   }
 
+  signalsInvocationEnds()
+
   const cloudMapMiddlewareAfter = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
+    // When the extension holds the freeze until the refreshes settle, the response need not wait.
+    if (invocationEnded(request.context.awsRequestId, settleLimitMs)) return undefined
     if (pendingRefreshes() === 0) return undefined
     const left = budget(request.context, marginMs)
     return settleRefreshes(left === undefined ? settleLimitMs : Math.min(left, settleLimitMs))

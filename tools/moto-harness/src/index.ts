@@ -1,4 +1,5 @@
 export { type FaultMode, type FaultProxy, startFaultProxy } from './fault-proxy.js'
+export { type GateProxy, startGateProxy } from './gate-proxy.js'
 export { freePort, type MotoServer, motoCommand, queueLambdaResults, startMoto } from './moto.js'
 export { ACCOUNT, awsConfig, MotoResources, type QueueRef, REGION } from './resources.js'
 export { type RecordedRequest, type StandIn, startStandIn } from './stand-in.js'

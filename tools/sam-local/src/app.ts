@@ -1,23 +1,24 @@
 // Runs a SAM template locally: its resources provisioned into moto, its functions in
-// worker threads behind a local Lambda Invoke endpoint, its HTTP API routes and SQS
+// child processes behind a local Lambda Invoke endpoint (each with its own Runtime and
+// Extensions API, frozen between invocations as Lambda freezes them), its HTTP API routes and SQS
 // event sources wired to them. Only what the examples use is emulated.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { ACCOUNT, awsConfig, MotoResources, type MotoServer, REGION, startMoto } from '@cloudmap-middy/moto-harness'
+import { FunctionFailure, LambdaEnvironment } from './lambda-environment.js'
 import { loadTemplate, type Resource, TemplateResolver } from './template.js'
 
 /** Writes one line of the trace. */
 export type Trace = (source: string, message: string) => void
 
-interface FunctionHost {
+export interface FunctionHost {
   readonly logicalId: string
   readonly name: string
   readonly arn: string
+  /** Its execution environment: `freeze` / `thaw` events, the extensions registered. */
+  readonly environment: LambdaEnvironment
   invoke(event: unknown): Promise<unknown>
   stop(): Promise<void>
 }
@@ -42,17 +43,6 @@ export interface LocalApp {
   stop(): Promise<void>
 }
 
-/** Thrown by a function: what Lambda puts in an Unhandled FunctionError payload. */
-class FunctionFailure extends Error {
-  readonly payload: { errorType: string; errorMessage: string; trace?: string[] }
-  constructor(payload: { errorType: string; errorMessage: string; trace?: string[] }) {
-    super(payload.errorMessage)
-    this.payload = payload
-  }
-}
-
-const here = dirname(fileURLToPath(import.meta.url))
-
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
@@ -75,7 +65,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-function startFunction(
+async function startFunction(
   logicalId: string,
   name: string,
   entry: string,
@@ -83,44 +73,25 @@ function startFunction(
   timeoutMs: number,
   env: Record<string, string>,
   trace: Trace,
-): FunctionHost {
+): Promise<FunctionHost> {
   const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
-  const worker = new Worker(join(here, 'function-worker.mjs'), {
+  const environment = await LambdaEnvironment.start({
+    entry,
+    exportName,
+    functionName: name,
+    arn,
+    timeoutMs,
     env,
-    workerData: { entry, exportName, functionName: name, arn, timeoutMs },
-    stdout: true,
-    stderr: true,
+    log: (line) => trace(name, line),
   })
-  for (const stream of [worker.stdout, worker.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => trace(name, line))
-  }
-  let next = 0
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
-  worker.on('message', ({ id, result, error }: { id: number; result?: unknown; error?: FunctionFailure['payload'] }) => {
-    if (id === -1 && error) return trace(name, `init failed: ${error.errorType}: ${error.errorMessage}`)
-    const pending = waiting.get(id)
-    waiting.delete(id)
-    if (error) pending?.reject(new FunctionFailure(error))
-    else pending?.resolve(result)
-  })
-  worker.on('error', (error) => {
-    for (const pending of waiting.values()) pending.reject(error)
-    waiting.clear()
-  })
+  environment.on('extension', (extension, events) => trace(name, `extension ${extension} registered (${events.join(', ')})`))
   return {
     logicalId,
     name,
     arn,
-    invoke(event) {
-      const id = next++
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject })
-        worker.postMessage({ id, event })
-      })
-    },
-    async stop() {
-      await worker.terminate()
-    },
+    environment,
+    invoke: (event) => environment.invoke(event),
+    stop: () => environment.stop(),
   }
 }
 
@@ -381,12 +352,15 @@ export async function startLocalApp(options: {
           AWS_ENDPOINT_URL: moto.endpoint,
           AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
           AWS_LAMBDA_FUNCTION_NAME: name,
+          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(merged.MemorySize ?? 128),
+          _HANDLER: String(merged.Handler),
           CLOUDMAP_MIDDY_LOG: 'debug',
           NODE_NO_WARNINGS: '1',
         }
         delete env.NODE_OPTIONS
         const timeoutMs = Number(merged.Timeout ?? 3) * 1000
-        const fn = startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace)
+        const fn = await startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace)
         functions.set(logicalId, fn)
         resolver.provided.set(logicalId, { ref: name, attributes: { Arn: fn.arn } })
         trace('lambda', `function ${name} <- ${module}.${exportName}`)

@@ -18,8 +18,11 @@ import { mockClient } from 'aws-sdk-client-mock'
 import middy5 from 'middy5'
 import middy6 from 'middy6'
 import { z } from 'zod'
+import { forgetLambdaExtension, registerLambdaExtension } from '../../../core/src/extension/extension.js'
 import { gate, until } from '../../../core/test/events.js'
+import { startFakeExtensionsApi } from '../../../core/test/fake-extensions-api.js'
 import { cloudMap } from '../../src/index.js'
+import { cloudMap as cloudMapRequired } from '../../src/require.js'
 
 const cloudMapSdk = mockClient(ServiceDiscoveryClient)
 const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
@@ -188,6 +191,54 @@ describe('Function: cloudMap', () => {
     expect(afterwards).toBe(0)
     expect(fresh).toBe('new')
     expect(discoverCalls()).toBe(2)
+  })
+
+  it('It should not await the refresh when the Lambda extension is active: the extension holds the freeze instead', async () => {
+    const api = await startFakeExtensionsApi()
+    try {
+      const refreshed = gate()
+      cloudMapSdk
+        .on(DiscoverInstancesCommand)
+        .resolvesOnce(answer('users', 'old'))
+        .callsFake(async () => {
+          await refreshed.opened
+          return answer('users', 'new')
+        })
+      const handler = middy7()
+        .use(
+          cloudMap({
+            prefetch: false,
+            resolver: createResolver({ client, logger, ttlMs: 1_000 }),
+            services: { users: instance('prod.users') },
+          }),
+        )
+        .handler(async (_event: unknown, context) => context.services.users.instanceId)
+      expect(await handler({}, lambdaContext())).toBe('old')
+      expect(await registerLambdaExtension({ runtimeApi: api.address, logger })).toBe(true)
+      const asked = await api.nextRequest()
+      now += 1_001
+
+      // The runtime and the extension get the invocation at once; here the handler begins first.
+      const invocation = handler({}, lambdaContext())
+      asked.send({ eventType: 'INVOKE', requestId: 'req-1', deadlineMs: now + 60_000 })
+      const stale = await invocation
+      const inFlight = pendingRefreshes()
+      const nextsBeforeRefresh = api.nexts
+      refreshed.open()
+      await api.nextRequest()
+
+      expect(stale).toBe('old')
+      expect(inFlight).toBe(1)
+      expect(nextsBeforeRefresh).toBe(1)
+      expect(pendingRefreshes()).toBe(0)
+    } finally {
+      forgetLambdaExtension()
+      await api.close()
+    }
+  })
+
+  it('It should give require() (the "require" export condition) the same middleware, without the registration', () => {
+    expect(cloudMapRequired).toBe(cloudMap)
   })
 
   it('It should aggregate every failure in one DependencyResolutionError that names them', async () => {

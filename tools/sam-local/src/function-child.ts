@@ -1,0 +1,69 @@
+// The bootstrap of one Lambda environment, as the Node.js runtime interface client behaves:
+// `await import()` of the handler module (so a top-level await in it delays the runtime's first
+// /invocation/next, and an extension registered there is in time), then the loop
+// next -> handler -> response or error, against AWS_LAMBDA_RUNTIME_API.
+import { request } from 'node:http'
+import { pathToFileURL } from 'node:url'
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>
+
+const [entry = '', exportName = 'handler'] = process.argv.slice(2)
+const api = process.env.AWS_LAMBDA_RUNTIME_API ?? ''
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
+
+function call(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: string,
+): Promise<{ headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const [host, port] = api.split(':')
+    const sent = request({ host, port: Number(port), method, path, agent: false }, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }))
+      response.on('error', reject)
+    })
+    sent.on('error', reject)
+    sent.end(body)
+  })
+}
+
+function errorPayload(caught: unknown): string {
+  const error = caught instanceof Error ? caught : new Error(String(caught))
+  return JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') })
+}
+
+let handler: Handler
+try {
+  const module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>
+  const found = module[exportName]
+  if (typeof found !== 'function') throw new Error(`${entry} exports no function "${exportName}"`)
+  handler = found as Handler
+} catch (error) {
+  await call('POST', '/2018-06-01/runtime/init/error', errorPayload(error))
+  process.exit(1)
+}
+
+for (;;) {
+  const next = await call('GET', '/2018-06-01/runtime/invocation/next')
+  const requestId = String(next.headers['lambda-runtime-aws-request-id'])
+  const deadline = Number(next.headers['lambda-runtime-deadline-ms'])
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: String(next.headers['lambda-runtime-invoked-function-arn']),
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  }
+  try {
+    const result = await handler(JSON.parse(next.body), context)
+    await call('POST', `/2018-06-01/runtime/invocation/${requestId}/response`, JSON.stringify(result ?? null))
+  } catch (error) {
+    await call('POST', `/2018-06-01/runtime/invocation/${requestId}/error`, errorPayload(error))
+  }
+}

@@ -1,0 +1,63 @@
+// The local runner's Lambda emulation with the library's extension: a TTL-expiry invocation's
+// response does not wait for its Cloud Map refresh, and the process freezes only once the
+// refresh has completed, with no request half-sent.
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type GateProxy, startGateProxy } from '@cloudmap-middy/moto-harness'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { type LocalApp, startLocalApp } from '../src/index.js'
+
+const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/refresh/template.yaml')
+const isDiscovery = (target: string | string[] | undefined) => String(target).endsWith('.DiscoverInstances')
+
+let proxy: GateProxy
+let app: LocalApp
+let holding = false
+const lines: string[] = []
+
+beforeAll(async () => {
+  proxy = await startGateProxy(undefined, { hold: (request) => holding && isDiscovery(request.headers['x-amz-target']) })
+  app = await startLocalApp({
+    templatePath: fixture,
+    parameters: { CloudMapEndpoint: proxy.endpoint },
+    trace: (source, message) => lines.push(`${source}: ${message}`),
+  })
+  proxy.setTarget(app.moto.endpoint)
+}, 120_000)
+
+afterAll(async () => {
+  await app?.stop()
+  await proxy?.close()
+})
+
+describe('sam-local: a function in its Lambda environment, with the library as an extension', () => {
+  it('It should answer a TTL-expiry invocation before its refresh completes, and freeze only after it, with no request open', async () => {
+    const fn = app.functions.get('ReadFunction')
+    if (!fn) throw new Error('no ReadFunction')
+    const { environment } = fn
+    const frozen = () => new Promise<void>((resolve) => (environment.frozen ? resolve() : environment.once('freeze', () => resolve())))
+    expect(await fn.invoke({})).toEqual({ table: 'settings-table' })
+    await frozen()
+    holding = true
+
+    // The entry has expired (TTL 1 ms): served stale, refreshed through the proxy, which holds the request.
+    const answer = await fn.invoke({})
+    // The refresh cannot complete before release(): the answer came before it.
+    await proxy.holding()
+    const heldAfterAnswer = proxy.held
+    const frozenWhileHeld = environment.frozen
+    let openAtFreeze = -1
+    environment.once('freeze', () => {
+      openAtFreeze = proxy.open
+    })
+    proxy.release()
+    await frozen()
+
+    expect(answer).toEqual({ table: 'settings-table' })
+    expect(heldAfterAnswer).toBe(1)
+    expect(frozenWhileHeld).toBe(false)
+    expect(openAtFreeze).toBe(0)
+    expect(environment.extensions).toEqual(['cloudmap-middy'])
+    expect(lines).toContain('read-settings: extension cloudmap-middy registered (INVOKE)')
+  }, 60_000)
+})
