@@ -8,14 +8,21 @@ import { kib } from './lib/stats.js'
 const BENCH = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const ROOT = resolve(BENCH, '..')
 
-/** The handlers bundled, with the bytes of packages/core + packages/middy each may take. */
+/**
+ * The handlers bundled. `targetKiB`: the bytes of packages/core + packages/middy each may take
+ * (the issue's); `limitKiB`: the most it may take before the run fails, in quick mode too (CI),
+ * as size-limit fails a build: a regression is an error, a missed target a figure to report.
+ * Lower a limit with the change that shrinks its handler.
+ */
 const HANDLERS = [
-  { label: 'only `instance()`', entry: join(BENCH, 'fixtures/instance-handler.ts'), targetKiB: 12 },
-  { label: 'only `lambda()`', entry: join(BENCH, 'fixtures/lambda-handler.ts'), targetKiB: 16 },
+  { label: 'only `instance()`', entry: join(BENCH, 'fixtures/instance-handler.ts'), before: '24.6 KiB', targetKiB: 16, limitKiB: 30 },
+  { label: 'only `lambda()`', entry: join(BENCH, 'fixtures/lambda-handler.ts'), before: '31.5 KiB', targetKiB: 20, limitKiB: 38 },
   {
     label: "the scheduler's schedule-job (instance, queue, topic)",
     entry: join(ROOT, 'examples/scheduler/src/handlers/schedule-job.ts'),
-    targetKiB: 24,
+    before: '41.5 KiB',
+    targetKiB: 28,
+    limitKiB: 48,
   },
 ] as const
 
@@ -101,7 +108,7 @@ export async function bundleSizes(): Promise<Section> {
       .join(', ')
     return {
       figure: `project bytes, handler using ${handler.label}`,
-      before: '31.5 KiB',
+      before: handler.before,
       measured: kib(b.ours),
       target: `≤ ${handler.targetKiB} KiB`,
       met: b.ours <= target,
@@ -109,11 +116,17 @@ export async function bundleSizes(): Promise<Section> {
       why: `${kib(b.ours - target)} over; largest: ${fileList(b.ourFiles.slice(0, 5))}`,
     }
   })
+  const overLimit = HANDLERS.flatMap((handler, i) => {
+    const ours = (bundles[i] as Bundle).ours
+    return ours > handler.limitKiB * 1024 ? [`${handler.label}: ${kib(ours)}, over its limit of ${handler.limitKiB} KiB`] : []
+  })
   return {
     title: '5. Bundle size (SAM-style esbuild: ESM, minified, platform node, @aws-sdk/* external)',
     rows,
+    errors: overLimit,
     notes: [
       "esbuild: bundle, minify, format esm, platform node, target node20, external @aws-sdk/* (what `BuildMethod: esbuild` with `Format: esm`, `Minify: true` does); project bytes are the metafile's bytesInOutput of every input under packages/core and packages/middy; @cloudmap-middy/* resolve to packages/*/dist, so this measures what `pnpm build` made at the time of the run. 1 KiB = 1024 bytes.",
+      `Limits (the run fails above them, in quick mode too): ${HANDLERS.map((handler) => `${handler.label} ${handler.limitKiB} KiB`).join(', ')}.`,
       'The handlers: bench/fixtures/instance-handler.ts (one `instance()` with a zod schema), bench/fixtures/lambda-handler.ts (one `lambda()` with payload and result schemas), and examples/scheduler/src/handlers/schedule-job.ts as it stands.',
       ...HANDLERS.map((handler, i) => {
         const b = bundles[i] as Bundle
