@@ -1,6 +1,7 @@
 // `pnpm bench`: every benchmark in one run, a table on stdout and bench/RESULTS.md.
 // Quick mode (`--quick` or BENCH_QUICK=1) runs tiny counts for CI and writes no file:
-// it exits 1 when a benchmark throws, never because a target was missed.
+// it exits 1 when a benchmark throws or a figure is over its hard limit (a section's `errors`:
+// the bundle sizes), never because a target was missed.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -103,6 +104,10 @@ for (const [title, run] of benchmarks) {
     sections.push(section)
     console.log(`${section.title}  [${((performance.now() - t0) / 1000).toFixed(1)} s]`)
     console.log(textTable(HEADER, section.rows.map(cells)))
+    for (const error of section.errors ?? []) {
+      failures.push({ title, error: new Error(error) })
+      console.log(`FAILED: ${error}`)
+    }
     console.log('')
   } catch (error) {
     failures.push({ title, error })

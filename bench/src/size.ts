@@ -8,14 +8,21 @@ import { kib } from './lib/stats.js'
 const BENCH = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const ROOT = resolve(BENCH, '..')
 
-/** The handlers bundled, with the bytes of packages/core + packages/middy each may take. */
+/**
+ * The handlers bundled. `targetKiB`: the bytes of packages/core + packages/middy each may take
+ * (the issue's); `limitKiB`: the most it may take before the run fails, in quick mode too (CI),
+ * as size-limit fails a build: a regression is an error, a missed target a figure to report.
+ * Lower a limit with the change that shrinks its handler.
+ */
 const HANDLERS = [
-  { label: 'only `instance()`', entry: join(BENCH, 'fixtures/instance-handler.ts'), targetKiB: 12 },
-  { label: 'only `lambda()`', entry: join(BENCH, 'fixtures/lambda-handler.ts'), targetKiB: 16 },
+  { label: 'only `instance()`', entry: join(BENCH, 'fixtures/instance-handler.ts'), before: '24.6 KiB', targetKiB: 16, limitKiB: 32 },
+  { label: 'only `lambda()`', entry: join(BENCH, 'fixtures/lambda-handler.ts'), before: '31.5 KiB', targetKiB: 20, limitKiB: 40 },
   {
     label: "the scheduler's schedule-job (instance, queue, topic)",
     entry: join(ROOT, 'examples/scheduler/src/handlers/schedule-job.ts'),
-    targetKiB: 24,
+    before: '41.5 KiB',
+    targetKiB: 28,
+    limitKiB: 43,
   },
 ] as const
 
@@ -82,6 +89,39 @@ async function bundle(entry: string): Promise<Bundle> {
   }
 }
 
+/**
+ * What the bytes of each part of packages/core and packages/middy buy, for the breakdown: a
+ * file of ours belongs to the first area whose pattern matches its path under packages/.
+ */
+const AREAS: ReadonlyArray<readonly [RegExp, string, string]> = [
+  [/^middy\//, 'middleware', 'cloudMap(): its options checked, the warm before hook, the refresh settling after'],
+  [
+    /^core\/dist\/resolver\//,
+    'resolver',
+    'the cache, plans, single-flight refresh with retries and backoff, stale serving, views, service sets',
+  ],
+  [/^core\/dist\/registry\//, 'registry', 'the Cloud Map adapter and its clients shared by configuration'],
+  [/^core\/dist\/address\//, 'addresses', 'address and ARN parsing, with a message per broken rule'],
+  [/^core\/dist\/errors\.js$/, 'errors', 'the error classes the handler can meet'],
+  [/^core\/dist\/policy\//, 'target policy', 'allowedAccounts, allowedRegions, allowedHosts and the SQS URL checks'],
+  [/^core\/dist\/(kinds|dependency)\//, 'kinds', 'the kinds declared, and defineDependency()'],
+  [/^core\/dist\/calls\//, 'calls', 'SDK loaders, the client pool, JSON payloads and limits, message attributes, batches'],
+  [/^core\//, 'shared helpers', 'transient errors, timers, schemas, endpoints, logger, declarations, redaction, kind names'],
+]
+
+/** Bytes per area of {@link AREAS}, largest first, with what each buys. */
+function byArea(files: ReadonlyArray<readonly [string, number]>): string {
+  const totals = new Map<string, number>()
+  for (const [file, bytes] of files) {
+    const area = AREAS.find(([pattern]) => pattern.test(file))?.[1] ?? file
+    totals.set(area, (totals.get(area) ?? 0) + bytes)
+  }
+  return [...totals.entries()]
+    .sort((a, z) => z[1] - a[1])
+    .map(([area, bytes]) => `${area} ${kib(bytes)} (${AREAS.find(([, name]) => name === area)?.[2] ?? ''})`)
+    .join('; ')
+}
+
 const fileList = (files: ReadonlyArray<readonly [string, number]>) => files.map(([file, bytes]) => `${file} ${kib(bytes)}`).join(', ')
 
 /**
@@ -101,7 +141,7 @@ export async function bundleSizes(): Promise<Section> {
       .join(', ')
     return {
       figure: `project bytes, handler using ${handler.label}`,
-      before: '31.5 KiB',
+      before: handler.before,
       measured: kib(b.ours),
       target: `≤ ${handler.targetKiB} KiB`,
       met: b.ours <= target,
@@ -109,15 +149,21 @@ export async function bundleSizes(): Promise<Section> {
       why: `${kib(b.ours - target)} over; largest: ${fileList(b.ourFiles.slice(0, 5))}`,
     }
   })
+  const overLimit = HANDLERS.flatMap((handler, i) => {
+    const ours = (bundles[i] as Bundle).ours
+    return ours > handler.limitKiB * 1024 ? [`${handler.label}: ${kib(ours)}, over its limit of ${handler.limitKiB} KiB`] : []
+  })
   return {
     title: '5. Bundle size (SAM-style esbuild: ESM, minified, platform node, @aws-sdk/* external)',
     rows,
+    errors: overLimit,
     notes: [
       "esbuild: bundle, minify, format esm, platform node, target node20, external @aws-sdk/* (what `BuildMethod: esbuild` with `Format: esm`, `Minify: true` does); project bytes are the metafile's bytesInOutput of every input under packages/core and packages/middy; @cloudmap-middy/* resolve to packages/*/dist, so this measures what `pnpm build` made at the time of the run. 1 KiB = 1024 bytes.",
+      `Limits (the run fails above them, in quick mode too): ${HANDLERS.map((handler) => `${handler.label} ${handler.limitKiB} KiB`).join(', ')}.`,
       'The handlers: bench/fixtures/instance-handler.ts (one `instance()` with a zod schema), bench/fixtures/lambda-handler.ts (one `lambda()` with payload and result schemas), and examples/scheduler/src/handlers/schedule-job.ts as it stands.',
       ...HANDLERS.map((handler, i) => {
         const b = bundles[i] as Bundle
-        return `Per file, ${handler.label} (${b.ourFiles.length} files, ${kib(b.ours)}): ${fileList(b.ourFiles)}.`
+        return `By area, ${handler.label} (${kib(b.ours)}): ${byArea(b.ourFiles)}. Per file (${b.ourFiles.length}): ${fileList(b.ourFiles)}.`
       }),
     ],
   }

@@ -22,6 +22,8 @@ export interface Section {
   readonly title: string
   readonly rows: readonly Row[]
   readonly notes: readonly string[]
+  /** Figures over a hard limit (a regression, not a missed target): the run fails, in quick mode too. */
+  readonly errors?: readonly string[]
 }
 
 /** A section whose benchmark threw. */

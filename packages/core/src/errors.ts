@@ -18,26 +18,28 @@ import type { InstanceType } from './types/kinds.js'
  */
 export class CloudMapMiddyError extends Error {
   /** The address the error is about, as text (`namespace.service` or `namespace.service->instance`). */
-  readonly label: string
+  declare readonly label: string
   /**
    * The same text as {@link CloudMapMiddyError.label}.
    *
    * @deprecated Use `label`: `address` names the parsed object (`Dependency.address`).
    */
-  readonly address: string
+  declare readonly address: string
 
   constructor(label: string, message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'CloudMapMiddyError'
+    // The fields are `declare`d and set here (a class field costs its name again in every bundle), in
+    // the order class fields gave them: label, address, name.
     this.label = label
     this.address = label
+    this.name = 'CloudMapMiddyError'
   }
 }
 
 /** The address text (or object) does not follow the grammar or Cloud Map's naming rules. */
 export class InvalidAddressError extends CloudMapMiddyError {
   /** Why the address was rejected. */
-  readonly reason: string
+  declare readonly reason: string
 
   constructor(address: string, reason: string) {
     super(address, `Invalid Cloud Map address "${address}": ${reason}`)
@@ -68,7 +70,7 @@ export class ServiceNotFoundError extends CloudMapMiddyError {
  */
 export class NamespaceNotFoundError extends ServiceNotFoundError {
   /** The namespace that does not exist. */
-  readonly namespace: string
+  declare readonly namespace: string
 
   constructor(address: string, namespace: string, options?: ErrorOptions) {
     super(address, options)
@@ -93,9 +95,9 @@ export function notRegisteredAt(error: ServiceNotFoundError, address: string, op
 /** The address names an instance id that is not among the service's instances. */
 export class InstanceNotFoundError extends CloudMapMiddyError {
   /** The instance id the address names. */
-  readonly instanceId: string
+  declare readonly instanceId: string
   /** The instance ids the service does have. */
-  readonly available: readonly string[]
+  declare readonly available: readonly string[]
 
   constructor(address: string, instanceId: string, available: readonly string[]) {
     const list = available.length > 0 ? available.join(', ') : 'none'
@@ -135,9 +137,9 @@ export function describeIssues(issues: readonly AttributeIssue[]): string {
 /** An instance's attributes do not satisfy the dependency's schema, and no valid instance is left. */
 export class AttributeValidationError extends CloudMapMiddyError {
   /** The instance whose attributes failed (the first one, when no instance of the set was valid). */
-  readonly instanceId: string
+  declare readonly instanceId: string
   /** Every problem found, each with its path (`['arn']`, `['port']`). */
-  readonly issues: readonly AttributeIssue[]
+  declare readonly issues: readonly AttributeIssue[]
 
   constructor(address: string, instanceId: string, issues: readonly AttributeIssue[]) {
     super(address, `Cloud Map instance "${instanceId}" of "${address}" has invalid attributes: ${describeIssues(issues)}`)
@@ -150,7 +152,7 @@ export class AttributeValidationError extends CloudMapMiddyError {
 /** Discovery failed (throttling, network, 5xx, timeout, permissions) and no usable previous value exists. */
 export class DiscoveryError extends CloudMapMiddyError {
   /** True when the failure is worth retrying (throttling, network, 5xx, timeout). */
-  readonly transient: boolean
+  declare readonly transient: boolean
 
   constructor(address: string, cause: unknown, transient: boolean) {
     super(address, `Cloud Map discovery of "${address}" failed: ${describeError(cause)}`, { cause })
@@ -162,11 +164,11 @@ export class DiscoveryError extends CloudMapMiddyError {
 /** The instance's `type` does not fit the declared kind, or is not a type this library knows. */
 export class InstanceTypeMismatchError extends CloudMapMiddyError {
   /** The instance whose `type` does not fit. */
-  readonly instanceId: string
+  declare readonly instanceId: string
   /** The `type` the declared kind needs (`lambda`, `sqs`, ...: `KINDS[kind].type`). */
-  readonly expected: InstanceType
+  declare readonly expected: InstanceType
   /** The `type` attribute found, or `undefined` when it is missing. */
-  readonly actual: string | undefined
+  declare readonly actual: string | undefined
 
   constructor(address: string, instanceId: string, expected: InstanceType, actual: string | undefined, known: boolean) {
     const found = actual === undefined ? 'no "type" attribute' : known ? `type "${actual}"` : `unknown type "${actual}"`
@@ -195,15 +197,15 @@ export type TargetRule = 'allowedAccounts' | 'allowedRegions' | 'allowedHosts' |
  */
 export class DisallowedTargetError extends CloudMapMiddyError {
   /** The instance whose target was refused. */
-  readonly instanceId: string
+  declare readonly instanceId: string
   /** The target as it may be shown (userinfo redacted). */
-  readonly target: string
+  declare readonly target: string
   /**
    * The rule that refused it: `allowedAccounts`, `allowedRegions`, `allowedHosts`, `always refused`,
    * `sqs url`, `http url`, or `http redirect` (a redirect answered by the instance leads outside
    * its base URL; a redirect to a host refused by another rule is refused under that rule).
    */
-  readonly rule: TargetRule
+  declare readonly rule: TargetRule
 
   constructor(address: string, instanceId: string, target: string, rule: TargetRule, reason: string) {
     super(address, `Cloud Map instance "${instanceId}" of "${address}" points to "${target}", refused (${rule}): ${reason}`)
@@ -217,7 +219,7 @@ export class DisallowedTargetError extends CloudMapMiddyError {
 /** A `fetch` path would leave the resolved base URL (another host, or above its path); nothing was sent. */
 export class DisallowedPathError extends CloudMapMiddyError {
   /** The path as it may be shown: without its query, userinfo redacted, cut at 200 characters. */
-  readonly path: string
+  declare readonly path: string
 
   constructor(address: string, path: string, reason: string) {
     const shown = redactUrlWithoutQuery(path)
@@ -230,9 +232,9 @@ export class DisallowedPathError extends CloudMapMiddyError {
 /** A payload or message is larger than the service accepts; nothing was sent. */
 export class PayloadTooLargeError extends CloudMapMiddyError {
   /** Size in bytes, as the service counts it. */
-  readonly size: number
+  declare readonly size: number
   /** The service's limit in bytes. */
-  readonly limit: number
+  declare readonly limit: number
 
   constructor(address: string, what: string, size: number, limit: number) {
     super(address, `${what} for "${address}" is ${size} bytes, over the limit of ${limit} bytes; nothing was sent`)
@@ -245,9 +247,9 @@ export class PayloadTooLargeError extends CloudMapMiddyError {
 /** A payload, message or result does not satisfy its schema. */
 export class PayloadValidationError extends CloudMapMiddyError {
   /** Which value failed: `payload`, `result` or `message`. */
-  readonly what: string
+  declare readonly what: string
   /** Every problem the schema found, each with its path. */
-  readonly issues: readonly AttributeIssue[]
+  declare readonly issues: readonly AttributeIssue[]
 
   constructor(address: string, what: string, issues: readonly AttributeIssue[]) {
     super(address, `Invalid ${what} for "${address}": ${describeIssues(issues)}`)
@@ -260,13 +262,13 @@ export class PayloadValidationError extends CloudMapMiddyError {
 /** The invoked Lambda function failed (`FunctionError` Handled or Unhandled). */
 export class RemoteInvocationError extends CloudMapMiddyError {
   /** `Handled` or `Unhandled`, as Lambda reports it. */
-  readonly functionError: string
+  declare readonly functionError: string
   /** The `errorType` of the function's error payload, or `Unknown` when the payload is not Lambda's error shape. */
-  readonly errorType: string
+  declare readonly errorType: string
   /** The `errorMessage` of the function's error payload, or its size when the payload is not Lambda's error shape. */
-  readonly errorMessage: string
+  declare readonly errorMessage: string
   /** The remote stack trace when the function reported one. */
-  readonly remoteStack: readonly string[] | undefined
+  declare readonly remoteStack: readonly string[] | undefined
 
   constructor(address: string, functionError: string, errorType: string, errorMessage: string, remoteStack?: readonly string[]) {
     super(address, `Lambda "${address}" failed (${functionError}): ${errorType}: ${errorMessage}`)
@@ -284,6 +286,7 @@ export class RemoteInvocationError extends CloudMapMiddyError {
  * message shows the cause cut at 200 characters; the whole of it is in `cause`.
  */
 export class ExecutionFailedError extends CloudMapMiddyError {
+  // Class fields here (not `declare`): `cause` must be one (it overrides Error's), and the others keep their place before it.
   /** The execution's ARN. */
   readonly executionArn: string
   /** `FAILED`, `TIMED_OUT` or `ABORTED`, as Step Functions reports it. */
@@ -307,7 +310,7 @@ export class ExecutionFailedError extends CloudMapMiddyError {
 /** An execution name breaks Step Functions' rules (1 to 80 characters, none of the forbidden ones); nothing was sent. */
 export class InvalidExecutionNameError extends CloudMapMiddyError {
   /** Why the name was refused. */
-  readonly reason: string
+  declare readonly reason: string
 
   constructor(address: string, reason: string) {
     super(address, `Invalid execution name for "${address}": ${reason}; nothing was sent`)
@@ -361,9 +364,9 @@ export interface BatchFailure {
  */
 export class BatchSendError extends CloudMapMiddyError {
   /** The messages that were not accepted, by index, each with its reason. */
-  readonly failures: readonly BatchFailure[]
+  declare readonly failures: readonly BatchFailure[]
   /** Indexes of the messages that were accepted. */
-  readonly sent: readonly number[]
+  declare readonly sent: readonly number[]
 
   constructor(address: string, failures: readonly BatchFailure[], sent: readonly number[]) {
     const list = failures.map((f) => `#${f.index} ${f.code}`).join(', ')
@@ -381,9 +384,9 @@ export class BatchSendError extends CloudMapMiddyError {
  */
 export class HttpRequestError extends CloudMapMiddyError {
   /** The last status seen, when a response came back. */
-  readonly status: number | undefined
+  declare readonly status: number | undefined
   /** The instances tried, in order. */
-  readonly attempts: readonly string[]
+  declare readonly attempts: readonly string[]
 
   constructor(address: string, message: string, attempts: readonly string[], status?: number, options?: ErrorOptions) {
     super(address, `HTTP call to "${address}" failed: ${message} (instances tried: ${attempts.join(', ')})`, options)
@@ -409,13 +412,13 @@ export class HttpRequestError extends CloudMapMiddyError {
  */
 export class CallRefusedError extends CloudMapMiddyError {
   /** The AWS service that refused: `Lambda`, `SQS`, `SNS`, `Step Functions`, `EventBridge`. */
-  readonly service: string
+  declare readonly service: string
   /** The operation refused (`Invoke`, `SendMessage`, `Publish`, ...). */
-  readonly operation: string
+  declare readonly operation: string
   /** The ARN or queue URL the call went to. */
-  readonly target: string
+  declare readonly target: string
   /** The service's error code, as the SDK names the error (`AccessDeniedException`). */
-  readonly code: string
+  declare readonly code: string
 
   constructor(address: string, service: string, operation: string, target: string, cause: Error) {
     super(address, `${service} refused ${operation} to "${address}" (${target}): ${cause.name}: ${cause.message}`, { cause })
@@ -479,11 +482,11 @@ export class DependencyResolutionError extends Error {
   /** 503, so `@middy/http-error-handler` answers Service Unavailable. */
   readonly statusCode = 503
   /** True when the message is the generic "Service Unavailable", which may be shown to a caller. */
-  readonly expose: boolean
+  declare readonly expose: boolean
   /** Every dependency that failed, in the order they were declared. */
-  readonly failures: readonly DependencyFailure[]
+  declare readonly failures: readonly DependencyFailure[]
   /** Every failure, by name, address and reason. */
-  readonly detail: string
+  declare readonly detail: string
 
   constructor(
     given: readonly (Omit<DependencyFailure, 'label' | 'address'> & ({ readonly label: string } | { readonly address: string }))[],
@@ -498,10 +501,10 @@ export class DependencyResolutionError extends Error {
     const detail = `${failures.length} ${failures.length === 1 ? 'dependency' : 'dependencies'} could not be resolved: ${list}`
     const expose = options.expose === true
     super(expose ? 'Service Unavailable' : detail)
-    this.name = 'DependencyResolutionError'
     this.expose = expose
     this.failures = failures
     this.detail = detail
+    this.name = 'DependencyResolutionError'
     // Logs print the stack: its first line says what failed even when the message may not.
     if (expose) this.stack = `${this.name}: ${detail}\n${(this.stack ?? '').split('\n').slice(1).join('\n')}`
   }

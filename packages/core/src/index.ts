@@ -63,7 +63,9 @@ export {
   type ListenOptions,
   type Queue,
   type QueueOptions,
+  type QueueSender,
   queue,
+  queueSender,
   type ReceivedMessage,
   type ReceiveOptions,
   type SendOptions,
@@ -76,7 +78,15 @@ export {
   type StateMachineOptions,
   stateMachine,
 } from './kinds/state-machine.js'
-export { type PublishOptions, type PublishResult, type Topic, type TopicOptions, topic } from './kinds/topic.js'
+export {
+  type PublishOptions,
+  type PublishResult,
+  type Topic,
+  type TopicOptions,
+  type TopicPublisher,
+  topic,
+  topicPublisher,
+} from './kinds/topic.js'
 export type { Logger } from './logger.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'
 export { createResolver, getDefaultResolver, type ResolverOptions } from './resolver/resolver.js'

@@ -1,7 +1,8 @@
-import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs'
+import type * as SqsSdk from '@aws-sdk/client-sqs'
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs'
 import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
-import { clientPool, lazySender } from '../calls/clients.js'
+import { clientPool, lazySender, type Sender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
@@ -11,6 +12,7 @@ import { sqsEndpoint } from '../calls/sqs-endpoint.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import { bindResolved, defineDependency } from '../dependency/dependency.js'
 import { MissingGroupIdError } from '../errors.js'
+import type { Logger } from '../logger.js'
 import { locateQueue, type QueueTarget, regionOfQueueUrl } from '../policy/queue-url.js'
 import type { InferInput, InferOutput, Schema } from '../schema.js'
 import type { AddressInput } from '../types/address.js'
@@ -113,6 +115,17 @@ export interface Queue<Message, Body, Attributes> extends ResolvedInstance<Attri
   listen(options: ListenOptions): AsyncIterable<ReceivedMessage<Body>>
 }
 
+/**
+ * A resolved queue that `queueSender()` declared: its URL and `send`.
+ *
+ * @example
+ * ```ts
+ * const jobs = await resolver.resolve(queueSender('prod.scheduler->jobs-queue.fifo', { message: Job }))
+ * await jobs.send(job, { groupId: job.tenant })
+ * ```
+ */
+export type QueueSender<Message, Attributes> = Omit<Queue<Message, unknown, Attributes>, 'sendBatch' | 'receive' | 'listen'>
+
 /** `SQSClient`, loaded with its SDK on first use. */
 const loadSqsClient = async () => (await loadSqsSdk()).SQSClient
 
@@ -154,6 +167,83 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
   address: AddressInput,
   options: QueueOptions<M, A> = {},
 ): Dependency<Queue<InferInput<M, unknown>, InferOutput<M, unknown>, InferOutput<A, RawAttributes>>> {
+  return defineQueue(address, options, (parts) => {
+    const { label, fifo, url, sender, prepare } = parts
+    const sendBatch = batchSender<InferInput<M, unknown>, SendOptions, Omit<SendMessageBatchRequestEntry, 'Id'>>({
+      label,
+      limits: { entries: LIMITS.sqsBatchEntries, bytes: LIMITS.sqsBatch },
+      ordered: fifo,
+      prepare: async (message, sendOptions = {}, what) => {
+        const body = await prepare(message, sendOptions, what)
+        return {
+          entry: { MessageBody: body, ...sendFields(sendOptions) },
+          size: byteLength(body) + attributesSize(sendOptions.attributes),
+          group: sendOptions.groupId,
+        }
+      },
+      send: async (entries) => {
+        const { sdk, client } = await sender()
+        return toBatchAnswer(
+          await client.send(
+            new sdk.SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }),
+          ),
+        )
+      },
+    })
+    const { receive, listen } = queueReceiver<InferOutput<M, unknown>>(label, url, sender, parts.messageSchema, parts.logger)
+    return { send: sendMessage(parts), sendBatch, receive, listen }
+  })
+}
+
+/**
+ * A dependency on an SQS queue that a handler only sends to, one message at a time: a
+ * `queue()` with `send` alone, so a bundle carries neither the batch nor the receiving
+ * code. Registered, checked and sent to exactly as by `queue()`.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * const jobs = queueSender('prod.scheduler->jobs-queue', { message: z.object({ jobId: z.string() }) })
+ * const resolved = await resolver.resolve(jobs)
+ * await resolved.send({ jobId: '42' })
+ * ```
+ */
+// Declaring a dependency does nothing else: a bundler may drop one that is never used.
+/* @__NO_SIDE_EFFECTS__ */
+export function queueSender<M extends Schema | undefined = undefined, A extends Schema | undefined = undefined>(
+  address: AddressInput,
+  options: QueueOptions<M, A> = {},
+): Dependency<QueueSender<InferInput<M, unknown>, InferOutput<A, RawAttributes>>> {
+  return defineQueue(address, options, (parts) => ({ send: sendMessage(parts) }))
+}
+
+/** What every call of a bound queue is built from. */
+interface QueueParts<Input, Body> {
+  readonly label: string
+  readonly url: string
+  readonly fifo: boolean
+  readonly sender: () => Promise<Sender<typeof SqsSdk, SQSClient>>
+  /** Validates and encodes one message; `what` names it in errors. */
+  readonly prepare: (message: Input, options: SendOptions, what: string) => Promise<string>
+  readonly messageSchema: Schema<Body> | undefined
+  readonly logger: Logger
+}
+
+/**
+ * A `queue` dependency whose bound value has the target's `url`, `arn` and `fifo` and the
+ * calls `calls` builds: each factory names its calls here, so a bundle holds only their code.
+ */
+function defineQueue<M extends Schema | undefined, A extends Schema | undefined, Calls extends object>(
+  address: AddressInput,
+  options: QueueOptions<M, A>,
+  calls: (parts: QueueParts<InferInput<M, unknown>, InferOutput<M, unknown>>) => Calls,
+): Dependency<
+  ResolvedInstance<InferOutput<A, RawAttributes>> & {
+    readonly url: string
+    readonly arn: string | undefined
+    readonly fifo: boolean
+  } & Calls
+> {
   type Input = InferInput<M, unknown>
   type Body = InferOutput<M, unknown>
   const messageSchema = options.message as Schema<Body> | undefined
@@ -177,7 +267,6 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
       // The SDK is loaded on the first call, after its messages passed every check.
       const sender = lazySender(label, loadSqsSdk, pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient))
 
-      /** Validates and encodes one message; `what` names it in errors. */
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {
         if (fifo && (sendOptions.groupId === undefined || sendOptions.groupId === '')) {
           throw new MissingGroupIdError(label, what === 'message' ? 'queue' : `queue (${what})`)
@@ -186,50 +275,21 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
         return encodeJson(label, what, value, LIMITS.sqsMessage, attributesSize(sendOptions.attributes))
       }
 
-      const send = async (message: Input, sendOptions: SendOptions = {}): Promise<SendResult> => {
-        const body = await prepare(message, sendOptions, 'message')
-        const { sdk, client } = await sender()
-        const out = await client
-          .send(new sdk.SendMessageCommand({ QueueUrl: url, MessageBody: body, ...sendFields(sendOptions) }))
-          .catch(refused(label, 'SQS', 'SendMessage', url))
-        return out.SequenceNumber === undefined
-          ? { messageId: out.MessageId ?? '' }
-          : { messageId: out.MessageId ?? '', sequenceNumber: out.SequenceNumber }
-      }
-
-      const sendBatch = batchSender<Input, SendOptions, Omit<SendMessageBatchRequestEntry, 'Id'>>({
-        label,
-        limits: { entries: LIMITS.sqsBatchEntries, bytes: LIMITS.sqsBatch },
-        ordered: fifo,
-        prepare: async (message, sendOptions = {}, what) => {
-          const body = await prepare(message, sendOptions, what)
-          return {
-            entry: { MessageBody: body, ...sendFields(sendOptions) },
-            size: byteLength(body) + attributesSize(sendOptions.attributes),
-            group: sendOptions.groupId,
-          }
-        },
-        send: async (entries) => {
-          const { sdk, client } = await sender()
-          return toBatchAnswer(
-            await client.send(
-              new sdk.SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map(({ id, entry }) => ({ Id: id, ...entry })) }),
-            ),
-          )
-        },
-      })
-
-      const { receive, listen } = queueReceiver<Body>(label, url, sender, messageSchema, logger)
-
-      return {
-        url,
-        arn: target.arn,
-        fifo,
-        send,
-        sendBatch,
-        receive,
-        listen,
-      }
+      return { url, arn: target.arn, fifo, ...calls({ label, url, fifo, sender, prepare, messageSchema, logger }) }
     }
   })
+}
+
+/** `send` of a bound queue. */
+function sendMessage<Input>({ label, url, sender, prepare }: QueueParts<Input, unknown>) {
+  return async (message: Input, sendOptions: SendOptions = {}): Promise<SendResult> => {
+    const body = await prepare(message, sendOptions, 'message')
+    const { sdk, client } = await sender()
+    const out = await client
+      .send(new sdk.SendMessageCommand({ QueueUrl: url, MessageBody: body, ...sendFields(sendOptions) }))
+      .catch(refused(label, 'SQS', 'SendMessage', url))
+    return out.SequenceNumber === undefined
+      ? { messageId: out.MessageId ?? '' }
+      : { messageId: out.MessageId ?? '', sequenceNumber: out.SequenceNumber }
+  }
 }

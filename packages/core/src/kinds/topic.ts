@@ -1,7 +1,8 @@
-import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns'
+import type * as SnsSdk from '@aws-sdk/client-sns'
+import type { PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns'
 import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
-import { clientPool, lazySender } from '../calls/clients.js'
+import { clientPool, lazySender, type Sender } from '../calls/clients.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
@@ -87,6 +88,17 @@ export interface Topic<Message, Attributes> extends ResolvedInstance<Attributes>
   ): Promise<BatchResult>
 }
 
+/**
+ * A resolved topic that `topicPublisher()` declared: its ARN and `publish`.
+ *
+ * @example
+ * ```ts
+ * const events = await resolver.resolve(topicPublisher('prod.events->job-events', { message: JobEvent }))
+ * await events.publish({ jobId: '42', state: 'done' })
+ * ```
+ */
+export type TopicPublisher<Message, Attributes> = Omit<Topic<Message, Attributes>, 'publishBatch'>
+
 /** `SNSClient`, loaded with its SDK on first use. */
 const loadSnsClient = async () => (await loadSnsSdk()).SNSClient
 
@@ -111,51 +123,9 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
   address: AddressInput,
   options: TopicOptions<M, A> = {},
 ): Dependency<Topic<InferInput<M, unknown>, InferOutput<A, RawAttributes>>> {
-  type Message = InferInput<M, unknown>
-  type Value = Topic<Message, InferOutput<A, RawAttributes>>
-  const messageSchema = options.message as Schema | undefined
-  const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
-
-  return defineDependency<Value>('topic', address, options, (registered, context) => {
-    const { label, policy } = context
-    checkType(label, registered, 'sns')
-    const { arn, region, resource } = requireArn(label, registered, 'sns', policy)
-    // A subscription ARN (`topic:uuid`) is an sns ARN too, but cannot be published to.
-    if (resource.includes(':') || region === '') {
-      throw new AttributeValidationError(label, registered.instanceId, [
-        { path: ['arn'], message: `"${arn}" is not a topic ARN with a region` },
-      ])
-    }
-    const fifo = arn.endsWith('.fifo')
-    // The SDK is loaded on the first call, after its messages passed every check.
-    const sender = lazySender(
-      label,
-      loadSnsSdk,
-      clientPool(context.clients, context.awsClientCapture).client('sns', region, context.clients?.sns, loadSnsClient),
-    )
-
-    /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
-    const prepare = (
-      message: unknown,
-      publishOptions: PublishOptions,
-      what: string,
-    ): Omit<PublishBatchRequestEntry, 'Id'> | Promise<Omit<PublishBatchRequestEntry, 'Id'>> =>
-      andThen(validate(label, what, messageSchema, message), (value) => {
-        const { subject, attributes, groupId, deduplicationId } = publishOptions
-        if (fifo && (groupId === undefined || groupId === '')) {
-          throw new MissingGroupIdError(label, what === 'message' ? 'topic' : `topic (${what})`)
-        }
-        const text = encodeJson(label, what, value, LIMITS.snsMessage, attributesSize(attributes))
-        return {
-          Message: text,
-          ...(subject === undefined ? {} : { Subject: subject }),
-          ...(attributes === undefined ? {} : { MessageAttributes: toMessageAttributes(attributes) }),
-          ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
-          ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
-        }
-      })
-
-    const publishBatch = batchSender<Message, PublishOptions, Omit<PublishBatchRequestEntry, 'Id'>>({
+  return defineTopic(address, options, (parts) => {
+    const { label, arn, fifo, sender, prepare } = parts
+    const publishBatch = batchSender<InferInput<M, unknown>, PublishOptions, Omit<PublishBatchRequestEntry, 'Id'>>({
       label,
       limits: { entries: LIMITS.snsBatchEntries, bytes: LIMITS.snsBatch },
       ordered: fifo,
@@ -177,22 +147,112 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
         )
       },
     })
+    return { publish: publishMessage(parts), publishBatch }
+  })
+}
+
+/**
+ * A dependency on an SNS topic that a handler only publishes to, one message at a time: a
+ * `topic()` with `publish` alone, so a bundle carries no batch code. Registered, checked
+ * and published to exactly as by `topic()`.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * const events = topicPublisher('prod.events->job-events', { message: z.object({ jobId: z.string() }) })
+ * const jobEvents = await resolver.resolve(events)
+ * await jobEvents.publish({ jobId: '42' }, { subject: 'job.done' })
+ * ```
+ */
+// Declaring a dependency does nothing else: a bundler may drop one that is never used.
+/* @__NO_SIDE_EFFECTS__ */
+export function topicPublisher<M extends Schema | undefined = undefined, A extends Schema | undefined = undefined>(
+  address: AddressInput,
+  options: TopicOptions<M, A> = {},
+): Dependency<TopicPublisher<InferInput<M, unknown>, InferOutput<A, RawAttributes>>> {
+  return defineTopic(address, options, (parts) => ({ publish: publishMessage(parts) }))
+}
+
+type Entry = Omit<PublishBatchRequestEntry, 'Id'>
+
+/** What every call of a bound topic is built from. */
+interface TopicParts {
+  readonly label: string
+  readonly arn: string
+  readonly fifo: boolean
+  readonly sender: () => Promise<Sender<typeof SnsSdk, SNSClient>>
+  /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
+  readonly prepare: (message: unknown, options: PublishOptions, what: string) => Entry | Promise<Entry>
+}
+
+/**
+ * A `topic` dependency whose bound value has the topic's `arn`, `region` and `fifo` and the
+ * calls `calls` builds: each factory names its calls here, so a bundle holds only their code.
+ */
+function defineTopic<M extends Schema | undefined, A extends Schema | undefined, Calls extends object>(
+  address: AddressInput,
+  options: TopicOptions<M, A>,
+  calls: (parts: TopicParts) => Calls,
+): Dependency<
+  ResolvedInstance<InferOutput<A, RawAttributes>> & { readonly arn: string; readonly region: string; readonly fifo: boolean } & Calls
+> {
+  const messageSchema = options.message as Schema | undefined
+  const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
+
+  return defineDependency('topic', address, options, (registered, context) => {
+    const { label, policy } = context
+    checkType(label, registered, 'sns')
+    const { arn, region, resource } = requireArn(label, registered, 'sns', policy)
+    // A subscription ARN (`topic:uuid`) is an sns ARN too, but cannot be published to.
+    if (resource.includes(':') || region === '') {
+      throw new AttributeValidationError(label, registered.instanceId, [
+        { path: ['arn'], message: `"${arn}" is not a topic ARN with a region` },
+      ])
+    }
+    const fifo = arn.endsWith('.fifo')
+    // The SDK is loaded on the first call, after its messages passed every check.
+    const sender = lazySender(
+      label,
+      loadSnsSdk,
+      clientPool(context.clients, context.awsClientCapture).client('sns', region, context.clients?.sns, loadSnsClient),
+    )
+
+    /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
+    const prepare = (message: unknown, publishOptions: PublishOptions, what: string): Entry | Promise<Entry> =>
+      andThen(validate(label, what, messageSchema, message), (value) => {
+        const { subject, attributes, groupId, deduplicationId } = publishOptions
+        if (fifo && (groupId === undefined || groupId === '')) {
+          throw new MissingGroupIdError(label, what === 'message' ? 'topic' : `topic (${what})`)
+        }
+        const text = encodeJson(label, what, value, LIMITS.snsMessage, attributesSize(attributes))
+        return {
+          Message: text,
+          ...(subject === undefined ? {} : { Subject: subject }),
+          ...(attributes === undefined ? {} : { MessageAttributes: toMessageAttributes(attributes) }),
+          ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
+          ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
+        }
+      })
 
     return bindResolved(registered, label, attributesSchema, () => ({
       arn,
       region,
       fifo,
-      async publish(message: Message, publishOptions: PublishOptions = {}): Promise<PublishResult> {
-        const prepared = prepare(message, publishOptions, 'message')
-        const request = prepared instanceof Promise ? await prepared : prepared
-        const { sdk, client } = await sender()
-        const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request })).catch(refused(label, 'SNS', 'Publish', arn))
-        return {
-          messageId: output.MessageId ?? '',
-          ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
-        }
-      },
-      publishBatch,
+      ...calls({ label, arn, fifo, sender, prepare }),
     }))
   })
+}
+
+/** `publish` of a bound topic. */
+function publishMessage({ label, arn, sender, prepare }: TopicParts) {
+  return async (message: unknown, publishOptions: PublishOptions = {}): Promise<PublishResult> => {
+    const prepared = prepare(message, publishOptions, 'message')
+    const request = prepared instanceof Promise ? await prepared : prepared
+    const { sdk, client } = await sender()
+    const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request })).catch(refused(label, 'SNS', 'Publish', arn))
+    return {
+      messageId: output.MessageId ?? '',
+      ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
+    }
+  }
 }

@@ -184,57 +184,33 @@ const identities = new WeakMap<object, number>()
 let lastIdentity = 0
 let shared: Registry | undefined
 
-function identityOf(value: object): string {
-  let id = identities.get(value)
-  if (id === undefined) {
-    lastIdentity += 1
-    id = lastIdentity
-    identities.set(value, id)
-  }
-  return `#${id}`
-}
-
-function isPlain(value: object): boolean {
-  const prototype = Object.getPrototypeOf(value)
-  return Array.isArray(value) || prototype === Object.prototype || prototype === null
-}
-
 /**
  * A text equal for equal configurations: primitives by value, plain objects and arrays by
- * their members (keys sorted, `undefined` members ignored), anything else by identity.
+ * their members (keys sorted, `undefined` members ignored), anything else by identity: a
+ * function, a class instance, a symbol (a key of its own, never shared), and a cycle where it
+ * closes. Written short: every handler's bundle carries it.
  */
 function configKey(value: unknown, path: Set<object>): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value)
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-    case 'undefined':
-      return `${typeof value}:${String(value)}`
-    case 'object':
-      if (value === null) return 'null'
-      // A cycle is keyed by identity where it closes.
-      return isPlain(value) && !path.has(value) ? plainKey(value, path) : identityOf(value)
-    case 'function':
-      return identityOf(value)
-    default:
-      // A symbol: a key of its own, never shared.
-      return identityOf(Object(value))
+  const type = typeof value
+  if (type === 'string') return JSON.stringify(value)
+  if (value === null) return 'null'
+  if (type !== 'object' && type !== 'function' && type !== 'symbol') return `${type}:${String(value)}`
+  const object = Object(value) as Record<string, unknown>
+  const prototype = Object.getPrototypeOf(object)
+  const isArray = Array.isArray(object)
+  if (type !== 'object' || path.has(object) || !(isArray || prototype === Object.prototype || prototype === null)) {
+    if (!identities.has(object)) identities.set(object, ++lastIdentity)
+    return `#${identities.get(object)}`
   }
-}
-
-function plainKey(value: object, path: Set<object>): string {
-  path.add(value)
-  const members = value as Record<string, unknown>
-  const text = Array.isArray(value)
-    ? `[${value.map((item: unknown) => configKey(item, path)).join(',')}]`
-    : `{${Object.keys(members)
-        .filter((name) => members[name] !== undefined)
+  path.add(object)
+  // An array in a template literal is its items joined by commas.
+  const text = isArray
+    ? `[${(object as unknown as unknown[]).map((item) => configKey(item, path))}]`
+    : `{${Object.keys(object)
+        .filter((name) => object[name] !== undefined)
         .sort()
-        .map((name) => `${JSON.stringify(name)}:${configKey(members[name], path)}`)
-        .join(',')}}`
-  path.delete(value)
+        .map((name) => `${JSON.stringify(name)}:${configKey(object[name], path)}`)}}`
+  path.delete(object)
   return text
 }
 

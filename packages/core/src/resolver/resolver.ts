@@ -120,10 +120,10 @@ const DEFAULT_MAX_STALE_MS = 900_000
 const DEFAULT_REQUEST_TIMEOUT_MS = 1_000
 const DEFAULT_RETRY_BUDGET_MS = 3_000
 
-/** An option in milliseconds, checked as the environment's values are. */
-function milliseconds(name: string, value: number | undefined): number | undefined {
+/** An option (or, `shown` given, an environment variable) in milliseconds: a finite number, 0 or more. */
+function milliseconds(name: string, value: number | undefined, shown: unknown = value): number | undefined {
   if (value !== undefined && !(Number.isFinite(value) && value >= 0))
-    throw new RangeError(`${name}=${value} is not a number of milliseconds`)
+    throw new RangeError(`${name}=${shown} is not a number of milliseconds`)
   return value
 }
 
@@ -136,12 +136,7 @@ function requestTimeout(value: number | undefined): number {
 
 function fromEnv(name: string): number | undefined {
   const text = process.env[name]
-  if (text === undefined || text === '') return undefined
-  const value = Number(text)
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name}="${text}" is not a number of milliseconds`)
-  }
-  return value
+  return text ? milliseconds(name, Number(text), `"${text}"`) : undefined
 }
 
 /** The capture function, checked at declaration: anything else would fail only at the first request. */

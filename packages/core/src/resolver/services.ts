@@ -1,6 +1,6 @@
 import { type DependencyFailure, DependencyResolutionError } from '../errors.js'
 import type { AnyDependency, Resolved } from '../types/dependency.js'
-import { KINDS } from '../types/kinds.js'
+import { KIND_NAMES } from '../types/kinds.js'
 import { NOT_READY, type NotReady, type ResolveOptions, type Resolver } from '../types/resolver.js'
 import { cacheGeneration } from './cache.js'
 import type { Plan } from './plan.js'
@@ -37,7 +37,7 @@ export interface ServiceSet<S extends Services> {
 
 /** Every kind's factory, for a message: `lambda(), queue(), ... or instance()`. */
 function factories(): string {
-  const all = Object.values(KINDS).map((kind) => kind.factory)
+  const all = KIND_NAMES.map((kind) => `${kind}()`)
   return `${all.slice(0, -1).join(', ')} or ${all.at(-1)}`
 }
 

@@ -2,6 +2,8 @@
 // against it, `@cloudmap-middy/core/iam` (the CDK's grantServices(), the deploy-time check)
 // reads its calls, the CDK's registerInstance() writes its attributes, and the check derives the
 // IAM resource from it. A leaf: it imports nothing, and nothing is computed when it loads.
+// What a handler needs at run time (the kinds' names, the `type` aliases) are small constants of
+// their own that KINDS is built from, so a handler bundle carries them and not the IAM facts.
 
 /** A dependency kind, named as its factory: `lambda()`, `queue()`, `topic()`, `http()`, `stateMachine()`, `eventBus()`, `instance()`. */
 export type Kind = 'lambda' | 'queue' | 'topic' | 'http' | 'stateMachine' | 'eventBus' | 'instance'
@@ -55,6 +57,36 @@ export interface KindFacts {
   readonly resource: ResourceRule
 }
 
+/** Every kind, in KINDS' order (kinds.test.ts holds them equal), for messages that list them. */
+export const KIND_NAMES = /* @__PURE__ */ Object.freeze([
+  'lambda',
+  'queue',
+  'topic',
+  'http',
+  'stateMachine',
+  'eventBus',
+  'instance',
+] as const satisfies readonly Kind[])
+
+// The aliases of each registered `type` (compared in lower case), one constant each: KINDS refers
+// to them by name, as a property read would keep the whole table in a bundle that reads one alias.
+const LAMBDA_ALIASES: readonly string[] = ['function']
+const SQS_ALIASES: readonly string[] = ['queue']
+const SNS_ALIASES: readonly string[] = ['topic', 'event', 'pubsub']
+const HTTP_ALIASES: readonly string[] = []
+const SFN_ALIASES: readonly string[] = ['sfn', 'state-machine']
+const EVENTBRIDGE_ALIASES: readonly string[] = ['events', 'event-bus']
+
+/** Every registered `type` and its aliases: what `KINDS[kind].type` and `.aliases` hold. */
+const TYPE_ALIASES: ReadonlyArray<readonly [InstanceType, readonly string[]]> = [
+  ['lambda', LAMBDA_ALIASES],
+  ['sqs', SQS_ALIASES],
+  ['sns', SNS_ALIASES],
+  ['http', HTTP_ALIASES],
+  ['stepfunctions', SFN_ALIASES],
+  ['eventbridge', EVENTBRIDGE_ALIASES],
+]
+
 const INVOKE: CallActions = { actions: ['lambda:InvokeFunction'] }
 const SEND: CallActions = { actions: ['sqs:SendMessage'], kms: ['kms:GenerateDataKey', 'kms:Decrypt'] }
 // receive() and listen() hand out messages whose ack() deletes and release() changes the visibility.
@@ -83,12 +115,12 @@ export const KINDS: {
     /** The kind: the key it is under. */
     readonly kind: K
   }
-} = Object.freeze({
+} = /* @__PURE__ */ Object.freeze({
   lambda: {
     kind: 'lambda',
     factory: 'lambda()',
     type: 'lambda',
-    aliases: ['function'],
+    aliases: LAMBDA_ALIASES,
     attributes: ['arn'],
     arnService: 'lambda',
     defaults: ['request', 'invoke'],
@@ -99,7 +131,7 @@ export const KINDS: {
     kind: 'queue',
     factory: 'queue()',
     type: 'sqs',
-    aliases: ['queue'],
+    aliases: SQS_ALIASES,
     attributes: ['arn', 'url'],
     arnService: 'sqs',
     defaults: ['send', 'sendBatch'],
@@ -110,7 +142,7 @@ export const KINDS: {
     kind: 'topic',
     factory: 'topic()',
     type: 'sns',
-    aliases: ['topic', 'event', 'pubsub'],
+    aliases: SNS_ALIASES,
     attributes: ['arn'],
     arnService: 'sns',
     defaults: ['publish', 'publishBatch'],
@@ -121,7 +153,7 @@ export const KINDS: {
     kind: 'http',
     factory: 'http()',
     type: 'http',
-    aliases: [],
+    aliases: HTTP_ALIASES,
     attributes: ['url'],
     arnService: undefined,
     defaults: [],
@@ -132,7 +164,7 @@ export const KINDS: {
     kind: 'stateMachine',
     factory: 'stateMachine()',
     type: 'stepfunctions',
-    aliases: ['sfn', 'state-machine'],
+    aliases: SFN_ALIASES,
     attributes: ['arn'],
     arnService: 'states',
     // run() (StartSyncExecution) is added to the defaults for a state machine of this app that is EXPRESS.
@@ -144,7 +176,7 @@ export const KINDS: {
     kind: 'eventBus',
     factory: 'eventBus()',
     type: 'eventbridge',
-    aliases: ['events', 'event-bus'],
+    aliases: EVENTBRIDGE_ALIASES,
     attributes: ['arn', 'name'],
     arnService: 'events',
     defaults: ['put', 'putBatch'],
@@ -189,8 +221,8 @@ export function isKind(value: unknown): value is Kind {
  */
 export function instanceTypeOf(registered: string): InstanceType | undefined {
   const lower = registered.toLowerCase()
-  for (const kind of Object.values(KINDS)) {
-    if (kind.type !== undefined && (kind.type === lower || kind.aliases.includes(lower))) return kind.type
+  for (const [type, aliases] of TYPE_ALIASES) {
+    if (type === lower || aliases.includes(lower)) return type
   }
   return undefined
 }

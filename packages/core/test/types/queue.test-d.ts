@@ -1,7 +1,7 @@
 import { expectTypeOf } from 'expect-type'
 import { z } from 'zod'
 import type { RawAttributes, Resolved } from '../../src/index.js'
-import { type BatchResult, type Queue, queue, type ReceivedMessage, type SendResult } from '../../src/kinds/queue.js'
+import { type BatchResult, type Queue, queue, queueSender, type ReceivedMessage, type SendResult } from '../../src/kinds/queue.js'
 
 const Job = z.object({ jobId: z.string(), priority: z.number().default(0), at: z.string().transform((text) => new Date(text)) })
 const jobs = queue('prod.scheduler->jobs', { message: Job, attributes: z.object({ maxReceive: z.coerce.number() }) })
@@ -36,3 +36,13 @@ const plainQueue = queue('prod.scheduler->plain')
 declare const plain: Resolved<typeof plainQueue>
 expectTypeOf(plain).toEqualTypeOf<Queue<unknown, unknown, RawAttributes>>()
 plain.send({ anything: [1, 2] })
+
+// queueSender(): send() typed as queue()'s, and neither batch nor receive calls.
+const sender = queueSender('prod.scheduler->jobs', { message: Job })
+declare const sending: Resolved<typeof sender>
+expectTypeOf(sending.send).parameter(0).toEqualTypeOf<{ jobId: string; priority?: number | undefined; at: string }>()
+expectTypeOf(sending.url).toBeString()
+// @ts-expect-error a sender has no sendBatch
+void sending.sendBatch
+// @ts-expect-error a sender has no receive
+void sending.receive

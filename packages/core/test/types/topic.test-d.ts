@@ -1,7 +1,7 @@
 import { expectTypeOf } from 'expect-type'
 import { z } from 'zod'
 import type { Resolved } from '../../src/index.js'
-import { type BatchResult, type PublishResult, type Topic, topic } from '../../src/kinds/topic.js'
+import { type BatchResult, type PublishResult, type Topic, topic, topicPublisher } from '../../src/kinds/topic.js'
 
 const JobEvent = z.object({ jobId: z.string(), state: z.enum(['queued', 'done']), attempt: z.number().default(1) })
 
@@ -42,3 +42,11 @@ const untyped = topic('prod.events->job-events')
 declare const raw: Resolved<typeof untyped>
 expectTypeOf(raw).toEqualTypeOf<Topic<unknown, Readonly<Record<string, string>>>>()
 expectTypeOf(raw.publish).parameter(0).toBeUnknown()
+
+// topicPublisher(): publish() typed as topic()'s, and no publishBatch.
+const publisher = topicPublisher('prod.events->job-events', { message: JobEvent })
+declare const published: Resolved<typeof publisher>
+expectTypeOf(published.publish).parameter(0).toEqualTypeOf<{ jobId: string; state: 'queued' | 'done'; attempt?: number | undefined }>()
+expectTypeOf(published.arn).toBeString()
+// @ts-expect-error a publisher has no publishBatch
+void published.publishBatch

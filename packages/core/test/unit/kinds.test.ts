@@ -11,6 +11,7 @@ import { queue } from '../../src/kinds/queue.js'
 import { stateMachine } from '../../src/kinds/state-machine.js'
 import { topic } from '../../src/kinds/topic.js'
 import { clearCache, staticRegistry } from '../../src/testing/index.js'
+import { KIND_NAMES } from '../../src/types/kinds.js'
 
 // Keyed by Kind: a kind added to the list and not here is a type error.
 const FACTORIES: { readonly [K in Kind]: (address: string) => AnyDependency } = {
@@ -54,6 +55,10 @@ describe('The list of kinds', () => {
       expect(FACTORIES[kind]('prod.svc').kind).toBe(kind)
     }
     expect(kinds).toHaveLength(7)
+  })
+
+  it('It should list the kinds for messages in the order and number of KINDS', () => {
+    expect(KIND_NAMES).toEqual(kinds)
   })
 
   it('It should give every type and alias to exactly one kind', () => {

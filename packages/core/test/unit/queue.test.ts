@@ -21,7 +21,7 @@ import {
   PayloadValidationError,
 } from '../../src/errors.js'
 import { createResolver, type ResolverOptions, type Schema } from '../../src/index.js'
-import { type QueueOptions, queue } from '../../src/kinds/queue.js'
+import { type QueueOptions, queue, queueSender } from '../../src/kinds/queue.js'
 import { clearCache, staticRegistry } from '../../src/testing/index.js'
 import { withEnv } from '../env.js'
 import { until } from '../events.js'
@@ -785,5 +785,30 @@ describe('Function: queue', () => {
       expect(seen).toEqual([])
       expect(sqs.calls()).toHaveLength(0)
     })
+  })
+})
+
+describe('Function: queueSender', () => {
+  it('It should send as queue() does, with only send beside the target', async () => {
+    // Prepare
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1', SequenceNumber: '7' })
+    const registry = staticRegistry({ 'prod.scheduler': { q: { type: 'queue', arn: FIFO_ARN } } })
+    const resolver = createResolver({ registry, clients: { sqs: client }, logger })
+    const declared = queueSender('prod.scheduler->q', { message: Job })
+
+    // Act
+    const jobs = await resolver.resolve(declared)
+    const sent = await jobs.send({ jobId: '42' }, { groupId: 'g' })
+
+    // Assess
+    expect(declared.kind).toBe('queue')
+    expect(sent).toEqual({ messageId: 'm-1', sequenceNumber: '7' })
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({
+      QueueUrl: `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/jobs.fifo`,
+      MessageBody: JSON.stringify({ jobId: '42', priority: 0 }),
+      MessageGroupId: 'g',
+    })
+    expect(Object.keys(jobs).sort()).toEqual(['address', 'arn', 'attributes', 'fifo', 'instanceId', 'label', 'send', 'url'])
+    await expect(jobs.send({ jobId: '43' })).rejects.toBeInstanceOf(MissingGroupIdError)
   })
 })

@@ -11,7 +11,7 @@ import {
   PayloadValidationError,
 } from '../../src/errors.js'
 import { createResolver, type ResolverOptions } from '../../src/index.js'
-import { topic } from '../../src/kinds/topic.js'
+import { topic, topicPublisher } from '../../src/kinds/topic.js'
 import { staticRegistry } from '../../src/testing/index.js'
 
 const snsMock = mockClient(SNSClient)
@@ -276,5 +276,28 @@ describe('Function: topic', () => {
     // Assess
     expect(error).toBeInstanceOf(InstanceTypeMismatchError)
     expect(error).toMatchObject({ expected: 'sns', actual: 'lambda' })
+  })
+})
+
+describe('Function: topicPublisher', () => {
+  it('It should publish as topic() does, with only publish beside the target', async () => {
+    // Prepare
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' })
+    const declared = topicPublisher('prod.events->job-events', { message: JobEvent })
+
+    // Act
+    const events = await resolverFor({ type: 'sns', arn: ARN }).resolve(declared)
+    const result = await events.publish({ jobId: '42', state: 'done' }, { subject: 'Job done' })
+
+    // Assess
+    expect(declared.kind).toBe('topic')
+    expect(result).toEqual({ messageId: 'm-1' })
+    expect(publishCalls()[0]?.args[0].input).toEqual({
+      TopicArn: ARN,
+      Message: JSON.stringify({ jobId: '42', state: 'done' }),
+      Subject: 'Job done',
+    })
+    expect(Object.keys(events).sort()).toEqual(['address', 'arn', 'attributes', 'fifo', 'instanceId', 'label', 'publish', 'region'])
+    await expect(events.publish({ jobId: '42', state: 'lost' } as never)).rejects.toBeInstanceOf(PayloadValidationError)
   })
 })
