@@ -2,6 +2,7 @@ import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs'
 import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender } from '../calls/clients.js'
+import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
@@ -225,8 +226,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
         url,
         arn: target.arn,
         fifo,
-        send,
-        sendBatch,
+        ...retryOnGone(context, url, { send, sendBatch }),
         receive,
         listen,
       }

@@ -2,6 +2,7 @@ import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns'
 import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender } from '../calls/clients.js'
+import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
@@ -178,17 +179,21 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
       arn,
       region,
       fifo,
-      async publish(message: Message, publishOptions: PublishOptions = {}): Promise<PublishResult> {
-        const prepared = prepare(message, publishOptions, 'message')
-        const request = prepared instanceof Promise ? await prepared : prepared
-        const { sdk, client } = await sender()
-        const output = await client.send(new sdk.PublishCommand({ TopicArn: arn, ...request })).catch(refused(label, 'SNS', 'Publish', arn))
-        return {
-          messageId: output.MessageId ?? '',
-          ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
-        }
-      },
-      publishBatch,
+      ...retryOnGone(context, arn, {
+        async publish(message: Message, publishOptions: PublishOptions = {}): Promise<PublishResult> {
+          const prepared = prepare(message, publishOptions, 'message')
+          const request = prepared instanceof Promise ? await prepared : prepared
+          const { sdk, client } = await sender()
+          const output = await client
+            .send(new sdk.PublishCommand({ TopicArn: arn, ...request }))
+            .catch(refused(label, 'SNS', 'Publish', arn))
+          return {
+            messageId: output.MessageId ?? '',
+            ...(output.SequenceNumber === undefined ? {} : { sequenceNumber: output.SequenceNumber }),
+          }
+        },
+        publishBatch,
+      }),
     }))
   })
 }

@@ -5,15 +5,17 @@ import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundErr
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
+import { readSnapshot, SNAPSHOT_ENV } from '../snapshot.js'
 import { describeBadTimeout, isTimeout } from '../timers.js'
 import { isTransient } from '../transient.js'
 import type { CallClients } from '../types/calls.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../types/dependency.js'
-import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../types/registry.js'
+import type { Discovery, DiscoveryQuery, HealthStatusFilter, Registry } from '../types/registry.js'
 import { NOT_READY, type NotReady, type ResolveOptions, type Resolver, type ResolverSettings } from '../types/resolver.js'
 import { cacheOf } from './cache.js'
 import { type PlannedResolver, Planner } from './plans.js'
 import { Refresher } from './refresh.js'
+import { snapshotSeed } from './snapshot.js'
 import { isMissing, pick, Views } from './views.js'
 
 /** Options of {@link createResolver}. Every field is optional. */
@@ -135,7 +137,7 @@ class CachingResolver implements Resolver {
     this.settings = settings
     this.#debug = debugOf(settings.logger)
     const cache = cacheOf(settings.registry)
-    this.#views = new Views(settings)
+    this.#views = new Views(settings, (dependency, served) => this.#renew(dependency, served))
     this.#refresher = new Refresher(settings, cache, this.#views, this.#debug)
     this.planner = new Planner(settings, cache, this.#views, this.#refresher, this.#debug)
   }
@@ -168,7 +170,19 @@ class CachingResolver implements Resolver {
   }
 
   async prefetch(dependencies: Iterable<AnyDependency>): Promise<void> {
-    await Promise.allSettled(Array.from(dependencies, (dependency) => this.resolve(dependency)))
+    await Promise.allSettled(Array.from(dependencies, (dependency) => this.#prefetch(dependency)))
+  }
+
+  /** A dependency the snapshot covers is bound from it, with no request: its first use refreshes it. */
+  #prefetch(dependency: AnyDependency): Promise<unknown> {
+    const data = this.#refresher.seeded(this.planner.plan(dependency))
+    return data === undefined ? this.resolve(dependency) : Promise.resolve(this.#views.of(dependency, data))
+  }
+
+  /** After a refresh of the entry that served `served`, the dependency's value (see `BindContext.renew`). */
+  async #renew(dependency: AnyDependency, served: Discovery): Promise<unknown> {
+    await this.#refresher.renew(this.planner.plan(dependency), served)
+    return this.resolve(dependency)
   }
 
   /** The error a caller sees: ours as they are (named after the dependency), anything else a DiscoveryError. */
@@ -211,6 +225,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     ttlMs,
     milliseconds('maxStaleMs', options.maxStaleMs) ?? fromEnv('CLOUDMAP_MIDDY_MAX_STALE_MS') ?? DEFAULT_MAX_STALE_MS,
   )
+  if (registry === processRegistry) seedProcessCache(ttlMs, options.logger ?? consoleLogger())
   const resolver = new CachingResolver({
     registry,
     ttlMs,
@@ -226,6 +241,22 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   })
   recordDeclaration({ type: 'resolver', resolver })
   return resolver
+}
+
+/** The text of `CLOUDMAP_MIDDY_SNAPSHOT` the process-wide cache was last seeded from. */
+let seededFrom: string | undefined
+
+/**
+ * Seeds the process-wide registry's cache from `CLOUDMAP_MIDDY_SNAPSHOT`, read once per text
+ * (docs/snapshot-format.md). What is malformed is left out with a warning, never thrown.
+ */
+function seedProcessCache(ttlMs: number, logger: Logger): void {
+  const text = process.env[SNAPSHOT_ENV]
+  if (text === seededFrom) return
+  seededFrom = text
+  const { services, problems } = readSnapshot(text)
+  for (const problem of problems) logger.warn(`cloudmap-middy: ${SNAPSHOT_ENV} ${problem}`)
+  cacheOf(processRegistry).seedWith(services.size === 0 ? undefined : snapshotSeed(services, Date.now(), ttlMs))
 }
 
 /**

@@ -38,6 +38,13 @@ export interface BindContext {
   readonly clients: CallClients | undefined
   /** Accounts and regions a registered ARN may point to. */
   readonly policy: TargetPolicy
+  /**
+   * Refreshes the dependency's registry entry and resolves it again: what a call whose target
+   * no longer exists retries on (`calls/gone.ts`). Given by a resolver made by
+   * `createResolver()`; `undefined` elsewhere (a tool binding an instance), and then such a
+   * call fails as it is.
+   */
+  readonly renew?: (() => Promise<unknown>) | undefined
 }
 
 /**
