@@ -112,7 +112,9 @@ describe('Function: retryOnGone, through each kind', () => {
   it('It should retry an SQS batch only when none of it was sent', async () => {
     const { resolver, reregister } = setup(sqs('old'))
     sqsMock.on(SendMessageBatchCommand, { QueueUrl: sqs('old').url }).rejects(new QueueDoesNotExist({ message: 'gone', ...meta }))
-    sqsMock.on(SendMessageBatchCommand, { QueueUrl: sqs('new').url }).resolves({ Successful: [{ Id: '0', MessageId: 'm1', MD5OfMessageBody: 'x' }] })
+    sqsMock
+      .on(SendMessageBatchCommand, { QueueUrl: sqs('new').url })
+      .resolves({ Successful: [{ Id: '0', MessageId: 'm1', MD5OfMessageBody: 'x' }] })
     const jobs = await resolver.resolve(queue('prod.deps->x'))
     reregister(sqs('new'))
 
