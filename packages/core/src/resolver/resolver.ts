@@ -88,6 +88,15 @@ export interface ResolverOptions {
    * even without it.
    */
   readonly allowedHosts?: readonly string[]
+  /**
+   * Whether the resolver's Cloud Map cache starts from the deploy-time snapshot in
+   * `CLOUDMAP_MIDDY_SNAPSHOT` (see docs/snapshot-format.md), served as a stale answer and
+   * refreshed on first use. Only resolvers reading Cloud Map (no `registry`) read it; turn it
+   * off for a client of another region or account than the function's.
+   *
+   * @default true
+   */
+  readonly snapshot?: boolean
 }
 
 const DEFAULT_TTL_MS = 60_000
@@ -225,7 +234,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     ttlMs,
     milliseconds('maxStaleMs', options.maxStaleMs) ?? fromEnv('CLOUDMAP_MIDDY_MAX_STALE_MS') ?? DEFAULT_MAX_STALE_MS,
   )
-  if (registry === processRegistry) seedProcessCache(ttlMs, options.logger ?? consoleLogger())
+  if (options.registry === undefined && options.snapshot !== false) seedFromSnapshot(registry, ttlMs, options.logger ?? consoleLogger())
   const resolver = new CachingResolver({
     registry,
     ttlMs,
@@ -243,20 +252,20 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   return resolver
 }
 
-/** The text of `CLOUDMAP_MIDDY_SNAPSHOT` the process-wide cache was last seeded from. */
-let seededFrom: string | undefined
+/** The text of `CLOUDMAP_MIDDY_SNAPSHOT` each Cloud Map registry's cache was last seeded from. */
+const seededFrom = new WeakMap<Registry, string | undefined>()
 
 /**
- * Seeds the process-wide registry's cache from `CLOUDMAP_MIDDY_SNAPSHOT`, read once per text
+ * Seeds a Cloud Map registry's cache from `CLOUDMAP_MIDDY_SNAPSHOT`, read once per text
  * (docs/snapshot-format.md). What is malformed is left out with a warning, never thrown.
  */
-function seedProcessCache(ttlMs: number, logger: Logger): void {
+function seedFromSnapshot(registry: Registry, ttlMs: number, logger: Logger): void {
   const text = process.env[SNAPSHOT_ENV]
-  if (text === seededFrom) return
-  seededFrom = text
+  if (seededFrom.has(registry) && seededFrom.get(registry) === text) return
+  seededFrom.set(registry, text)
   const { services, problems } = readSnapshot(text)
   for (const problem of problems) logger.warn(`cloudmap-middy: ${SNAPSHOT_ENV} ${problem}`)
-  cacheOf(processRegistry).seedWith(services.size === 0 ? undefined : snapshotSeed(services, Date.now(), ttlMs))
+  cacheOf(registry).seedWith(services.size === 0 ? undefined : snapshotSeed(services, Date.now(), ttlMs))
 }
 
 /**

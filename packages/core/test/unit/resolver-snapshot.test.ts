@@ -187,6 +187,18 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
     })
   })
 
+  it('It should seed a resolver on a Cloud Map client of its own, unless told not to', async () => {
+    await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed') } }) }, async () => {
+      cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))
+      const job = lambda('example.com.prod.scheduler->get-job')
+      const own = createResolver({ logger, client: new ServiceDiscoveryClient({ region: 'us-east-1' }) })
+      const off = createResolver({ logger, client: new ServiceDiscoveryClient({ region: 'us-east-1' }), snapshot: false })
+
+      expect(await own.resolve(job)).toMatchObject({ arn: arn('deployed') })
+      expect(await off.resolve(job)).toMatchObject({ arn: arn('current') })
+    })
+  })
+
   it('It should leave a resolver of its own registry alone', async () => {
     await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed') } }) }, async () => {
       const registry = staticRegistry({
