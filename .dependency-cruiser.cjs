@@ -15,6 +15,7 @@ const CORE_LAYERS = [
     'declarations',
     'registration',
     'tracing',
+    'snapshot',
   ],
   ['address'],
   ['registry'],

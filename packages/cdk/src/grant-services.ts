@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam'
 import type * as kms from 'aws-cdk-lib/aws-kms'
 import type { IConstruct } from 'constructs'
 import { type Registration, registrationsOf } from './registry.js'
+import { addSnapshot } from './snapshot.js'
 
 /**
  * The calls a handler can make on a dependency: the methods of what it resolves to
@@ -53,6 +54,24 @@ export interface GrantServicesProps<S extends Services = Services> {
    * @default - none: every dependency must be registered in this app with `registerInstance()`
    */
   readonly external?: readonly (keyof S & string)[]
+  /**
+   * Gives the function a deploy-time snapshot of the registrations of its declared services
+   * (`CLOUDMAP_MIDDY_SNAPSHOT`, see docs/snapshot-format.md): every instance this app registers
+   * with `registerInstance()` in each declared service, its values (ARNs, URLs) resolved by
+   * CloudFormation at deploy. The handler's first invocation then needs no Cloud Map round trip:
+   * the snapshot is served as a stale answer and refreshed on first use. Between a
+   * re-registration and a container's first refresh, its first invocation uses the deploy-time
+   * target (a call to a target that no longer exists is retried once on the new one).
+   *
+   * A declared service this app registers nothing in (an `external` one, an unregistered
+   * `optional()` one) is left to discovery at cold start, with a synth warning naming it. The
+   * synth fails, naming the function, when its environment (the snapshot with its deploy-time
+   * values at their longest, plus its other variables) could exceed Lambda's 4 KB. Needs a
+   * `lambda.Function` as grantee.
+   *
+   * @default false
+   */
+  readonly snapshot?: boolean
 }
 
 const WARNING = '@cloudmap-middy/cdk:grantServices'
@@ -128,6 +147,8 @@ function match(dependency: AnyDependency, kind: KindCalls, registrations: readon
  *   kind is registered there in this app (an `optional()` one gets a warning and only
  *   discovery), for a kind `grantServices()` does not know, and for a call the kind does not have.
  * @throws {TypeError} for an entry of `services` that is not a dependency.
+ * @throws {Error} with `snapshot` when the grantee is not a `lambda.Function`, and at synth time,
+ *   naming the function, when its environment could exceed Lambda's 4 KB.
  * @example
  * ```ts
  * // src/services.ts, imported by the handler and by the CDK app
@@ -139,6 +160,8 @@ function match(dependency: AnyDependency, kind: KindCalls, registrations: readon
  * registerInstance(scheduler, queue, { instanceId: 'scheduler-queue' })
  * grantServices(apiFunction, { getJob: getJob(), queue: jobsQueue() })
  * grantServices(workerFunction, { queue: jobsQueue() }, { calls: { queue: ['receive'] } })
+ * // cold starts without a Cloud Map round trip
+ * grantServices(apiFunction, { getJob: getJob() }, { snapshot: true })
  * ```
  */
 export function grantServices<const S extends Services>(
@@ -237,5 +260,8 @@ export function grantServices<const S extends Services>(
     grants.push(iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [...arns] }))
   }
   for (const [key, actions] of keys) grants.push(key.grant(grantee, ...actions))
+  if (props.snapshot === true) {
+    addSnapshot(where, grantee, new Map(names.map((name) => [name, declared[name] as AnyDependency])), registrations)
+  }
   return grants.reduce((all, grant) => all.combine(grant))
 }

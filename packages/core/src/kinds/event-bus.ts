@@ -2,6 +2,7 @@ import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-e
 import { andThen } from '../and-then.js'
 import { type BatchAnswer, type BatchRequestEntry, batchSender, type PreparedEntry } from '../calls/batch.js'
 import { clientPool, lazySender } from '../calls/clients.js'
+import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { loadEventBridgeSdk } from '../calls/sdk.js'
@@ -249,15 +250,17 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
       name,
       region,
       source: declaredSource,
-      async put(detailType: string, detail: Detail, putOptions: PutEventOptions = {}): Promise<PutEventResult> {
-        const prepared = prepare({ ...putOptions, detailType, detail }, 'event')
-        const { messageIds } = await putPrepared([prepared instanceof Promise ? await prepared : prepared])
-        return { eventId: messageIds[0] ?? '' }
-      },
-      async putBatch(entries: readonly EventEntry<Detail>[]): Promise<PutBatchResult> {
-        const { messageIds } = await putEntries(entries)
-        return Object.freeze({ eventIds: messageIds })
-      },
+      ...retryOnGone(context, arn ?? name, {
+        async put(detailType: string, detail: Detail, putOptions: PutEventOptions = {}): Promise<PutEventResult> {
+          const prepared = prepare({ ...putOptions, detailType, detail }, 'event')
+          const { messageIds } = await putPrepared([prepared instanceof Promise ? await prepared : prepared])
+          return { eventId: messageIds[0] ?? '' }
+        },
+        async putBatch(entries: readonly EventEntry<Detail>[]): Promise<PutBatchResult> {
+          const { messageIds } = await putEntries(entries)
+          return Object.freeze({ eventIds: messageIds })
+        },
+      }),
     }))
   })
 }

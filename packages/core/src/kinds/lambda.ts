@@ -1,5 +1,6 @@
 import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda'
 import { clientPool, lazySender } from '../calls/clients.js'
+import { retryOnGone } from '../calls/gone.js'
 import { decodeJson, encodeJson, isRecord, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { refused } from '../calls/refused.js'
@@ -187,22 +188,24 @@ export function lambda<
     return bindResolved(registered, label, attributesSchema, () => ({
       arn,
       region,
-      async request(payload: unknown, callOptions: CallOptions = {}) {
-        const response = await send(payload, 'RequestResponse', LIMITS.lambdaSyncPayload, callOptions.signal)
-        const text = response.Payload ? decoder.decode(response.Payload) : ''
-        if (response.FunctionError !== undefined) throw remoteError(label, response.FunctionError, text)
-        const result = validate(label, 'result', resultSchema, decodeJson(label, 'result', text))
-        return result instanceof Promise ? await result : result
-      },
-      async invoke(payload: unknown, callOptions: CallOptions = {}) {
-        const response = await send(payload, 'Event', LIMITS.lambdaAsyncPayload, callOptions.signal)
-        if (response.StatusCode !== 202) {
-          throw new CloudMapMiddyError(
-            label,
-            `Lambda "${label}" did not accept the event: status ${response.StatusCode ?? 'none'}, expected 202`,
-          )
-        }
-      },
+      ...retryOnGone(context, arn, {
+        async request(payload: unknown, callOptions: CallOptions = {}) {
+          const response = await send(payload, 'RequestResponse', LIMITS.lambdaSyncPayload, callOptions.signal)
+          const text = response.Payload ? decoder.decode(response.Payload) : ''
+          if (response.FunctionError !== undefined) throw remoteError(label, response.FunctionError, text)
+          const result = validate(label, 'result', resultSchema, decodeJson(label, 'result', text))
+          return result instanceof Promise ? await result : result
+        },
+        async invoke(payload: unknown, callOptions: CallOptions = {}) {
+          const response = await send(payload, 'Event', LIMITS.lambdaAsyncPayload, callOptions.signal)
+          if (response.StatusCode !== 202) {
+            throw new CloudMapMiddyError(
+              label,
+              `Lambda "${label}" did not accept the event: status ${response.StatusCode ?? 'none'}, expected 202`,
+            )
+          }
+        },
+      }),
     }))
   })
 }

@@ -3,6 +3,7 @@ import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sq
 import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender, type Sender } from '../calls/clients.js'
+import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
@@ -275,7 +276,12 @@ function defineQueue<M extends Schema | undefined, A extends Schema | undefined,
         return encodeJson(label, what, value, LIMITS.sqsMessage, attributesSize(sendOptions.attributes))
       }
 
-      return { url, arn: target.arn, fifo, ...calls({ label, url, fifo, sender, prepare, messageSchema, logger }) }
+      return {
+        url,
+        arn: target.arn,
+        fifo,
+        ...retryOnGone(context, url, calls({ label, url, fifo, sender, prepare, messageSchema, logger })),
+      }
     }
   })
 }

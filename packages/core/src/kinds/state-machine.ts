@@ -1,4 +1,5 @@
 import { clientPool, lazySender } from '../calls/clients.js'
+import { retryOnGone } from '../calls/gone.js'
 import { decodeJson, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { refused } from '../calls/refused.js'
@@ -201,25 +202,27 @@ export function stateMachine<
       arn,
       region,
       name,
-      async start(input: unknown, callOptions: ExecutionOptions = {}): Promise<ExecutionStarted> {
-        const request = await prepare(input, callOptions)
-        const { sdk, client } = await sender()
-        const output = await client
-          .send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
-          .catch(refused(label, 'Step Functions', 'StartExecution', arn))
-        return { executionArn: output.executionArn ?? '', startDate: output.startDate ?? new Date() }
-      },
-      async run(input: unknown, callOptions: ExecutionOptions = {}) {
-        const request = await prepare(input, callOptions)
-        const { sdk, client } = await sender()
-        const output = await client
-          .send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
-          .catch(refused(label, 'Step Functions', 'StartSyncExecution', arn))
-        const status: string = output.status ?? 'UNKNOWN'
-        if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
-        const result = validate(label, 'output', outputSchema, decodeJson(label, 'output', output.output))
-        return result instanceof Promise ? await result : result
-      },
+      ...retryOnGone(context, arn, {
+        async start(input: unknown, callOptions: ExecutionOptions = {}): Promise<ExecutionStarted> {
+          const request = await prepare(input, callOptions)
+          const { sdk, client } = await sender()
+          const output = await client
+            .send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
+            .catch(refused(label, 'Step Functions', 'StartExecution', arn))
+          return { executionArn: output.executionArn ?? '', startDate: output.startDate ?? new Date() }
+        },
+        async run(input: unknown, callOptions: ExecutionOptions = {}) {
+          const request = await prepare(input, callOptions)
+          const { sdk, client } = await sender()
+          const output = await client
+            .send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
+            .catch(refused(label, 'Step Functions', 'StartSyncExecution', arn))
+          const status: string = output.status ?? 'UNKNOWN'
+          if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
+          const result = validate(label, 'output', outputSchema, decodeJson(label, 'output', output.output))
+          return result instanceof Promise ? await result : result
+        },
+      }),
       executionArn(executionName: string): string {
         return `arn:${partition}:states:${region}:${account}:execution:${name}:${checkName(label, executionName)}`
       },

@@ -3,6 +3,7 @@ import type { PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns'
 import { andThen } from '../and-then.js'
 import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender, type Sender } from '../calls/clients.js'
+import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
 import { LIMITS } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
@@ -238,7 +239,7 @@ function defineTopic<M extends Schema | undefined, A extends Schema | undefined,
       arn,
       region,
       fifo,
-      ...calls({ label, arn, fifo, sender, prepare }),
+      ...retryOnGone(context, arn, calls({ label, arn, fifo, sender, prepare })),
     }))
   })
 }

@@ -1,6 +1,7 @@
 import type { ServiceNotFoundError } from '../errors.js'
 import { remainingBudgetMs } from '../timers.js'
 import type { Discovery, DiscoveryQuery, Registry } from '../types/registry.js'
+import type { Seed } from './snapshot.js'
 
 /** One service's instances as last fetched, shared by every resolver on the same registry. */
 export interface CacheEntry {
@@ -114,6 +115,14 @@ export class Cache {
   #epoch = epoch
   #sweepSize = MIN_SWEEP_SIZE
   #sweepAt = Number.NEGATIVE_INFINITY
+  #seed: Seed | undefined
+  /** Keys a seed was offered for: each is seeded once, so an entry pruned later never gets the deploy-time answer back. */
+  readonly #seeded = new Set<string>()
+
+  /** What new entries start with (the deploy-time snapshot), or `undefined` for nothing. */
+  seedWith(seed: Seed | undefined): void {
+    this.#seed = seed
+  }
 
   /** How many entries it holds. */
   get size(): number {
@@ -137,9 +146,22 @@ export class Cache {
     this.maintain(now)
     let entry = this.#entries.get(key)
     if (entry === undefined) {
+      const seed = this.#seed !== undefined && !this.#seeded.has(key) ? this.#seed(query) : undefined
+      if (this.#seed !== undefined) this.#seeded.add(key)
       // Every field set from the start: one object shape for every entry keeps the warm path's reads monomorphic.
-      entry = { key, query, data: undefined, fetchedAt: 0, maxStaleMs, flight: undefined, failures: 0, retryAt: 0, error: undefined }
+      entry = {
+        key,
+        query,
+        data: seed?.data,
+        fetchedAt: seed?.fetchedAt ?? 0,
+        maxStaleMs,
+        flight: undefined,
+        failures: 0,
+        retryAt: 0,
+        error: undefined,
+      }
       this.#entries.set(key, entry)
+      if (seed !== undefined) generation += 1
     } else if (entry.maxStaleMs < maxStaleMs) entry.maxStaleMs = maxStaleMs
     return entry
   }
@@ -168,6 +190,7 @@ export class Cache {
   #sync(): void {
     if (this.#epoch === epoch) return
     this.#entries.clear()
+    this.#seeded.clear()
     this.#epoch = epoch
     this.#sweepSize = MIN_SWEEP_SIZE
   }

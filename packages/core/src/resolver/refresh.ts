@@ -5,6 +5,7 @@ import type { Discovery } from '../types/registry.js'
 import type { ResolverSettings } from '../types/resolver.js'
 import { type Cache, type CacheEntry, cacheEpoch, entryChanged, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
 import type { Plan } from './plan.js'
+import { isSnapshotAnswer } from './snapshot.js'
 import type { Views } from './views.js'
 
 /** Backoff after a failed refresh served stale, and of a remembered non-transient failure: 1 s doubling to this. */
@@ -129,6 +130,26 @@ export class Refresher {
       return entry.data as Discovery
     }
     return this.#ask(plan, entry, signal, now)
+  }
+
+  /**
+   * The deploy-time snapshot's answer for `plan` while the entry still holds it and may serve it,
+   * without starting a refresh: a prefetch at init binds it, and the first use refreshes it.
+   */
+  seeded(plan: Plan): Discovery | undefined {
+    const now = Date.now()
+    const entry = this.#cache.entry(plan.key, plan.query, this.#settings.maxStaleMs, now)
+    const { data } = entry
+    return data !== undefined && isSnapshotAnswer(data) && servable(entry, now, this.#settings) ? data : undefined
+  }
+
+  /**
+   * Refreshes `plan`'s entry now, whatever its age (joining a refresh under way), unless it no
+   * longer holds `served`: a value bound from `served` met a target that no longer exists.
+   */
+  async renew(plan: Plan, served: Discovery): Promise<void> {
+    const entry = this.#cache.entry(plan.key, plan.query, this.#settings.maxStaleMs, Date.now())
+    if (entry.data === served || entry.flight) await this.#refresh(entry)
   }
 
   /** Starts a background refresh of an expired entry unless one runs or backoff holds it. */

@@ -5,15 +5,17 @@ import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundErr
 import { consoleLogger, type Logger } from '../logger.js'
 import { createTargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
+import { readSnapshot, SNAPSHOT_ENV } from '../snapshot.js'
 import { describeBadTimeout, isTimeout } from '../timers.js'
 import { isTransient } from '../transient.js'
 import type { AwsClientCapture, CallClients } from '../types/calls.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../types/dependency.js'
-import type { DiscoveryQuery, HealthStatusFilter, Registry } from '../types/registry.js'
+import type { Discovery, DiscoveryQuery, HealthStatusFilter, Registry } from '../types/registry.js'
 import { NOT_READY, type NotReady, type ResolveOptions, type Resolver, type ResolverSettings } from '../types/resolver.js'
 import { cacheOf } from './cache.js'
 import { type PlannedResolver, Planner } from './plans.js'
 import { Refresher } from './refresh.js'
+import { snapshotSeed } from './snapshot.js'
 import { isMissing, pick, Views } from './views.js'
 
 /** Options of {@link createResolver}. Every field is optional. */
@@ -113,6 +115,15 @@ export interface ResolverOptions {
    * even without it.
    */
   readonly allowedHosts?: readonly string[]
+  /**
+   * Whether the resolver's Cloud Map cache starts from the deploy-time snapshot in
+   * `CLOUDMAP_MIDDY_SNAPSHOT` (see docs/snapshot-format.md), served as a stale answer and
+   * refreshed on first use. Only resolvers reading Cloud Map (no `registry`) read it; turn it
+   * off for a client of another region or account than the function's.
+   *
+   * @default true
+   */
+  readonly snapshot?: boolean
 }
 
 const DEFAULT_TTL_MS = 60_000
@@ -164,7 +175,7 @@ class CachingResolver implements Resolver {
     this.settings = settings
     this.#debug = debugOf(settings.logger)
     const cache = cacheOf(settings.registry)
-    this.#views = new Views(settings)
+    this.#views = new Views(settings, (dependency, served) => this.#renew(dependency, served))
     this.#refresher = new Refresher(settings, cache, this.#views, this.#debug)
     this.planner = new Planner(settings, cache, this.#views, this.#refresher, this.#debug)
   }
@@ -197,7 +208,19 @@ class CachingResolver implements Resolver {
   }
 
   async prefetch(dependencies: Iterable<AnyDependency>): Promise<void> {
-    await Promise.allSettled(Array.from(dependencies, (dependency) => this.resolve(dependency)))
+    await Promise.allSettled(Array.from(dependencies, (dependency) => this.#prefetch(dependency)))
+  }
+
+  /** A dependency the snapshot covers is bound from it, with no request: its first use refreshes it. */
+  #prefetch(dependency: AnyDependency): Promise<unknown> {
+    const data = this.#refresher.seeded(this.planner.plan(dependency))
+    return data === undefined ? this.resolve(dependency) : Promise.resolve(this.#views.of(dependency, data))
+  }
+
+  /** After a refresh of the entry that served `served`, the dependency's value (see `BindContext.renew`). */
+  async #renew(dependency: AnyDependency, served: Discovery): Promise<unknown> {
+    await this.#refresher.renew(this.planner.plan(dependency), served)
+    return this.resolve(dependency)
   }
 
   /** The error a caller sees: ours as they are (named after the dependency), anything else a DiscoveryError. */
@@ -240,6 +263,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     ttlMs,
     milliseconds('maxStaleMs', options.maxStaleMs) ?? fromEnv('CLOUDMAP_MIDDY_MAX_STALE_MS') ?? DEFAULT_MAX_STALE_MS,
   )
+  if (options.registry === undefined && options.snapshot !== false) seedFromSnapshot(registry, ttlMs, options.logger ?? consoleLogger())
   const resolver = new CachingResolver({
     registry,
     ttlMs,
@@ -256,6 +280,22 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   })
   recordDeclaration({ type: 'resolver', resolver })
   return resolver
+}
+
+/** The text of `CLOUDMAP_MIDDY_SNAPSHOT` each Cloud Map registry's cache was last seeded from. */
+const seededFrom = new WeakMap<Registry, string | undefined>()
+
+/**
+ * Seeds a Cloud Map registry's cache from `CLOUDMAP_MIDDY_SNAPSHOT`, read once per text
+ * (docs/snapshot-format.md). What is malformed is left out with a warning, never thrown.
+ */
+function seedFromSnapshot(registry: Registry, ttlMs: number, logger: Logger): void {
+  const text = process.env[SNAPSHOT_ENV]
+  if (seededFrom.has(registry) && seededFrom.get(registry) === text) return
+  seededFrom.set(registry, text)
+  const { services, problems } = readSnapshot(text)
+  for (const problem of problems) logger.warn(`cloudmap-middy: ${SNAPSHOT_ENV} ${problem}`)
+  cacheOf(registry).seedWith(services.size === 0 ? undefined : snapshotSeed(services, Date.now(), ttlMs))
 }
 
 /**

@@ -83,9 +83,12 @@ function duplicateIds(instances: readonly RegisteredInstance[]): ReadonlyMap<str
 export class Views {
   readonly #settings: ResolverSettings
   readonly #views = new WeakMap<Discovery, Map<AnyDependency, View | Promise<View>>>()
+  readonly #renew: ((dependency: AnyDependency, served: Discovery) => Promise<unknown>) | undefined
 
-  constructor(settings: ResolverSettings) {
+  /** `renew` resolves a dependency again after a refresh of the entry that served `served` (see `BindContext.renew`). */
+  constructor(settings: ResolverSettings, renew?: (dependency: AnyDependency, served: Discovery) => Promise<unknown>) {
     this.#settings = settings
+    this.#renew = renew
   }
 
   /** The view of `data` for `dependency`; a promise while an asynchronous validation runs. */
@@ -139,7 +142,8 @@ export class Views {
     }
     // Made per build (once per instance set), not kept in a table: it would cost more than it saves.
     const { logger, clients, policy, awsClientCapture } = this.#settings
-    const context: BindContext = { label, logger, clients, policy, awsClientCapture }
+    const renew = this.#renew
+    const context: BindContext = { label, logger, clients, policy, awsClientCapture, renew: renew && (() => renew(dependency, data)) }
     // Every copy of a duplicated id is invalid, dropped with a warning like any invalid instance.
     const duplicates = duplicateIds(data.instances)
     const outcomes = instances.map((registered): unknown => {

@@ -1,5 +1,6 @@
 import { describeAddress, toAddress } from '../address/address.js'
 import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors.js'
+import { selectInstances } from '../registry/select.js'
 import type { AddressInput } from '../types/address.js'
 import type { Discovery, DiscoveryQuery, RegisteredInstance, Registry } from '../types/registry.js'
 
@@ -20,10 +21,6 @@ export interface StaticRegistry extends Registry {
 
 function serviceKey(namespace: string, service: string): string {
   return `${namespace}\u0000${service}`
-}
-
-function matches(attributes: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>> | undefined): boolean {
-  return wanted === undefined || Object.entries(wanted).every(([key, value]) => attributes[key] === value)
 }
 
 /**
@@ -76,13 +73,12 @@ export function staticRegistry(table: StaticTable = {}): StaticRegistry {
       const label = `${query.namespace}.${query.service}`
       calls.set(label, (calls.get(label) ?? 0) + 1)
       const { key, instances } = find(query)
-      let found: RegisteredInstance[] = [...instances]
-        .filter(([, attributes]) => matches(attributes, query.queryParameters))
-        .map(([instanceId, attributes]) => ({ instanceId, attributes: { ...attributes }, healthStatus: 'HEALTHY' }))
-      const preferred = found.filter((i) => matches(i.attributes, query.optionalParameters))
-      if (preferred.length > 0) found = preferred
-      if (query.maxResults !== undefined) found = found.slice(0, query.maxResults)
-      return { instances: found, revision: revisions.get(key) ?? 0 }
+      const all: RegisteredInstance[] = [...instances].map(([instanceId, attributes]) => ({
+        instanceId,
+        attributes: { ...attributes },
+        healthStatus: 'HEALTHY',
+      }))
+      return { instances: selectInstances(all, query), revision: revisions.get(key) ?? 0 }
     },
     async revision(query) {
       return revisions.get(find(query).key) ?? 0

@@ -40,6 +40,13 @@ export interface BindContext {
   readonly policy: TargetPolicy
   /** The resolver's `awsClientCapture`: the client pool wraps the clients it creates with it. */
   readonly awsClientCapture?: AwsClientCapture | undefined
+  /**
+   * Refreshes the dependency's registry entry and resolves it again: what a call whose target
+   * no longer exists retries on (`calls/gone.ts`). Given by a resolver made by
+   * `createResolver()`; `undefined` elsewhere (a tool binding an instance), and then such a
+   * call fails as it is.
+   */
+  readonly renew?: (() => Promise<unknown>) | undefined
 }
 
 /**

@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals'
+import { environmentBytes, readSnapshot, snapshotDocument, snapshotKey } from '../../src/snapshot.js'
+
+const queue = {
+  type: 'sqs',
+  arn: 'arn:aws:sqs:eu-west-1:123456789012:jobs',
+  url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
+}
+
+describe('Function: snapshotDocument', () => {
+  it('It should write namespace → service → instance id → attributes under version 1', () => {
+    const document = snapshotDocument([
+      { namespace: 'example.com.prod', service: 'jobs', instanceId: 'q1', attributes: queue },
+      { namespace: 'example.com.prod', service: 'jobs', instanceId: 'q2', attributes: { ...queue, team: 'a' } },
+      { namespace: 'prod', service: '__proto__', instanceId: 'x', attributes: { k: 'v' } },
+    ])
+    expect(JSON.parse(JSON.stringify(document))).toEqual({
+      v: 1,
+      ns: { 'example.com.prod': { jobs: { q1: queue, q2: { ...queue, team: 'a' } } }, prod: { ['__proto__']: { x: { k: 'v' } } } },
+    })
+  })
+
+  it('It should read back what it writes', () => {
+    const text = JSON.stringify(snapshotDocument([{ namespace: 'a.b', service: 'c', instanceId: 'i', attributes: queue }]))
+    const { services, problems } = readSnapshot(text)
+    expect(problems).toEqual([])
+    expect(services.get(snapshotKey('a.b', 'c'))).toEqual([{ instanceId: 'i', attributes: queue }])
+  })
+})
+
+describe('Function: readSnapshot', () => {
+  it('It should read nothing, without a problem, when the variable is unset or empty', () => {
+    expect(readSnapshot(undefined)).toEqual({ services: new Map(), problems: [] })
+    expect(readSnapshot('')).toEqual({ services: new Map(), problems: [] })
+  })
+
+  it.each([
+    ['{"v":1,', /^is not JSON \(.*, 7 characters\): ignored$/],
+    ['[1]', /^is an array, not an object: ignored$/],
+    ['{"v":2,"ns":{}}', /^has format version 2; this version of cloudmap-middy reads 1: ignored$/],
+    ['{"ns":{}}', /^has format version none; this version of cloudmap-middy reads 1: ignored$/],
+    ['{"v":1,"ns":[]}', /^has "ns" an array, not an object of namespaces: ignored$/],
+  ])('It should ignore %s as a whole, naming the problem', (text, problem) => {
+    const { services, problems } = readSnapshot(text)
+    expect(services.size).toBe(0)
+    expect(problems).toEqual([expect.stringMatching(problem)])
+  })
+
+  it('It should ignore only the malformed namespace or service, naming it', () => {
+    const { services, problems } = readSnapshot(
+      JSON.stringify({
+        v: 1,
+        ns: { bad: 3, prod: { ok: { i: { type: 'sqs' } }, numbers: { i: { port: 80 } }, empty: { '': {} }, flat: 'x' } },
+      }),
+    )
+    expect([...services.keys()]).toEqual([snapshotKey('prod', 'ok')])
+    expect(problems).toEqual([
+      'namespace "bad" is number, not an object of services: ignored',
+      'service "prod.numbers": the attribute "port" of instance "i" is number, not a string: ignored',
+      'service "prod.empty": an instance id is empty: ignored',
+      'service "prod.flat": its instances are string, not an object of instance id → attributes: ignored',
+    ])
+  })
+})
+
+describe('Function: environmentBytes', () => {
+  it('It should measure the JSON of the variables in UTF-8 bytes, each quote of a value escaped', () => {
+    expect(environmentBytes({ A: 'b' })).toBe('{"A":"b"}'.length)
+    expect(environmentBytes({ A: '"' })).toBe('{"A":"\\""}'.length)
+    expect(environmentBytes({ A: 'é' })).toBe('{"A":""}'.length + 2)
+  })
+})
