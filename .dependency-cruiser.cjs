@@ -2,7 +2,22 @@
 // no import cycle of any kind (type-only imports included), and in core, layers that
 // import only downward. A layer is a folder or a leaf file of packages/core/src, lowest first.
 const CORE_LAYERS = [
-  ['types', 'errors', 'redact', 'transient', 'endpoints', 'schema', 'logger', 'timers', 'and-then', 'declarations', 'registration'],
+  [
+    'types',
+    'errors',
+    'redact',
+    'transient',
+    'endpoints',
+    'schema',
+    'logger',
+    'metrics',
+    'channels',
+    'otel',
+    'timers',
+    'and-then',
+    'declarations',
+    'registration',
+  ],
   ['address'],
   ['registry'],
   ['policy'],

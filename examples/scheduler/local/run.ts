@@ -11,10 +11,10 @@ const started = performance.now()
 const counts = { discover: 0, hits: 0, misses: 0, stale: 0 }
 
 const trace: Trace = (source, message) => {
-  if (message.includes('DiscoverInstances')) counts.discover += 1
-  if (message.includes('cache hit')) counts.hits += 1
-  if (message.includes('cache miss')) counts.misses += 1
-  if (message.includes('stale ')) counts.stale += 1
+  if (message.includes('cloudmap-middy: discovered')) counts.discover += 1
+  if (message.includes('cloudmap-middy: cache hit')) counts.hits += 1
+  if (message.includes('cloudmap-middy: cache miss')) counts.misses += 1
+  if (message.includes('cloudmap-middy: stale answer served')) counts.stale += 1
   const at = `${Math.round(performance.now() - started)}`.padStart(6)
   console.log(`${at} ms  ${source.padEnd(16)} ${message.replace(/^cloudmap-middy: /, 'cloud map: ')}`)
 }

@@ -8,6 +8,15 @@ const THROTTLING = new Set([
   'RequestThrottledException',
   'SlowDown',
 ])
+/**
+ * True when the service throttled the request (`ThrottlingException`, `RequestLimitExceeded`, ...).
+ *
+ * @internal
+ */
+export function isThrottling(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && THROTTLING.has((error as { name?: string }).name ?? '')
+}
+
 const TIMEOUTS = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
 const NETWORK = new Set([
   'ECONNREFUSED',
