@@ -175,7 +175,11 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
       const fifo = target.name.endsWith('.fifo')
 
       // The SDK is loaded on the first call, after its messages passed every check.
-      const sender = lazySender(label, loadSqsSdk, pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient))
+      const sender = lazySender(
+        { label, address: context.address, kind: 'queue' },
+        loadSqsSdk,
+        pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient),
+      )
 
       /** Validates and encodes one message; `what` names it in errors. */
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {

@@ -178,7 +178,7 @@ export function stateMachine<
     // The SDK is loaded on the first call, after its input passed every check.
     const { clients } = context
     const connect = clientPool(clients).client('sfn', region, clients?.sfn, loadSfnClient, () => hostPrefixConfig(clients))
-    const sender = lazySender(label, loadSfnSdk, connect)
+    const sender = lazySender({ label, address: context.address, kind: 'stateMachine' }, loadSfnSdk, connect)
 
     /** Checks the name and the input, then encodes the request; every failure is a rejection. */
     const prepare = async (input: unknown, callOptions: ExecutionOptions) => {

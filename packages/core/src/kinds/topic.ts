@@ -128,7 +128,11 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
     }
     const fifo = arn.endsWith('.fifo')
     // The SDK is loaded on the first call, after its messages passed every check.
-    const sender = lazySender(label, loadSnsSdk, clientPool(context.clients).client('sns', region, context.clients?.sns, loadSnsClient))
+    const sender = lazySender(
+      { label, address: context.address, kind: 'topic' },
+      loadSnsSdk,
+      clientPool(context.clients).client('sns', region, context.clients?.sns, loadSnsClient),
+    )
 
     /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (
