@@ -223,3 +223,42 @@ describe('Observability: diagnostics channels', () => {
     ])
   })
 })
+
+describe('Observability: the call channel', () => {
+  it("It should publish each call's address, kind, operation and outcome", async () => {
+    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda')
+    const { staticRegistry } = await import('../../src/testing/index.js')
+    const { lambda } = await import('../../src/index.js')
+    const lambdaMock = mockClient(LambdaClient)
+    lambdaMock.on(InvokeCommand).resolvesOnce({ StatusCode: 202 }).rejects(throttled())
+    const registry = staticRegistry({ 'prod.jobs': { run: { type: 'lambda', arn: 'arn:aws:lambda:us-east-1:123456789012:function:run' } } })
+    const resolver = createResolver({
+      registry,
+      logger: { warn: () => undefined },
+      clients: { lambda: new LambdaClient({ region: 'us-east-1' }) },
+    })
+    const jobs = await resolver.resolve(lambda('prod.jobs'))
+    const calls: unknown[] = []
+    const listener = (message: unknown) => void calls.push(message)
+    subscribe(CHANNELS.call, listener)
+    try {
+      await jobs.invoke({ id: '1' })
+      await jobs.invoke({ id: '2' }).catch(() => undefined)
+    } finally {
+      unsubscribe(CHANNELS.call, listener)
+      lambdaMock.restore()
+    }
+    const call = {
+      address: 'prod.jobs',
+      namespace: 'prod',
+      service: 'jobs',
+      kind: 'lambda',
+      operation: 'Invoke',
+      durationMs: expect.any(Number),
+    }
+    expect(calls).toEqual([
+      { ...call, outcome: 'ok' },
+      { ...call, outcome: 'error', error: expect.objectContaining({ name: 'RequestLimitExceeded' }) },
+    ])
+  })
+})
