@@ -1,3 +1,5 @@
+import { inspect } from 'node:util'
+
 /**
  * The facts of one log line, as fields (`address`, `ageMs`, `error`, ...): a Powertools `Logger`
  * merges them into its JSON, `console` prints them after the message.
@@ -30,7 +32,7 @@ export interface Logger {
 }
 
 /**
- * The default logger: `console.warn(message, fields)` for warnings; with env
+ * The default logger: `console.warn(message, fields)` for warnings (the fields on one line); with env
  * `CLOUDMAP_MIDDY_LOG=debug`, also `console.debug` for every discovery, cache hit, miss,
  * stale answer and failed attempt.
  *
@@ -40,6 +42,13 @@ export interface Logger {
  * ```
  */
 export function consoleLogger(): Logger {
-  const warn = (message: string, fields: LogFields) => console.warn(message, fields)
-  return process.env.CLOUDMAP_MIDDY_LOG === 'debug' ? { warn, debug: (message, fields) => console.debug(message, fields) } : { warn }
+  const warn = (message: string, fields: LogFields) => console.warn(message, oneLine(fields))
+  return process.env.CLOUDMAP_MIDDY_LOG === 'debug'
+    ? { warn, debug: (message, fields) => console.debug(message, oneLine(fields)) }
+    : { warn }
+}
+
+/** The fields as `console` prints an object, on one line: a log line stays one line (one event, one grep). */
+function oneLine(fields: LogFields): string {
+  return inspect(fields, { breakLength: Number.POSITIVE_INFINITY })
 }

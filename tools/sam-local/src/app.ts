@@ -83,11 +83,12 @@ function startFunction(
   timeoutMs: number,
   env: Record<string, string>,
   trace: Trace,
+  preload: string | undefined,
 ): FunctionHost {
   const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
   const worker = new Worker(join(here, 'function-worker.mjs'), {
     env,
-    workerData: { entry, exportName, functionName: name, arn, timeoutMs },
+    workerData: { entry, exportName, functionName: name, arn, timeoutMs, preload },
     stdout: true,
     stderr: true,
   })
@@ -259,6 +260,8 @@ export async function startLocalApp(options: {
   templatePath: string
   parameters?: Record<string, string>
   trace: Trace
+  /** A module each function's worker imports before its handler (as `NODE_OPTIONS=--import` would in Lambda): an OpenTelemetry setup, typically. */
+  preload?: string
 }): Promise<LocalApp> {
   const { templatePath, trace } = options
   const template = loadTemplate(templatePath)
@@ -386,7 +389,7 @@ export async function startLocalApp(options: {
         }
         delete env.NODE_OPTIONS
         const timeoutMs = Number(merged.Timeout ?? 3) * 1000
-        const fn = startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace)
+        const fn = startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace, options.preload)
         functions.set(logicalId, fn)
         resolver.provided.set(logicalId, { ref: name, attributes: { Arn: fn.arn } })
         trace('lambda', `function ${name} <- ${module}.${exportName}`)

@@ -10,6 +10,7 @@ interface Setup {
   readonly functionName: string
   readonly arn: string
   readonly timeoutMs: number
+  readonly preload: string | undefined
 }
 
 interface Invocation {
@@ -23,15 +24,21 @@ const setup = workerData as Setup
 const port = parentPort
 if (!port) throw new Error('function-worker runs as a worker thread')
 
-const loaded: Promise<Handler> = import(pathToFileURL(setup.entry).href).then((module: Record<string, unknown>) => {
-  const handler = module[setup.exportName]
-  if (typeof handler !== 'function') throw new Error(`${setup.entry} exports no function "${setup.exportName}"`)
-  return handler as Handler
-})
+// The preload first, as `--import` runs before the handler module in Lambda.
+const preloaded = setup.preload === undefined ? Promise.resolve() : import(pathToFileURL(setup.preload).href)
+const loaded: Promise<Handler> = preloaded
+  .then(() => import(pathToFileURL(setup.entry).href))
+  .then((module: Record<string, unknown>) => {
+    const handler = module[setup.exportName]
+    if (typeof handler !== 'function') throw new Error(`${setup.entry} exports no function "${setup.exportName}"`)
+    return handler as Handler
+  })
 // Report a module that fails to load at once (as Lambda's init error would).
 loaded.catch((error: Error) => port.postMessage({ id: -1, error: { errorType: error.name, errorMessage: error.message } }))
 
 port.on('message', async ({ id, event }: Invocation) => {
+  // Lambda's timeout starts after init: an invocation that waited for the module to load has its full time.
+  const handler = await loaded.catch(() => undefined)
   const deadline = Date.now() + setup.timeoutMs
   const context = {
     functionName: setup.functionName,
@@ -45,8 +52,7 @@ port.on('message', async ({ id, event }: Invocation) => {
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   }
   try {
-    const handler = await loaded
-    const result = await handler(event, context)
+    const result = await (handler ?? (await loaded))(event, context)
     port.postMessage({ id, result })
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught))
