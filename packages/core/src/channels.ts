@@ -44,8 +44,11 @@ export type RefreshReason = 'miss' | 'expired' | 'stale'
 export interface DiscoveryStartEvent {
   /** `namespace.service`, as the cache asks for it (a pinned instance is picked from the service's answer). */
   readonly address: string
+  /** The Cloud Map namespace. */
   readonly namespace: string
+  /** The Cloud Map service. */
   readonly service: string
+  /** Why it is asked: nothing cached, expired, or served stale while it revalidates. */
   readonly reason: RefreshReason
 }
 
@@ -59,6 +62,7 @@ export interface DiscoveryEndEvent extends DiscoveryStartEvent {
 
 /** Payload of `cloudmap-middy:discovery:error`. */
 export interface DiscoveryErrorEvent extends DiscoveryStartEvent {
+  /** How long the request took until it failed, in milliseconds. */
   readonly durationMs: number
   /** What the request threw (`ServiceNotFoundError` when nothing is registered there). */
   readonly error: unknown
@@ -74,6 +78,7 @@ export interface RefreshEvent extends DiscoveryStartEvent {
   readonly attempt: number
   /** `changed`: a new answer; `unchanged`: the revision was the same; `not-registered`; `failed`. */
   readonly outcome: 'changed' | 'unchanged' | 'not-registered' | 'failed'
+  /** How long the attempt took, in milliseconds. */
   readonly durationMs: number
   /** The failure, when `outcome` is `failed` or `not-registered`. */
   readonly error?: unknown
@@ -93,6 +98,7 @@ export interface StaleEvent {
 export interface InstanceDroppedEvent {
   /** The dependency's address. */
   readonly address: string
+  /** The dropped instance's id. */
   readonly instanceId: string
   /** Why it was dropped (`AttributeValidationError`, `InstanceTypeMismatchError`, `DisallowedTargetError`, ...). */
   readonly error: Error
@@ -102,13 +108,17 @@ export interface InstanceDroppedEvent {
 export interface CallEvent {
   /** The dependency's address. */
   readonly address: string
+  /** The Cloud Map namespace of the dependency. */
   readonly namespace: string
+  /** The Cloud Map service of the dependency. */
   readonly service: string
   /** The dependency's kind (`lambda`, `queue`, `topic`, `stateMachine`, `eventBus`). */
   readonly kind: string
   /** The SDK operation (`Invoke`, `SendMessage`, `PublishBatch`, ...). */
   readonly operation: string
+  /** `ok`: the SDK answered; `error`: the request threw. */
   readonly outcome: 'ok' | 'error'
+  /** How long the request took, in milliseconds. */
   readonly durationMs: number
   /** What the request threw, when `outcome` is `error`. */
   readonly error?: unknown

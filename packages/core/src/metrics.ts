@@ -38,10 +38,16 @@ export type MetricUnit = 'Count' | 'Milliseconds'
  * ```
  */
 export const METRICS = {
+  /** Count: dependencies served fresh, one value per invocation. */
   hit: 'CloudMapCacheHit',
+  /** Count: cache keys asked of Cloud Map with nothing to serve. */
   miss: 'CloudMapCacheMiss',
+  /** Count: dependencies served past their TTL. */
   stale: 'CloudMapStaleServed',
+  /** Count: failed refreshes. */
   refreshFailure: 'CloudMapRefreshFailure',
+  /** Count: refreshes Cloud Map throttled. */
   throttle: 'CloudMapThrottle',
+  /** Milliseconds: each successful DiscoverInstances. */
   discoveryLatency: 'CloudMapDiscoveryLatency',
 } as const
