@@ -1,6 +1,7 @@
+import { subscribe } from 'node:diagnostics_channel'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { type AnyDependency, createResolver } from '@cloudmap-middy/core'
+import { type AnyDependency, CHANNELS, createResolver, type MetricsSink } from '@cloudmap-middy/core'
 import { staticRegistry } from '@cloudmap-middy/core/testing'
 import { cloudMap } from '@cloudmap-middy/middy'
 import middy, { type MiddlewareObj } from '@middy/core'
@@ -34,8 +35,11 @@ export interface WarmOptions {
   readonly allocationInvocations: number
 }
 
-/** What a process measures: the no-op handlers at 1, 10 and 50 dependencies; those that read one; or allocation. */
-type Mode = 'noop' | 'read' | 'alloc'
+/**
+ * What a process measures: the no-op handlers at 1, 10 and 50 dependencies (and at 10 with a
+ * metrics sink); those that read one; the same with every diagnostics channel subscribed; or allocation.
+ */
+type Mode = 'noop' | 'read' | 'subscribed' | 'alloc'
 
 const INSTANCES = 3
 const HOOK_CALLS = 20
@@ -66,6 +70,25 @@ function hooksOnly(middleware: MiddlewareObj<BenchEvent, BenchResult>, read = fa
   }
 }
 
+/**
+ * A sink that stores as Powertools `Metrics` does (values by name, flushed at 100 values; here the
+ * flush drops them): what `metrics` costs a warm invocation with a real sink behind it.
+ */
+function storingSink(): MetricsSink {
+  const stored = new Map<string, number[]>()
+  return {
+    addMetric(name, _unit, value) {
+      let values = stored.get(name)
+      if (values === undefined) {
+        values = []
+        stored.set(name, values)
+      }
+      values.push(value)
+      if (values.length >= 100) values.length = 0
+    },
+  }
+}
+
 /** The one clock read of the warm path, alone: what reading the time allocates. */
 let clockSink = 0
 function clockReads(count: number): void {
@@ -84,13 +107,17 @@ async function variantsOf(mode: Mode): Promise<{ variants: Variant[]; registryCa
   const slots = multiInstanceLayout(50, INSTANCES)
   const registry = staticRegistry(multiTableOf(slots))
   const resolver = createResolver({ registry, ttlMs: 3_600_000, logger: countingLogger() })
+  // The same, counting its hits: one addMetric per invocation.
+  const counted = createResolver({ registry, ttlMs: 3_600_000, logger: countingLogger(), metrics: storingSink() })
+  // Subscribed for the whole process: a subscription is process-wide, so it has a process of its own.
+  if (mode === 'subscribed') for (const name of Object.values(CHANNELS)) subscribe(name, () => undefined)
   // New dependency objects per handler, as separate handler modules would declare them.
   const servicesOf = (count: number): Record<string, AnyDependency> =>
     Object.fromEntries(slots.slice(0, count).map((slot) => [slot.name, multiDependencyOf(slot)]))
-  const withCloudMap = (count: number) =>
+  const withCloudMap = (count: number, using = resolver) =>
     asHandler(
       middy<BenchEvent, BenchResult>()
-        .use(cloudMap({ services: servicesOf(count), resolver }))
+        .use(cloudMap({ services: servicesOf(count), resolver: using }))
         .handler(async () => RESULT),
     )
   const bare = asHandler(middy<BenchEvent, BenchResult>().handler(async () => RESULT))
@@ -127,8 +154,14 @@ async function variantsOf(mode: Mode): Promise<{ variants: Variant[]; registryCa
       handlerVariant('cloudMap 1', withCloudMap(1)),
       handlerVariant('cloudMap 10', withCloudMap(10)),
       handlerVariant('cloudMap 50', withCloudMap(50)),
+      handlerVariant('cloudMap 10 metrics', withCloudMap(10, counted)),
       hookVariant('hooks 1', 1),
       hookVariant('hooks 50', 50),
+    ],
+    subscribed: () => [
+      handlerVariant('bare', bare),
+      handlerVariant('cloudMap 10', withCloudMap(10)),
+      handlerVariant('cloudMap 10 metrics', withCloudMap(10, counted)),
     ],
     read: () => [
       handlerVariant('bare read', bareRead),
@@ -149,6 +182,7 @@ async function variantsOf(mode: Mode): Promise<{ variants: Variant[]; registryCa
   // The first invocation resolves (cold); every later one must find everything cached.
   for (const variant of variants) await variant.run(1)
   await resolver.prefetch(Object.values(servicesOf(50)))
+  await counted.prefetch(Object.values(servicesOf(50)))
   const calls = () => [...registry.calls.values()].reduce((a, b) => a + b, 0)
   return { variants, registryCalls: calls }
 }
@@ -238,12 +272,13 @@ function perRound(timings: Timings, figure: (round: (name: string) => number) =>
 export async function warmOverhead(options: WarmOptions): Promise<Section> {
   const noop: Timings[] = []
   const read: Timings[] = []
+  const subscribed: Timings[] = []
   const alloc: Array<Record<string, number>> = []
   for (let run = 0; run < options.runs; run++) {
-    const modes: Mode[] = run % 2 === 0 ? ['noop', 'read', 'alloc'] : ['alloc', 'read', 'noop']
+    const modes: Mode[] = run % 2 === 0 ? ['noop', 'read', 'subscribed', 'alloc'] : ['alloc', 'subscribed', 'read', 'noop']
     for (const mode of modes) {
       if (mode === 'alloc') alloc.push(child(mode, options) as Record<string, number>)
-      else (mode === 'noop' ? noop : read).push(child(mode, options) as Timings)
+      else ({ noop, read, subscribed })[mode].push(child(mode, options) as Timings)
     }
   }
 
@@ -266,6 +301,10 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
   const invocationGrowth = spread(
     noop.map((t) => perRound(t, (r) => r('cloudMap 50') - r('bare')) / perRound(t, (r) => r('cloudMap 1') - r('bare'))),
   )
+  const metricsRatio = ratioTo(noop, 'cloudMap 10 metrics', 'bare')
+  const metricsAdded = overRuns(noop, (r) => r('cloudMap 10 metrics') - r('cloudMap 10'))
+  const subscribedRatio = ratioTo(subscribed, 'cloudMap 10', 'bare')
+  const subscribedMetricsRatio = ratioTo(subscribed, 'cloudMap 10 metrics', 'bare')
   const readRatio = ratioTo(read, 'cloudMap 10 read', 'bare read')
   const emptyRatio = ratioTo(read, 'empty middleware', 'bare read')
   const bare = nsOf(noop, 'bare')
@@ -293,6 +332,21 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
       met: r10.median <= 1.05,
       detail: `${duration(bare.median)} bare; +${duration(added10.median)} per invocation (runs: ${spreadText(added10, duration)})`,
       why: `+${duration(added10.median)} on ${duration(bare.median)}: cloudMap()'s hooks ${duration(hooks1.median)}, the rest Middy's own cost of a middleware (empty one: ${ratio(emptyRatio.median)})`,
+    },
+    {
+      figure: `warm, 10 deps, metrics on (a sink storing as Powertools Metrics does), no channel subscribed, vs bare Middy`,
+      measured: ratio(metricsRatio.median),
+      range: spreadText(metricsRatio, ratio),
+      target: '≤ 1.05×',
+      met: metricsRatio.median <= 1.05,
+      detail: `metrics add ${duration(metricsAdded.median)} per invocation to cloudMap 10 (runs: ${spreadText(metricsAdded, duration)}): one addMetric of the count of dependencies`,
+      why: `cloudMap 10 with metrics at ${ratio(metricsRatio.median)} of bare`,
+    },
+    {
+      figure: 'warm, 10 deps, every diagnostics channel subscribed, vs bare Middy (its own processes)',
+      measured: ratio(subscribedRatio.median),
+      range: spreadText(subscribedRatio, ratio),
+      detail: `with metrics on too: ${ratio(subscribedMetricsRatio.median)} (runs: ${spreadText(subscribedMetricsRatio, ratio)}); the warm path publishes nothing (no event while every entry is fresh), so a subscriber costs it nothing`,
     },
     {
       figure: `warm, 50 deps × ${INSTANCES} instances, same`,
@@ -371,7 +425,8 @@ export async function warmOverhead(options: WarmOptions): Promise<Section> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { mode, options } = JSON.parse(process.env.BENCH_WARM ?? '{}') as { mode: Mode; options: WarmOptions }
   const result = mode === 'alloc' ? await allocationOf(options) : await timeVariants(mode, options)
-  if (mode !== 'noop' && typeof sink !== 'string') throw new Error('warm: the handlers that read a dependency read no ARN')
+  if ((mode === 'read' || mode === 'alloc') && typeof sink !== 'string')
+    throw new Error('warm: the handlers that read a dependency read no ARN')
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)
 }

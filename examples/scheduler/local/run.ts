@@ -9,12 +9,39 @@ import { type LocalApp, startLocalApp, type Trace } from '@cloudmap-middy/sam-lo
 
 const started = performance.now()
 const counts = { discover: 0, hits: 0, misses: 0, stale: 0 }
+/** The functions' metrics, summed from the EMF lines their logMetrics printed: name -> { unit, values }. */
+const metrics = new Map<string, { unit: string; count: number; sum: number }>()
+/** The functions' spans (local/otel.ts prints one line per span), by name and cache outcome. */
+const spans = new Map<string, { count: number; totalMs: number }>()
+
+/** Takes in an EMF document (Powertools Metrics) or a span line; true when the line was one. */
+function collect(message: string): boolean {
+  if (message.startsWith('otel span ')) {
+    const span = JSON.parse(message.slice('otel span '.length)) as { name: string; attributes: Record<string, unknown>; durationMs: number }
+    const key = `${span.name} (${span.attributes['cloudmap_middy.cache.outcome'] ?? '-'}, ${span.attributes['cloudmap_middy.refresh.outcome'] ?? '-'})`
+    const seen = spans.get(key) ?? { count: 0, totalMs: 0 }
+    spans.set(key, { count: seen.count + 1, totalMs: seen.totalMs + span.durationMs })
+    return true
+  }
+  if (!message.startsWith('{"_aws"')) return false
+  const emf = JSON.parse(message) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] } } & Record<
+    string,
+    unknown
+  >
+  for (const { Name, Unit } of emf._aws.CloudWatchMetrics.flatMap((set) => set.Metrics)) {
+    const values = ([] as number[]).concat(emf[Name] as number | number[])
+    const seen = metrics.get(Name) ?? { unit: Unit, count: 0, sum: 0 }
+    metrics.set(Name, { unit: Unit, count: seen.count + values.length, sum: seen.sum + values.reduce((a, b) => a + b, 0) })
+  }
+  return true
+}
 
 const trace: Trace = (source, message) => {
-  if (message.includes('DiscoverInstances')) counts.discover += 1
-  if (message.includes('cache hit')) counts.hits += 1
-  if (message.includes('cache miss')) counts.misses += 1
-  if (message.includes('stale ')) counts.stale += 1
+  if (collect(message)) return
+  if (message.includes('cloudmap-middy: discovered')) counts.discover += 1
+  if (message.includes('cloudmap-middy: cache hit')) counts.hits += 1
+  if (message.includes('cloudmap-middy: cache miss')) counts.misses += 1
+  if (message.includes('cloudmap-middy: stale answer served')) counts.stale += 1
   const at = `${Math.round(performance.now() - started)}`.padStart(6)
   console.log(`${at} ms  ${source.padEnd(16)} ${message.replace(/^cloudmap-middy: /, 'cloud map: ')}`)
 }
@@ -38,7 +65,8 @@ async function main(): Promise<number> {
   // DEMO_TEMPLATE: the same app from another template (cdk/local.ts writes the CDK app's).
   const templatePath = process.env.DEMO_TEMPLATE ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'template.yaml')
   step(`provision ${process.env.DEMO_TEMPLATE ?? 'template.yaml'} into moto and start the functions`)
-  const app = await startLocalApp({ templatePath, trace })
+  const preload = join(dirname(fileURLToPath(import.meta.url)), 'otel.ts')
+  const app = await startLocalApp({ templatePath, trace, preload })
   const stopOnSignal = () => {
     trace('demo', 'interrupted: stopping every process it started')
     app.stop().finally(() => process.exit(130))
@@ -78,6 +106,12 @@ async function main(): Promise<number> {
       return { source: event.source, detailType: event['detail-type'], detail: event.detail }
     })
 
+    step('metrics (Powertools EMF, as logMetrics flushed them; summed over the functions)')
+    for (const [name, { unit, count, sum }] of [...metrics].sort(([a], [b]) => a.localeCompare(b)))
+      console.log(`  ${name.padEnd(28)} ${String(sum).padStart(6)} ${unit.padEnd(12)} (${count} values)`)
+    step('spans (OpenTelemetry, in-memory per function: name, cache outcome, refresh outcome)')
+    for (const [key, { count, totalMs }] of spans) console.log(`  ${key.padEnd(64)} ×${count}  ${totalMs} ms in all`)
+
     const outcome = {
       scheduled: { status: scheduled.status, id },
       rejected: rejected.status,
@@ -86,6 +120,8 @@ async function main(): Promise<number> {
       events,
       registered: app.registered,
       cloudMap: counts,
+      metrics: Object.fromEntries([...metrics].map(([name, { sum }]) => [name, sum])),
+      spans: Object.fromEntries([...spans].map(([key, { count }]) => [key, count])),
     }
     step('outcome')
     console.log(JSON.stringify(outcome, null, 2))

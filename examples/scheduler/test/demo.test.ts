@@ -30,7 +30,15 @@ describe('Example: scheduler, run locally end to end', () => {
     ])
     // One DiscoverInstances per service per container: schedule-job 3, worker 2, get-job 1, jobs-api 1.
     expect(outcome.cloudMap.discover).toBe(7)
-    expect(run.stdout).toContain('cloud map: cache hit dev.scheduler->get-job')
+    expect(run.stdout).toContain("cloud map: cache hit { address: 'dev.scheduler->get-job'")
+    // One miss per cold key (the prefetch's request; the first invocation waits for it without a second miss).
+    expect(outcome.cloudMap.misses).toBe(7)
+    // The metrics the functions' logMetrics flushed (EMF), and the discovery spans (local/otel.ts).
+    expect(outcome.metrics.CloudMapCacheHit).toBeGreaterThan(0)
+    expect(outcome.metrics.CloudMapCacheMiss).toBeGreaterThan(0)
+    expect(Object.keys(outcome.spans)).toEqual(
+      expect.arrayContaining(['discover dev.storage (miss, changed)', 'discover dev.scheduler (miss, changed)']),
+    )
     expect(run.stdout).toMatch(/stopped pid \d+/)
   }, 120_000)
 })

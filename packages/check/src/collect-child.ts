@@ -97,7 +97,13 @@ async function bindAll(
     for (const resolver of resolvers) {
       // Cloud Map's queue URLs may be on the caller's custom endpoint (moto, LocalStack), which this process is not given.
       const clients = live && job.liveSqsEndpoint !== undefined ? { config: { endpoint: job.liveSqsEndpoint } } : undefined
-      const context: BindContext = { label: dependency.label, logger, clients, policy: resolver.settings.policy }
+      const context: BindContext = {
+        label: dependency.label,
+        address: dependency.address,
+        logger,
+        clients,
+        policy: resolver.settings.policy,
+      }
       result = await bind(job, dependency, instance, context)
       if (!result.ok) break
     }

@@ -17,6 +17,17 @@ export { describeAddress, formatAddress, parseAddress, toAddress } from './addre
 export type { BatchResult } from './calls/batch.js'
 export { LIMITS } from './calls/limits.js'
 export type { MessageAttributeInput, MessageAttributes } from './calls/message-attributes.js'
+export {
+  type CallEvent,
+  CHANNELS,
+  type DiscoveryEndEvent,
+  type DiscoveryErrorEvent,
+  type DiscoveryStartEvent,
+  type InstanceDroppedEvent,
+  type RefreshEvent,
+  type RefreshReason,
+  type StaleEvent,
+} from './channels.js'
 export { optional } from './dependency/dependency.js'
 export {
   type AttributeIssue,
@@ -87,7 +98,8 @@ export {
   topic,
   topicPublisher,
 } from './kinds/topic.js'
-export type { Logger } from './logger.js'
+export type { LogFields, Logger } from './logger.js'
+export { METRICS, type MetricsSink, type MetricUnit } from './metrics.js'
 export { type CloudMapRegistryOptions, cloudMapRegistry, createCloudMapClient } from './registry/cloud-map.js'
 export { createResolver, getDefaultResolver, type ResolverOptions } from './resolver/resolver.js'
 export { defineServices, type ResolvedServices, type ServiceSet, type Services } from './resolver/services.js'

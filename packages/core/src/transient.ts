@@ -1,10 +1,18 @@
 // Each list is one whitespace-separated text: shorter in every bundle than an array literal.
-/** Throttling (first two lines) and timeouts (the last), by error name. */
-const TRANSIENT_NAMES = new Set(
+const THROTTLING = new Set(
   `RequestLimitExceeded ThrottlingException Throttling ThrottledException
-  TooManyRequestsException RequestThrottled RequestThrottledException SlowDown
-  AbortError TimeoutError RequestTimeout RequestTimeoutException`.split(/\s+/),
+  TooManyRequestsException RequestThrottled RequestThrottledException SlowDown`.split(/\s+/),
 )
+/**
+ * True when the service throttled the request (`ThrottlingException`, `RequestLimitExceeded`, ...).
+ *
+ * @internal
+ */
+export function isThrottling(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && THROTTLING.has((error as { name?: string }).name ?? '')
+}
+
+const TIMEOUTS = new Set(`AbortError TimeoutError RequestTimeout RequestTimeoutException`.split(/\s+/))
 const NETWORK = new Set(
   `ECONNREFUSED ECONNRESET ECONNABORTED ETIMEDOUT EPIPE EHOSTUNREACH
   ENETUNREACH ENETDOWN EAI_AGAIN ENOTFOUND UND_ERR_SOCKET UND_ERR_CONNECT_TIMEOUT`.split(/\s+/),
@@ -38,7 +46,7 @@ interface SdkLikeError {
 export function isTransient(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 3) return false
   const e = error as SdkLikeError
-  if (TRANSIENT_NAMES.has(e.name as string) || NETWORK.has(e.code as string)) return true
+  if (THROTTLING.has(e.name as string) || TIMEOUTS.has(e.name as string) || NETWORK.has(e.code as string)) return true
   // Some wrappers keep only the text of a network error ("AWS SDK error wrapper for Error: connect ECONNREFUSED ...").
   const message = (error as { message?: unknown }).message
   if (typeof message === 'string' && NETWORK_IN_TEXT.test(message)) return true

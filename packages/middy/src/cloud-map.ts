@@ -5,6 +5,7 @@ import {
   defineServices,
   getDefaultResolver,
   type Logger,
+  type MetricsSink,
   NOT_READY,
   type ResolvedServices,
   type Resolver,
@@ -35,22 +36,33 @@ export type CloudMapOptions<S extends Services> = {
   readonly timeoutMarginMs?: number
 } & (
   | {
-      /** The resolver to use; default: the process-wide one (or a new one when `ttlMs`, `logger` or `awsClientCapture` is set). */
+      /** The resolver to use; default: the process-wide one (or a new one when `ttlMs`, `logger`, `metrics` or `awsClientCapture` is set). */
       readonly resolver: Resolver
       /** Not with `resolver`: set it on the resolver. */
       readonly ttlMs?: never
       /** Not with `resolver`: set it on the resolver. */
       readonly logger?: never
       /** Not with `resolver`: set it on the resolver. */
+      readonly metrics?: never
+      /** Not with `resolver`: set it on the resolver. */
       readonly awsClientCapture?: never
     }
   | {
-      /** Not with `ttlMs`, `logger` or `awsClientCapture`. */
+      /** Not with `ttlMs`, `logger`, `metrics` or `awsClientCapture`. */
       readonly resolver?: never
       /** TTL of this middleware's resolver (it still shares the process-wide cache). */
       readonly ttlMs?: number
-      /** Where this middleware's resolver sends its warnings. Default `console`. */
+      /**
+       * Where this middleware's resolver writes its log lines (a stable message and its fields): a
+       * Powertools `Logger` fits. Default `console`.
+       */
       readonly logger?: Logger
+      /**
+       * Where this middleware's resolver counts cache hits, misses, stale answers, refresh failures,
+       * throttles and discovery latency (`METRICS` in `@cloudmap-middy/core`): a Powertools `Metrics`
+       * fits. Never flushed here: the handler's `logMetrics` middleware does.
+       */
+      readonly metrics?: MetricsSink
       /**
        * Traces every SDK client this middleware's resolver creates (Cloud Map's and the call
        * helpers'), as Middy's own `awsClientCapture`: see `ResolverOptions.awsClientCapture`. The
@@ -103,7 +115,7 @@ function checkOptions(options: unknown): void {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`cloudMap() needs an options object, as in cloudMap({ services: { ... } }), not ${show(options)}`)
   }
-  const { services, prefetch, timeoutMarginMs, resolver, ttlMs, logger, awsClientCapture } = options as Record<string, unknown>
+  const { services, prefetch, timeoutMarginMs, resolver, ttlMs, logger, metrics, awsClientCapture } = options as Record<string, unknown>
   if (services === null || typeof services !== 'object' || Array.isArray(services)) {
     throw new TypeError(`cloudMap(): services=${show(services)} is not an object of dependencies by name`)
   }
@@ -124,8 +136,8 @@ function checkOptions(options: unknown): void {
     ) {
       throw new TypeError(`cloudMap(): resolver=${show(resolver)} is not a resolver (see createResolver())`)
     }
-    if (ttlMs !== undefined || logger !== undefined || awsClientCapture !== undefined) {
-      throw new TypeError('cloudMap(): give either a resolver or its settings (ttlMs, logger, awsClientCapture), not both')
+    if (ttlMs !== undefined || logger !== undefined || metrics !== undefined || awsClientCapture !== undefined) {
+      throw new TypeError('cloudMap(): give either a resolver or its settings (ttlMs, logger, metrics, awsClientCapture), not both')
     }
   }
 }
@@ -195,10 +207,11 @@ export function cloudMap<const S extends Services>(
   const set = defineServices(options.services)
   const resolver =
     options.resolver ??
-    (options.ttlMs !== undefined || options.logger !== undefined || options.awsClientCapture !== undefined
+    (options.ttlMs !== undefined || options.logger !== undefined || options.metrics !== undefined || options.awsClientCapture !== undefined
       ? createResolver({
           ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
           ...(options.logger === undefined ? {} : { logger: options.logger }),
+          ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
           ...(options.awsClientCapture === undefined ? {} : { awsClientCapture: options.awsClientCapture }),
         })
       : getDefaultResolver())

@@ -73,6 +73,7 @@ async function startFunction(
   timeoutMs: number,
   env: Record<string, string>,
   trace: Trace,
+  preload: string | undefined,
 ): Promise<FunctionHost> {
   const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
   const environment = await LambdaEnvironment.start({
@@ -83,6 +84,7 @@ async function startFunction(
     timeoutMs,
     env,
     log: (line) => trace(name, line),
+    ...(preload === undefined ? {} : { preload }),
   })
   environment.on('extension', (extension, events) => trace(name, `extension ${extension} registered (${events.join(', ')})`))
   return {
@@ -230,6 +232,8 @@ export async function startLocalApp(options: {
   templatePath: string
   parameters?: Record<string, string>
   trace: Trace
+  /** A module each function's worker imports before its handler (as `NODE_OPTIONS=--import` would in Lambda): an OpenTelemetry setup, typically. */
+  preload?: string
 }): Promise<LocalApp> {
   const { templatePath, trace } = options
   const template = loadTemplate(templatePath)
@@ -360,7 +364,7 @@ export async function startLocalApp(options: {
         }
         delete env.NODE_OPTIONS
         const timeoutMs = Number(merged.Timeout ?? 3) * 1000
-        const fn = await startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace)
+        const fn = await startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace, options.preload)
         functions.set(logicalId, fn)
         resolver.provided.set(logicalId, { ref: name, attributes: { Arn: fn.arn } })
         trace('lambda', `function ${name} <- ${module}.${exportName}`)

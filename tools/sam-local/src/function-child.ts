@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url'
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>
 
-const [entry = '', exportName = 'handler'] = process.argv.slice(2)
+const [entry = '', exportName = 'handler', preload] = process.argv.slice(2)
 const api = process.env.AWS_LAMBDA_RUNTIME_API ?? ''
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
 
@@ -36,6 +36,8 @@ function errorPayload(caught: unknown): string {
 
 let handler: Handler
 try {
+  // The preload first, as `--import` runs before the handler module in Lambda.
+  if (preload) await import(pathToFileURL(preload).href)
   const module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>
   const found = module[exportName]
   if (typeof found !== 'function') throw new Error(`${entry} exports no function "${exportName}"`)

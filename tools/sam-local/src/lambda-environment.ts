@@ -44,6 +44,8 @@ export interface EnvironmentOptions {
   readonly timeoutMs: number
   readonly env: Record<string, string>
   readonly log: (line: string) => void
+  /** A module the bootstrap imports before the handler module, as `--import` does in Lambda (an OpenTelemetry setup). */
+  readonly preload?: string
 }
 
 interface Invocation {
@@ -144,13 +146,14 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   }
 
   #spawn(): void {
-    const { entry, exportName, env, log } = this.#options
+    const { entry, exportName, env, log, preload } = this.#options
     this.#runtimeAskedOnce = false
     this.#runtimeWaiting = undefined
     this.#extensions.clear()
     this.#initError = undefined
     this.#frozen = false
-    const child = spawn(process.execPath, [join(here, 'function-child.mjs'), entry, exportName], {
+    const args = [join(here, 'function-child.mjs'), entry, exportName, ...(preload === undefined ? [] : [preload])]
+    const child = spawn(process.execPath, args, {
       env: { ...env, AWS_LAMBDA_RUNTIME_API: this.#address },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { cloudMap } from '@cloudmap-middy/middy'
 import middy from '@middy/core'
@@ -6,6 +7,7 @@ import httpErrorHandler from '@middy/http-error-handler'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { db } from '../db.js'
 import { type Job, JobRequest } from '../jobs.js'
+import { metrics } from '../metrics.js'
 import { jobEvents, jobsTable, schedulerQueue } from '../services.js'
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
@@ -25,7 +27,8 @@ function parseBody(body: string | undefined): unknown {
 /** POST /jobs: validates the job, stores it, queues it for the worker and announces it. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorHandler())
-  .use(cloudMap({ services: { table: jobsTable(), queue: schedulerQueue(), events: jobEvents() } }))
+  .use(logMetrics(metrics)) // flushes the app's metrics and cloudMap()'s
+  .use(cloudMap({ services: { table: jobsTable(), queue: schedulerQueue(), events: jobEvents() }, metrics }))
   .handler(async (event, context) => {
     const request = JobRequest.safeParse(parseBody(event.body))
     if (!request.success) return json(400, { message: 'invalid job', issues: request.error.issues })

@@ -1,9 +1,11 @@
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { cloudMap } from '@cloudmap-middy/middy'
 import middy from '@middy/core'
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { db } from '../db.js'
 import { JobMessage } from '../jobs.js'
+import { metrics } from '../metrics.js'
 import { jobBus, jobsTable } from '../services.js'
 
 /**
@@ -13,7 +15,8 @@ import { jobBus, jobsTable } from '../services.js'
  * `Job Done` event on the job bus (dev.events->job-bus).
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(cloudMap({ services: { table: jobsTable(), bus: jobBus() } }))
+  .use(logMetrics(metrics)) // flushes the app's metrics and cloudMap()'s
+  .use(cloudMap({ services: { table: jobsTable(), bus: jobBus() }, metrics }))
   .handler(async (event, context) => {
     const batchItemFailures: SQSBatchItemFailure[] = []
     for (const record of event.Records) {

@@ -1,6 +1,7 @@
 import { CloudMapMiddyError } from '../errors.js'
 import { capturedClient, untracedOutsideInvocation } from '../tracing.js'
 import type { AwsClientCapture, CallClients, Provided, SdkClient } from '../types/calls.js'
+import { type CallPeer, observedClient } from './observe.js'
 
 /**
  * An SDK client class (`SNSClient`), as the pool creates it.
@@ -126,20 +127,22 @@ export interface Sender<Sdk, Client> {
  * that fail before sending never need the SDK. A module that cannot be loaded (its package
  * is not installed) rejects the call with an error naming the address and the package.
  *
- * @param label the bound instance's address, for the error.
+ * @param peer the bound instance's address (named in the error) and kind: its client's sends are
+ *   observed (OpenTelemetry peer attributes, the `cloudmap-middy:call` channel, see `observe.ts`).
  * @param load a loader of `sdk.ts`: it rejects with an `Error` naming the package.
  * @internal
  */
 export function lazySender<Sdk, Client>(
-  label: string,
+  peer: CallPeer,
   load: () => Promise<Sdk>,
   connect: () => Promise<Client>,
 ): () => Promise<Sender<Sdk, Client>> {
+  const { label } = peer
   return once(async () => {
     const sdk = await load().catch((error: unknown) => {
       throw new CloudMapMiddyError(label, `"${label}" cannot send: ${(error as Error).message}`, { cause: error })
     })
-    return { sdk, client: await connect() }
+    return { sdk, client: observedClient(await connect(), peer) }
   })
 }
 

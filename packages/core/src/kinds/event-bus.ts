@@ -197,7 +197,7 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
       context.clients?.eventBridge,
       loadEventBridgeClient,
     )
-    const sender = lazySender(label, loadEventBridgeSdk, connect)
+    const sender = lazySender({ label, address: context.address, kind: 'eventBus' }, loadEventBridgeSdk, connect)
 
     /** Checks and encodes one event; synchronous for synchronous schemas. `what` names it in errors. */
     const prepare = (event: EventEntry<unknown>, what: string): PreparedEntry<Entry> | Promise<PreparedEntry<Entry>> => {

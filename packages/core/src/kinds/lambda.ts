@@ -168,7 +168,7 @@ export function lambda<
       context.clients?.lambda,
       loadLambdaClient,
     )
-    const sender = lazySender(label, loadLambdaSdk, connect)
+    const sender = lazySender({ label, address: context.address, kind: 'lambda' }, loadLambdaSdk, connect)
 
     /** Validates and encodes the payload, then sends it; every failure is a rejection. */
     const send = async (

@@ -96,10 +96,9 @@ export function queueReceiver<Body>(
       return undefined
     }
   }
+  // Not deleted: the queue's redrive policy moves it to its dead-letter queue.
   const leave = (raw: Message, reason: string) =>
-    logger.warn(
-      `cloudmap-middy: left message "${raw.MessageId}" on "${label}" (not deleted; the queue's redrive policy moves it to its dead-letter queue): ${reason}`,
-    )
+    logger.warn('cloudmap-middy: left a message on its queue', { address: label, messageId: raw.MessageId, reason })
 
   const receive = async (receiveOptions: ReceiveOptions = {}): Promise<ReceivedMessage<Body>[]> => {
     const { waitSeconds, visibilityTimeout, signal } = receiveOptions
@@ -126,7 +125,11 @@ export function queueReceiver<Body>(
     const outcomes = await Promise.allSettled(messages.map((message) => message.release()))
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'rejected') {
-        logger.warn(`cloudmap-middy: could not release message "${messages[i]?.messageId}" of "${label}": ${describeError(outcome.reason)}`)
+        logger.warn('cloudmap-middy: could not release a message', {
+          address: label,
+          messageId: messages[i]?.messageId,
+          error: describeError(outcome.reason),
+        })
       }
     })
   }

@@ -266,7 +266,11 @@ function defineQueue<M extends Schema | undefined, A extends Schema | undefined,
       const fifo = target.name.endsWith('.fifo')
 
       // The SDK is loaded on the first call, after its messages passed every check.
-      const sender = lazySender(label, loadSqsSdk, pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient))
+      const sender = lazySender(
+        { label, address: context.address, kind: 'queue' },
+        loadSqsSdk,
+        pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient),
+      )
 
       const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {
         if (fifo && (sendOptions.groupId === undefined || sendOptions.groupId === '')) {

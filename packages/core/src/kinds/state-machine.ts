@@ -181,7 +181,7 @@ export function stateMachine<
     const connect = clientPool(clients, context.awsClientCapture).client('sfn', region, clients?.sfn, loadSfnClient, () =>
       hostPrefixConfig(clients),
     )
-    const sender = lazySender(label, loadSfnSdk, connect)
+    const sender = lazySender({ label, address: context.address, kind: 'stateMachine' }, loadSfnSdk, connect)
 
     /** Checks the name and the input, then encodes the request; every failure is a rejection. */
     const prepare = async (input: unknown, callOptions: ExecutionOptions) => {

@@ -213,7 +213,7 @@ function defineTopic<M extends Schema | undefined, A extends Schema | undefined,
     const fifo = arn.endsWith('.fifo')
     // The SDK is loaded on the first call, after its messages passed every check.
     const sender = lazySender(
-      label,
+      { label, address: context.address, kind: 'topic' },
       loadSnsSdk,
       clientPool(context.clients, context.awsClientCapture).client('sns', region, context.clients?.sns, loadSnsClient),
     )

@@ -4,6 +4,7 @@ import { NOT_READY, type NotReady, type ResolverSettings } from '../types/resolv
 import { type Cache, cacheGeneration } from './cache.js'
 import type { Plan } from './plan.js'
 import { type Refresher, servable } from './refresh.js'
+import type { Telemetry } from './telemetry.js'
 import { isMissing, pick, type View, type Views } from './views.js'
 
 /**
@@ -23,6 +24,8 @@ export interface PlannedResolver {
   viewPlanned(plan: Plan, now: number): View | undefined | NotReady
   /** Until when the entry `viewPlanned` last served the plan from is fresh (its fetch time plus the TTL). */
   freshUntil(plan: Plan): number
+  /** Where a service set counts its hits: one value per invocation. */
+  readonly telemetry: Telemetry
 }
 
 function sortedRecord(record: Readonly<Record<string, string>> | undefined): string {
@@ -46,26 +49,21 @@ export class Planner implements PlannedResolver {
   readonly #views: Views
   readonly #refresher: Refresher
   readonly #plans = new WeakMap<AnyDependency, Plan>()
-  /** Set only when the logger has `debug`, so the warm path pays one check otherwise. */
-  readonly #debug: ((message: string) => void) | undefined
+  readonly telemetry: Telemetry
 
-  constructor(
-    settings: ResolverSettings,
-    cache: Cache,
-    views: Views,
-    refresher: Refresher,
-    debug: ((message: string) => void) | undefined,
-  ) {
+  constructor(settings: ResolverSettings, cache: Cache, views: Views, refresher: Refresher, telemetry: Telemetry) {
     this.#settings = settings
     this.#cache = cache
     this.#views = views
     this.#refresher = refresher
-    this.#debug = debug
+    this.telemetry = telemetry
   }
 
   resolvePlanned(plan: Plan, now: number): unknown {
     const view = this.viewPlanned(plan, now)
-    return view === NOT_READY || view === undefined ? view : pick(plan.pick, view)
+    if (view === NOT_READY) return view
+    if (now <= this.freshUntil(plan)) this.telemetry.hits(1)
+    return view === undefined ? view : pick(plan.pick, view)
   }
 
   viewPlanned(plan: Plan, now: number): View | undefined | NotReady {
@@ -84,11 +82,11 @@ export class Planner implements PlannedResolver {
     if (data === undefined) return NOT_READY
     const { dependency } = plan
     const age = now - entry.fetchedAt
-    if (age > this.#settings.ttlMs) {
+    const stale = age > this.#settings.ttlMs
+    if (stale) {
       if (!servable(entry, now, this.#settings)) return NOT_READY
-      this.#debug?.(`cloudmap-middy: stale ${dependency.label} (${age} ms old), serving it while it refreshes`)
       this.#refresher.revalidate(entry, now)
-    } else this.#debug?.(`cloudmap-middy: cache hit ${dependency.label} (${age} ms old)`)
+    }
     let view = plan.view
     if (plan.data !== data || view === undefined) {
       const built = this.#views.of(dependency, data)
@@ -99,10 +97,13 @@ export class Planner implements PlannedResolver {
     // An error answer (nothing registered there, no valid instance) older than the TTL is asked again before it is
     // served, unless backoff holds it after a failed refresh.
     if (view.error) {
-      const current = age <= this.#settings.ttlMs || now < entry.retryAt
-      return current && dependency.optional && isMissing(view.error) ? undefined : NOT_READY
+      const current = !stale || now < entry.retryAt
+      if (!(current && dependency.optional && isMissing(view.error))) return NOT_READY
     }
-    return view
+    // Told once it is served: a read that ends in NOT_READY is the refresher's miss, not a hit.
+    if (stale) this.telemetry.stale(dependency.label, age, now < entry.retryAt ? 'refresh-failed' : 'revalidating')
+    else this.telemetry.hit(dependency.label, age)
+    return view.error ? undefined : view
   }
 
   freshUntil(plan: Plan): number {

@@ -1,11 +1,14 @@
 import { describeAddress } from '../address/address.js'
-import { describeError, ServiceNotFoundError } from '../errors.js'
+import type { RefreshReason } from '../channels.js'
+import { ServiceNotFoundError } from '../errors.js'
+import { inSpan, type SpanAttributes } from '../otel.js'
 import { isTransient } from '../transient.js'
 import type { Discovery } from '../types/registry.js'
 import type { ResolverSettings } from '../types/resolver.js'
 import { type Cache, type CacheEntry, cacheEpoch, entryChanged, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
 import type { Plan } from './plan.js'
 import { isSnapshotAnswer } from './snapshot.js'
+import type { Telemetry } from './telemetry.js'
 import type { Views } from './views.js'
 
 /** Backoff after a failed refresh served stale, and of a remembered non-transient failure: 1 s doubling to this. */
@@ -106,13 +109,13 @@ export class Refresher {
   readonly #settings: ResolverSettings
   readonly #cache: Cache
   readonly #views: Views
-  readonly #debug: ((message: string) => void) | undefined
+  readonly #telemetry: Telemetry
 
-  constructor(settings: ResolverSettings, cache: Cache, views: Views, debug: ((message: string) => void) | undefined) {
+  constructor(settings: ResolverSettings, cache: Cache, views: Views, telemetry: Telemetry) {
     this.#settings = settings
     this.#cache = cache
     this.#views = views
-    this.#debug = debug
+    this.#telemetry = telemetry
   }
 
   /**
@@ -126,7 +129,11 @@ export class Refresher {
     const entry = this.#cache.entry(plan.key, plan.query, settings.maxStaleMs, now)
     const mustAsk = revalidateExpired && now - entry.fetchedAt > settings.ttlMs && now >= entry.retryAt
     if (!mustAsk && servable(entry, now, settings)) {
-      if (now - entry.fetchedAt > settings.ttlMs) this.revalidate(entry, now)
+      const age = now - entry.fetchedAt
+      if (age > settings.ttlMs) {
+        this.#telemetry.stale(plan.dependency.label, age, now < entry.retryAt ? 'refresh-failed' : 'revalidating')
+        this.revalidate(entry, now)
+      }
       return entry.data as Discovery
     }
     return this.#ask(plan, entry, signal, now)
@@ -149,14 +156,14 @@ export class Refresher {
    */
   async renew(plan: Plan, served: Discovery): Promise<void> {
     const entry = this.#cache.entry(plan.key, plan.query, this.#settings.maxStaleMs, Date.now())
-    if (entry.data === served || entry.flight) await this.#refresh(entry)
+    if (entry.data === served || entry.flight) await this.#refresh(entry, 'gone')
   }
 
   /** Starts a background refresh of an expired entry unless one runs or backoff holds it. */
   revalidate(entry: CacheEntry, now: number): void {
     if (entry.flight || now < entry.retryAt) return
     this.#cache.maintain(now)
-    this.#refresh(entry).catch(() => {
+    this.#refresh(entry, 'stale').catch(() => {
       // Handled in #fetch: stale is served, or the failure is remembered.
     })
   }
@@ -175,13 +182,13 @@ export class Refresher {
     let entry = first
     let failed: unknown
     /** Says, once, that this caller stops waiting for the registry; gives what it throws. */
-    const giveUp = (error: unknown, why: string): unknown => {
-      settings.logger.warn('cloudmap-middy: gave up discovering, nothing cached to serve', {
-        address: plan.dependency.label,
+    const giveUp = (error: unknown, reason: string): unknown => {
+      this.#telemetry.gaveUp(plan.dependency.label, {
         attempts: entry.failures,
         elapsedMs: Date.now() - started,
-        error: error instanceof Error ? error.name : String(error),
-        why,
+        error,
+        reason,
+        retryBudgetMs: settings.retryBudgetMs,
       })
       return error
     }
@@ -191,26 +198,28 @@ export class Refresher {
         // clearCache() ran: what a retry would fill is gone.
         if (epoch !== cacheEpoch()) throw entry.error ?? failed
         // The budget is spent (a frozen container thawed past it, typically).
-        if (now > deadline) throw giveUp(entry.error ?? failed, `retryBudgetMs (${settings.retryBudgetMs} ms) spent`)
+        if (now > deadline) throw giveUp(entry.error ?? failed, 'retry budget spent')
         entry = this.#cache.entry(plan.key, plan.query, settings.maxStaleMs, now)
       }
       const { error } = entry
       if (error !== undefined && entry.flight === undefined && now < entry.retryAt) {
         if (!isTransient(error)) {
-          this.#debug?.(`cloudmap-middy: remembered failure of ${plan.dependency.label}, asked again in ${entry.retryAt - now} ms`)
+          this.#telemetry.remembered(plan.dependency.label, error, entry.retryAt - now)
           throw error
         }
         if (retries) {
-          if (entry.retryAt > deadline)
-            throw giveUp(error, `the next attempt would come after retryBudgetMs (${settings.retryBudgetMs} ms)`)
+          if (entry.retryAt > deadline) throw giveUp(error, 'next attempt after the retry budget')
           await sleep(entry.retryAt - now, signal).catch((reason: unknown) => {
-            throw giveUp(entry.error ?? reason, "the caller's time ran out")
+            throw giveUp(entry.error ?? reason, 'caller out of time')
           })
           continue
         }
       }
       try {
-        await waitFor(this.#refresh(entry), signal)
+        const reason: RefreshReason = entry.data === undefined ? 'miss' : 'expired'
+        // One miss per request made for a key with nothing to serve: not per caller waiting for it, nor per retry.
+        if (round === 0 && entry.flight === undefined) this.#telemetry.miss(describeAddress(entry.query), reason)
+        await waitFor(this.#refresh(entry, reason), signal)
         // Succeeded: there is data.
         return entry.data as Discovery
       } catch (failure) {
@@ -218,17 +227,27 @@ export class Refresher {
         // The failure left an answer to serve: a not-found answer that stale-if-error kept, under backoff.
         if (this.#cache.holds(entry) && servable(entry, Date.now(), settings)) return entry.data as Discovery
         // The caller's budget ended while it waited: the registry's last answer says more than the abort.
-        if (signal?.aborted) throw giveUp(entry.error ?? failure, "the caller's time ran out")
+        if (signal?.aborted) throw giveUp(entry.error ?? failure, 'caller out of time')
         if (!retries || !isTransient(failure)) throw failure
         failed = failure
       }
     }
   }
 
-  #refresh(entry: CacheEntry): Promise<void> {
+  #refresh(entry: CacheEntry, reason: RefreshReason): Promise<void> {
     if (entry.flight) return entry.flight
     const requests: Promise<unknown>[] = []
-    const flight = this.#fetch(entry, requests).finally(() => {
+    const { query } = entry
+    const address = describeAddress(query)
+    // An INTERNAL span when OpenTelemetry is registered (the SDK instrumentation's DiscoverInstances span is its child).
+    const flight = inSpan(
+      `discover ${address}`,
+      query.namespace,
+      query.service,
+      { 'cloudmap_middy.cache.outcome': reason },
+      (annotate) => this.#fetch(entry, requests, address, reason, annotate),
+      (error) => error instanceof ServiceNotFoundError,
+    ).finally(() => {
       entry.flight = undefined
     })
     entry.flight = flight
@@ -240,12 +259,22 @@ export class Refresher {
   }
 
   /** Fetches the entry's answer; each registry request it makes goes into `requests`, so `#refresh` can count it until it settles. */
-  async #fetch(entry: CacheEntry, requests: Promise<unknown>[]): Promise<void> {
+  async #fetch(
+    entry: CacheEntry,
+    requests: Promise<unknown>[],
+    address: string,
+    reason: RefreshReason,
+    annotate: (attributes: SpanAttributes) => void,
+  ): Promise<void> {
     const request = <T>(promise: Promise<T>): Promise<T> => {
       requests.push(promise)
       return promise
     }
-    const { registry, requestTimeoutMs, maxStaleMs, logger } = this.#settings
+    const telemetry = this.#telemetry
+    const { query } = entry
+    const attempt = entry.failures + 1
+    const startedAt = performance.now()
+    const { registry, requestTimeoutMs, maxStaleMs } = this.#settings
     // A timer rather than AbortSignal.timeout: cleared as soon as the answer is in, and on the same
     // clock as the backoff (what a test or a simulation fakes). Like AbortSignal.timeout, it keeps no process alive.
     const controller = new AbortController()
@@ -281,54 +310,58 @@ export class Refresher {
           entry.fetchedAt = Date.now()
           entry.failures = 0
           entryChanged()
+          annotate({ 'cloudmap_middy.refresh.outcome': 'unchanged' })
+          telemetry.refreshed(query, address, reason, attempt, startedAt, 'unchanged')
           return
         }
       }
       // The SDK does not always stop at the signal (a retry's backoff sleeps through it): bound the wait here.
-      const started = this.#debug ? performance.now() : 0
-      const data = await waitFor(request(registry.discover(entry.query, options)), signal)
-      this.#debug?.(
-        `cloudmap-middy: DiscoverInstances ${describeAddress(entry.query)} -> ${data.instances.map((i) => i.instanceId).join(', ') || 'no instances'} in ${Math.round(performance.now() - started)} ms`,
-      )
+      const discovered = telemetry.discovery(query, address, reason)
+      const data = await waitFor(request(registry.discover(query, options)), signal).catch((error: unknown) => {
+        discovered(undefined, error)
+        throw error
+      })
+      discovered(data.instances)
       store(entry, data, Date.now())
       if (previous) this.#views.rebuild(previous, data)
+      annotate({ 'cloudmap_middy.refresh.outcome': 'changed', 'cloudmap_middy.instance.count': data.instances.length })
+      telemetry.refreshed(query, address, reason, attempt, startedAt, 'changed')
     } catch (error) {
       const now = Date.now()
       if (error instanceof ServiceNotFoundError) {
         // The instances go, the answer stays for a TTL: a dependency on a service that is not
         // there (an optional one, typically) costs one call per TTL, not one per invocation.
         store(entry, notRegisteredAnswer(error), now)
-        if (previous && previous.instances.length > 0)
-          logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}": it is no longer registered`)
+        annotate({ 'cloudmap_middy.refresh.outcome': 'not-registered' })
+        telemetry.refreshed(query, address, reason, attempt, startedAt, 'not-registered', error)
+        if (previous && previous.instances.length > 0) telemetry.evicted(address, error)
         throw error
       }
       const transient = isTransient(error)
+      let warned = false
       if (previous && transient && now - entry.fetchedAt <= maxStaleMs) {
         entry.failures += 1
         entry.retryAt = now + backoffMs(entry.failures)
-        logger.warn(
-          `cloudmap-middy: serving stale instances of "${describeAddress(entry.query)}" (${Math.round((now - entry.fetchedAt) / 1000)} s old) after a failed refresh: ${describeError(error)}`,
-        )
+        telemetry.keptStale(address, now - entry.fetchedAt, error)
+        warned = true
       } else if (this.#cache.holds(entry)) {
         // Nothing to serve: the failure is remembered with a backoff, so the entry's callers
         // wait for one retry (transient) or get the error without a request (any other).
         entry.failures += 1
         entry.error = error
         entry.retryAt = now + (transient ? coldRetryMs(entry.failures) : backoffMs(entry.failures))
-        logger.debug?.('cloudmap-middy: DiscoverInstances failed, nothing cached to serve', {
-          address: describeAddress(entry.query),
-          attempt: entry.failures,
-          error: error instanceof Error ? error.name : String(error),
-          transient,
-          nextAttemptInMs: Math.round(entry.retryAt - now),
-        })
         if (previous) {
           entry.data = undefined
           entryChanged()
-          if (previous.instances.length > 0)
-            logger.warn(`cloudmap-middy: evicted "${describeAddress(entry.query)}" after: ${describeError(error)}`)
+          if (previous.instances.length > 0) {
+            telemetry.evicted(address, error)
+            warned = true
+          }
         }
       }
+      annotate({ 'cloudmap_middy.refresh.outcome': 'failed' })
+      const retryInMs = entry.retryAt > now ? Math.round(entry.retryAt - now) : undefined
+      telemetry.refreshed(query, address, reason, attempt, startedAt, 'failed', error, retryInMs, warned)
       throw error
     } finally {
       sent = true // a late signal from the registry arms nothing

@@ -3,6 +3,7 @@ import { describeAddress } from '../address/address.js'
 import { recordDeclaration } from '../declarations.js'
 import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
+import type { MetricsSink } from '../metrics.js'
 import { createTargetPolicy } from '../policy/policy.js'
 import { cloudMapRegistry } from '../registry/cloud-map.js'
 import { readSnapshot, SNAPSHOT_ENV } from '../snapshot.js'
@@ -16,6 +17,7 @@ import { cacheOf } from './cache.js'
 import { type PlannedResolver, Planner } from './plans.js'
 import { Refresher } from './refresh.js'
 import { snapshotSeed } from './snapshot.js'
+import { Telemetry } from './telemetry.js'
 import { isMissing, pick, Views } from './views.js'
 
 /** Options of {@link createResolver}. Every field is optional. */
@@ -78,8 +80,19 @@ export interface ResolverOptions {
    * @default 3000
    */
   readonly retryBudgetMs?: number
-  /** Default: `console`. */
+  /**
+   * Where log lines go: a stable message and its facts as fields (`logger.warn(message, { address,
+   * ... })`), which a Powertools `Logger` merges into its JSON. Default: `console` (debug lines with
+   * env `CLOUDMAP_MIDDY_LOG=debug`).
+   */
   readonly logger?: Logger
+  /**
+   * Where the resolver counts cache hits, misses, stale answers served, refresh failures,
+   * throttles and discovery latency (names and units: `METRICS`). A Powertools `Metrics` fits;
+   * the resolver never flushes it (the handler's `logMetrics` middleware does) and adds no
+   * dimension. Default: none.
+   */
+  readonly metrics?: MetricsSink
   /** SDK clients for the call helpers; default: created lazily, once per process and region. */
   readonly clients?: CallClients
   /**
@@ -157,9 +170,11 @@ function capture(value: AwsClientCapture | undefined): AwsClientCapture | undefi
   return value
 }
 
-/** Set only when the logger has `debug`, so the warm path pays one check otherwise. */
-function debugOf(logger: Logger): ((message: string) => void) | undefined {
-  return logger.debug ? (message) => logger.debug?.(message) : undefined
+/** The `metrics` option, checked when the resolver is created: a sink without `addMetric` would fail at the first count. */
+function metricsSink(metrics: MetricsSink | undefined): MetricsSink | undefined {
+  if (metrics !== undefined && typeof (metrics as Partial<MetricsSink> | null)?.addMetric !== 'function')
+    throw new TypeError('metrics must have addMetric(name, unit, value), as a Powertools Metrics has')
+  return metrics
 }
 
 /** A resolver on the process-wide cache of its registry: a warm path (`Planner`) and a refresh path (`Refresher`). */
@@ -169,15 +184,14 @@ class CachingResolver implements Resolver {
   readonly planner: Planner
   readonly #refresher: Refresher
   readonly #views: Views
-  readonly #debug: ((message: string) => void) | undefined
 
   constructor(settings: ResolverSettings) {
     this.settings = settings
-    this.#debug = debugOf(settings.logger)
+    const telemetry = new Telemetry(settings.logger, settings.metrics)
     const cache = cacheOf(settings.registry)
-    this.#views = new Views(settings, (dependency, served) => this.#renew(dependency, served))
-    this.#refresher = new Refresher(settings, cache, this.#views, this.#debug)
-    this.planner = new Planner(settings, cache, this.#views, this.#refresher, this.#debug)
+    this.#views = new Views(settings, telemetry, (dependency, served) => this.#renew(dependency, served))
+    this.#refresher = new Refresher(settings, cache, this.#views, telemetry)
+    this.planner = new Planner(settings, cache, this.#views, this.#refresher, telemetry)
   }
 
   resolveSync<Value>(dependency: Dependency<Value>): Value | NotReady {
@@ -188,8 +202,8 @@ class CachingResolver implements Resolver {
     // resolveSync's work, with the plan kept for a miss.
     const plan = this.planner.plan(dependency)
     const ready = this.planner.resolvePlanned(plan, Date.now()) as Value | NotReady
+    // A miss is told by the refresher, once per request to the registry (not once per caller).
     if (ready !== NOT_READY) return ready
-    this.#debug?.(`cloudmap-middy: cache miss ${dependency.label}`)
     try {
       let data = await this.#refresher.load(plan, options.signal)
       let view = await this.#views.of(dependency, data)
@@ -274,6 +288,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     requestTimeoutMs: requestTimeout(options.requestTimeoutMs),
     retryBudgetMs: milliseconds('retryBudgetMs', options.retryBudgetMs) ?? DEFAULT_RETRY_BUDGET_MS,
     logger: options.logger ?? consoleLogger(),
+    metrics: metricsSink(options.metrics),
     clients: options.clients,
     awsClientCapture: capture(options.awsClientCapture),
     policy: createTargetPolicy(options),
@@ -294,7 +309,7 @@ function seedFromSnapshot(registry: Registry, ttlMs: number, logger: Logger): vo
   if (seededFrom.has(registry) && seededFrom.get(registry) === text) return
   seededFrom.set(registry, text)
   const { services, problems } = readSnapshot(text)
-  for (const problem of problems) logger.warn(`cloudmap-middy: ${SNAPSHOT_ENV} ${problem}`)
+  for (const problem of problems) logger.warn('cloudmap-middy: snapshot ignored in part', { variable: SNAPSHOT_ENV, problem })
   cacheOf(registry).seedWith(services.size === 0 ? undefined : snapshotSeed(services, Date.now(), ttlMs))
 }
 

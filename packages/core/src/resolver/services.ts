@@ -6,6 +6,7 @@ import { cacheGeneration } from './cache.js'
 import type { Plan } from './plan.js'
 import type { PlannedResolver } from './plans.js'
 import { plannedResolver } from './resolver.js'
+import type { Telemetry } from './telemetry.js'
 import { pick, type View } from './views.js'
 
 /** A handler's dependencies by the name it uses for them. */
@@ -70,6 +71,8 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
   let lastResolver: Resolver | undefined
   let planned: PlannedResolver | undefined
   let plans: readonly Plan[] = []
+  // Set when the resolver has a metrics sink: the warm path then counts its hits in one value.
+  let counting: Telemetry | undefined
   // The warm path: the services object handed over last time, the views it was built from, and
   // until when it holds (the first expiry among its entries, while the cache's generation is unchanged).
   let snapshot: ResolvedServices<S> | undefined
@@ -113,6 +116,7 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
     const generation = cacheGeneration()
     let changed = snapshot === undefined
     let until = Number.POSITIVE_INFINITY
+    let fresh = 0
     for (let i = 0; i < count; i++) {
       const plan = plans[i] as Plan
       const view = current.viewPlanned(plan, now)
@@ -124,8 +128,12 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
         views[i] = view
         changed = true
       }
-      until = Math.min(until, current.freshUntil(plan))
+      const freshUntil = current.freshUntil(plan)
+      if (now <= freshUntil) fresh += 1
+      until = Math.min(until, freshUntil)
     }
+    // The stale ones were counted as such by viewPlanned.
+    if (counting !== undefined && fresh > 0) counting.hits(fresh)
     // Not `changed` alone: the loop runs user code (schemas, a registry, the logger) that may call this set again and clear `snapshot`.
     if (changed || snapshot === undefined) snapshot = build()
     validUntil = until
@@ -141,6 +149,7 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
         planned = plannedResolver(resolver)
         const current = planned
         plans = current ? dependencies.map((dependency) => current.plan(dependency)) : []
+        counting = current?.telemetry.metrics === undefined ? undefined : current.telemetry
         snapshot = undefined
         views.fill(NOT_READY)
       }
@@ -156,7 +165,11 @@ export function defineServices<const S extends Services>(services: S): ServiceSe
       invocation += 1
       // One clock reading and two comparisons while nothing changed: the same object as last time.
       const now = Date.now()
-      if (snapshot !== undefined && now <= validUntil && cacheGeneration() === seenGeneration) return snapshot
+      if (snapshot !== undefined && now <= validUntil && cacheGeneration() === seenGeneration) {
+        // One value for every dependency served, whatever their number (O(1), allocation-free).
+        if (counting !== undefined) counting.hits(count)
+        return snapshot
+      }
       return refresh(planned, now)
     },
     async resolve(resolver, options) {

@@ -3,6 +3,7 @@ import type { AnyDependency, BindContext, PickStrategy } from '../types/dependen
 import type { Discovery, RegisteredInstance } from '../types/registry.js'
 import type { ResolverSettings } from '../types/resolver.js'
 import { notRegisteredError } from './cache.js'
+import type { Telemetry } from './telemetry.js'
 
 /**
  * What one dependency makes of one instance set: its bound values, or the error that
@@ -82,12 +83,18 @@ function duplicateIds(instances: readonly RegisteredInstance[]): ReadonlyMap<str
  */
 export class Views {
   readonly #settings: ResolverSettings
+  readonly #telemetry: Telemetry
   readonly #views = new WeakMap<Discovery, Map<AnyDependency, View | Promise<View>>>()
   readonly #renew: ((dependency: AnyDependency, served: Discovery) => Promise<unknown>) | undefined
 
   /** `renew` resolves a dependency again after a refresh of the entry that served `served` (see `BindContext.renew`). */
-  constructor(settings: ResolverSettings, renew?: (dependency: AnyDependency, served: Discovery) => Promise<unknown>) {
+  constructor(
+    settings: ResolverSettings,
+    telemetry: Telemetry,
+    renew?: (dependency: AnyDependency, served: Discovery) => Promise<unknown>,
+  ) {
     this.#settings = settings
+    this.#telemetry = telemetry
     this.#renew = renew
   }
 
@@ -143,7 +150,15 @@ export class Views {
     // Made per build (once per instance set), not kept in a table: it would cost more than it saves.
     const { logger, clients, policy, awsClientCapture } = this.#settings
     const renew = this.#renew
-    const context: BindContext = { label, logger, clients, policy, awsClientCapture, renew: renew && (() => renew(dependency, data)) }
+    const context: BindContext = {
+      label,
+      address: dependency.address,
+      logger,
+      clients,
+      policy,
+      awsClientCapture,
+      renew: renew && (() => renew(dependency, data)),
+    }
     // Every copy of a duplicated id is invalid, dropped with a warning like any invalid instance.
     const duplicates = duplicateIds(data.instances)
     const outcomes = instances.map((registered): unknown => {
@@ -168,8 +183,7 @@ export class Views {
           return
         }
         errors.push(outcome.error)
-        const id = instances[index]?.instanceId
-        this.#settings.logger.warn(`cloudmap-middy: dropped instance "${id}" of "${label}": ${outcome.error.message}`)
+        this.#telemetry.dropped(label, instances[index]?.instanceId ?? '', outcome.error)
       })
       const [first] = errors
       if (first && values.length === 0) return { values, error: first, cursor: 0 }

@@ -28,6 +28,8 @@ export interface DiscoveryOptions {
 export interface BindContext {
   /** The dependency's address as text, for errors. */
   readonly label: string
+  /** The dependency's address: its namespace and service name the peer of a call (OpenTelemetry, the `call` channel). */
+  readonly address: Address
   /** Where the kind's warnings go: the resolver's logger. */
   readonly logger: Logger
   /**

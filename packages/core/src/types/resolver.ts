@@ -1,5 +1,6 @@
 // The resolver's contract: its settings and what it offers a middleware or a service set.
 import type { Logger } from '../logger.js'
+import type { MetricsSink } from '../metrics.js'
 import type { AwsClientCapture, CallClients } from './calls.js'
 import type { AnyDependency, Dependency, PickStrategy } from './dependency.js'
 import type { TargetPolicy } from './policy.js'
@@ -31,6 +32,8 @@ export interface ResolverSettings {
   readonly retryBudgetMs: number
   /** Where warnings (and debug lines) go. */
   readonly logger: Logger
+  /** Where cache hits, misses, stale answers, refresh failures, throttles and discovery latency are counted; none when unset. */
+  readonly metrics?: MetricsSink | undefined
   /** The SDK clients injected for the call helpers (the kinds create the others, once per process and region). */
   readonly clients: CallClients | undefined
   /** Wraps every SDK client the library creates (X-Ray), or `undefined`. */

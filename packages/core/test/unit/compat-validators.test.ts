@@ -13,7 +13,8 @@ import { type StaticTable, staticRegistry } from '../../src/testing/index.js'
 const lambdaMock = mockClient(LambdaClient)
 const client = new LambdaClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:get-job'
 const CREATED = '2025-01-02T03:04:05.000Z'
@@ -152,7 +153,9 @@ describe.each(validators)('Validator: $name', (validator) => {
       const resolved = await resolver.resolve(instance('prod.storage', { attributes: validator.table }))
 
       expect(resolved.instanceId).toBe('good')
-      expect(warnings).toEqual([expect.stringMatching(/"broken" of "prod.storage".*port/)])
+      expect(warnings).toEqual([
+        expect.stringMatching(/^cloudmap-middy: dropped instance \{"address":"prod.storage","instanceId":"broken",.*port/),
+      ])
     })
 
     const { checkedAsync } = validator

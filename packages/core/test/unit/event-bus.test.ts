@@ -30,7 +30,8 @@ const { EventBridgeClient, PutEventsCommand } = sdk
 const eventsMock = mockClient(EventBridgeClient)
 const client = new EventBridgeClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/orders'
 const SOURCE = 'com.example.orders'

@@ -18,7 +18,8 @@ import { withEnv } from '../env.js'
 import { until } from '../events.js'
 
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 /** Every request the servers saw, as `<server> <method> <path>`. */
 const hits: string[] = []
 const servers: Server[] = []

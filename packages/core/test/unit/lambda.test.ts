@@ -20,7 +20,8 @@ import { withEnv } from '../env.js'
 const lambdaMock = mockClient(LambdaClient)
 const client = new LambdaClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:get-job'
 /** A response payload as the SDK hands it back (bytes that can also give their text). */

@@ -29,7 +29,8 @@ import { until } from '../events.js'
 const sqs = mockClient(SQSClient)
 const client = new SQSClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const ACCOUNT = '123456789012'
 const QUEUE_URL = `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/jobs`
@@ -530,8 +531,10 @@ describe('Function: queue', () => {
       })
       expect(calls.delete()).toEqual([])
       expect(warnings).toHaveLength(2)
-      expect(warnings[0]).toMatch(/"2".*prod\.scheduler->q.*not JSON \(10 bytes\)/)
-      expect(warnings[1]).toMatch(/"3".*prod\.scheduler->q.*jobId/)
+      expect(warnings[0]).toMatch(
+        /^cloudmap-middy: left a message on its queue \{"address":"prod.scheduler->q","messageId":"2",.*not JSON \(10 bytes\)/,
+      )
+      expect(warnings[1]).toMatch(/^cloudmap-middy: left a message on its queue \{"address":"prod.scheduler->q","messageId":"3",.*jobId/)
     })
 
     it('It should never quote an unreadable body in a warning', async () => {

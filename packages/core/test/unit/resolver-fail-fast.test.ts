@@ -80,7 +80,7 @@ describe('Class: Resolver, a cold start that cannot reach Cloud Map', () => {
     const resolving = resolver.resolve(instance('prod.web'), { signal: lambdaTime(9_500) })
 
     // Act: the first attempt fails at once, the second 100 ms later.
-    const failedAttempts = () => debug.filter(([message]) => message.includes('DiscoverInstances failed'))
+    const failedAttempts = () => debug.filter(([message]) => message === 'cloudmap-middy: discovery failed')
     await jest.advanceTimersByTimeAsync(0)
     const afterFirst = failedAttempts().length
     await jest.advanceTimersByTimeAsync(100)
@@ -92,9 +92,9 @@ describe('Class: Resolver, a cold start that cannot reach Cloud Map', () => {
     const attempts = failedAttempts()
     expect(attempts).toHaveLength(cloudMap.commandCalls(DiscoverInstancesCommand).length)
     expect(attempts.slice(0, 3).map(([, fields]) => fields)).toEqual([
-      { address: 'prod.web', attempt: 1, error: 'Error', transient: true, nextAttemptInMs: 100 },
-      { address: 'prod.web', attempt: 2, error: 'Error', transient: true, nextAttemptInMs: 200 },
-      { address: 'prod.web', attempt: 3, error: 'Error', transient: true, nextAttemptInMs: 400 },
+      { address: 'prod.web', attempt: 1, error: 'Error', transient: true, throttled: false, retryInMs: 100 },
+      { address: 'prod.web', attempt: 2, error: 'Error', transient: true, throttled: false, retryInMs: 200 },
+      { address: 'prod.web', attempt: 3, error: 'Error', transient: true, throttled: false, retryInMs: 400 },
     ])
     expect(warn).toHaveLength(1)
     expect(warn[0]?.[1]).toMatchObject({ address: 'prod.web', attempts: attempts.length, error: 'Error' })

@@ -24,7 +24,8 @@ process.env.AWS_REGION ??= 'us-east-1'
 const cloudMap = mockClient(ServiceDiscoveryClient)
 const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const answer = (...ids: string[]) => ({
   Instances: ids.map((id) => ({ InstanceId: id, Attributes: { type: 'http', url: `https://${id}.example.com/` } })),
@@ -292,7 +293,9 @@ describe('Class: Resolver, remembered failures', () => {
     expect(resolver.resolveSync(dep)).toBe(NOT_READY)
     expect(errors.map(({ error }) => (error as DiscoveryError).transient)).toEqual([false, false, false, false, false])
     expect(discoverCalls()).toBe(2)
-    expect(warnings).toEqual([expect.stringMatching(/evicted "prod.web" after: AccessDeniedException/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(/^cloudmap-middy: evicted instances \{"address":"prod.web","error":"AccessDeniedException/),
+    ])
   })
 
   it('It should report a remembered failure through a service set as one DependencyResolutionError, without a call', async () => {

@@ -30,7 +30,8 @@ process.env.AWS_REGION ??= 'us-east-1'
 const cloudMap = mockClient(ServiceDiscoveryClient)
 const client = new ServiceDiscoveryClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`
 const answer = (...ids: string[]) => ({
@@ -260,7 +261,11 @@ describe('Class: Resolver', () => {
 
     expect(stale.instanceId).toBe('old')
     expect(after.instanceId).toBe('old')
-    expect(warnings).toEqual([expect.stringMatching(/serving stale instances of "prod.scheduler" \(5 s old\).*failed refresh/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^cloudmap-middy: serving stale instances after a failed refresh \{"address":"prod.scheduler","ageMs":5000,"error":/,
+      ),
+    ])
   })
 
   it('It should back off after a failed refresh instead of calling on every invocation', async () => {
@@ -401,7 +406,9 @@ describe('Class: Resolver, attributes and selection', () => {
     for (let i = 0; i < 60; i++) seen.add((await resolver.resolve(dep)).instanceId)
 
     expect(seen).toEqual(new Set(['good-1', 'good-2']))
-    expect(warnings).toEqual([expect.stringMatching(/dropped instance "broken" of "prod.scheduler".*arn/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(/^cloudmap-middy: dropped instance \{"address":"prod.scheduler","instanceId":"broken","reason":".*arn/),
+    ])
   })
 
   it('It should throw AttributeValidationError with address, instance id and issue paths when none is valid', async () => {
@@ -447,8 +454,10 @@ describe('Class: Resolver, attributes and selection', () => {
     expect((pinned as Error).message).toContain('the registry answered 2 instances with this id')
     expect(any.map((value) => value.instanceId)).toEqual(['a', 'a', 'a', 'a'])
     // One warning per dropped copy, for each dependency that reads the answer.
-    expect(warnings.filter((warning) => warning.includes('dropped instance "b" of "prod.scheduler->b"'))).toHaveLength(2)
-    expect(warnings.filter((warning) => warning.includes('dropped instance "b" of "prod.scheduler"'))).toHaveLength(2)
+    expect(warnings.filter((warning) => warning.includes('dropped instance {"address":"prod.scheduler->b","instanceId":"b"'))).toHaveLength(
+      2,
+    )
+    expect(warnings.filter((warning) => warning.includes('dropped instance {"address":"prod.scheduler","instanceId":"b"'))).toHaveLength(2)
   })
 
   it('It should pick first, round-robin or random', async () => {
@@ -659,6 +668,8 @@ describe('Class: Resolver, services that are not registered', () => {
     expect(backingOff.slice(0, 2)).toEqual([undefined, undefined])
     expect(backingOff[2]).toBeInstanceOf(ServiceNotFoundError)
     expect(discoverCalls()).toBe(2)
-    expect(warnings).toEqual([expect.stringMatching(/serving stale instances of "prod.audit".*failed refresh/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(/^cloudmap-middy: serving stale instances after a failed refresh \{"address":"prod.audit"/),
+    ])
   })
 })

@@ -4,7 +4,8 @@ import { createResolver, defineServices, instance, NOT_READY, type Resolver, typ
 import { clearCache, type StaticRegistry, staticRegistry } from '../../src/testing/index.js'
 
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 let now = 1_700_000_000_000
 const advance = (ms: number) => {
@@ -123,7 +124,7 @@ describe('Function: defineServices', () => {
     expect(stale).toMatchObject({ worker: { instanceId: 'a' } })
     expect(set.resolveSync(resolver)).toBe(NOT_READY)
     expect(resolver.resolveSync(dependency)).toBe(NOT_READY)
-    expect(warnings.some((warning) => warning.includes('evicted "prod.scheduler"'))).toBe(true)
+    expect(warnings.some((warning) => warning.includes('evicted instances {"address":"prod.scheduler"'))).toBe(true)
   })
 
   it('It should serve the new instances once a refresh fetched them', async () => {

@@ -29,7 +29,8 @@ const { SFNClient, StartExecutionCommand, StartSyncExecutionCommand } = sdk
 const sfnMock = mockClient(SFNClient)
 const client = new SFNClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:invoice'
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:invoice:order-42'

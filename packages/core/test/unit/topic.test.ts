@@ -17,7 +17,8 @@ import { staticRegistry } from '../../src/testing/index.js'
 const snsMock = mockClient(SNSClient)
 const client = new SNSClient({ region: 'us-east-1' })
 const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+// A line as text: the stable message, then its fields.
+const logger = { warn: (message: string, fields: object) => void warnings.push(`${message} ${JSON.stringify(fields)}`) }
 
 const ARN = 'arn:aws:sns:eu-west-1:123456789012:job-events'
 const FIFO_ARN = 'arn:aws:sns:eu-west-1:123456789012:job-events.fifo'

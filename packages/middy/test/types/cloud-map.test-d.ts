@@ -72,3 +72,11 @@ middy<{ id: string }>()
     // @ts-expect-error so is a missing one
     await context.services.jobs.invoke()
   })
+
+// A metrics sink is any addMetric(name, unit, value); it builds a resolver, so it excludes one too.
+const sink = { addMetric: (_name: string, _unit: string, _value: number) => undefined }
+cloudMap({ services: {}, metrics: sink, logger: console, ttlMs: 5 })
+// @ts-expect-error metrics goes with no resolver
+cloudMap({ services: {}, resolver: createResolver(), metrics: sink })
+// @ts-expect-error a sink has addMetric
+cloudMap({ services: {}, metrics: { putMetric: () => undefined } })

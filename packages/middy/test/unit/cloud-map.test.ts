@@ -297,9 +297,11 @@ describe('Function: cloudMap', () => {
     [{ services: {}, resolver: createResolver(), ttlMs: 5 }, /either a resolver or its settings/],
     [
       { services: {}, resolver: createResolver(), awsClientCapture: <C>(c: C) => c },
-      /either a resolver or its settings \(ttlMs, logger, awsClientCapture\)/,
+      /either a resolver or its settings \(ttlMs, logger, metrics, awsClientCapture\)/,
     ],
     [{ services: {}, awsClientCapture: 'tracer' }, /awsClientCapture=tracer is not a function/],
+    [{ services: {}, resolver: createResolver(), metrics: { addMetric: () => undefined } }, /either a resolver or its settings/],
+    [{ services: {}, metrics: { putMetric: () => undefined } }, /metrics must have addMetric/],
     [undefined, /needs an options object/],
   ])('It should refuse %p at declaration with a TypeError that names the option', (options, reason) => {
     // Act
@@ -308,6 +310,30 @@ describe('Function: cloudMap', () => {
     // Assess
     expect(declare).toThrow(TypeError)
     expect(declare).toThrow(reason)
+  })
+
+  it('It should count its hits in the metrics sink it is given, one value per warm invocation', async () => {
+    // Prepare
+    const added: Array<[string, string, number]> = []
+    const metrics = { addMetric: (name: string, unit: string, value: number) => void added.push([name, unit, value]) }
+    cloudMapSdk.on(DiscoverInstancesCommand, { ServiceName: 'users' }).resolves(answer('users', 'a'))
+    cloudMapSdk.on(DiscoverInstancesCommand, { ServiceName: 'orders' }).resolves(answer('orders', 'b'))
+    const handler = middy7()
+      .use(cloudMap({ services: { users: instance('prod.users'), orders: instance('prod.orders') }, metrics, logger, prefetch: false }))
+      .handler(async () => 'ok')
+
+    // Act: a cold invocation, then two warm ones
+    for (let i = 0; i < 3; i++) await handler({}, lambdaContext())
+
+    // Assess
+    expect(added.filter(([name]) => name === 'CloudMapCacheMiss')).toEqual([
+      ['CloudMapCacheMiss', 'Count', 1],
+      ['CloudMapCacheMiss', 'Count', 1],
+    ])
+    expect(added.filter(([name]) => name === 'CloudMapCacheHit')).toEqual([
+      ['CloudMapCacheHit', 'Count', 2],
+      ['CloudMapCacheHit', 'Count', 2],
+    ])
   })
 
   it("It should not fail the module load when a resolver's prefetch throws, and resolve on invocation", async () => {
