@@ -1,0 +1,151 @@
+// The plugin's hooks on a service object shaped as the framework gives it, with handler modules
+// loaded for real (as the check loads them). examples/scheduler/test/serverless.test.ts runs it
+// inside osls.
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from '@jest/globals'
+import type { CloudMapConfig } from '../../src/config.js'
+import { CloudMapPlugin, type ServerlessLike } from '../../src/plugin.js'
+
+const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'service')
+
+type Fn = ReturnType<ServerlessLike['service']['getFunction']>
+
+function serverless(cloudMap: CloudMapConfig, functions: Record<string, Fn>) {
+  const Resources: Record<string, unknown> = {}
+  const schema = { custom: [] as object[], functions: [] as object[] }
+  const provider: ServerlessLike['service']['provider'] = {
+    compiledCloudFormationTemplate: { Resources },
+    runtime: 'nodejs22.x',
+    environment: { CLOUDMAP_NAMESPACE: 'dev', FROM_DEPLOY: { Ref: 'X' } },
+    iam: { role: { statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] } },
+  }
+  const sls: ServerlessLike = {
+    serviceDir,
+    service: {
+      custom: { cloudMap },
+      provider,
+      resources: { Resources: { Jobs: { Type: 'AWS::SQS::Queue' } } },
+      getAllFunctions: () => Object.keys(functions),
+      getFunction: (name) => functions[name] as Fn,
+    },
+    getProvider: () => ({
+      getRegion: () => 'eu-west-1',
+      naming: {
+        getLambdaLogicalId: (name) => `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`,
+        getNormalizedFunctionName: (name) => `${name[0]?.toUpperCase()}${name.slice(1)}`,
+      },
+    }),
+    configSchemaHandler: {
+      defineCustomProperties: (s) => schema.custom.push(s),
+      defineFunctionProperties: (_provider, s) => schema.functions.push(s),
+    },
+  }
+  return { sls, Resources, provider, schema }
+}
+
+const registry: CloudMapConfig = {
+  namespaces: {
+    app: {
+      name: 'dev',
+      services: {
+        scheduler: { instances: { 'get-job': { function: 'getJob' }, jobs: { queue: 'Jobs' } } },
+        storage: { instances: { table: { attributes: { tableName: 'jobs' } } } },
+      },
+    },
+  },
+}
+
+const run = async (plugin: CloudMapPlugin) => {
+  await plugin.hooks['before:package:setupProviderConfiguration']?.()
+  await plugin.hooks['package:compileEvents']?.()
+}
+
+describe('CloudMapPlugin', () => {
+  it('It should define its schema, register the instances, and give each function a role with exactly what its handler declares', async () => {
+    const functions: Record<string, Fn> = {
+      api: { name: 'api-dev', handler: 'src/api.handler' },
+      getJob: { name: 'get-job-dev', handler: 'src/idle.handler' },
+    }
+    const { sls, Resources, schema } = serverless(registry, functions)
+    await run(new CloudMapPlugin(sls))
+    expect(schema.custom).toHaveLength(1)
+    expect(schema.functions).toHaveLength(1)
+    expect(Object.keys(Resources).filter((id) => id.startsWith('CloudMap'))).toEqual([
+      'CloudMapAppNamespace',
+      'CloudMapAppSchedulerService',
+      'CloudMapAppSchedulerGetJobInstance',
+      'CloudMapAppSchedulerJobsInstance',
+      'CloudMapAppStorageService',
+      'CloudMapAppStorageTableInstance',
+    ])
+    expect(functions.api?.role).toBe('ApiIamRoleLambdaExecution')
+    const statements = (id: string) =>
+      (Resources[id] as { Properties: { Policies: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[] } })
+        .Properties.Policies[0]?.PolicyDocument.Statement
+    expect(statements('ApiIamRoleLambdaExecution')?.slice(1)).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' },
+      {
+        Effect: 'Allow',
+        Action: ['servicediscovery:DiscoverInstances'],
+        Resource: '*',
+        Condition: { StringEquals: { 'servicediscovery:NamespaceName': 'dev', 'servicediscovery:ServiceName': ['scheduler', 'storage'] } },
+      },
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [{ 'Fn::GetAtt': ['GetJobLambdaFunction', 'Arn'] }] },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['Jobs', 'Arn'] }] },
+    ])
+    // A handler that declares nothing: its log group and the service's statements only.
+    expect(statements('GetJobIamRoleLambdaExecution')?.map((s) => s.Action)).toEqual([
+      ['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource', 'logs:PutLogEvents'],
+      's3:GetObject',
+    ])
+  }, 60_000)
+
+  it('It should add every function’s statements to the shared role with roles: shared, and grant nothing with roles: none', async () => {
+    const shared = serverless(
+      { ...registry, roles: 'shared' },
+      { api: { handler: 'src/api.handler' }, getJob: { handler: 'src/idle.handler' } },
+    )
+    await run(new CloudMapPlugin(shared.sls))
+    const role = shared.provider.iam?.role as { statements: { Action: unknown }[] }
+    expect(role.statements.map((s) => s.Action)).toEqual([
+      's3:GetObject',
+      ['servicediscovery:DiscoverInstances'],
+      ['lambda:InvokeFunction'],
+      ['sqs:SendMessage'],
+    ])
+    expect(Object.keys(shared.Resources).some((id) => id.endsWith('IamRoleLambdaExecution'))).toBe(false)
+    const none = serverless(
+      { ...registry, roles: 'none' },
+      { api: { handler: 'src/api.handler' }, getJob: { handler: 'src/idle.handler' } },
+    )
+    await run(new CloudMapPlugin(none.sls))
+    expect(none.sls.service.getFunction('api').role).toBeUndefined()
+  }, 60_000)
+
+  it('It should fail the package naming the function and the address its handler declares that is not registered', async () => {
+    const unregistered: CloudMapConfig = { namespaces: { app: { name: 'dev', services: { scheduler: {} } } } }
+    const { sls } = serverless(unregistered, { api: { handler: 'src/api.handler' } })
+    await expect(run(new CloudMapPlugin(sls))).rejects.toThrow(
+      'cloudmap-middy: functions.api: a dependency (dev.scheduler->get-job): nothing is registered as dev.scheduler->get-job in custom.cloudMap',
+    )
+  }, 60_000)
+
+  it('It should fail naming the function when its handler module is not there, and leave a role of the user’s own alone', async () => {
+    const missing = serverless(registry, { api: { handler: 'src/gone.handler' }, getJob: { handler: 'src/idle.handler' } })
+    await expect(run(new CloudMapPlugin(missing.sls))).rejects.toThrow(
+      'cloudmap-middy: functions.api: api (src/gone.handler): no module src/gone',
+    )
+    const own = serverless(registry, {
+      api: { handler: 'src/gone.handler', role: 'arn:aws:iam::123456789012:role/mine' },
+      getJob: { handler: 'src/idle.handler', runtime: 'python3.12' },
+    })
+    await run(new CloudMapPlugin(own.sls))
+    expect(own.sls.service.getFunction('api').role).toBe('arn:aws:iam::123456789012:role/mine')
+  }, 60_000)
+
+  it('It should skip the check with check: false (no template is read)', async () => {
+    const skipped = serverless({ ...registry, check: false }, {})
+    await expect(new CloudMapPlugin(skipped.sls).hooks['after:package:finalize']?.()).resolves.toBeUndefined()
+  })
+})
