@@ -1,11 +1,13 @@
 // The plugin's hooks on a service object shaped as the framework gives it, with handler modules
 // loaded for real (as the check loads them). examples/scheduler/test/serverless.test.ts runs it
 // inside osls.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from '@jest/globals'
 import type { CloudMapConfig } from '../../src/config.js'
 import { CloudMapPlugin, type ServerlessLike } from '../../src/plugin.js'
+import { compileRegistrations } from '../../src/registrations.js'
 
 const serviceDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'service')
 
@@ -142,6 +144,46 @@ describe('CloudMapPlugin', () => {
     })
     await run(new CloudMapPlugin(own.sls))
     expect(own.sls.service.getFunction('api').role).toBe('arn:aws:iam::123456789012:role/mine')
+  }, 60_000)
+
+  it('It should run the check on the template written to .serverless and fail the package on a ✗, naming the function and the address', async () => {
+    const folder = join(serviceDir, '.serverless')
+    mkdirSync(folder, { recursive: true })
+    const { sls } = serverless({ ...registry, roles: 'none' }, { api: { handler: 'src/api.handler' } })
+    const { resources } = compileRegistrations(registry, {
+      functions: ['api', 'getJob'],
+      lambdaLogicalId: (name) => `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`,
+      resources: { Jobs: { Type: 'AWS::SQS::Queue' } },
+    })
+    const fn = (handler: string, env: Record<string, string>) => ({
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        Runtime: 'nodejs22.x',
+        Handler: handler,
+        Code: { S3Bucket: { Ref: 'ServerlessDeploymentBucket' }, S3Key: 'serverless/app/dev/1/app.zip' },
+        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+        Environment: { Variables: env },
+      },
+    })
+    const template = {
+      Resources: {
+        ServerlessDeploymentBucket: { Type: 'AWS::S3::Bucket' },
+        Jobs: { Type: 'AWS::SQS::Queue' },
+        // A role of the user's own that allows nothing the handler needs.
+        Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
+        ApiLambdaFunction: fn('src/api.handler', { CLOUDMAP_NAMESPACE: 'dev' }),
+        GetJobLambdaFunction: fn('src/idle.handler', {}),
+        ...resources,
+      },
+    }
+    writeFileSync(join(folder, 'cloudformation-template-update-stack.json'), JSON.stringify(template))
+    try {
+      await expect(new CloudMapPlugin(sls).hooks['after:package:finalize']?.()).rejects.toThrow(
+        /cloudmap-middy: the check failed on .*cloudformation-template-update-stack\.json \(skip it with custom\.cloudMap\.check: false\):\n {2}✗ ApiLambdaFunction dev\.scheduler->get-job: /,
+      )
+    } finally {
+      rmSync(folder, { recursive: true, force: true })
+    }
   }, 60_000)
 
   it('It should skip the check with check: false (no template is read)', async () => {
