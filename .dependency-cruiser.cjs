@@ -60,6 +60,13 @@ module.exports = {
       from: { path: `^${core}` },
       to: { path: 'node_modules/@middy/' },
     },
+    {
+      name: 'serverless-plugin-without-sdk-v2',
+      comment: 'The Serverless plugin uses none of the framework SDK v2 helpers (osls v4 removed them), nor the SDK v2.',
+      severity: 'error',
+      from: { path: '^packages/serverless/src/' },
+      to: { path: 'node_modules/aws-sdk/' },
+    },
     ...layerRules,
   ],
   options: {

@@ -15,6 +15,7 @@ const shared = {
     '^@cloudmap-middy/check/template$': '<rootDir>/packages/check/src/template.ts',
     '^@cloudmap-middy/check$': '<rootDir>/packages/check/src/index.ts',
     '^@cloudmap-middy/cdk$': '<rootDir>/packages/cdk/src/index.ts',
+    '^@cloudmap-middy/serverless$': '<rootDir>/packages/serverless/src/index.ts',
     '^@cloudmap-middy/moto-harness$': '<rootDir>/tools/moto-harness/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
@@ -42,6 +43,7 @@ export default {
     './packages/middy/src/': { statements: 100, branches: 93, functions: 100, lines: 100 },
     './packages/cdk/src/': { statements: 99, branches: 81, functions: 100, lines: 99 },
     './packages/check/src/': { statements: 97, branches: 87, functions: 99, lines: 97 },
+    './packages/serverless/src/': { statements: 95, branches: 84, functions: 94, lines: 95 },
   },
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] },

@@ -1,4 +1,4 @@
-// Checks the packages as a user gets them: builds and packs core, middy, cdk and check, checks
+// Checks the packages as a user gets them: builds and packs core, middy, cdk, check and serverless, checks
 // what the tarballs hold and say (publint, Are the Types Wrong?), then installs core, middy and
 // check with plain npm into a scratch app outside the workspace, with the AWS SDK clients at
 // the floors core declares, and there: typechecks a handler (and a deliberate type error, which
@@ -23,7 +23,7 @@ import { declaredFloors, describePins, pnpmCommand, SDK_CLIENTS } from './sdk-fl
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const keep = process.argv.includes('--keep')
-const PACKAGES = ['packages/core', 'packages/middy', 'packages/cdk', 'packages/check']
+const PACKAGES = ['packages/core', 'packages/middy', 'packages/cdk', 'packages/check', 'packages/serverless']
 const REPOSITORY = 'git+https://github.com/cloudmap-middy/cloudmap-middy.git'
 /**
  * What a tarball may hold: the built JavaScript and declarations, the readme and the licence, and the

@@ -15,6 +15,7 @@ const args = [
   'packages/middy/src',
   'packages/cdk/src',
   'packages/check/src',
+  'packages/serverless/src',
 ]
 const modern = Number(process.versions.node.split('.')[0]) >= 22
 const run = modern

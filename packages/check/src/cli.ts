@@ -13,7 +13,8 @@ Proves before a deploy that every dependency each function's handler declares is
 in the template, of the type its kind needs, valid for its attributes schema, inside its
 target policy, and permitted by the function's role.
 
-  <template>                 a SAM template.yaml, or a template the CDK synthesized (cdk.out/*.template.json)
+  <template>                 a SAM template.yaml, a template the CDK synthesized (cdk.out/*.template.json),
+                             or the one sls package wrote (.serverless/cloudformation-template-update-stack.json)
   --param Name=Value         a template parameter (repeat); also AWS::Region, AWS::AccountId
   --handler Function=path    the handler module of a function (logical id or FunctionName),
                              optionally path#export; needed for CDK functions (repeat)

@@ -17,6 +17,7 @@ export {
   type Problem,
   type Unregistered,
 } from './check.js'
+export { type Declaration, type DeclarationsOptions, declarations } from './declarations.js'
 export { type Isolation, IsolationError, type IsolationLayer, type MissingLayer } from './isolation.js'
 export { type ParameterValues, TemplateError } from './model.js'
 export { type FormatOptions, formatJson, formatReport, REPORT_VERSION } from './report.js'

@@ -5,7 +5,7 @@
 // (an import, a nested stack's output) is a visible placeholder (`«Fn::ImportValue SharedQueueArn»`).
 import { dirname, resolve as resolvePath } from 'node:path'
 import { attributesProblem, instanceIdProblem } from '@cloudmap-middy/core/registration'
-import { cdkHandler, confined, projectFolder, samHandler } from './model/handlers.js'
+import { cdkHandler, confined, projectFolder, samHandler, serverlessHandler, serverlessService } from './model/handlers.js'
 import { parameterValues } from './model/parameters.js'
 import { connectorGrants, managedPolicies, roleOf, rolePermissions } from './model/permissions.js'
 import { loosely, NAMESPACE_TYPES, type Reading, strictly, withGlobals } from './model/reading.js'
@@ -240,6 +240,8 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
   const directory = dirname(resolvePath(path))
   // The folder the handler modules the template names must be in.
   const project = projectFolder(directory)
+  // A template `sls package` wrote: its functions' handlers are modules of the service folder.
+  const service = serverlessService(directory, template.Resources)
   const transform = (template as { Transform?: unknown }).Transform
   const form = [transform].flat().includes('AWS::Serverless-2016-10-31') ? 'sam' : 'cloudformation'
   const notes: string[] = []
@@ -353,7 +355,9 @@ export function readTemplate(path: string, options: ReadOptions = {}): TemplateM
     const located =
       resource.Type === 'AWS::Serverless::Function' && !given
         ? samHandler(directory, resolved, metadata)
-        : cdkHandler(directory, logicalId, name, resolved, metadata, options.handlers ?? {})
+        : service !== undefined && !given
+          ? serverlessHandler(service, resolved)
+          : cdkHandler(directory, logicalId, name, resolved, metadata, options.handlers ?? {})
     // A module named on the command line is the caller's choice; one the template names must be of its project.
     const handler = given ? located : confined(logicalId, project, located)
     // Inline code is not a module of the project, unless --handler names the module it stands for.

@@ -2,4 +2,5 @@ export { type FunctionHost, type LocalApp, startLocalApp, type Trace } from './a
 export { type CdkTemplate, type HandlerModules, samFromCdk, writeLocalTemplate } from './cdk-template.js'
 export { type EnvironmentEvents, FunctionFailure, LambdaEnvironment } from './lambda-environment.js'
 export { runScenario, type ScenarioRun } from './scenario.js'
+export { serverlessHandlerModules, writeServerlessLocalTemplate } from './serverless-template.js'
 export { loadTemplate, type Template, TemplateResolver } from './template.js'

@@ -1,7 +1,7 @@
 // Where a function's handler module is, as Lambda's Node.js runtime finds it.
 import { existsSync, realpathSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { own } from '../own.js'
 import { TemplateError, type TemplateFunction } from './types.js'
 
@@ -52,6 +52,31 @@ export function samHandler(
           : ''
     return { missing: `no module ${file}{${MODULE_EXTENSIONS.join(',')}} in ${codeUri}${entry}` }
   }
+  return { module, exportName }
+}
+
+/**
+ * The service folder of a template the Serverless Framework wrote (`sls package` writes
+ * `<service>/.serverless/cloudformation-template-update-stack.json`), or `undefined` for any other
+ * template. Its functions' `Handler` (`src/handlers/api.handler`) is relative to that folder.
+ */
+export function serverlessService(directory: string, resources: Readonly<Record<string, unknown>>): string | undefined {
+  if (basename(directory) !== '.serverless') return undefined
+  // Every template the framework writes has its deployment bucket, or (with `deploymentBucket` set) functions whose code it uploaded.
+  const written = Object.values(resources).some((resource) => {
+    const { Type, Properties } = resource as { Type?: unknown; Properties?: { Code?: { S3Key?: unknown } } }
+    return Type === 'AWS::Lambda::Function' && typeof Properties?.Code?.S3Key === 'string'
+  })
+  return written || Object.hasOwn(resources, 'ServerlessDeploymentBucket') ? dirname(directory) : undefined
+}
+
+/** A Serverless Framework function's handler: its `Handler`'s module in the service folder (the source beside what is packaged: `.ts` too). */
+export function serverlessHandler(service: string, props: Record<string, unknown>): TemplateFunction['handler'] {
+  const handler = props.Handler
+  if (typeof handler !== 'string' || !handler.includes('.')) return { missing: 'it has no Handler of the form file.export' }
+  const { file, exportName } = splitHandler(handler)
+  const module = findModule(service, file)
+  if (!module) return { missing: `no module ${file}{${MODULE_EXTENSIONS.join(',')}} in the service folder ${service}` }
   return { module, exportName }
 }
 

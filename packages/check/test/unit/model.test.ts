@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
@@ -117,6 +117,43 @@ describe('readTemplate', () => {
     expect(api?.notes).toEqual(['managed policy SomeCustomerPolicy is not known: its permissions are not checked'])
     expect(gone?.handler).toEqual({ missing: 'no module gone{,.js,.mjs,.cjs,.ts,.mts,.cts} in src/' })
     expect(py?.skipped).toBe('runtime python3.12 is not Node.js')
+  })
+
+  it('reads a template `sls package` wrote: each Handler is a module of the service folder (a TS source too), with no --handler', () => {
+    const service = mkdtempSync(join(tmpdir(), 'check-sls-'))
+    mkdirSync(join(service, 'src', 'handlers'), { recursive: true })
+    mkdirSync(join(service, '.serverless'))
+    writeFileSync(join(service, 'package.json'), '{}')
+    writeFileSync(join(service, 'src', 'handlers', 'api.ts'), 'export const handler = () => undefined\n')
+    const fn = (handler: string) => ({
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        Runtime: 'nodejs22.x',
+        Handler: handler,
+        Code: { S3Bucket: { Ref: 'ServerlessDeploymentBucket' }, S3Key: 'serverless/app/dev/1/app.zip' },
+        Role: { 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] },
+      },
+    })
+    const template = {
+      Resources: {
+        ServerlessDeploymentBucket: { Type: 'AWS::S3::Bucket' },
+        IamRoleLambdaExecution: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
+        ApiLambdaFunction: fn('src/handlers/api.handler'),
+        GoneLambdaFunction: fn('src/handlers/gone.handler'),
+      },
+    }
+    const path = join(service, '.serverless', 'cloudformation-template-update-stack.json')
+    writeFileSync(path, JSON.stringify(template))
+    const [api, gone] = readTemplate(path).functions
+    expect(api?.handler).toEqual({ module: join(realpathSync(service), 'src', 'handlers', 'api.ts'), exportName: 'handler' })
+    expect(gone?.handler).toEqual({
+      missing: `no module src/handlers/gone{,.js,.mjs,.cjs,.ts,.mts,.cts} in the service folder ${realpathSync(service)}`,
+    })
+    // The same template anywhere else is a CloudFormation template whose modules must be named.
+    const elsewhere = write(template)
+    expect(readTemplate(elsewhere).functions[0]?.handler).toEqual({
+      missing: 'give its module: --handler ApiLambdaFunction=<path to the handler module>',
+    })
   })
 
   it("reads a CDK function's permissions from its role's attached policies, and its module from --handler", () => {
