@@ -309,7 +309,7 @@ function seedFromSnapshot(registry: Registry, ttlMs: number, logger: Logger): vo
   if (seededFrom.has(registry) && seededFrom.get(registry) === text) return
   seededFrom.set(registry, text)
   const { services, problems } = readSnapshot(text)
-  for (const problem of problems) logger.warn('cloudmap-middy: snapshot ignored in part', { variable: SNAPSHOT_ENV, problem })
+  for (const problem of problems) logger.warn('cloudmap-middy: snapshot problem', { variable: SNAPSHOT_ENV, problem })
   cacheOf(registry).seedWith(services.size === 0 ? undefined : snapshotSeed(services, Date.now(), ttlMs))
 }
 

@@ -9,8 +9,8 @@ import { withEnv } from '../env.js'
 process.env.AWS_REGION ??= 'us-east-1'
 
 const cloudMap = mockClient(ServiceDiscoveryClient)
-const warnings: string[] = []
-const logger = { warn: (message: string) => void warnings.push(message) }
+const warnings: [string, Record<string, unknown> | undefined][] = []
+const logger = { warn: (message: string, fields?: Record<string, unknown>) => void warnings.push([message, fields]) }
 const arn = (name: string, account = '123456789012') => `arn:aws:lambda:us-east-1:${account}:function:${name}`
 const snapshot = (instances: Record<string, Record<string, string>>, service = 'scheduler') =>
   JSON.stringify({ v: 1, ns: { 'example.com.prod': { [service]: instances } } })
@@ -102,7 +102,12 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
 
       expect(first).toMatchObject({ arn: arn('deployed') })
       expect(second).toMatchObject({ arn: arn('deployed') })
-      expect(warnings).toEqual([expect.stringContaining('serving stale instances of "example.com.prod.scheduler"')])
+      expect(warnings).toEqual([
+        [
+          'cloudmap-middy: serving stale instances after a failed refresh',
+          expect.objectContaining({ address: 'example.com.prod.scheduler' }),
+        ],
+      ])
     })
   })
 
@@ -117,7 +122,14 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
 
         expect(served).toMatchObject({ arn: arn('current') })
         expect(warnings).toEqual([
-          expect.stringMatching(/dropped instance "get-job" of "example.com.prod.scheduler->get-job": .*999999999999/),
+          [
+            'cloudmap-middy: dropped instance',
+            {
+              address: 'example.com.prod.scheduler->get-job',
+              instanceId: 'get-job',
+              reason: expect.stringMatching(/999999999999/),
+            },
+          ],
         ])
       },
     )
@@ -152,7 +164,13 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
 
       expect(served).toMatchObject({ arn: arn('current') })
       expect(warnings).toEqual([
-        'cloudmap-middy: CLOUDMAP_MIDDY_SNAPSHOT has format version 7; this version of cloudmap-middy reads 1: ignored',
+        [
+          'cloudmap-middy: snapshot problem',
+          {
+            variable: 'CLOUDMAP_MIDDY_SNAPSHOT',
+            problem: 'has format version 7; this version of cloudmap-middy reads 1: ignored',
+          },
+        ],
       ])
     })
   })
