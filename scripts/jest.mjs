@@ -29,5 +29,26 @@ const options = [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-wa
 // aws-cdk-lib's synth validates each template with a WebAssembly CloudFormation validator by default (its errors only
 // warnings): compiling it cost each CDK test file ~17 s. The templates are validated by cfn-lint in CI instead.
 const env = { ...process.env, NODE_OPTIONS: options, CDK_VALIDATION: process.env.CDK_VALIDATION ?? 'false' }
+// The integration tests package examples/scheduler/serverless.yml with osls, kept out of the workspace's dependencies
+// (a large tree only that test uses): installed once into node_modules/.cache (CI installs it itself, OSLS_BIN).
+if (env.OSLS_BIN === undefined && (projects.length === 0 || projects.includes('int'))) env.OSLS_BIN = installOsls()
 const run = spawnSync(process.execPath, args, { stdio: 'inherit', env })
 process.exit(run.status ?? 1)
+
+function installOsls() {
+  const version = process.env.OSLS_VERSION ?? '4.3.1'
+  const prefix = join(root, 'node_modules/.cache/osls', version)
+  const bin = join(prefix, 'node_modules/osls/bin/serverless.js')
+  if (!existsSync(bin)) {
+    console.error(`jest.mjs: installing osls ${version} into ${prefix} (once; the Serverless example's test packages with it)`)
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+    const installed = spawnSync(npm, ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `osls@${version}`], {
+      stdio: 'inherit',
+    })
+    if (installed.status !== 0 || !existsSync(bin)) {
+      console.error(`jest.mjs: osls ${version} could not be installed (npm exited ${installed.status}); set OSLS_BIN to its bin/serverless.js`)
+      process.exit(1)
+    }
+  }
+  return bin
+}
