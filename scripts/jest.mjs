@@ -46,7 +46,9 @@ function installOsls() {
       stdio: 'inherit',
     })
     if (installed.status !== 0 || !existsSync(bin)) {
-      console.error(`jest.mjs: osls ${version} could not be installed (npm exited ${installed.status}); set OSLS_BIN to its bin/serverless.js`)
+      console.error(
+        `jest.mjs: osls ${version} could not be installed (npm exited ${installed.status}); set OSLS_BIN to its bin/serverless.js`,
+      )
       process.exit(1)
     }
   }
