@@ -129,20 +129,20 @@ export function functionSnapshot(
   registrations: readonly Registration[],
   types: ReadonlyMap<string, string>,
 ): FunctionSnapshot {
-  const services = new Map<string, { namespace: string; service: string; names: string[] }>()
+  const services = new Map<string, { namespace: string; service: string; labels: string[] }>()
   for (const d of declared) {
     const key = `${d.namespace}.${d.service}`
-    const entry = services.get(key) ?? { namespace: d.namespace, service: d.service, names: [] }
-    entry.names.push(d.name ?? d.label)
+    const entry = services.get(key) ?? { namespace: d.namespace, service: d.service, labels: [] }
+    if (!entry.labels.includes(d.label)) entry.labels.push(d.label)
     services.set(key, entry)
   }
   const included: Registration[] = []
   const warnings: string[] = []
-  for (const [key, { namespace, service, names }] of services) {
+  for (const [key, { namespace, service, labels }] of services) {
     const found = registrations.filter((r) => r.namespace === namespace && r.service === service)
     if (found.length === 0) {
       warnings.push(
-        `${where}: snapshot: ${key} (services.${names.join(', services.')}) is not registered in custom.cloudMap; it is left to discovery at cold start`,
+        `${where}: snapshot: ${key} (declared as ${labels.join(', ')}) is not registered in custom.cloudMap; it is left to discovery at cold start`,
       )
     }
     included.push(...found)

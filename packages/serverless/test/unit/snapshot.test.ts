@@ -4,10 +4,11 @@ import { describe, expect, it } from '@jest/globals'
 import type { CfnValue, Registration } from '../../src/registrations.js'
 import { environmentProblem, functionSnapshot } from '../../src/snapshot.js'
 
-const declared = (name: string, namespace: string, service: string): Declaration => ({
+const declared = (name: string, namespace: string, service: string, instance?: string): Declaration => ({
   name,
   kind: 'lambda',
-  label: `${namespace}.${service}`,
+  label: `${namespace}.${service}${instance === undefined ? '' : `->${instance}`}`,
+  ...(instance === undefined ? {} : { instance }),
   namespace,
   service,
   optional: false,
@@ -85,12 +86,12 @@ describe('functionSnapshot', () => {
   it('warns of a declared service registered nowhere, naming function and address, and leaves it to discovery', () => {
     const snapshot = functionSnapshot(
       'functions.api',
-      [declared('jobs', 'dev', 'scheduler'), declared('pay', 'prod', 'payments'), declared('refund', 'prod', 'payments')],
+      [declared('jobs', 'dev', 'scheduler'), declared('pay', 'prod', 'payments'), declared('refund', 'prod', 'payments', 'refunds')],
       [getJob],
       types,
     )
     expect(snapshot.warnings).toEqual([
-      'functions.api: snapshot: prod.payments (services.pay, services.refund) is not registered in custom.cloudMap; it is left to discovery at cold start',
+      'functions.api: snapshot: prod.payments (declared as prod.payments, prod.payments->refunds) is not registered in custom.cloudMap; it is left to discovery at cold start',
     ])
     expect(snapshot.registrations).toEqual([getJob])
     const none = functionSnapshot('functions.api', [declared('pay', 'prod', 'payments')], [getJob], types)
