@@ -62,6 +62,11 @@ export interface CloudMapConfig {
   readonly check?: boolean
   /** How long a handler module may take to load. Default 30 000 ms. */
   readonly timeoutMs?: number
+  /**
+   * Give every function the snapshot of the registrations of the services its handler declares
+   * (`CLOUDMAP_MIDDY_SNAPSHOT`, resolved at deploy): its cold start discovers nothing. Default false.
+   */
+  readonly snapshot?: boolean
 }
 
 /** `functions.<name>.cloudMap` of serverless.yml. */
@@ -72,6 +77,8 @@ export interface FunctionCloudMapConfig {
   readonly external?: readonly string[]
   /** IAM statements of the function's own (its table, its bucket): added to its role. */
   readonly statements?: readonly unknown[]
+  /** This function's snapshot, over `custom.cloudMap.snapshot`. */
+  readonly snapshot?: boolean
 }
 
 /** The kind keys of an instance: one at most. */
@@ -132,6 +139,7 @@ export const CUSTOM_SCHEMA = {
         roles: { type: 'string', enum: ['per-function', 'shared', 'none'] },
         check: { type: 'boolean' },
         timeoutMs: { type: 'integer', minimum: 1 },
+        snapshot: { type: 'boolean' },
       },
       additionalProperties: false,
     },
@@ -147,6 +155,7 @@ export const FUNCTION_SCHEMA = {
         calls: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
         external: { type: 'array', items: { type: 'string' } },
         statements: { type: 'array', items: { type: 'object' } },
+        snapshot: { type: 'boolean' },
       },
       additionalProperties: false,
     },

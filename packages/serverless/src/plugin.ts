@@ -3,9 +3,11 @@
 // and osls share (hooks, configSchemaHandler, provider.naming); no SDK v2 helper (osls v4 has none).
 import { join } from 'node:path'
 import { check, type Declaration, declarations } from '@cloudmap-middy/check'
+import { SNAPSHOT_ENV } from '@cloudmap-middy/core/snapshot'
 import { type CloudMapConfig, CUSTOM_SCHEMA, FUNCTION_SCHEMA, type FunctionCloudMapConfig } from './config.js'
 import { type CfnResource, type CompiledRegistrations, compileRegistrations } from './registrations.js'
 import { functionRole } from './roles.js'
+import { environmentProblem, functionSnapshot } from './snapshot.js'
 import { grantsOf, type Statement } from './statements.js'
 
 /** What the plugin reads of a function of serverless.yml (`service.getFunction(name)`). */
@@ -113,6 +115,7 @@ export class CloudMapPlugin {
   readonly #serverless: ServerlessLike
   readonly #log: PluginLogger
   #compiled: CompiledRegistrations | undefined
+  readonly #declared = new Map<string, readonly Declaration[]>()
 
   /**
    * @param serverless - the framework's `serverless` object (what the plugin reads of it: `ServerlessLike`).
@@ -164,13 +167,73 @@ export class CloudMapPlugin {
   }
 
   #register(): void {
-    Object.assign(this.#serverless.service.provider.compiledCloudFormationTemplate.Resources, this.#registrations().resources)
+    const template = this.#serverless.service.provider.compiledCloudFormationTemplate.Resources
+    Object.assign(template, this.#registrations().resources)
+    this.#snapshots(template)
+  }
+
+  #snapshotOn(name: string): boolean {
+    return this.#serverless.service.getFunction(name).cloudMap?.snapshot ?? this.#config.snapshot ?? false
+  }
+
+  /** Each function with `snapshot` on gets its CLOUDMAP_MIDDY_SNAPSHOT, within Lambda's 4 KB. */
+  #snapshots(template: Record<string, unknown>): void {
+    const { service } = this.#serverless
+    const naming = this.#serverless.getProvider('aws').naming
+    const types = new Map<string, string>()
+    for (const [id, resource] of Object.entries({ ...(service.resources?.Resources ?? {}), ...template })) {
+      const type = (resource as { Type?: unknown } | undefined)?.Type
+      if (typeof type === 'string') types.set(id, type)
+    }
+    for (const name of service.getAllFunctions()) {
+      if (!this.#snapshotOn(name)) continue
+      const where = `functions.${name}`
+      const snapshot = functionSnapshot(where, this.#declared.get(name) ?? [], this.#registrations().registrations, types)
+      for (const warning of snapshot.warnings) this.#log.warning(`cloudmap-middy: ${warning}`)
+      if (snapshot.value === undefined) continue
+      const resource = template[naming.getLambdaLogicalId(name)] as { Properties?: Record<string, unknown> } | undefined
+      if (resource === undefined) continue
+      const properties = resource.Properties ?? {}
+      resource.Properties = properties
+      const environment = (properties.Environment ?? {}) as { Variables?: Record<string, unknown> }
+      const variables = environment.Variables ?? {}
+      const problem = environmentProblem(where, variables, SNAPSHOT_ENV, snapshot, types)
+      if (problem !== undefined) this.#fail(problem)
+      properties.Environment = { ...environment, Variables: { ...variables, [SNAPSHOT_ENV]: snapshot.value } }
+    }
+  }
+
+  /** A Node.js function's declarations, loaded as the check loads them (once). */
+  async #declarationsOf(name: string): Promise<readonly Declaration[]> {
+    const known = this.#declared.get(name)
+    if (known !== undefined) return known
+    const { service } = this.#serverless
+    const fn = service.getFunction(name)
+    const runtime = fn.runtime ?? service.provider.runtime ?? ''
+    const node = fn.image === undefined && typeof fn.handler === 'string' && (runtime === '' || runtime.startsWith('nodejs'))
+    let declared: readonly Declaration[] = []
+    if (node) {
+      try {
+        declared = await declarations(this.#serviceDir, fn.handler as string, {
+          functionName: fn.name ?? name,
+          environment: environmentOf(service.provider.environment, fn.environment),
+          region: this.#serverless.getProvider('aws').getRegion(),
+          ...(this.#config.timeoutMs === undefined ? {} : { timeoutMs: this.#config.timeoutMs }),
+        })
+      } catch (error) {
+        this.#fail(`functions.${name}: ${(error as Error).message}`)
+      }
+    }
+    this.#declared.set(name, declared)
+    return declared
   }
 
   /** Each Node.js function's declarations, loaded as the check loads them, and its statements. */
   async #grant(): Promise<void> {
     const roles = this.#config.roles ?? 'per-function'
     const { registrations } = this.#registrations()
+    // A snapshot is written from the declarations once the functions are compiled.
+    for (const name of this.#serverless.service.getAllFunctions()) if (this.#snapshotOn(name)) await this.#declarationsOf(name)
     if (roles === 'none') return
     const { service } = this.#serverless
     const provider = this.#serverless.getProvider('aws')
@@ -181,21 +244,7 @@ export class CloudMapPlugin {
       const where = `functions.${name}`
       // A role of the user's own is theirs (and the check still reads it).
       if (fn.role !== undefined) continue
-      const runtime = fn.runtime ?? service.provider.runtime ?? ''
-      const node = fn.image === undefined && typeof fn.handler === 'string' && (runtime === '' || runtime.startsWith('nodejs'))
-      let declared: readonly Declaration[] = []
-      if (node) {
-        try {
-          declared = await declarations(this.#serviceDir, fn.handler as string, {
-            functionName: fn.name ?? name,
-            environment: environmentOf(service.provider.environment, fn.environment),
-            region: provider.getRegion(),
-            ...(this.#config.timeoutMs === undefined ? {} : { timeoutMs: this.#config.timeoutMs }),
-          })
-        } catch (error) {
-          this.#fail(`${where}: ${(error as Error).message}`)
-        }
-      }
+      const declared = await this.#declarationsOf(name)
       let grants: ReturnType<typeof grantsOf>
       try {
         grants = grantsOf(where, declared, registrations, fn.cloudMap)

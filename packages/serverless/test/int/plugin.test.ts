@@ -190,4 +190,39 @@ describe('CloudMapPlugin', () => {
     const skipped = serverless({ ...registry, check: false }, {})
     await expect(new CloudMapPlugin(skipped.sls).hooks['after:package:finalize']?.()).resolves.toBeUndefined()
   })
+
+  it('It should set CLOUDMAP_MIDDY_SNAPSHOT on the functions with snapshot on: the declared services registered here, resolved at deploy', async () => {
+    const functions: Record<string, Fn> = {
+      api: { name: 'api-dev', handler: 'src/api.handler' },
+      getJob: { name: 'get-job-dev', handler: 'src/idle.handler', cloudMap: { snapshot: false } },
+    }
+    const scheduler = { namespaces: { app: { name: 'dev', services: { scheduler: registry.namespaces?.app?.services?.scheduler ?? {} } } } }
+    const { sls, Resources } = serverless({ ...scheduler, roles: 'none', snapshot: true }, functions)
+    // What package:compileFunctions wrote before the plugin's compileEvents hook.
+    for (const id of ['ApiLambdaFunction', 'GetJobLambdaFunction']) {
+      Resources[id] = { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { CLOUDMAP_NAMESPACE: 'dev' } } } }
+    }
+    const warnings: string[] = []
+    await run(new CloudMapPlugin(sls, {}, { log: { warning: (message) => warnings.push(message) } }))
+    const variables = (id: string) =>
+      (Resources[id] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables
+    expect(variables('GetJobLambdaFunction')).toEqual({ CLOUDMAP_NAMESPACE: 'dev' })
+    const value = variables('ApiLambdaFunction').CLOUDMAP_MIDDY_SNAPSHOT as { 'Fn::Join': [string, unknown[]] }
+    const text = value['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'resolved')).join('')
+    expect(JSON.parse(text)).toEqual({
+      v: 1,
+      ns: {
+        dev: {
+          scheduler: {
+            'get-job': { type: 'lambda', arn: 'resolved' },
+            jobs: { type: 'sqs', arn: 'resolved', url: 'resolved' },
+          },
+        },
+      },
+    })
+    expect(value['Fn::Join'][1]).toContainEqual({ 'Fn::GetAtt': ['GetJobLambdaFunction', 'Arn'] })
+    expect(warnings).toEqual([
+      'cloudmap-middy: functions.api: snapshot: dev.storage (declared as dev.storage->table) is not registered in custom.cloudMap; it is left to discovery at cold start',
+    ])
+  })
 })
