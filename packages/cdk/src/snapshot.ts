@@ -1,5 +1,12 @@
 import type { AnyDependency } from '@cloudmap-middy/core'
-import { environmentBytes, LAMBDA_ENVIRONMENT_BYTES, SNAPSHOT_ENV, snapshotDocument } from '@cloudmap-middy/core/snapshot'
+import {
+  ATTRIBUTE_VALUE_MAX,
+  deployedLength,
+  environmentBytes,
+  LAMBDA_ENVIRONMENT_BYTES,
+  SNAPSHOT_ENV,
+  snapshotDocument,
+} from '@cloudmap-middy/core/snapshot'
 import { Annotations, CfnResource, Stack, Token } from 'aws-cdk-lib'
 import type { IConstruct } from 'constructs'
 import type { Registration } from './registry.js'
@@ -11,41 +18,6 @@ interface WithEnvironment extends IConstruct {
   addEnvironment(key: string, value: string): unknown
 }
 
-/** Cloud Map refuses a longer attribute value: the bound of any value it holds. */
-const ATTRIBUTE_VALUE_MAX = 1024
-/** The bound of a deploy-time value this module knows nothing of. */
-const UNKNOWN_MAX = 1024
-
-// What CloudFormation substitutes, at most: pseudo parameters, then `Ref` and `Fn::GetAtt` by
-// resource type. ARN prefix `arn:<partition>:<service>:<region>:<account>:`, with room to spare.
-const PARTITION = 15
-const REGION = 25
-const ACCOUNT = 12
-const ARN = 4 + PARTITION + 1 + 10 + 1 + REGION + 1 + ACCOUNT + 1
-const URL_SUFFIX = 20
-const PSEUDO: Readonly<Record<string, number>> = {
-  'AWS::Partition': PARTITION,
-  'AWS::Region': REGION,
-  'AWS::AccountId': ACCOUNT,
-  'AWS::URLSuffix': URL_SUFFIX,
-  'AWS::StackName': 128,
-  'AWS::StackId': ARN + 128 + 1 + 36,
-  'AWS::NoValue': 0,
-}
-const SQS_URL = 'https://sqs.'.length + REGION + 1 + URL_SUFFIX + 1 + ACCOUNT + 1 + 80
-/** By resource type: `Ref`, then each attribute of `Fn::GetAtt`. */
-const RESOURCE: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  'AWS::Lambda::Function': { Ref: 64, Arn: ARN + 'function:'.length + 64 },
-  'AWS::Lambda::Version': { Ref: ARN + 'function:'.length + 64 + 11, Version: 10 },
-  'AWS::Lambda::Alias': { Ref: ARN + 'function:'.length + 64 + 129 },
-  'AWS::SQS::Queue': { Ref: SQS_URL, QueueUrl: SQS_URL, Arn: ARN + 80, QueueName: 80 },
-  'AWS::SNS::Topic': { Ref: ARN + 256, TopicArn: ARN + 256, TopicName: 256 },
-  'AWS::StepFunctions::StateMachine': { Ref: ARN + 'stateMachine:'.length + 80, Arn: ARN + 'stateMachine:'.length + 80, Name: 80 },
-  'AWS::Events::EventBus': { Ref: 256, Name: 256, Arn: ARN + 'event-bus/'.length + 256 },
-  'AWS::DynamoDB::Table': { Ref: 255, Arn: ARN + 'table/'.length + 255 },
-  'AWS::S3::Bucket': { Ref: 63, Arn: 'arn:'.length + PARTITION + ':s3:::'.length + 63 },
-}
-
 /** The CloudFormation type of each logical id of a stack. */
 function resourceTypes(stack: Stack): ReadonlyMap<string, string> {
   const types = new Map<string, string>()
@@ -55,35 +27,11 @@ function resourceTypes(stack: Stack): ReadonlyMap<string, string> {
   return types
 }
 
-/**
- * The most characters a resolved CloudFormation value can have once deployed, as JSON string
- * content (no value this bounds holds a `"` or `\`: names, ARNs, URLs; a literal counts as it
- * escapes).
- */
-function bound(value: unknown, types: ReadonlyMap<string, string>): number {
-  if (typeof value === 'string') return JSON.stringify(value).length - 2
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value).length
-  if (typeof value !== 'object' || value === null) return UNKNOWN_MAX
-  const [name, argument] = Object.entries(value)[0] ?? []
-  if (name === 'Ref' && typeof argument === 'string') {
-    return PSEUDO[argument] ?? RESOURCE[types.get(argument) ?? '']?.Ref ?? UNKNOWN_MAX
-  }
-  if (name === 'Fn::GetAtt' && Array.isArray(argument)) {
-    const [id, attribute] = argument as unknown[]
-    return RESOURCE[types.get(String(id)) ?? '']?.[String(attribute)] ?? UNKNOWN_MAX
-  }
-  if (name === 'Fn::Join' && Array.isArray(argument) && Array.isArray(argument[1])) {
-    const parts = argument[1] as unknown[]
-    return parts.reduce<number>((sum, part) => sum + bound(part, types), 0) + bound(argument[0], types) * Math.max(0, parts.length - 1)
-  }
-  return UNKNOWN_MAX
-}
-
 /** A stand-in of a value's largest deployed length: the value itself when it is known now. */
 function standIn(scope: IConstruct, value: string, cap: number): string {
   if (!Token.isUnresolved(value)) return value
   const stack = Stack.of(scope)
-  return 'x'.repeat(Math.min(cap, bound(stack.resolve(value), resourceTypes(stack))))
+  return 'x'.repeat(Math.min(cap, deployedLength(stack.resolve(value), resourceTypes(stack))))
 }
 
 /**
@@ -161,7 +109,8 @@ export function addSnapshot(
       const types = resourceTypes(stack)
       const sized: Record<string, string> = {}
       for (const [name, value] of Object.entries(variables)) {
-        sized[name] = name === SNAPSHOT_ENV ? JSON.stringify(largest) : typeof value === 'string' ? value : 'x'.repeat(bound(value, types))
+        sized[name] =
+          name === SNAPSHOT_ENV ? JSON.stringify(largest) : typeof value === 'string' ? value : 'x'.repeat(deployedLength(value, types))
       }
       const bytes = environmentBytes(sized)
       if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return []

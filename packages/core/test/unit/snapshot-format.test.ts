@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { environmentBytes, readSnapshot, snapshotDocument, snapshotKey } from '../../src/snapshot.js'
+import { deployedLength, environmentBytes, readSnapshot, snapshotDocument, snapshotKey } from '../../src/snapshot.js'
 
 const queue = {
   type: 'sqs',
@@ -68,5 +68,27 @@ describe('Function: environmentBytes', () => {
     expect(environmentBytes({ A: 'b' })).toBe('{"A":"b"}'.length)
     expect(environmentBytes({ A: '"' })).toBe('{"A":"\\""}'.length)
     expect(environmentBytes({ A: 'é' })).toBe('{"A":""}'.length + 2)
+  })
+})
+
+describe('Function: deployedLength', () => {
+  const types = new Map([
+    ['Jobs', 'AWS::SQS::Queue'],
+    ['GetJob', 'AWS::Lambda::Function'],
+  ])
+
+  it.each([
+    ['a literal, as it escapes in JSON', 'a"b', 4],
+    ['a number', 1234, 4],
+    ['a pseudo parameter', { Ref: 'AWS::Region' }, 25],
+    ["a queue's Ref (its URL)", { Ref: 'Jobs' }, 'https://sqs.'.length + 25 + 1 + 20 + 1 + 12 + 1 + 80],
+    ["a queue's Arn, GetAtt as a list", { 'Fn::GetAtt': ['Jobs', 'Arn'] }, 150],
+    ["a function's Arn, GetAtt as a dotted string", { 'Fn::GetAtt': 'GetJob.Arn' }, 70 + 'function:'.length + 64],
+    ['a join: its parts and its separators', { 'Fn::Join': ['-', ['ab', { Ref: 'AWS::AccountId' }, 'c']] }, 2 + 12 + 1 + 2],
+    ['a logical id of unknown type', { Ref: 'Elsewhere' }, 1024],
+    ['an intrinsic it does not know', { 'Fn::Select': [0, ['a']] }, 1024],
+    ['null', null, 1024],
+  ])('It should bound %s', (_what, value, expected) => {
+    expect(deployedLength(value, types)).toBe(expected)
   })
 })
