@@ -49,9 +49,13 @@ export interface SnapshotDocument {
 
 /** One registration a writer puts in a snapshot. Values may be placeholders its serializer resolves (CDK tokens). */
 export interface SnapshotRegistration {
+  /** The Cloud Map namespace's name (`prod`). */
   readonly namespace: string
+  /** The service's name in it (`scheduler`). */
   readonly service: string
+  /** The instance's id (`get-job`). */
   readonly instanceId: string
+  /** The attributes registered, as the kind reads them (`type`, `arn`, `url`, ...). */
   readonly attributes: SnapshotAttributes
 }
 
@@ -82,8 +86,16 @@ export function snapshotDocument(registrations: Iterable<SnapshotRegistration>):
   return { v: SNAPSHOT_VERSION, ns }
 }
 
+/** One instance of a snapshot, as the reader keeps it. */
+export interface SnapshotInstance {
+  /** The instance's id. */
+  readonly instanceId: string
+  /** Its attributes, as registered. */
+  readonly attributes: SnapshotAttributes
+}
+
 /** A snapshot as the reader keeps it: `namespace\u0000service` → the instances registered there. */
-export type SnapshotServices = ReadonlyMap<string, readonly { readonly instanceId: string; readonly attributes: SnapshotAttributes }[]>
+export type SnapshotServices = ReadonlyMap<string, readonly SnapshotInstance[]>
 
 /** What {@link readSnapshot} made of a variable's text. */
 export interface SnapshotReading {
