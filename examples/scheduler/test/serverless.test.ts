@@ -3,8 +3,8 @@
 // target with its kind's attributes, gives each function a role holding exactly what its handler
 // declares, passes the check, and runs `pnpm demo`'s scenario against moto. A handler that declares
 // an address nothing registers fails the package, naming it.
-// osls is not a dependency of the workspace: CI installs it on its own and gives its bin in OSLS_BIN
-// (.ci/run); without it, this file is skipped.
+// osls is not a dependency of the workspace: scripts/jest.mjs installs it once into node_modules/.cache
+// (CI installs it on its own) and gives its bin in OSLS_BIN.
 import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -15,7 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 
 const example = join(dirname(fileURLToPath(import.meta.url)), '..')
 const templatePath = join(example, '.serverless', 'cloudformation-template-update-stack.json')
+// scripts/jest.mjs installs osls and sets OSLS_BIN (CI installs it itself): without it this file fails, never skips.
 const osls = process.env.OSLS_BIN
+if (osls === undefined) {
+  throw new Error('OSLS_BIN is not set: run the tests through scripts/jest.mjs (pnpm test), which installs osls 4.3.1, or set it')
+}
 const broken = join(example, 'serverless.unregistered.yml')
 
 /** `osls package` in the example, offline: fake credentials, and no AWS configuration of this machine. */
@@ -47,9 +51,7 @@ let template: Json
 
 afterAll(() => rmSync(broken, { force: true }))
 
-if (osls === undefined) it.skip('needs osls: OSLS_BIN=<its bin/serverless.js> (CI installs osls 4.3.1 on its own)', () => undefined)
-
-describe.each(osls === undefined ? [] : [osls])('Example: scheduler packaged by osls (%s)', () => {
+describe('Example: scheduler packaged by osls', () => {
   beforeAll(() => {
     // First the failing package (it starts by clearing .serverless), then the one the tests read.
     const yml = readFileSync(join(example, 'serverless.yml'), 'utf8')
