@@ -1,5 +1,5 @@
-// What one handler module declares, loaded exactly as the check loads it (a confined child process,
-// no network, fake credentials), for a tool that derives something from the declarations (the
+// What one handler module declares, loaded exactly as the check loads it (a child process with the
+// check's isolation layers where the platform offers them, fake credentials), for a tool that derives something from the declarations (the
 // Serverless Framework plugin's least-privilege roles) rather than checking a template.
 import { dirname } from 'node:path'
 import { collect } from './collect.js'
@@ -46,7 +46,8 @@ export interface DeclarationsOptions {
 /**
  * Loads the handler module a Serverless Framework function names (`src/handlers/api.handler`,
  * relative to the service folder; a TypeScript source too) as `cloudmap-middy check` loads one —
- * in a confined process of its own, with no network — and returns every dependency it declares.
+ * in a process of its own with the isolation layers the check applies where the platform offers them —
+ * and returns every dependency it declares.
  *
  * @param service - the service folder (what the `Handler` is relative to).
  * @param handler - the function's `handler` (`file.export`).
