@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { check } from '@cloudmap-middy/check'
 import { runScenario, writeServerlessLocalTemplate } from '@cloudmap-middy/sam-local'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { expectSchedulerOutcome } from './scenario-outcome.js'
 
 const example = join(dirname(fileURLToPath(import.meta.url)), '..')
 const templatePath = join(example, '.serverless', 'cloudformation-template-update-stack.json')
@@ -145,23 +146,6 @@ describe('Example: scheduler packaged by osls', () => {
     process.env.DEMO_TEMPLATE = writeServerlessLocalTemplate(templatePath)
     const run = runScenario(example)
     delete process.env.DEMO_TEMPLATE
-    // The run's last lines say why, when it failed.
-    expect({ status: run.status, output: run.status === 0 ? '' : run.stdout.slice(-4000) }).toEqual({ status: 0, output: '' })
-    const { outcome } = run
-    expect(outcome.scheduled).toEqual({ status: 202, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
-    expect(outcome.rejected).toBe(400)
-    expect(outcome.job).toMatchObject({ id: outcome.scheduled.id, name: 'nightly-report', status: 'done' })
-    expect(outcome.missing).toBe(404)
-    expect(outcome.events).toEqual([
-      { source: 'scheduler', detailType: 'Job Done', detail: { jobId: outcome.scheduled.id, doneAt: outcome.job.doneAt } },
-    ])
-    expect([...outcome.registered].sort()).toEqual([
-      'dev.events->job-bus',
-      'dev.events->job-events',
-      'dev.scheduler->get-job',
-      'dev.scheduler->scheduler-queue',
-      'dev.storage->jobs-table',
-    ])
-    expect(outcome.cloudMap.discover).toBe(7)
+    expectSchedulerOutcome(run)
   }, 120_000)
 })

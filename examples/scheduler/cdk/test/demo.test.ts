@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runScenario } from '@cloudmap-middy/sam-local'
 import { describe, expect, it } from '@jest/globals'
+import { expectSchedulerOutcome } from '../../test/scenario-outcome.js'
 import { writeSchedulerLocalTemplate } from '../local-template.js'
 
 const example = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -17,25 +18,7 @@ describe('Example: scheduler, its CDK app run locally end to end', () => {
 
     // Assess
     expect(run.stdout).toContain(`provision ${template}`)
-    expect(run.status).toBe(0)
-    const { outcome } = run
-    expect(outcome.scheduled).toEqual({ status: 202, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
-    expect(outcome.rejected).toBe(400)
-    expect(outcome.job).toMatchObject({ id: outcome.scheduled.id, name: 'nightly-report', status: 'done' })
-    expect(outcome.missing).toBe(404)
-    // The worker's Job Done event, delivered by a rule on the bus (local/run.ts) to a queue.
-    expect(outcome.events).toEqual([
-      { source: 'scheduler', detailType: 'Job Done', detail: { jobId: outcome.scheduled.id, doneAt: outcome.job.doneAt } },
-    ])
+    const outcome = expectSchedulerOutcome(run)
     expect(run.stdout).toContain(`put Job Done for ${outcome.scheduled.id} on dev.events->job-bus`)
-    // The same five registrations; the CDK orders them by service (the instances are children of their service).
-    expect([...outcome.registered].sort()).toEqual([
-      'dev.events->job-bus',
-      'dev.events->job-events',
-      'dev.scheduler->get-job',
-      'dev.scheduler->scheduler-queue',
-      'dev.storage->jobs-table',
-    ])
-    expect(outcome.cloudMap.discover).toBe(7)
   }, 120_000)
 })
