@@ -1,10 +1,9 @@
-import {
-  DiscoverInstancesCommand,
-  type DiscoverInstancesCommandOutput,
-  DiscoverInstancesRevisionCommand,
-  type DiscoverInstancesRevisionCommandOutput,
+import type * as CloudMapSdk from '@aws-sdk/client-servicediscovery'
+import type {
+  DiscoverInstancesCommandOutput,
+  DiscoverInstancesRevisionCommandOutput,
   ServiceDiscoveryClient,
-  type ServiceDiscoveryClientConfig,
+  ServiceDiscoveryClientConfig,
 } from '@aws-sdk/client-servicediscovery'
 import { describeAddress } from '../address/address.js'
 import { environmentEndpointUrl } from '../endpoints.js'
@@ -25,7 +24,7 @@ export type CloudMapRegistryOptions =
       /** Not with `clientConfig`. */
       readonly client?: never
       /**
-       * Configuration of the client the registry creates with {@link createCloudMapClient};
+       * Configuration of the client the registry creates as `createCloudMapClient` does;
        * equal configurations share one registry. Default: the process-wide registry.
        */
       readonly clientConfig?: ServiceDiscoveryClientConfig
@@ -52,27 +51,29 @@ function hasRetrySettings(config: ServiceDiscoveryClientConfig): boolean {
 }
 
 /**
- * Creates a Cloud Map client; a custom endpoint (`clientConfig.endpoint` or
- * `AWS_ENDPOINT_URL`) turns on `disableHostPrefix`.
+ * The configuration `createCloudMapClient` gives the SDK: `config`, with one attempt per
+ * request unless it or `AWS_MAX_ATTEMPTS` says otherwise, and `disableHostPrefix` with a
+ * custom endpoint.
  *
- * The client makes one attempt per request (`maxAttempts: 1`) unless the configuration or
- * `AWS_MAX_ATTEMPTS` says otherwise: the resolver retries itself, within the caller's budget
- * and one request at a time per service, so the SDK's own retries would only multiply the
- * attempts and sleep past the budget. (`retryMode: 'adaptive'` is no better here: its rate
- * limiter is per client, that is per container, and makes a throttled container wait outside
- * any budget; bench/src/fleet.ts measures the choices.)
- *
- * @example
- * ```ts
- * const client = createCloudMapClient({ endpoint: 'http://127.0.0.1:5000', region: 'us-east-1' })
- * ```
+ * @internal
  */
-export function createCloudMapClient(config: ServiceDiscoveryClientConfig = {}): ServiceDiscoveryClient {
-  return new ServiceDiscoveryClient({
+export function cloudMapClientConfig(config: ServiceDiscoveryClientConfig): ServiceDiscoveryClientConfig {
+  return {
     ...config,
     ...(hasRetrySettings(config) ? {} : { maxAttempts: 1 }),
     ...(hasCustomEndpoint(config) && config.disableHostPrefix === undefined ? { disableHostPrefix: true } : {}),
-  })
+  }
+}
+
+let sdk: Promise<typeof CloudMapSdk> | undefined
+/**
+ * `@aws-sdk/client-servicediscovery`, imported when the first request is made rather than with
+ * the handler: a cold start served from the deploy-time snapshot needs it only after its first
+ * response, and one that asks Cloud Map at init imports it while the other modules load.
+ */
+function loadSdk(): Promise<typeof CloudMapSdk> {
+  sdk ??= import('@aws-sdk/client-servicediscovery')
+  return sdk
 }
 
 function queryLabel(query: DiscoveryQuery): string {
@@ -89,18 +90,20 @@ function rethrow(query: DiscoveryQuery, error: unknown): never {
 }
 
 /**
- * Sends `command`, telling `options.onSent` when the request reaches the HTTP handler: after the
- * client's setup (credentials, endpoint rules, modules loaded on first use), which the caller's
- * request timeout should not count.
+ * Sends the command `make` builds with the SDK, telling `options.onSetup` before the SDK is
+ * loaded and `options.onSent` when the request reaches the HTTP handler: the module's import
+ * and the client's setup (credentials, endpoint rules) are not what a request timeout measures.
  */
-function send<Output>(
-  client: ServiceDiscoveryClient,
-  command: { middlewareStack: { add: (middleware: never, options: object) => void } },
+async function send<Output>(
+  client: (sdk: typeof CloudMapSdk) => ServiceDiscoveryClient,
+  make: (sdk: typeof CloudMapSdk) => { middlewareStack: { add: (middleware: never, options: object) => void } },
   options: RegistryCallOptions,
 ): Promise<Output> {
   const { onSent } = options
+  if (onSent) options.onSetup?.()
+  const loaded = await loadSdk()
+  const command = make(loaded)
   if (onSent) {
-    options.onSetup?.()
     // The innermost middleware: the last step before the request goes on the wire, once per attempt.
     const sent = (next: (args: unknown) => Promise<unknown>) => (args: unknown) => {
       onSent()
@@ -108,50 +111,52 @@ function send<Output>(
     }
     command.middlewareStack.add(sent as never, { step: 'deserialize', priority: 'low', name: 'cloudmapMiddyRequestSent' })
   }
-  return client.send(command as never, options.signal ? { abortSignal: options.signal } : {}) as Promise<Output>
+  return client(loaded).send(command as never, options.signal ? { abortSignal: options.signal } : {}) as Promise<Output>
 }
 
 class CloudMapRegistry implements Registry {
-  readonly #client: ServiceDiscoveryClient
-  /** The configuration the registry created its client from; `undefined` for an injected client, used as it is. */
+  /** The injected client, or the one made from `#config` on the first request. */
+  #client: ServiceDiscoveryClient | undefined
+  /** The configuration the registry creates its client from; `undefined` for an injected client, used as it is. */
   readonly #config: ServiceDiscoveryClientConfig | undefined
   /** By capture function: the client that sends captured in an invocation and as `#client` outside one. */
   readonly #captured = new WeakMap<AwsClientCapture, ServiceDiscoveryClient>()
 
-  constructor(client: ServiceDiscoveryClient, config?: ServiceDiscoveryClientConfig) {
+  constructor(client: ServiceDiscoveryClient | undefined, config?: ServiceDiscoveryClientConfig) {
     this.#client = client
     this.#config = config
   }
 
-  /** The client to send with: captured when the caller asks it and the registry created its client. */
-  #clientFor(capture: AwsClientCapture | undefined): ServiceDiscoveryClient {
-    const config = this.#config
-    if (capture === undefined || config === undefined) return this.#client
+  /** The client to send with, once the SDK is loaded: captured when the caller asks it and the registry created its client. */
+  #clientFor(loaded: typeof CloudMapSdk, capture: AwsClientCapture | undefined): ServiceDiscoveryClient {
+    const config = this.#config as ServiceDiscoveryClientConfig
+    const make = () => new loaded.ServiceDiscoveryClient(cloudMapClientConfig(config))
+    this.#client ??= untracedOutsideInvocation(make())
+    if (capture === undefined || this.#config === undefined) return this.#client
     let client = this.#captured.get(capture)
     if (!client) {
-      client = capturedClient(
-        () => this.#client,
-        () => createCloudMapClient(config),
-        capture,
-      )
+      const plain = this.#client
+      client = capturedClient(() => plain, make, capture)
       this.#captured.set(capture, client)
     }
     return client
   }
 
   async discover(query: DiscoveryQuery, options: RegistryCallOptions = {}): Promise<Discovery> {
-    const command = new DiscoverInstancesCommand({
-      NamespaceName: query.namespace,
-      ServiceName: query.service,
-      HealthStatus: query.healthStatus,
-      QueryParameters: query.queryParameters,
-      OptionalParameters: query.optionalParameters,
-      MaxResults: query.maxResults,
-      OwnerAccount: query.account,
-    })
-    const output = await send<DiscoverInstancesCommandOutput>(this.#clientFor(options.awsClientCapture), command, options).catch(
-      (error: unknown) => rethrow(query, error),
-    )
+    const output = await send<DiscoverInstancesCommandOutput>(
+      (loaded) => this.#clientFor(loaded, options.awsClientCapture),
+      (loaded) =>
+        new loaded.DiscoverInstancesCommand({
+          NamespaceName: query.namespace,
+          ServiceName: query.service,
+          HealthStatus: query.healthStatus,
+          QueryParameters: query.queryParameters,
+          OptionalParameters: query.optionalParameters,
+          MaxResults: query.maxResults,
+          OwnerAccount: query.account,
+        }),
+      options,
+    ).catch((error: unknown) => rethrow(query, error))
     const instances = (output.Instances ?? []).map((summary) => ({
       instanceId: summary.InstanceId ?? '',
       attributes: summary.Attributes ?? {},
@@ -161,14 +166,16 @@ class CloudMapRegistry implements Registry {
   }
 
   async revision(query: DiscoveryQuery, options: RegistryCallOptions = {}): Promise<number | undefined> {
-    const command = new DiscoverInstancesRevisionCommand({
-      NamespaceName: query.namespace,
-      ServiceName: query.service,
-      OwnerAccount: query.account,
-    })
-    const output = await send<DiscoverInstancesRevisionCommandOutput>(this.#clientFor(options.awsClientCapture), command, options).catch(
-      (error: unknown) => rethrow(query, error),
-    )
+    const output = await send<DiscoverInstancesRevisionCommandOutput>(
+      (loaded) => this.#clientFor(loaded, options.awsClientCapture),
+      (loaded) =>
+        new loaded.DiscoverInstancesRevisionCommand({
+          NamespaceName: query.namespace,
+          ServiceName: query.service,
+          OwnerAccount: query.account,
+        }),
+      options,
+    ).catch((error: unknown) => rethrow(query, error))
     return output.InstancesRevision
   }
 }
@@ -243,13 +250,13 @@ export function cloudMapRegistry(options: CloudMapRegistryOptions = {}): Registr
   }
   const key = options.clientConfig ? configKey(options.clientConfig, new Set()) : '{}'
   if (key === '{}') {
-    shared ??= new CloudMapRegistry(untracedOutsideInvocation(createCloudMapClient()), {})
+    shared ??= new CloudMapRegistry(undefined, {})
     return shared
   }
   let registry = byConfig.get(key)?.deref()
   if (!registry) {
     const config = options.clientConfig ?? {}
-    registry = new CloudMapRegistry(untracedOutsideInvocation(createCloudMapClient(config)), config)
+    registry = new CloudMapRegistry(undefined, config)
     byConfig.set(key, new WeakRef(registry))
     forgetConfig.register(registry, key)
   }

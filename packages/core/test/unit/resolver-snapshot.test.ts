@@ -1,7 +1,7 @@
 import { DiscoverInstancesCommand, ServiceDiscoveryClient, ServiceNotFound } from '@aws-sdk/client-servicediscovery'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
-import { settleRefreshes } from '../../src/adapter.js'
+import { holdRefreshes, pendingRefreshes, releaseRefreshes, settleRefreshes } from '../../src/adapter.js'
 import { createResolver, instance, lambda, NOT_READY } from '../../src/index.js'
 import { clearCache, staticRegistry } from '../../src/testing/index.js'
 import { withEnv } from '../env.js'
@@ -49,14 +49,14 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
       await resolver.prefetch([job])
       const requestsAtInit = discoverCalls()
       const first = resolver.resolveSync(job)
-      const requestsOnFirstUse = discoverCalls()
+      const refreshesOnFirstUse = pendingRefreshes()
       await settleRefreshes(1_000)
       const next = resolver.resolveSync(job)
 
       // Assess
       expect(requestsAtInit).toBe(0)
       expect(first).toMatchObject({ instanceId: 'get-job', arn: arn('deployed') })
-      expect(requestsOnFirstUse).toBe(1)
+      expect(refreshesOnFirstUse).toBe(1)
       expect(next).toMatchObject({ arn: arn('current') })
       expect(discoverCalls()).toBe(1)
       expect(warnings).toEqual([])
@@ -225,6 +225,72 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
       const resolver = createResolver({ logger, registry })
 
       expect(await resolver.resolve(lambda('example.com.prod.scheduler->get-job'))).toMatchObject({ arn: arn('static') })
+    })
+  })
+})
+
+describe('Function: holdRefreshes', () => {
+  /** Resolves after the event loop's current turn and the one after: anything started by setImmediate has sent. */
+  const nextTurns = async () => {
+    for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+
+  it('It should send a held refresh of a stale answer only once released, after the current turn, and count it as under way meanwhile', async () => {
+    await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed') } }) }, async () => {
+      cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))
+      const resolver = createResolver({ logger, ttlMs: TTL, maxStaleMs: MAX_STALE })
+      const job = lambda('example.com.prod.scheduler->get-job')
+      await resolver.prefetch([job])
+
+      holdRefreshes()
+      const served = resolver.resolveSync(job)
+      const underWay = pendingRefreshes()
+      await nextTurns()
+      const sentWhileHeld = discoverCalls()
+      releaseRefreshes(true)
+      const sentInTheReleasingTurn = discoverCalls()
+      await settleRefreshes(1_000)
+
+      expect(served).toMatchObject({ arn: arn('deployed') })
+      expect(underWay).toBe(1)
+      expect(sentWhileHeld).toBe(0)
+      expect(sentInTheReleasingTurn).toBe(0)
+      expect(discoverCalls()).toBe(1)
+      expect(resolver.resolveSync(job)).toMatchObject({ arn: arn('current') })
+    })
+  })
+
+  it('It should start a held refresh at once for a caller that has nothing left to serve', async () => {
+    await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed') } }) }, async () => {
+      cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))
+      const resolver = createResolver({ logger, ttlMs: TTL, maxStaleMs: MAX_STALE })
+      const job = lambda('example.com.prod.scheduler->get-job')
+      await resolver.prefetch([job])
+      holdRefreshes()
+      resolver.resolveSync(job)
+
+      now += MAX_STALE
+      const answered = await resolver.resolve(job)
+
+      expect(answered).toMatchObject({ arn: arn('current') })
+      expect(discoverCalls()).toBe(1)
+      releaseRefreshes(false)
+    })
+  })
+
+  it('It should hold nothing once released: the next stale answer refreshes at once', async () => {
+    await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed') } }) }, async () => {
+      cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))
+      const resolver = createResolver({ logger, ttlMs: TTL, maxStaleMs: MAX_STALE })
+      const job = lambda('example.com.prod.scheduler->get-job')
+      await resolver.prefetch([job])
+      holdRefreshes()
+      releaseRefreshes(true)
+
+      resolver.resolveSync(job)
+      await nextTurns()
+
+      expect(discoverCalls()).toBe(1)
     })
   })
 })

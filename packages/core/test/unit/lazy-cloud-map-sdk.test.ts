@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it, jest } from '@jest/globals'
+
+// A stand-in for the Cloud Map SDK module that records when it is loaded (Jest evaluates a
+// module mock's factory when the module is first imported), the clients made and what is sent.
+const loaded: string[] = []
+const configs: Array<Record<string, unknown>> = []
+const sent: unknown[] = []
+const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:current'
+
+jest.unstable_mockModule('@aws-sdk/client-servicediscovery', () => {
+  loaded.push('@aws-sdk/client-servicediscovery')
+  const stack = () => ({ add: () => undefined })
+  class ServiceDiscoveryClient {
+    readonly middlewareStack = stack()
+    constructor(config: Record<string, unknown>) {
+      configs.push(config)
+    }
+    async send(command: { readonly input: unknown }) {
+      sent.push(command.input)
+      return { Instances: [{ InstanceId: 'get-job', Attributes: { type: 'lambda', arn: ARN } }] }
+    }
+  }
+  class Command {
+    readonly middlewareStack = stack()
+    constructor(readonly input: unknown) {}
+  }
+  return { ServiceDiscoveryClient, DiscoverInstancesCommand: Command, DiscoverInstancesRevisionCommand: Command }
+})
+
+const saved = { ...process.env }
+process.env.AWS_REGION = 'us-east-1'
+process.env.AWS_ENDPOINT_URL_SERVICEDISCOVERY = 'http://127.0.0.1:5000'
+process.env.CLOUDMAP_MIDDY_SNAPSHOT = JSON.stringify({
+  v: 1,
+  ns: { 'example.com.prod': { scheduler: { 'get-job': { type: 'lambda', arn: ARN.replace('current', 'deployed') } } } },
+})
+// The resolver's modules, as a bundle keeps them for a handler: `createCloudMapClient` (the one
+// export that imports the SDK with its module) is left out of a bundle that does not use it.
+const { createResolver } = await import('../../src/resolver/resolver.js')
+const { lambda } = await import('../../src/kinds/lambda.js')
+const { settleRefreshes } = await import('../../src/resolver/cache.js')
+const loadedByImport = [...loaded]
+
+afterAll(() => {
+  process.env = saved
+})
+
+describe('Function: createResolver, with the Cloud Map SDK imported on the first request', () => {
+  it('It should not load the SDK for a cold start served from the snapshot, and load it for the first refresh, configured as createCloudMapClient configures it', async () => {
+    const resolver = createResolver({ ttlMs: 60_000 })
+    const job = lambda('example.com.prod.scheduler->get-job')
+
+    await resolver.prefetch([job])
+    const loadedAtInit = [...loaded]
+    const first = resolver.resolveSync(job)
+    await settleRefreshes(1_000)
+    const next = resolver.resolveSync(job)
+
+    expect(loadedByImport).toEqual([])
+    expect(loadedAtInit).toEqual([])
+    expect(first).toMatchObject({ arn: ARN.replace('current', 'deployed') })
+    expect(loaded).toEqual(['@aws-sdk/client-servicediscovery'])
+    expect(configs).toEqual([expect.objectContaining({ maxAttempts: 1, disableHostPrefix: true })])
+    expect(sent).toEqual([expect.objectContaining({ NamespaceName: 'example.com.prod', ServiceName: 'scheduler' })])
+    expect(next).toMatchObject({ arn: ARN })
+  })
+})
