@@ -12,9 +12,11 @@ import {
   type Services,
 } from '@cloudmap-middy/core'
 import {
+  holdRefreshes,
   invocationBegan,
   invocationEnded,
   pendingRefreshes,
+  releaseRefreshes,
   remainingBudgetMs,
   settleRefreshes,
   signalsInvocationEnds,
@@ -245,8 +247,9 @@ export function cloudMap<const S extends Services>(
   }
 
   const cloudMapMiddlewareBefore = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
-    // Before any refresh starts: the Lambda extension then holds the freeze for this invocation.
-    invocationBegan(request.context.awsRequestId)
+    // Before any refresh starts: the Lambda extension then holds the freeze for this invocation,
+    // and the refreshes of stale answers start once the response is out.
+    if (invocationBegan(request.context.awsRequestId)) holdRefreshes()
     const ready = set.resolveSync(resolver)
     if (ready === NOT_READY) return resolveSlowly(request)
     ;(request.context as { services: ResolvedServices<S> }).services = ready
@@ -256,9 +259,11 @@ export function cloudMap<const S extends Services>(
   signalsInvocationEnds()
 
   const cloudMapMiddlewareAfter = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
-    // When the extension holds the freeze until the refreshes settle, the response need not wait.
-    if (invocationEnded(request.context.awsRequestId, settleLimitMs)) return undefined
-    if (pendingRefreshes() === 0) return undefined
+    // When the extension holds the freeze until the refreshes settle, the response need not wait:
+    // they start after the runtime has posted it.
+    const extensionHolds = invocationEnded(request.context.awsRequestId, settleLimitMs)
+    releaseRefreshes(extensionHolds)
+    if (extensionHolds || pendingRefreshes() === 0) return undefined
     const left = budget(request.context, marginMs)
     return settleRefreshes(left === undefined ? settleLimitMs : Math.min(left, settleLimitMs))
   }

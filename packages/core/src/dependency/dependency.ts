@@ -16,6 +16,7 @@ export function defineDependency<Value>(
   discovery: DiscoveryOptions,
   bind: Dependency<Value>['bind'],
   link?: Dependency<Value>['link'],
+  warm?: () => Promise<unknown>,
 ): Dependency<Value> {
   const parsed = toAddress(address)
   const { queryParameters, optionalParameters, healthStatus, maxResults, pick } = discovery
@@ -35,7 +36,24 @@ export function defineDependency<Value>(
     ...(link === undefined ? {} : { link }),
   })
   recordDeclaration({ type: 'dependency', dependency })
+  if (warm) warmers.set(dependency, warm)
   return dependency
+}
+
+/** By dependency: what loads the module its calls send with (the kind's SDK client package). */
+const warmers = new WeakMap<object, () => Promise<unknown>>()
+
+/**
+ * Starts loading the SDK module `dependency`'s calls send with, for a prefetch at init: the
+ * import runs while the discovery waits for Cloud Map, instead of delaying the first call.
+ * Never throws: a module that cannot be loaded fails the first call, naming the package.
+ *
+ * @internal
+ */
+export function warmDependency(dependency: object): void {
+  warmers
+    .get(dependency)?.()
+    .catch(() => undefined)
 }
 
 /**

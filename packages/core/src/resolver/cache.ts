@@ -14,6 +14,8 @@ export interface CacheEntry {
   maxStaleMs: number
   /** The request under way, shared by every caller (single flight). */
   flight?: Promise<void> | undefined
+  /** Starts `flight` at once while it is held until the response is out (see `holdRefreshes`). */
+  startNow?: (() => void) | undefined
   /** Consecutive failed refreshes, for backoff while stale is served or a failure is remembered. */
   failures: number
   /** No background refresh before this time (backoff after a failure). */
@@ -219,6 +221,61 @@ export function track(flight: Promise<unknown>): void {
   )
 }
 
+/** While an invocation's response is being made: the starts of the background refreshes it asked for. */
+let held: Array<() => void> | undefined
+
+/**
+ * Holds the background refreshes asked for from now on (a stale answer served, its refresh
+ * due) until {@link releaseRefreshes}: they count as under way for {@link pendingRefreshes}
+ * and {@link settleRefreshes}, but send nothing, so preparing their requests takes no time
+ * from the response. A caller that must wait for one of them (nothing left to serve) starts it
+ * at once. For a middleware whose refreshes an extension lets finish after the response.
+ *
+ * @example
+ * ```ts
+ * before: (request) => { if (invocationBegan(request.context.awsRequestId)) holdRefreshes() }
+ * ```
+ */
+export function holdRefreshes(): void {
+  held ??= []
+}
+
+/**
+ * Lets the refreshes held since {@link holdRefreshes} start: once the current turn of the event
+ * loop is over (`afterResponse`: the runtime posts the response in it), or at once.
+ *
+ * @example
+ * ```ts
+ * after: (request) => { releaseRefreshes(invocationEnded(request.context.awsRequestId, 1_000)) }
+ * ```
+ */
+export function releaseRefreshes(afterResponse: boolean): void {
+  const starts = held
+  held = undefined
+  if (!starts || starts.length === 0) return
+  const start = () => {
+    for (const go of starts) go()
+  }
+  if (afterResponse) setImmediate(start)
+  else start()
+}
+
+/**
+ * A promise that resolves when a background refresh asked for now may start, with the function
+ * that starts it at once; `undefined` when refreshes are not held.
+ *
+ * @internal
+ */
+export function heldStart(): { readonly started: Promise<void>; readonly startNow: () => void } | undefined {
+  if (!held) return undefined
+  let startNow = () => {}
+  const started = new Promise<void>((resolve) => {
+    startNow = resolve
+  })
+  held.push(startNow)
+  return { started, startNow }
+}
+
 /**
  * How many refreshes are under way in this process.
  *
@@ -262,6 +319,7 @@ export async function settleRefreshes(timeoutMs: number): Promise<void> {
  * ```
  */
 export function clearCache(): void {
+  releaseRefreshes(false)
   epoch += 1
   generation += 1
   inflight.clear()

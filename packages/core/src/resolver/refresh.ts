@@ -5,7 +5,7 @@ import { inSpan, type SpanAttributes } from '../otel.js'
 import { isTransient } from '../transient.js'
 import type { Discovery } from '../types/registry.js'
 import type { ResolverSettings } from '../types/resolver.js'
-import { type Cache, type CacheEntry, cacheEpoch, entryChanged, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
+import { type Cache, type CacheEntry, cacheEpoch, entryChanged, heldStart, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
 import type { Plan } from './plan.js'
 import { isSnapshotAnswer } from './snapshot.js'
 import type { Telemetry } from './telemetry.js'
@@ -163,7 +163,7 @@ export class Refresher {
   revalidate(entry: CacheEntry, now: number): void {
     if (entry.flight || now < entry.retryAt) return
     this.#cache.maintain(now)
-    this.#refresh(entry, 'stale').catch(() => {
+    this.#refresh(entry, 'stale', heldStart()).catch(() => {
       // Handled in #fetch: stale is served, or the failure is remembered.
     })
   }
@@ -234,21 +234,29 @@ export class Refresher {
     }
   }
 
-  #refresh(entry: CacheEntry, reason: RefreshReason): Promise<void> {
-    if (entry.flight) return entry.flight
+  /** The refresh of `entry` (joined when one is under way; a held one then starts at once), started when `held` says. */
+  #refresh(entry: CacheEntry, reason: RefreshReason, held?: ReturnType<typeof heldStart>): Promise<void> {
+    if (entry.flight) {
+      entry.startNow?.()
+      return entry.flight
+    }
     const requests: Promise<unknown>[] = []
     const { query } = entry
     const address = describeAddress(query)
     // An INTERNAL span when OpenTelemetry is registered (the SDK instrumentation's DiscoverInstances span is its child).
-    const flight = inSpan(
-      `discover ${address}`,
-      query.namespace,
-      query.service,
-      { 'cloudmap_middy.cache.outcome': reason },
-      (annotate) => this.#fetch(entry, requests, address, reason, annotate),
-      (error) => error instanceof ServiceNotFoundError,
-    ).finally(() => {
+    const run = () =>
+      inSpan(
+        `discover ${address}`,
+        query.namespace,
+        query.service,
+        { 'cloudmap_middy.cache.outcome': reason },
+        (annotate) => this.#fetch(entry, requests, address, reason, annotate),
+        (error) => error instanceof ServiceNotFoundError,
+      )
+    entry.startNow = held?.startNow
+    const flight = (held ? held.started.then(run) : run()).finally(() => {
       entry.flight = undefined
+      entry.startNow = undefined
     })
     entry.flight = flight
     // Counted until the registry's own requests settle too: one that ignores the abort signal

@@ -1,6 +1,7 @@
 import type { ServiceDiscoveryClient, ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
 import { describeAddress } from '../address/address.js'
 import { recordDeclaration } from '../declarations.js'
+import { warmDependency } from '../dependency/dependency.js'
 import { CloudMapMiddyError, DiscoveryError, notRegisteredAt, ServiceNotFoundError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import type { MetricsSink } from '../metrics.js'
@@ -222,7 +223,11 @@ class CachingResolver implements Resolver {
   }
 
   async prefetch(dependencies: Iterable<AnyDependency>): Promise<void> {
-    await Promise.allSettled(Array.from(dependencies, (dependency) => this.#prefetch(dependency)))
+    const all = Array.from(dependencies)
+    const prefetches = all.map((dependency) => this.#prefetch(dependency))
+    // The SDK modules the calls will send with load while Cloud Map answers (at init, the free phase).
+    for (const dependency of all) warmDependency(dependency)
+    await Promise.allSettled(prefetches)
   }
 
   /** A dependency the snapshot covers is bound from it, with no request: its first use refreshes it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals'
 import { z } from 'zod'
+import { until } from '../events.js'
 
 // Stand-ins for the Lambda, SQS and SNS SDK modules that record when they are loaded (Jest
 // evaluates a module mock's factory when the module is first imported) and what is sent.
@@ -46,6 +47,11 @@ jest.unstable_mockModule(
   fakeSdk('sns', 'SNSClient', { MessageId: 'm-2' }, ['PublishCommand', 'PublishBatchCommand']),
 )
 
+jest.unstable_mockModule(
+  '@aws-sdk/client-eventbridge',
+  fakeSdk('eventbridge', 'EventBridgeClient', { Entries: [{ EventId: 'e-1' }] }, ['PutEventsCommand']),
+)
+
 // Not installed: importing it fails, as Node.js fails for a package that is not there.
 jest.unstable_mockModule('@aws-sdk/client-sfn', () => {
   throw Object.assign(new Error("Cannot find package '@aws-sdk/client-sfn'"), { code: 'ERR_MODULE_NOT_FOUND' })
@@ -61,6 +67,7 @@ const registry = staticRegistry({
     'get-job': { type: 'lambda', arn: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:get-job` },
     jobs: { type: 'sqs', arn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:jobs.fifo` },
     events: { type: 'sns', arn: `arn:aws:sns:eu-west-1:${ACCOUNT}:events` },
+    bus: { type: 'eventbridge', arn: `arn:aws:events:eu-west-1:${ACCOUNT}:event-bus/bus` },
     flow: { type: 'stepfunctions', arn: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:flow` },
   },
 })
@@ -127,9 +134,26 @@ describe('Function: lazy SDK loading', () => {
     expect(sent.sort()).toEqual(['InvokeCommand', 'PublishCommand', 'SendMessageCommand', 'SendMessageCommand'])
   })
 
-  it('It should reject a call whose SDK client is not installed, naming the address and the package to install', async () => {
+  it('It should start loading the SDK of each prefetched dependency at prefetch, making no client and sending nothing', async () => {
     // Prepare
-    const flow = await resolver.resolve(core.stateMachine('prod.scheduler->flow'))
+    const bus = core.eventBus('prod.scheduler->bus')
+    const loadedBefore = [...loaded]
+
+    // Act
+    await resolver.prefetch([bus])
+    await until(() => loaded.includes('eventbridge'), 'the EventBridge SDK loaded')
+
+    // Assess
+    expect(loadedBefore).not.toContain('eventbridge')
+    expect(clients.map((client) => client.sdk)).not.toContain('eventbridge')
+    expect(sent).not.toContain('PutEventsCommand')
+  })
+
+  it('It should reject a call whose SDK client is not installed, naming the address and the package to install', async () => {
+    // Prepare: the prefetch's load fails quietly; the calls say it.
+    const declared = core.stateMachine('prod.scheduler->flow')
+    await resolver.prefetch([declared])
+    const flow = await resolver.resolve(declared)
 
     // Act
     const failures = [await flow.start({}).catch((error: unknown) => error), await flow.start({}).catch((error: unknown) => error)]
