@@ -1,8 +1,12 @@
 // The bootstrap of one Lambda environment, as the Node.js runtime interface client behaves:
 // `await import()` of the handler module (so a top-level await in it delays the runtime's first
 // /invocation/next, and an extension registered there is in time), then the loop
-// next -> handler -> response or error, against AWS_LAMBDA_RUNTIME_API.
-import { request } from 'node:http'
+// next -> handler -> response or error, against AWS_LAMBDA_RUNTIME_API. Like the runtime
+// client, which posts the response synchronously (a native HTTP client) as soon as the handler's
+// promise settles, the response goes on the wire before the event loop's next phase: on a
+// kept-alive connection, written in the same turn (a fresh connection would wait for its connect,
+// letting work scheduled after the response, with setImmediate, run before it).
+import { Agent, request } from 'node:http'
 import { pathToFileURL } from 'node:url'
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>
@@ -10,6 +14,8 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>
 const [entry = '', exportName = 'handler', preload] = process.argv.slice(2)
 const api = process.env.AWS_LAMBDA_RUNTIME_API ?? ''
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
+// One connection, kept alive between calls, as the runtime client's own agent does.
+const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 
 function call(
   method: 'GET' | 'POST',
@@ -18,7 +24,7 @@ function call(
 ): Promise<{ headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const [host, port] = api.split(':')
-    const sent = request({ host, port: Number(port), method, path, agent: false }, (response) => {
+    const sent = request({ host, port: Number(port), method, path, agent }, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
       response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }))
