@@ -13,10 +13,19 @@ const isDiscovery = (target: string | string[] | undefined) => String(target).en
 let proxy: GateProxy
 let app: LocalApp
 let holding = false
+let answered = false
+/** For each refresh request held: whether the invocation's answer had come back before it arrived. */
+const afterAnswer: boolean[] = []
 const lines: string[] = []
 
 beforeAll(async () => {
-  proxy = await startGateProxy(undefined, { hold: (request) => holding && isDiscovery(request.headers['x-amz-target']) })
+  proxy = await startGateProxy(undefined, {
+    hold: (request) => {
+      const held = holding && isDiscovery(request.headers['x-amz-target'])
+      if (held) afterAnswer.push(answered)
+      return held
+    },
+  })
   app = await startLocalApp({
     templatePath: fixture,
     parameters: { CloudMapEndpoint: proxy.endpoint },
@@ -31,7 +40,7 @@ afterAll(async () => {
 })
 
 describe('sam-local: a function in its Lambda environment, with the library as an extension', () => {
-  it('It should answer a TTL-expiry invocation before its refresh completes, and freeze only after it, with no request open', async () => {
+  it('It should answer a TTL-expiry invocation before its refresh starts, and freeze only after the refresh, with no request open', async () => {
     const fn = app.functions.get('ReadFunction')
     if (!fn) throw new Error('no ReadFunction')
     const { environment } = fn
@@ -41,7 +50,10 @@ describe('sam-local: a function in its Lambda environment, with the library as a
     holding = true
 
     // The entry has expired (TTL 1 ms): served stale, refreshed through the proxy, which holds the request.
-    const answer = await fn.invoke({})
+    const answer = await fn.invoke({}).then((value) => {
+      answered = true
+      return value
+    })
     // The refresh cannot complete before release(): the answer came before it.
     await proxy.holding()
     const heldAfterAnswer = proxy.held
@@ -55,6 +67,8 @@ describe('sam-local: a function in its Lambda environment, with the library as a
 
     expect(answer).toEqual({ table: 'settings-table' })
     expect(heldAfterAnswer).toBe(1)
+    // The refresh starts once the response is posted: its request reaches Cloud Map after the answer.
+    expect(afterAnswer).toEqual([true])
     expect(frozenWhileHeld).toBe(false)
     expect(openAtFreeze).toBe(0)
     expect(environment.extensions).toEqual(['cloudmap-middy'])
