@@ -193,7 +193,7 @@ describe('Function: cloudMap', () => {
     expect(discoverCalls()).toBe(2)
   })
 
-  it('It should not await the refresh when the Lambda extension is active: the extension holds the freeze instead', async () => {
+  it('It should not await the refresh when the Lambda extension is active, and start it after the response: the extension holds the freeze instead', async () => {
     const api = await startFakeExtensionsApi()
     try {
       const refreshed = gate()
@@ -223,14 +223,18 @@ describe('Function: cloudMap', () => {
       asked.send({ eventType: 'INVOKE', requestId: 'req-1', deadlineMs: now + 60_000 })
       const stale = await invocation
       const inFlight = pendingRefreshes()
+      // Held until the response is out: the refresh has not sent when the handler's promise settles.
+      const sentWhenAnswered = discoverCalls()
       const nextsBeforeRefresh = api.nexts
       refreshed.open()
       await api.nextRequest()
 
       expect(stale).toBe('old')
       expect(inFlight).toBe(1)
+      expect(sentWhenAnswered).toBe(1)
       expect(nextsBeforeRefresh).toBe(1)
       expect(pendingRefreshes()).toBe(0)
+      expect(discoverCalls()).toBe(2)
     } finally {
       forgetLambdaExtension()
       await api.close()
