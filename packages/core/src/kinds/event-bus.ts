@@ -4,7 +4,7 @@ import { type BatchAnswer, type BatchRequestEntry, batchSender, type PreparedEnt
 import { clientPool, lazySender } from '../calls/clients.js'
 import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, isRecord, validate } from '../calls/json.js'
-import { LIMITS } from '../calls/limits.js'
+import { EVENTBRIDGE_BATCH, EVENTBRIDGE_BATCH_ENTRIES, EVENTBRIDGE_ENTRY } from '../calls/limits.js'
 import { loadEventBridgeSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
 import { bindResolved, defineDependency } from '../dependency/dependency.js'
@@ -214,7 +214,7 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
         }
         // EventBridge counts source, detail type, detail and each resource against the entry limit.
         const around = byteLength(source) + byteLength(detailType) + (resources ?? []).reduce((sum, one) => sum + byteLength(one), 0)
-        const text = encodeJson(label, `detail${subject}`, value, LIMITS.eventBridgeEntry, around)
+        const text = encodeJson(label, `detail${subject}`, value, EVENTBRIDGE_ENTRY, around)
         const entry: Entry = {
           Source: source,
           DetailType: detailType,
@@ -228,7 +228,7 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
 
     const spec = {
       label,
-      limits: { entries: LIMITS.eventBridgeBatchEntries, bytes: LIMITS.eventBridgeBatch },
+      limits: { entries: EVENTBRIDGE_BATCH_ENTRIES, bytes: EVENTBRIDGE_BATCH },
       ordered: false,
       send: async (entries: readonly BatchRequestEntry<Entry>[]): Promise<BatchAnswer> => {
         const { sdk, client } = await sender()

@@ -2,7 +2,7 @@ import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-la
 import { clientPool, lazySender } from '../calls/clients.js'
 import { retryOnGone } from '../calls/gone.js'
 import { decodeJson, encodeJson, isRecord, validate } from '../calls/json.js'
-import { LIMITS } from '../calls/limits.js'
+import { LAMBDA_ASYNC_PAYLOAD, LAMBDA_SYNC_PAYLOAD } from '../calls/limits.js'
 import { refused } from '../calls/refused.js'
 import { loadLambdaSdk } from '../calls/sdk.js'
 import { checkType, requireArn, requireAttribute } from '../calls/target.js'
@@ -190,14 +190,14 @@ export function lambda<
       region,
       ...retryOnGone(context, arn, {
         async request(payload: unknown, callOptions: CallOptions = {}) {
-          const response = await send(payload, 'RequestResponse', LIMITS.lambdaSyncPayload, callOptions.signal)
+          const response = await send(payload, 'RequestResponse', LAMBDA_SYNC_PAYLOAD, callOptions.signal)
           const text = response.Payload ? decoder.decode(response.Payload) : ''
           if (response.FunctionError !== undefined) throw remoteError(label, response.FunctionError, text)
           const result = validate(label, 'result', resultSchema, decodeJson(label, 'result', text))
           return result instanceof Promise ? await result : result
         },
         async invoke(payload: unknown, callOptions: CallOptions = {}) {
-          const response = await send(payload, 'Event', LIMITS.lambdaAsyncPayload, callOptions.signal)
+          const response = await send(payload, 'Event', LAMBDA_ASYNC_PAYLOAD, callOptions.signal)
           if (response.StatusCode !== 202) {
             throw new CloudMapMiddyError(
               label,

@@ -5,7 +5,7 @@ import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender, type Sender } from '../calls/clients.js'
 import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
-import { LIMITS } from '../calls/limits.js'
+import { SQS_BATCH, SQS_BATCH_ENTRIES, SQS_MESSAGE } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
 import { refused } from '../calls/refused.js'
 import { loadSqsSdk } from '../calls/sdk.js'
@@ -172,7 +172,7 @@ export function queue<M extends Schema | undefined = undefined, A extends Schema
     const { label, fifo, url, sender, prepare } = parts
     const sendBatch = batchSender<InferInput<M, unknown>, SendOptions, Omit<SendMessageBatchRequestEntry, 'Id'>>({
       label,
-      limits: { entries: LIMITS.sqsBatchEntries, bytes: LIMITS.sqsBatch },
+      limits: { entries: SQS_BATCH_ENTRIES, bytes: SQS_BATCH },
       ordered: fifo,
       prepare: async (message, sendOptions = {}, what) => {
         const body = await prepare(message, sendOptions, what)
@@ -277,7 +277,7 @@ function defineQueue<M extends Schema | undefined, A extends Schema | undefined,
           throw new MissingGroupIdError(label, what === 'message' ? 'queue' : `queue (${what})`)
         }
         const value = await validate(label, what, messageSchema, message)
-        return encodeJson(label, what, value, LIMITS.sqsMessage, attributesSize(sendOptions.attributes))
+        return encodeJson(label, what, value, SQS_MESSAGE, attributesSize(sendOptions.attributes))
       }
 
       return {

@@ -1,7 +1,7 @@
 import { clientPool, lazySender } from '../calls/clients.js'
 import { retryOnGone } from '../calls/gone.js'
 import { decodeJson, encodeJson, validate } from '../calls/json.js'
-import { LIMITS } from '../calls/limits.js'
+import { SFN_INPUT } from '../calls/limits.js'
 import { refused } from '../calls/refused.js'
 import { loadSfnSdk } from '../calls/sdk.js'
 import { checkType, requireArn } from '../calls/target.js'
@@ -191,7 +191,7 @@ export function stateMachine<
       const value = checked instanceof Promise ? await checked : checked
       return {
         stateMachineArn: arn,
-        ...(value === undefined ? {} : { input: encodeJson(label, 'input', value, LIMITS.sfnInput) }),
+        ...(value === undefined ? {} : { input: encodeJson(label, 'input', value, SFN_INPUT) }),
         ...(executionName === undefined ? {} : { name: executionName }),
         ...(traceHeader === undefined ? {} : { traceHeader }),
       }

@@ -5,7 +5,7 @@ import { type BatchResult, batchSender, toBatchAnswer } from '../calls/batch.js'
 import { clientPool, lazySender, type Sender } from '../calls/clients.js'
 import { retryOnGone } from '../calls/gone.js'
 import { byteLength, encodeJson, validate } from '../calls/json.js'
-import { LIMITS } from '../calls/limits.js'
+import { SNS_BATCH, SNS_BATCH_ENTRIES, SNS_MESSAGE } from '../calls/limits.js'
 import { attributesSize, type MessageAttributes, toMessageAttributes } from '../calls/message-attributes.js'
 import { refused } from '../calls/refused.js'
 import { loadSnsSdk } from '../calls/sdk.js'
@@ -128,7 +128,7 @@ export function topic<M extends Schema | undefined = undefined, A extends Schema
     const { label, arn, fifo, sender, prepare } = parts
     const publishBatch = batchSender<InferInput<M, unknown>, PublishOptions, Omit<PublishBatchRequestEntry, 'Id'>>({
       label,
-      limits: { entries: LIMITS.snsBatchEntries, bytes: LIMITS.snsBatch },
+      limits: { entries: SNS_BATCH_ENTRIES, bytes: SNS_BATCH },
       ordered: fifo,
       prepare: (message, publishOptions = {}, what) =>
         andThen(prepare(message, publishOptions, what), (entry) => ({
@@ -225,7 +225,7 @@ function defineTopic<M extends Schema | undefined, A extends Schema | undefined,
         if (fifo && (groupId === undefined || groupId === '')) {
           throw new MissingGroupIdError(label, what === 'message' ? 'topic' : `topic (${what})`)
         }
-        const text = encodeJson(label, what, value, LIMITS.snsMessage, attributesSize(attributes))
+        const text = encodeJson(label, what, value, SNS_MESSAGE, attributesSize(attributes))
         return {
           Message: text,
           ...(subject === undefined ? {} : { Subject: subject }),
