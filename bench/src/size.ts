@@ -98,6 +98,21 @@ async function bundle(entry: string): Promise<Bundle> {
 const AREAS: ReadonlyArray<readonly [RegExp, string, string]> = [
   [/^middy\//, 'middleware', 'cloudMap(): its options checked, the warm before hook, the refresh settling after'],
   [
+    /^core\/dist\/extension\//,
+    'Lambda extension',
+    'the internal extension that holds the freeze after the response until refreshes settle, on its own HTTP/1.1 client',
+  ],
+  [
+    /^core\/dist\/(resolver\/)?snapshot\.js$/,
+    'snapshot',
+    'the deploy-time snapshot in CLOUDMAP_MIDDY_SNAPSHOT: read, checked, seeded into the cache',
+  ],
+  [
+    /^core\/dist\/(resolver\/telemetry|channels|otel|tracing|metrics|logger)\.js$/,
+    'observability',
+    'log lines, metrics, diagnostics channels, OpenTelemetry spans, X-Ray capture outside an invocation',
+  ],
+  [
     /^core\/dist\/resolver\//,
     'resolver',
     'the cache, plans, single-flight refresh with retries and backoff, stale serving, views, service sets',
@@ -108,7 +123,7 @@ const AREAS: ReadonlyArray<readonly [RegExp, string, string]> = [
   [/^core\/dist\/policy\//, 'target policy', 'allowedAccounts, allowedRegions, allowedHosts and the SQS URL checks'],
   [/^core\/dist\/(kinds|dependency)\//, 'kinds', 'the kinds declared, and defineDependency()'],
   [/^core\/dist\/calls\//, 'calls', 'SDK loaders, the client pool, JSON payloads and limits, message attributes, batches'],
-  [/^core\//, 'shared helpers', 'transient errors, timers, schemas, endpoints, logger, declarations, redaction, kind names'],
+  [/^core\//, 'shared helpers', 'transient errors, timers, schemas, endpoints, declarations, redaction, kind names'],
 ]
 
 /** Bytes per area of {@link AREAS}, largest first, with what each buys. */
