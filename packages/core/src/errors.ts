@@ -129,6 +129,11 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
 
+/** An error's name, or the value itself when it is not an Error: what a log field or a span status tells. */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : String(error)
+}
+
 /** Formats issues as `path: message; ...`. */
 export function describeIssues(issues: readonly AttributeIssue[]): string {
   return issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ')

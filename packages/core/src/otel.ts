@@ -3,6 +3,7 @@
 // nothing and a bundle without the package carries nothing (esbuild leaves an `import()` with its
 // own `.catch()` to fail at run time). No public declaration refers to this module's types.
 import type * as OtelApi from '@opentelemetry/api'
+import { errorName } from './errors.js'
 
 type Api = typeof OtelApi
 
@@ -62,7 +63,7 @@ export function inSpan<T>(
       } catch (error) {
         if (!expected(error)) {
           if (error instanceof Error) span.recordException(error)
-          span.setStatus({ code: otel.SpanStatusCode.ERROR, message: error instanceof Error ? error.name : String(error) })
+          span.setStatus({ code: otel.SpanStatusCode.ERROR, message: errorName(error) })
         }
         throw error
       } finally {

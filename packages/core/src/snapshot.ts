@@ -185,32 +185,43 @@ const UNKNOWN_MAX = 1024
 
 // What CloudFormation substitutes, at most, the bound snapshot writers (the CDK, the Serverless
 // plugin) count against Lambda's 4 KB: pseudo parameters, then `Ref` and `Fn::GetAtt` by resource type. ARN prefix
-// `arn:<partition>:<service>:<region>:<account>:`, with room to spare.
-const PARTITION = 15
-const REGION = 25
-const ACCOUNT = 12
-const ARN = 4 + PARTITION + 1 + 10 + 1 + REGION + 1 + ACCOUNT + 1
-const URL_SUFFIX = 20
-const PSEUDO: Readonly<Record<string, number>> = {
-  'AWS::Partition': PARTITION,
-  'AWS::Region': REGION,
-  'AWS::AccountId': ACCOUNT,
-  'AWS::URLSuffix': URL_SUFFIX,
-  'AWS::StackName': 128,
-  'AWS::StackId': ARN + 128 + 1 + 36,
-  'AWS::NoValue': 0,
+// `arn:<partition>:<service>:<region>:<account>:`, with room to spare. Built on first use: a bundler
+// cannot prove module-level tables computed with `+` and `.length` pure, and a handler never needs them.
+type Bounds = {
+  readonly PSEUDO: Readonly<Record<string, number>>
+  readonly RESOURCE: Readonly<Record<string, Readonly<Record<string, number>>>>
 }
-const SQS_URL = 'https://sqs.'.length + REGION + 1 + URL_SUFFIX + 1 + ACCOUNT + 1 + 80
-const RESOURCE: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  'AWS::Lambda::Function': { Ref: 64, Arn: ARN + 'function:'.length + 64 },
-  'AWS::Lambda::Version': { Ref: ARN + 'function:'.length + 64 + 11, Version: 10 },
-  'AWS::Lambda::Alias': { Ref: ARN + 'function:'.length + 64 + 129 },
-  'AWS::SQS::Queue': { Ref: SQS_URL, QueueUrl: SQS_URL, Arn: ARN + 80, QueueName: 80 },
-  'AWS::SNS::Topic': { Ref: ARN + 256, TopicArn: ARN + 256, TopicName: 256 },
-  'AWS::StepFunctions::StateMachine': { Ref: ARN + 'stateMachine:'.length + 80, Arn: ARN + 'stateMachine:'.length + 80, Name: 80 },
-  'AWS::Events::EventBus': { Ref: 256, Name: 256, Arn: ARN + 'event-bus/'.length + 256 },
-  'AWS::DynamoDB::Table': { Ref: 255, Arn: ARN + 'table/'.length + 255 },
-  'AWS::S3::Bucket': { Ref: 63, Arn: 'arn:'.length + PARTITION + ':s3:::'.length + 63 },
+let bounds: Bounds | undefined
+function deployedBounds(): Bounds {
+  if (bounds) return bounds
+  const PARTITION = 15
+  const REGION = 25
+  const ACCOUNT = 12
+  const ARN = 4 + PARTITION + 1 + 10 + 1 + REGION + 1 + ACCOUNT + 1
+  const URL_SUFFIX = 20
+  const PSEUDO: Readonly<Record<string, number>> = {
+    'AWS::Partition': PARTITION,
+    'AWS::Region': REGION,
+    'AWS::AccountId': ACCOUNT,
+    'AWS::URLSuffix': URL_SUFFIX,
+    'AWS::StackName': 128,
+    'AWS::StackId': ARN + 128 + 1 + 36,
+    'AWS::NoValue': 0,
+  }
+  const SQS_URL = 'https://sqs.'.length + REGION + 1 + URL_SUFFIX + 1 + ACCOUNT + 1 + 80
+  const RESOURCE: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+    'AWS::Lambda::Function': { Ref: 64, Arn: ARN + 'function:'.length + 64 },
+    'AWS::Lambda::Version': { Ref: ARN + 'function:'.length + 64 + 11, Version: 10 },
+    'AWS::Lambda::Alias': { Ref: ARN + 'function:'.length + 64 + 129 },
+    'AWS::SQS::Queue': { Ref: SQS_URL, QueueUrl: SQS_URL, Arn: ARN + 80, QueueName: 80 },
+    'AWS::SNS::Topic': { Ref: ARN + 256, TopicArn: ARN + 256, TopicName: 256 },
+    'AWS::StepFunctions::StateMachine': { Ref: ARN + 'stateMachine:'.length + 80, Arn: ARN + 'stateMachine:'.length + 80, Name: 80 },
+    'AWS::Events::EventBus': { Ref: 256, Name: 256, Arn: ARN + 'event-bus/'.length + 256 },
+    'AWS::DynamoDB::Table': { Ref: 255, Arn: ARN + 'table/'.length + 255 },
+    'AWS::S3::Bucket': { Ref: 63, Arn: 'arn:'.length + PARTITION + ':s3:::'.length + 63 },
+  }
+  bounds = { PSEUDO, RESOURCE }
+  return bounds
 }
 
 /**
@@ -229,6 +240,7 @@ export function deployedLength(value: unknown, types: ReadonlyMap<string, string
   if (typeof value === 'number' || typeof value === 'boolean') return String(value).length
   if (typeof value !== 'object' || value === null) return UNKNOWN_MAX
   const [name, argument] = Object.entries(value)[0] ?? []
+  const { PSEUDO, RESOURCE } = deployedBounds()
   if (name === 'Ref' && typeof argument === 'string') {
     return PSEUDO[argument] ?? RESOURCE[types.get(argument) ?? '']?.Ref ?? UNKNOWN_MAX
   }

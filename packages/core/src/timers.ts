@@ -16,9 +16,11 @@ export function isTimeout(value: unknown): value is number {
 }
 
 /** Why `value` is not a timeout, for an error that names the option: `"-1 is not ..."`. */
+/** A value as an error shows it: a string quoted, anything else as `String()` writes it. */
+const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value))
+
 export function describeBadTimeout(value: unknown): string {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value)
-  return `${shown} is not a number of milliseconds above 0 and at most ${MAX_DELAY_MS} (a timer's limit)`
+  return `${show(value)} is not a number of milliseconds above 0 and at most ${MAX_DELAY_MS} (a timer's limit)`
 }
 
 /** A checked timeout as timers take it: whole milliseconds (`AbortSignal.timeout()` refuses a fraction). */
@@ -43,8 +45,7 @@ export function timerDelay(timeoutMs: number): number {
  */
 export function remainingBudgetMs(remainingMs: unknown, marginMs = 0): number | undefined {
   if (typeof marginMs !== 'number' || !Number.isFinite(marginMs) || marginMs < 0) {
-    const shown = typeof marginMs === 'string' ? JSON.stringify(marginMs) : String(marginMs)
-    throw new RangeError(`marginMs of remainingBudgetMs: ${shown} is not a finite number of milliseconds, 0 or more`)
+    throw new RangeError(`marginMs of remainingBudgetMs: ${show(marginMs)} is not a finite number of milliseconds, 0 or more`)
   }
   if (typeof remainingMs !== 'number' || !Number.isFinite(remainingMs)) return undefined
   return Math.min(Math.max(0, Math.floor(remainingMs - marginMs)), MAX_DELAY_MS)

@@ -1,4 +1,4 @@
-import { BatchSendError, CallRefusedError } from '../errors.js'
+import { type BatchSendError, CallRefusedError, CloudMapMiddyError } from '../errors.js'
 import type { BindContext } from '../types/dependency.js'
 
 /**
@@ -25,12 +25,10 @@ const GONE = new Set([
  */
 export function isTargetGone(error: unknown): boolean {
   if (error instanceof CallRefusedError) return GONE.has(error.code)
-  return (
-    error instanceof BatchSendError &&
-    error.sent.length === 0 &&
-    error.failures.length > 0 &&
-    error.failures.every((failure) => GONE.has(failure.code))
-  )
+  // By name, not instanceof: a bundle whose kinds send no batch then holds no BatchSendError.
+  if (!(error instanceof CloudMapMiddyError) || error.name !== 'BatchSendError') return false
+  const { sent, failures } = error as BatchSendError
+  return sent.length === 0 && failures.length > 0 && failures.every((failure) => GONE.has(failure.code))
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the calls' arguments and results are the kind's own

@@ -1,33 +1,48 @@
+// One constant per limit, read by the kinds, so that a handler's bundle holds only the limits of
+// the kinds it uses (a bundler keeps a whole object once one property is read); `LIMITS` gathers them.
+export const LAMBDA_SYNC_PAYLOAD = 6_291_456
+export const LAMBDA_ASYNC_PAYLOAD = 1_048_576
+export const SQS_MESSAGE = 1_048_576
+export const SQS_BATCH = 1_048_576
+export const SQS_BATCH_ENTRIES = 10
+export const SNS_MESSAGE = 262_144
+export const SNS_BATCH = 262_144
+export const SNS_BATCH_ENTRIES = 10
+export const SFN_INPUT = 262_144
+export const EVENTBRIDGE_ENTRY = 262_144
+export const EVENTBRIDGE_BATCH = 262_144
+export const EVENTBRIDGE_BATCH_ENTRIES = 10
+
 /**
  * Service limits checked before sending, in bytes (AWS quotas as of 2026):
  * a `PayloadTooLargeError` that names the address beats an opaque SDK error.
  */
 export const LIMITS = {
   /** Lambda RequestResponse invocation request payload: 6 MB. */
-  lambdaSyncPayload: 6_291_456,
+  lambdaSyncPayload: LAMBDA_SYNC_PAYLOAD,
   /** Lambda Event (asynchronous) invocation payload: 1 MB since October 2025. */
-  lambdaAsyncPayload: 1_048_576,
+  lambdaAsyncPayload: LAMBDA_ASYNC_PAYLOAD,
   /** SQS message, body and message attributes together: 1 MiB since August 2025. */
-  sqsMessage: 1_048_576,
+  sqsMessage: SQS_MESSAGE,
   /** SQS SendMessageBatch: all entries together. */
-  sqsBatch: 1_048_576,
+  sqsBatch: SQS_BATCH,
   /** SQS SendMessageBatch: entries per request. */
-  sqsBatchEntries: 10,
+  sqsBatchEntries: SQS_BATCH_ENTRIES,
   /** SNS message, body and message attributes together: 256 KiB. */
-  snsMessage: 262_144,
+  snsMessage: SNS_MESSAGE,
   /** SNS PublishBatch: all entries together. */
-  snsBatch: 262_144,
+  snsBatch: SNS_BATCH,
   /** SNS PublishBatch: entries per request. */
-  snsBatchEntries: 10,
+  snsBatchEntries: SNS_BATCH_ENTRIES,
   /** Step Functions execution input (StartExecution, StartSyncExecution): 256 KiB. */
-  sfnInput: 262_144,
+  sfnInput: SFN_INPUT,
   /**
    * EventBridge PutEvents entry: 256 KiB, counted as EventBridge does (`Source`, `DetailType`,
    * `Detail` and each of `Resources`, in UTF-8 bytes).
    */
-  eventBridgeEntry: 262_144,
+  eventBridgeEntry: EVENTBRIDGE_ENTRY,
   /** EventBridge PutEvents: all entries together. */
-  eventBridgeBatch: 262_144,
+  eventBridgeBatch: EVENTBRIDGE_BATCH,
   /** EventBridge PutEvents: entries per request. */
-  eventBridgeBatchEntries: 10,
+  eventBridgeBatchEntries: EVENTBRIDGE_BATCH_ENTRIES,
 } as const

@@ -19,6 +19,8 @@ const MAX_EARLY = 16
 // earlier middleware answered early, as @middy/warmup does): the extension lets go, and a
 // middleware that begins later awaits its own refreshes instead.
 const BEGIN_GRACE_MS = 25
+// Logged where a registration fails, whatever the way (a bundler keeps each copy of a literal).
+const NOT_REGISTERED = 'cloudmap-middy: not registered as a Lambda extension; refreshes are awaited before each response'
 
 /** An invocation event as the Extensions API sends it (only what is read). */
 interface InvokeEvent {
@@ -27,9 +29,10 @@ interface InvokeEvent {
   readonly deadlineMs?: unknown
 }
 
+/** The extension's wait for a middleware's word on one invocation: its begin, or its end (with a settle limit). */
 interface Waiting {
   readonly requestId: string
-  readonly done: (settleLimitMs: number) => void
+  readonly done: (value: number) => void
 }
 
 let active = false
@@ -39,8 +42,7 @@ let registration: Promise<boolean> | undefined
 let signallers = 0
 const begun = new Set<string>()
 const ended = new Map<string, number>()
-let waiting: Waiting | undefined
-let waitingBegin: Waiting | undefined
+const waits: { begin?: Waiting | undefined; end?: Waiting | undefined } = {}
 // The invocation the extension let go of for want of a begin: its middleware awaits instead.
 let released: string | undefined
 
@@ -85,11 +87,7 @@ export function signalsInvocationEnds(): void {
  */
 export function invocationBegan(requestId: string | undefined): boolean {
   if (!active || typeof requestId !== 'string' || requestId === released) return false
-  if (waitingBegin?.requestId === requestId) {
-    const { done } = waitingBegin
-    waitingBegin = undefined
-    done(0)
-  }
+  wake('begin', requestId, 0)
   if (begun.size >= MAX_EARLY) begun.clear()
   begun.add(requestId)
   return true
@@ -109,61 +107,53 @@ export function invocationBegan(requestId: string | undefined): boolean {
  */
 export function invocationEnded(requestId: string | undefined, settleLimitMs: number): boolean {
   if (!active || typeof requestId !== 'string' || !begun.delete(requestId)) return false
-  if (waiting?.requestId === requestId) {
-    const { done } = waiting
-    waiting = undefined
-    done(settleLimitMs)
-    return true
-  }
+  if (wake('end', requestId, settleLimitMs)) return true
   if (ended.size >= MAX_EARLY) ended.clear()
   ended.set(requestId, settleLimitMs)
   return true
 }
 
-/** Resolves true once a middleware begins the invocation, false after the grace period. */
-function beginOf(requestId: string): Promise<boolean> {
-  if (begun.has(requestId) || ended.has(requestId)) return Promise.resolve(true)
+/** Hands `value` to the wait of `kind` for `requestId`, if there is one. */
+function wake(kind: keyof typeof waits, requestId: string, value: number): boolean {
+  const waiting = waits[kind]
+  if (waiting?.requestId !== requestId) return false
+  waits[kind] = undefined
+  waiting.done(value)
+  return true
+}
+
+/** Waits up to `ms` for {@link wake} of `kind` for `requestId`: its value, or `otherwise` after `ms`. */
+function wait(kind: keyof typeof waits, requestId: string, ms: number, otherwise: number): Promise<number> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      if (waitingBegin?.requestId === requestId) waitingBegin = undefined
-      released = requestId
-      resolve(false)
-    }, BEGIN_GRACE_MS)
+      if (waits[kind]?.requestId === requestId) waits[kind] = undefined
+      resolve(otherwise)
+    }, ms)
     timer.unref()
-    waitingBegin = {
+    waits[kind] = {
       requestId,
-      done: () => {
+      done: (value) => {
         clearTimeout(timer)
-        resolve(true)
+        resolve(value)
       },
     }
   })
 }
 
-/** Resolves with the settle limit once the invocation ends, or with 0 at its deadline. */
+/** True once a middleware began `requestId`; false when none has within the grace (the extension lets go). */
+async function beginOf(requestId: string): Promise<boolean> {
+  if (begun.has(requestId) || ended.has(requestId)) return true
+  if ((await wait('begin', requestId, BEGIN_GRACE_MS, -1)) === 0) return true
+  released = requestId
+  return false
+}
+
+/** The settle limit the middleware gave at the end of `requestId`, or 0 when the deadline comes first. */
 function endOf(requestId: string, deadlineMs: number): Promise<number> {
   const early = ended.get(requestId)
-  if (early !== undefined) {
-    ended.delete(requestId)
-    return Promise.resolve(early)
-  }
-  return new Promise((resolve) => {
-    const timer = setTimeout(
-      () => {
-        if (waiting?.requestId === requestId) waiting = undefined
-        resolve(0)
-      },
-      Math.max(0, deadlineMs - Date.now()),
-    )
-    timer.unref()
-    waiting = {
-      requestId,
-      done: (settleLimitMs) => {
-        clearTimeout(timer)
-        resolve(settleLimitMs)
-      },
-    }
-  })
+  if (early === undefined) return wait('end', requestId, Math.max(0, deadlineMs - Date.now()), 0)
+  ended.delete(requestId)
+  return Promise.resolve(early)
 }
 
 /** Asks for events until the API fails (then the invocations await their refreshes again). */
@@ -218,7 +208,7 @@ async function register(address: string, logger: Logger): Promise<boolean> {
     })
     const id = answer.headers.get('lambda-extension-identifier')
     if (answer.status !== 200 || !id) {
-      logger.debug?.('cloudmap-middy: not registered as a Lambda extension; refreshes are awaited before each response', {
+      logger.debug?.(NOT_REGISTERED, {
         status: answer.status,
         answer: answer.body.slice(0, 200),
       })
@@ -231,7 +221,7 @@ async function register(address: string, logger: Logger): Promise<boolean> {
     void run(address, id, logger)
     return true
   } catch (error) {
-    logger.debug?.('cloudmap-middy: not registered as a Lambda extension; refreshes are awaited before each response', {
+    logger.debug?.(NOT_REGISTERED, {
       error: error instanceof Error ? error.message : String(error),
     })
     return false
@@ -266,7 +256,7 @@ export function forgetLambdaExtension(): void {
   signallers = 0
   begun.clear()
   ended.clear()
-  waiting = undefined
-  waitingBegin = undefined
+  waits.begin = undefined
+  waits.end = undefined
   released = undefined
 }

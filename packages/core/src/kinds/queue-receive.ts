@@ -2,7 +2,7 @@ import type * as SqsSdk from '@aws-sdk/client-sqs'
 import type { Message, SQSClient } from '@aws-sdk/client-sqs'
 import type { Sender } from '../calls/clients.js'
 import { validate } from '../calls/json.js'
-import { LIMITS } from '../calls/limits.js'
+import { SQS_BATCH_ENTRIES } from '../calls/limits.js'
 import { fromSqsAttributes } from '../calls/message-attributes.js'
 import { refused } from '../calls/refused.js'
 import { describeError } from '../errors.js'
@@ -17,8 +17,8 @@ const decided = new WeakSet<object>()
 const STOPPED: unique symbol = Symbol('stopped')
 
 function clampMax(max: number | undefined): number {
-  if (max === undefined || !Number.isFinite(max)) return LIMITS.sqsBatchEntries
-  return Math.min(Math.max(Math.trunc(max), 1), LIMITS.sqsBatchEntries)
+  if (max === undefined || !Number.isFinite(max)) return SQS_BATCH_ENTRIES
+  return Math.min(Math.max(Math.trunc(max), 1), SQS_BATCH_ENTRIES)
 }
 
 /**

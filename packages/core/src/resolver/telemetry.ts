@@ -9,16 +9,13 @@ import {
   type StaleEvent,
   staleChannel,
 } from '../channels.js'
-import { describeError } from '../errors.js'
+import { describeError, errorName } from '../errors.js'
 import type { LogFields, Logger } from '../logger.js'
 import { METRICS, type MetricsSink } from '../metrics.js'
 import { isThrottling, isTransient } from '../transient.js'
 import type { DiscoveryQuery } from '../types/registry.js'
 
 /** The name of an error, for a log field: what it is, without a message that may quote data. */
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : String(error)
-}
 
 /**
  * What a resolver tells about its work, one method per fact: each writes its log line (fields,
