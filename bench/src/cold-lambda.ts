@@ -50,11 +50,13 @@ interface Sample {
   readonly extensions: readonly string[]
 }
 
-/** Requests the proxy has seen, by kind. */
+/** DiscoverInstances requests the proxy has seen. */
 interface Counts {
   discoveries: number
-  requests: number
 }
+
+/** How long an environment may take to freeze after its response before the benchmark gives up on it. */
+const FREEZE_TIMEOUT_MS = 30_000
 
 async function coldStart(entry: string, env: Record<string, string>, counts: Counts): Promise<Sample> {
   const discoveries = counts.discoveries
@@ -72,16 +74,24 @@ async function coldStart(entry: string, env: Record<string, string>, counts: Cou
   environment.once('init', () => {
     init = performance.now() - started
   })
-  // Frozen once the runtime and every extension asked for the next event: the refresh after the response is done.
-  const frozen = new Promise<void>((done) => environment.once('freeze', () => done()))
+  let timer: NodeJS.Timeout | undefined
   try {
     const response = (await environment.invoke(EVENT)) as { statusCode?: number } | null
     const total = performance.now() - started
     const discoveriesBefore = counts.discoveries - discoveries
     if (response?.statusCode !== 202) throw new Error(`cold-lambda: ${entry} answered ${JSON.stringify(response)}`)
-    await frozen
+    // Frozen once the runtime and every extension asked for the next event: a refresh after the response is done.
+    await new Promise<void>((done, fail) => {
+      if (environment.frozen) return done()
+      environment.once('freeze', () => done())
+      timer = setTimeout(
+        () => fail(new Error(`cold-lambda: ${entry} did not freeze within ${FREEZE_TIMEOUT_MS} ms of its response`)),
+        FREEZE_TIMEOUT_MS,
+      )
+    })
     return { init, total, discoveriesBefore, discoveries: counts.discoveries - discoveries, extensions: environment.extensions }
   } finally {
+    clearTimeout(timer)
     await environment.stop()
   }
 }
@@ -101,12 +111,11 @@ export async function coldLambda(options: ColdLambdaOptions): Promise<Section> {
     entries[variant] = await bundleHandler(join(BENCH, 'fixtures', fixture), join(tmp, fixture.replace(/\.ts$/, ''), 'handler.mjs'))
   }
   const moto = await startMoto()
-  const counts: Counts = { discoveries: 0, requests: 0 }
+  const counts: Counts = { discoveries: 0 }
   const proxy = await startGateProxy(moto.endpoint, {
     delayMs: options.latencyMs,
     // Holds nothing: counts what passes.
     hold: (request) => {
-      counts.requests++
       if (String(request.headers['x-amz-target']).endsWith('.DiscoverInstances')) counts.discoveries++
       return false
     },
