@@ -19,7 +19,7 @@ const INSTANCES = 3
 /** The dependencies every cloudMap() probe declares, and the stand-in Cloud Map serves. */
 const SLOTS = multiInstanceLayout(DEPENDENCIES, INSTANCES)
 
-const VARIANTS = ['cloudMap', 'sdk', 'sdk10', 'middySdk', 'snapshot', 'envVars'] as const
+const VARIANTS = ['cloudMap', 'sdk', 'sdk10', 'middySdk'] as const
 type Variant = (typeof VARIANTS)[number]
 
 /** What a probe process prints: ms from its first statement (node's own start excluded). */
@@ -90,28 +90,6 @@ function probes(): Record<Variant, string> {
       'const total = performance.now()',
       `if (answers.some((answer) => answer.Instances.length !== ${INSTANCES})) throw new Error('instances missing')`,
     ]),
-    // cloudMap() with the deploy-time snapshot (CLOUDMAP_MIDDY_SNAPSHOT), timed to the end of the first invocation.
-    snapshot: probe([
-      "const { default: middy } = await import('@middy/core')",
-      "const core = await import('@cloudmap-middy/core')",
-      "const { cloudMap } = await import('@cloudmap-middy/middy')",
-      'const imported = performance.now()',
-      `const handler = middy().use(cloudMap({ services: { ${declarations} } })).handler(async (event, context) => context.services.dep0.arn)`,
-      'const built = performance.now()',
-      `const answer = await handler({}, ${CONTEXT})`,
-      'const total = performance.now()',
-      "if (typeof answer !== 'string') throw new Error('no ARN: ' + answer)",
-    ]),
-    // The targets in environment variables, as a deploy writes them: no lookup at all.
-    envVars: probe([
-      "const { default: middy } = await import('@middy/core')",
-      'const imported = performance.now()',
-      'const handler = middy().handler(async () => process.env.DEP0_ARN)',
-      'const built = performance.now()',
-      `const answer = await handler({}, ${CONTEXT})`,
-      'const total = performance.now()',
-      "if (typeof answer !== 'string') throw new Error('no ARN: ' + answer)",
-    ]),
     middySdk: probe([
       "const { default: middy } = await import('@middy/core')",
       "const { ServiceDiscoveryClient, DiscoverInstancesCommand } = await import('@aws-sdk/client-servicediscovery')",
@@ -155,36 +133,18 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
     }
     for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'CLOUDMAP_MIDDY_TTL_MS']) delete env[name]
     const scripts = probes()
-    const table = multiTableOf(SLOTS)
-    const snapshot = JSON.stringify({
-      v: 1,
-      ns: { [NAMESPACE]: Object.fromEntries(SLOTS.map((slot) => [slot.service, table[`${NAMESPACE}.${slot.service}`]])) },
-    })
-    const envOf = (variant: Variant): NodeJS.ProcessEnv =>
-      variant === 'snapshot'
-        ? { ...env, CLOUDMAP_MIDDY_SNAPSHOT: snapshot }
-        : variant === 'envVars'
-          ? {
-              ...env,
-              ...Object.fromEntries(
-                SLOTS.map((slot, index) => [`DEP${index}_ARN`, Object.values(table[`${NAMESPACE}.${slot.service}`] ?? {})[0]?.arn ?? '']),
-              ),
-            }
-          : env
     // Untimed (when there is more than one run): fills the page cache and warms the stand-in.
-    if (options.runs > 1) for (const variant of VARIANTS) runProbe(scripts[variant], envOf(variant))
+    if (options.runs > 1) for (const variant of VARIANTS) runProbe(scripts[variant], env)
 
     const samples = {} as Record<Variant, Sample[]>
     for (const variant of VARIANTS) samples[variant] = []
     const requests: number[] = []
-    const snapshotRequests: number[] = []
     for (let run = 0; run < options.runs; run++) {
       for (let i = 0; i < VARIANTS.length; i++) {
         const variant = VARIANTS[(i + run) % VARIANTS.length] as Variant
-        const before = variant === 'cloudMap' || variant === 'snapshot' ? await server.requests() : 0
-        samples[variant].push(runProbe(scripts[variant], envOf(variant)))
+        const before = variant === 'cloudMap' ? await server.requests() : 0
+        samples[variant].push(runProbe(scripts[variant], env))
         if (variant === 'cloudMap') requests.push((await server.requests()) - before)
-        if (variant === 'snapshot') snapshotRequests.push((await server.requests()) - before)
       }
     }
     const pair = (a: Variant, b: Variant, figure: (p: Probe) => number = (p) => p.total) =>
@@ -193,7 +153,6 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
     const vsSdk = pair('cloudMap', 'sdk')
     const vsMiddySdk = pair('cloudMap', 'middySdk')
     const vsSdk10 = pair('cloudMap', 'sdk10')
-    const snapshotVsEnv = pair('snapshot', 'envVars')
     const total = (v: Variant) => of(v, (p) => p.total)
     const imported = (v: Variant) => of(v, (p) => p.imported)
     // From the handler built (prefetch started) to the body; for the SDK, from the client made to the answer.
@@ -240,14 +199,6 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
           detail: `${ms(total('cloudMap'))} vs ${ms(total('middySdk'))}: the same comparison with @middy/core imported on both sides`,
         },
         {
-          figure: `cold start to the end of the first invocation, cloudMap() with a deploy-time snapshot vs env-var ARNs`,
-          measured: ratio(snapshotVsEnv.median),
-          range: spreadText(snapshotVsEnv, ratio),
-          target: '≤ 1.05×',
-          met: snapshotVsEnv.median <= 1.05,
-          detail: `${ms(total('snapshot'))} vs ${ms(total('envVars'))} to the handler's promise settled (medians); imports ${ms(imported('snapshot'))} vs ${ms(imported('envVars'))}; DiscoverInstances per cold start: ${[...new Set(snapshotRequests)].join(', ')} (the snapshot's refresh on first use${snapshotRequests.some((n) => n > 0) ? ', inside the first invocation while `after` awaits refreshes' : ''})`,
-        },
-        {
           figure: 'whole process, spawn to exit (node start included)',
           measured: `${ms(of('cloudMap', (p) => p.wall))} vs ${ms(of('sdk', (p) => p.wall))}`,
           detail: `${ratio(of('cloudMap', (p) => p.wall) / of('sdk', (p) => p.wall))}; measured from the parent, so it includes node's start and exit, equal on both sides`,
@@ -257,7 +208,6 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
         `${options.runs} runs (plus one untimed run of each variant); a run is one fresh \`node\` process per variant, in a rotated order; a run's ratio pairs the samples of that run; min / median / max over runs, verdict on the median.`,
         `Each probe is plain ESM run with \`node -e\` from bench/ (no TypeScript loader): @cloudmap-middy/* resolve to packages/*/dist (\`pnpm build\` first). It times itself from its first statement (node's own start excluded, equal for both) until the handler body runs, or the SDK's answer is in.`,
         `cloudMap() as a user writes it: \`middy().use(cloudMap({ services }))\` with the process-wide resolver, its Cloud Map client made from the environment (AWS_REGION, credentials in env, AWS_ENDPOINT_URL_SERVICEDISCOVERY pointing at the stand-in); kinds lambda, topic, instance, http, no schemas (zod's import would be the handler's, not ours). The SDK variant: \`new ServiceDiscoveryClient({ disableHostPrefix: true })\`, same environment.`,
-        `Snapshot: CLOUDMAP_MIDDY_SNAPSHOT holds the ${DEPENDENCIES} services × ${INSTANCES} instances the stand-in serves (${snapshot.length.toLocaleString('en-US')} characters; a real function has a 4 KB environment), so the prefetch makes no request. Env-var ARNs: a bare Middy handler whose body reads \`process.env.DEP0_ARN\`; both timed from the first statement to the first invocation's promise settled.`,
         `The stand-in Cloud Map runs in its own process and answers every DiscoverInstances after ${options.delayMs} ms. DiscoverInstances requests per cloudMap() cold start: ${unexpected.length === 0 ? `${DEPENDENCIES} every run (one per service)` : `not always ${DEPENDENCIES}: ${requests.join(', ')}`}.`,
       ],
     }

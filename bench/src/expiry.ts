@@ -5,17 +5,15 @@
 // invocation (TTL of an hour) and an invocation whose entry has expired (TTL of 1 ms), each
 // into a frozen container; with the library as an internal extension (the package's ESM
 // entry) and without it (the "require" entry, which awaits the refresh before returning).
-import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ACCOUNT, type GateProxy, MotoResources, REGION, startGateProxy, startMoto } from '@cloudmap-middy/moto-harness'
 import { LambdaEnvironment } from '@cloudmap-middy/sam-local'
-import { build } from 'esbuild'
+import { bundleHandler } from './lib/bundle.js'
 import type { Row, Section } from './lib/report.js'
 import { median, ms, spread, spreadText } from './lib/stats.js'
 
 const BENCH = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const ROOT = resolve(BENCH, '..')
 const HANDLER = join(BENCH, 'fixtures/instance-handler.ts')
 
 export interface ExpiryOptions {
@@ -25,26 +23,6 @@ export interface ExpiryOptions {
   readonly runs: number
   /** Latency the proxy adds to each Cloud Map request. */
   readonly latencyMs: number
-}
-
-/** SAM's esbuild build (Format esm, Minify, External @aws-sdk/*), optionally through the "require" entry. */
-async function bundle(outfile: string, conditions: string[]): Promise<string> {
-  mkdirSync(dirname(outfile), { recursive: true })
-  await build({
-    entryPoints: [HANDLER],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: ['@aws-sdk/*'],
-    conditions,
-    nodePaths: [join(BENCH, 'node_modules')],
-    absWorkingDir: ROOT,
-    outfile,
-    logLevel: 'silent',
-  })
-  return outfile
 }
 
 interface Measured {
@@ -100,8 +78,8 @@ async function measure(entry: string, ttlMs: number, proxy: GateProxy, invocatio
 
 export async function expiryResponse(options: ExpiryOptions): Promise<Section> {
   const tmp = join(BENCH, '.tmp/expiry')
-  const withExtension = await bundle(join(tmp, 'esm-entry/handler.mjs'), [])
-  const withoutExtension = await bundle(join(tmp, 'require-entry/handler.mjs'), ['require'])
+  const withExtension = await bundleHandler(HANDLER, join(tmp, 'esm-entry/handler.mjs'))
+  const withoutExtension = await bundleHandler(HANDLER, join(tmp, 'require-entry/handler.mjs'), ['require'])
   const moto = await startMoto()
   try {
     await new MotoResources(moto.endpoint).register('prod', 'storage', 'jobs-table', { tableName: 'jobs' })

@@ -9,6 +9,7 @@ import { cpus, platform, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { coldStart } from './cold.js'
+import { coldLambda } from './cold-lambda.js'
 import { expiryResponse } from './expiry.js'
 import { fleet } from './fleet.js'
 import { cells, type Failure, HEADER, markdownTable, type Section, TARGET_HEADER, targetCells, textTable } from './lib/report.js'
@@ -60,6 +61,11 @@ const benchmarks: ReadonlyArray<readonly [string, () => Promise<Section>]> = [
     '8. TTL expiry in a frozen container',
     // Cloud Map 20 ms away, as in the measurement of the figure before.
     () => expiryResponse(quick ? { runs: 1, invocations: 5, latencyMs: 20 } : { runs: 3, invocations: 30, latencyMs: 20 }),
+  ],
+  [
+    '9. Cold start in a Lambda environment',
+    // Every request 20 ms away, as in the measurement of the figures before.
+    () => coldLambda({ runs: quick ? 2 : 15, latencyMs: 20 }),
   ],
 ]
 

@@ -2,6 +2,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
+import { SAM_BUILD } from './lib/bundle.js'
 import type { Row, Section } from './lib/report.js'
 import { kib } from './lib/stats.js'
 
@@ -47,25 +48,14 @@ interface Bundle {
   readonly ours: number
 }
 
-/** SAM's esbuild build (`BuildMethod: esbuild`, Format esm, Minify, External @aws-sdk/*), with a metafile. */
+/** A handler bundled as SAM bundles it (lib/bundle.ts), measured from its metafile. */
 async function bundle(entry: string): Promise<Bundle> {
   const result = await build({
+    ...SAM_BUILD,
     entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    // @opentelemetry/api: core's optional peer, installed here for the tests. A user without OpenTelemetry has none,
-    // and esbuild leaves its import() to fail at run time (caught); with an ADOT layer it is external too.
-    external: ['@aws-sdk/*', '@opentelemetry/api'],
-    // The example's own dependencies resolve from its folder; anything it lacks (before its install) from the bench's.
-    nodePaths: [join(BENCH, 'node_modules')],
-    absWorkingDir: ROOT,
     metafile: true,
     write: false,
     outfile: join(BENCH, '.tmp/bundle.mjs'),
-    logLevel: 'silent',
   })
   const [output] = result.outputFiles
   if (!output) throw new Error(`size: esbuild wrote nothing for ${entry}`)

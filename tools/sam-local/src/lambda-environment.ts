@@ -29,8 +29,13 @@ export class FunctionFailure extends Error {
   }
 }
 
-/** What the environment reports: `freeze` and `thaw` (SIGSTOP / SIGCONT), `extension` (a registration accepted). */
+/**
+ * What the environment reports: `init` (the runtime asked for its first invocation: init is over,
+ * again after a replaced process's init), `freeze` and `thaw` (SIGSTOP / SIGCONT), `extension`
+ * (a registration accepted).
+ */
 export interface EnvironmentEvents {
+  init: []
   freeze: []
   thaw: []
   extension: [name: string, events: string[]]
@@ -132,6 +137,8 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
 
   async stop(): Promise<void> {
     this.#stopped = true
+    // An invocation answered but not yet followed by the runtime's next request still has its timeout armed.
+    clearTimeout(this.#timer)
     const child = this.#child
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -261,6 +268,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     const path = request.url ?? ''
     const body = await readBody(request)
     if (request.method === 'GET' && path === `${RUNTIME}/invocation/next`) {
+      if (!this.#runtimeAskedOnce) this.emit('init')
       this.#runtimeAskedOnce = true
       this.#runtimeWaiting = response
       this.#dispatch()
