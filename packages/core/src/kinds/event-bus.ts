@@ -185,82 +185,89 @@ export function eventBus<D extends Schema | undefined = undefined, A extends Sch
   const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
   const declaredSource = options.source
 
-  return defineDependency<Value>('eventBus', address, options, (registered, context) => {
-    const { label, policy } = context
-    checkType(label, registered, 'eventbridge')
-    const { arn, name, region } = locateBus(label, registered, policy)
-    const busName = arn ?? name
-    // The client is made on the first call, after its events passed every check.
-    const connect = clientPool(context.clients, context.awsClientCapture).client(
-      'eventbridge',
-      region === '' ? undefined : region,
-      context.clients?.eventBridge,
-      loadEventBridgeClient,
-    )
-    const sender = lazySender({ label, address: context.address, kind: 'eventBus' }, loadEventBridgeSdk, connect)
+  return defineDependency<Value>(
+    'eventBus',
+    address,
+    options,
+    (registered, context) => {
+      const { label, policy } = context
+      checkType(label, registered, 'eventbridge')
+      const { arn, name, region } = locateBus(label, registered, policy)
+      const busName = arn ?? name
+      // The client is made on the first call, after its events passed every check.
+      const connect = clientPool(context.clients, context.awsClientCapture).client(
+        'eventbridge',
+        region === '' ? undefined : region,
+        context.clients?.eventBridge,
+        loadEventBridgeClient,
+      )
+      const sender = lazySender({ label, address: context.address, kind: 'eventBus' }, loadEventBridgeSdk, connect)
 
-    /** Checks and encodes one event; synchronous for synchronous schemas. `what` names it in errors. */
-    const prepare = (event: EventEntry<unknown>, what: string): PreparedEntry<Entry> | Promise<PreparedEntry<Entry>> => {
-      const { detailType, source = declaredSource, resources, traceHeader } = event
-      const subject = what === 'event' ? '' : ` (${what})`
-      if (typeof detailType !== 'string' || detailType === '') {
-        throw new PayloadValidationError(label, `detailType${subject}`, [{ path: [], message: 'must be a non-empty string' }])
+      /** Checks and encodes one event; synchronous for synchronous schemas. `what` names it in errors. */
+      const prepare = (event: EventEntry<unknown>, what: string): PreparedEntry<Entry> | Promise<PreparedEntry<Entry>> => {
+        const { detailType, source = declaredSource, resources, traceHeader } = event
+        const subject = what === 'event' ? '' : ` (${what})`
+        if (typeof detailType !== 'string' || detailType === '') {
+          throw new PayloadValidationError(label, `detailType${subject}`, [{ path: [], message: 'must be a non-empty string' }])
+        }
+        if (source === undefined || source === '') throw new MissingEventSourceError(label, what === 'event' ? 'the event' : what)
+        return andThen(validate(label, `detail${subject}`, detailSchema, event.detail), (value) => {
+          if (!isRecord(value)) {
+            const found = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+            throw new PayloadValidationError(label, `detail${subject}`, [{ path: [], message: `must be a JSON object, not ${found}` }])
+          }
+          // EventBridge counts source, detail type, detail and each resource against the entry limit.
+          const around = byteLength(source) + byteLength(detailType) + (resources ?? []).reduce((sum, one) => sum + byteLength(one), 0)
+          const text = encodeJson(label, `detail${subject}`, value, EVENTBRIDGE_ENTRY, around)
+          const entry: Entry = {
+            Source: source,
+            DetailType: detailType,
+            Detail: text,
+            ...(resources === undefined ? {} : { Resources: [...resources] }),
+            ...(traceHeader === undefined ? {} : { TraceHeader: traceHeader }),
+          }
+          return { entry, size: byteLength(text) + around }
+        })
       }
-      if (source === undefined || source === '') throw new MissingEventSourceError(label, what === 'event' ? 'the event' : what)
-      return andThen(validate(label, `detail${subject}`, detailSchema, event.detail), (value) => {
-        if (!isRecord(value)) {
-          const found = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
-          throw new PayloadValidationError(label, `detail${subject}`, [{ path: [], message: `must be a JSON object, not ${found}` }])
-        }
-        // EventBridge counts source, detail type, detail and each resource against the entry limit.
-        const around = byteLength(source) + byteLength(detailType) + (resources ?? []).reduce((sum, one) => sum + byteLength(one), 0)
-        const text = encodeJson(label, `detail${subject}`, value, EVENTBRIDGE_ENTRY, around)
-        const entry: Entry = {
-          Source: source,
-          DetailType: detailType,
-          Detail: text,
-          ...(resources === undefined ? {} : { Resources: [...resources] }),
-          ...(traceHeader === undefined ? {} : { TraceHeader: traceHeader }),
-        }
-        return { entry, size: byteLength(text) + around }
+
+      const spec = {
+        label,
+        limits: { entries: EVENTBRIDGE_BATCH_ENTRIES, bytes: EVENTBRIDGE_BATCH },
+        ordered: false,
+        send: async (entries: readonly BatchRequestEntry<Entry>[]): Promise<BatchAnswer> => {
+          const { sdk, client } = await sender()
+          const output = await client.send(
+            new sdk.PutEventsCommand({ Entries: entries.map(({ entry }) => ({ ...entry, EventBusName: busName })) }),
+          )
+          return toEventsAnswer(entries, output)
+        },
+      }
+      const putEntries = batchSender<EventEntry<Detail>, undefined, Entry>({
+        ...spec,
+        prepare: (event, _options, what) => prepare(event, what),
       })
-    }
+      // put() checks its one event itself, so its errors say `detail`, not `detail (message #0)`.
+      const putPrepared = batchSender<PreparedEntry<Entry>, undefined, Entry>({ ...spec, prepare: (prepared) => prepared })
 
-    const spec = {
-      label,
-      limits: { entries: EVENTBRIDGE_BATCH_ENTRIES, bytes: EVENTBRIDGE_BATCH },
-      ordered: false,
-      send: async (entries: readonly BatchRequestEntry<Entry>[]): Promise<BatchAnswer> => {
-        const { sdk, client } = await sender()
-        const output = await client.send(
-          new sdk.PutEventsCommand({ Entries: entries.map(({ entry }) => ({ ...entry, EventBusName: busName })) }),
-        )
-        return toEventsAnswer(entries, output)
-      },
-    }
-    const putEntries = batchSender<EventEntry<Detail>, undefined, Entry>({
-      ...spec,
-      prepare: (event, _options, what) => prepare(event, what),
-    })
-    // put() checks its one event itself, so its errors say `detail`, not `detail (message #0)`.
-    const putPrepared = batchSender<PreparedEntry<Entry>, undefined, Entry>({ ...spec, prepare: (prepared) => prepared })
-
-    return bindResolved(registered, label, attributesSchema, () => ({
-      arn,
-      name,
-      region,
-      source: declaredSource,
-      ...retryOnGone(context, arn ?? name, {
-        async put(detailType: string, detail: Detail, putOptions: PutEventOptions = {}): Promise<PutEventResult> {
-          const prepared = prepare({ ...putOptions, detailType, detail }, 'event')
-          const { messageIds } = await putPrepared([prepared instanceof Promise ? await prepared : prepared])
-          return { eventId: messageIds[0] ?? '' }
-        },
-        async putBatch(entries: readonly EventEntry<Detail>[]): Promise<PutBatchResult> {
-          const { messageIds } = await putEntries(entries)
-          return Object.freeze({ eventIds: messageIds })
-        },
-      }),
-    }))
-  }, undefined, loadEventBridgeSdk)
+      return bindResolved(registered, label, attributesSchema, () => ({
+        arn,
+        name,
+        region,
+        source: declaredSource,
+        ...retryOnGone(context, arn ?? name, {
+          async put(detailType: string, detail: Detail, putOptions: PutEventOptions = {}): Promise<PutEventResult> {
+            const prepared = prepare({ ...putOptions, detailType, detail }, 'event')
+            const { messageIds } = await putPrepared([prepared instanceof Promise ? await prepared : prepared])
+            return { eventId: messageIds[0] ?? '' }
+          },
+          async putBatch(entries: readonly EventEntry<Detail>[]): Promise<PutBatchResult> {
+            const { messageIds } = await putEntries(entries)
+            return Object.freeze({ eventIds: messageIds })
+          },
+        }),
+      }))
+    },
+    undefined,
+    loadEventBridgeSdk,
+  )
 }

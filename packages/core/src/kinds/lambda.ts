@@ -157,55 +157,64 @@ export function lambda<
   const resultSchema = options.result as Schema<InferOutput<R, unknown>> | undefined
   const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
 
-  return defineDependency<Value>('lambda', address, options, (registered, context) => {
-    const { label, policy } = context
-    checkType(label, registered, 'lambda')
-    const { arn, region } = locateFunction(label, registered, policy)
-    // The client is made on the first call, after its payload passed every check (the SDK module may be loaded already: see warmDependency).
-    const connect = clientPool(context.clients, context.awsClientCapture).client(
-      'lambda',
-      region === '' ? undefined : region,
-      context.clients?.lambda,
-      loadLambdaClient,
-    )
-    const sender = lazySender({ label, address: context.address, kind: 'lambda' }, loadLambdaSdk, connect)
+  return defineDependency<Value>(
+    'lambda',
+    address,
+    options,
+    (registered, context) => {
+      const { label, policy } = context
+      checkType(label, registered, 'lambda')
+      const { arn, region } = locateFunction(label, registered, policy)
+      // The client is made on the first call, after its payload passed every check (the SDK module may be loaded already: see warmDependency).
+      const connect = clientPool(context.clients, context.awsClientCapture).client(
+        'lambda',
+        region === '' ? undefined : region,
+        context.clients?.lambda,
+        loadLambdaClient,
+      )
+      const sender = lazySender({ label, address: context.address, kind: 'lambda' }, loadLambdaSdk, connect)
 
-    /** Validates and encodes the payload, then sends it; every failure is a rejection. */
-    const send = async (
-      payload: unknown,
-      invocationType: 'RequestResponse' | 'Event',
-      limit: number,
-      signal: AbortSignal | undefined,
-    ): Promise<InvokeCommandOutput> => {
-      const checked = validate(label, 'payload', payloadSchema, payload)
-      const value = checked instanceof Promise ? await checked : checked
-      const input: InvokeCommandInput = { FunctionName: arn, InvocationType: invocationType }
-      if (value !== undefined) input.Payload = encoder.encode(encodeJson(label, 'payload', value, limit))
-      const { sdk, client } = await sender()
-      return client.send(new sdk.InvokeCommand(input), signal ? { abortSignal: signal } : {}).catch(refused(label, 'Lambda', 'Invoke', arn))
-    }
+      /** Validates and encodes the payload, then sends it; every failure is a rejection. */
+      const send = async (
+        payload: unknown,
+        invocationType: 'RequestResponse' | 'Event',
+        limit: number,
+        signal: AbortSignal | undefined,
+      ): Promise<InvokeCommandOutput> => {
+        const checked = validate(label, 'payload', payloadSchema, payload)
+        const value = checked instanceof Promise ? await checked : checked
+        const input: InvokeCommandInput = { FunctionName: arn, InvocationType: invocationType }
+        if (value !== undefined) input.Payload = encoder.encode(encodeJson(label, 'payload', value, limit))
+        const { sdk, client } = await sender()
+        return client
+          .send(new sdk.InvokeCommand(input), signal ? { abortSignal: signal } : {})
+          .catch(refused(label, 'Lambda', 'Invoke', arn))
+      }
 
-    return bindResolved(registered, label, attributesSchema, () => ({
-      arn,
-      region,
-      ...retryOnGone(context, arn, {
-        async request(payload: unknown, callOptions: CallOptions = {}) {
-          const response = await send(payload, 'RequestResponse', LAMBDA_SYNC_PAYLOAD, callOptions.signal)
-          const text = response.Payload ? decoder.decode(response.Payload) : ''
-          if (response.FunctionError !== undefined) throw remoteError(label, response.FunctionError, text)
-          const result = validate(label, 'result', resultSchema, decodeJson(label, 'result', text))
-          return result instanceof Promise ? await result : result
-        },
-        async invoke(payload: unknown, callOptions: CallOptions = {}) {
-          const response = await send(payload, 'Event', LAMBDA_ASYNC_PAYLOAD, callOptions.signal)
-          if (response.StatusCode !== 202) {
-            throw new CloudMapMiddyError(
-              label,
-              `Lambda "${label}" did not accept the event: status ${response.StatusCode ?? 'none'}, expected 202`,
-            )
-          }
-        },
-      }),
-    }))
-  }, undefined, loadLambdaSdk)
+      return bindResolved(registered, label, attributesSchema, () => ({
+        arn,
+        region,
+        ...retryOnGone(context, arn, {
+          async request(payload: unknown, callOptions: CallOptions = {}) {
+            const response = await send(payload, 'RequestResponse', LAMBDA_SYNC_PAYLOAD, callOptions.signal)
+            const text = response.Payload ? decoder.decode(response.Payload) : ''
+            if (response.FunctionError !== undefined) throw remoteError(label, response.FunctionError, text)
+            const result = validate(label, 'result', resultSchema, decodeJson(label, 'result', text))
+            return result instanceof Promise ? await result : result
+          },
+          async invoke(payload: unknown, callOptions: CallOptions = {}) {
+            const response = await send(payload, 'Event', LAMBDA_ASYNC_PAYLOAD, callOptions.signal)
+            if (response.StatusCode !== 202) {
+              throw new CloudMapMiddyError(
+                label,
+                `Lambda "${label}" did not accept the event: status ${response.StatusCode ?? 'none'}, expected 202`,
+              )
+            }
+          },
+        }),
+      }))
+    },
+    undefined,
+    loadLambdaSdk,
+  )
 }

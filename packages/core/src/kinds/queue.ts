@@ -250,44 +250,51 @@ function defineQueue<M extends Schema | undefined, A extends Schema | undefined,
   const messageSchema = options.message as Schema<Body> | undefined
   const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
 
-  return defineDependency('queue', address, options, (registered, context) => {
-    const { label, logger, policy } = context
-    checkType(label, registered, 'sqs')
-    const given = registered.attributes.url ? requireAttribute(label, registered, 'url', 'for an sqs target') : undefined
-    const arn = registered.attributes.arn ? requireArn(label, registered, 'sqs', policy) : undefined
-    const pool = clientPool(context.clients, context.awsClientCapture)
-    const located = andThen(sqsEndpoint(pool, context.clients, arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
-      locateQueue({ label, instanceId: registered.instanceId }, { url: given, arn }, policy, customOrigin),
-    )
-    return andThen(located, (target) => bindResolved(registered, label, attributesSchema, () => build(target)))
-
-    function build(target: QueueTarget) {
-      const { url } = target
-      const fifo = target.name.endsWith('.fifo')
-
-      // The client is made on the first call, after its messages passed every check (the SDK module may be loaded already: see warmDependency).
-      const sender = lazySender(
-        { label, address: context.address, kind: 'queue' },
-        loadSqsSdk,
-        pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient),
+  return defineDependency(
+    'queue',
+    address,
+    options,
+    (registered, context) => {
+      const { label, logger, policy } = context
+      checkType(label, registered, 'sqs')
+      const given = registered.attributes.url ? requireAttribute(label, registered, 'url', 'for an sqs target') : undefined
+      const arn = registered.attributes.arn ? requireArn(label, registered, 'sqs', policy) : undefined
+      const pool = clientPool(context.clients, context.awsClientCapture)
+      const located = andThen(sqsEndpoint(pool, context.clients, arn?.region ?? regionOfQueueUrl(given)), (customOrigin) =>
+        locateQueue({ label, instanceId: registered.instanceId }, { url: given, arn }, policy, customOrigin),
       )
+      return andThen(located, (target) => bindResolved(registered, label, attributesSchema, () => build(target)))
 
-      const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {
-        if (fifo && (sendOptions.groupId === undefined || sendOptions.groupId === '')) {
-          throw new MissingGroupIdError(label, what === 'message' ? 'queue' : `queue (${what})`)
+      function build(target: QueueTarget) {
+        const { url } = target
+        const fifo = target.name.endsWith('.fifo')
+
+        // The client is made on the first call, after its messages passed every check (the SDK module may be loaded already: see warmDependency).
+        const sender = lazySender(
+          { label, address: context.address, kind: 'queue' },
+          loadSqsSdk,
+          pool.client('sqs', target.region, context.clients?.sqs, loadSqsClient),
+        )
+
+        const prepare = async (message: Input, sendOptions: SendOptions, what: string): Promise<string> => {
+          if (fifo && (sendOptions.groupId === undefined || sendOptions.groupId === '')) {
+            throw new MissingGroupIdError(label, what === 'message' ? 'queue' : `queue (${what})`)
+          }
+          const value = await validate(label, what, messageSchema, message)
+          return encodeJson(label, what, value, SQS_MESSAGE, attributesSize(sendOptions.attributes))
         }
-        const value = await validate(label, what, messageSchema, message)
-        return encodeJson(label, what, value, SQS_MESSAGE, attributesSize(sendOptions.attributes))
-      }
 
-      return {
-        url,
-        arn: target.arn,
-        fifo,
-        ...retryOnGone(context, url, calls({ label, url, fifo, sender, prepare, messageSchema, logger })),
+        return {
+          url,
+          arn: target.arn,
+          fifo,
+          ...retryOnGone(context, url, calls({ label, url, fifo, sender, prepare, messageSchema, logger })),
+        }
       }
-    }
-  }, undefined, loadSqsSdk)
+    },
+    undefined,
+    loadSqsSdk,
+  )
 }
 
 /** `send` of a bound queue. */

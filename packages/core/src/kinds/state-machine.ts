@@ -164,68 +164,75 @@ export function stateMachine<
   const outputSchema = options.output as Schema<InferOutput<O, unknown>> | undefined
   const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
 
-  return defineDependency<Value>('stateMachine', address, options, (registered, context) => {
-    const { label, policy } = context
-    checkType(label, registered, 'stepfunctions')
-    const { arn, region, account, partition, resource } = requireArn(label, registered, 'states', policy)
-    // An execution or activity ARN is a states ARN too, but cannot be started.
-    const machine = STATE_MACHINE_RESOURCE.exec(resource)
-    const name = machine?.[1]
-    if (name === undefined || nameProblem(name) !== undefined || region === '' || account === '') {
-      throw new AttributeValidationError(label, registered.instanceId, [
-        { path: ['arn'], message: `"${arn}" is not a state machine ARN with a region and an account` },
-      ])
-    }
-    // The client is made on the first call, after its input passed every check.
-    const { clients } = context
-    const connect = clientPool(clients, context.awsClientCapture).client('sfn', region, clients?.sfn, loadSfnClient, () =>
-      hostPrefixConfig(clients),
-    )
-    const sender = lazySender({ label, address: context.address, kind: 'stateMachine' }, loadSfnSdk, connect)
-
-    /** Checks the name and the input, then encodes the request; every failure is a rejection. */
-    const prepare = async (input: unknown, callOptions: ExecutionOptions) => {
-      const { name: executionName, traceHeader } = callOptions
-      if (executionName !== undefined) checkName(label, executionName)
-      const checked = validate(label, 'input', inputSchema, input)
-      const value = checked instanceof Promise ? await checked : checked
-      return {
-        stateMachineArn: arn,
-        ...(value === undefined ? {} : { input: encodeJson(label, 'input', value, SFN_INPUT) }),
-        ...(executionName === undefined ? {} : { name: executionName }),
-        ...(traceHeader === undefined ? {} : { traceHeader }),
+  return defineDependency<Value>(
+    'stateMachine',
+    address,
+    options,
+    (registered, context) => {
+      const { label, policy } = context
+      checkType(label, registered, 'stepfunctions')
+      const { arn, region, account, partition, resource } = requireArn(label, registered, 'states', policy)
+      // An execution or activity ARN is a states ARN too, but cannot be started.
+      const machine = STATE_MACHINE_RESOURCE.exec(resource)
+      const name = machine?.[1]
+      if (name === undefined || nameProblem(name) !== undefined || region === '' || account === '') {
+        throw new AttributeValidationError(label, registered.instanceId, [
+          { path: ['arn'], message: `"${arn}" is not a state machine ARN with a region and an account` },
+        ])
       }
-    }
-    const sendOptions = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {})
+      // The client is made on the first call, after its input passed every check.
+      const { clients } = context
+      const connect = clientPool(clients, context.awsClientCapture).client('sfn', region, clients?.sfn, loadSfnClient, () =>
+        hostPrefixConfig(clients),
+      )
+      const sender = lazySender({ label, address: context.address, kind: 'stateMachine' }, loadSfnSdk, connect)
 
-    return bindResolved(registered, label, attributesSchema, () => ({
-      arn,
-      region,
-      name,
-      ...retryOnGone(context, arn, {
-        async start(input: unknown, callOptions: ExecutionOptions = {}): Promise<ExecutionStarted> {
-          const request = await prepare(input, callOptions)
-          const { sdk, client } = await sender()
-          const output = await client
-            .send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
-            .catch(refused(label, 'Step Functions', 'StartExecution', arn))
-          return { executionArn: output.executionArn ?? '', startDate: output.startDate ?? new Date() }
+      /** Checks the name and the input, then encodes the request; every failure is a rejection. */
+      const prepare = async (input: unknown, callOptions: ExecutionOptions) => {
+        const { name: executionName, traceHeader } = callOptions
+        if (executionName !== undefined) checkName(label, executionName)
+        const checked = validate(label, 'input', inputSchema, input)
+        const value = checked instanceof Promise ? await checked : checked
+        return {
+          stateMachineArn: arn,
+          ...(value === undefined ? {} : { input: encodeJson(label, 'input', value, SFN_INPUT) }),
+          ...(executionName === undefined ? {} : { name: executionName }),
+          ...(traceHeader === undefined ? {} : { traceHeader }),
+        }
+      }
+      const sendOptions = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {})
+
+      return bindResolved(registered, label, attributesSchema, () => ({
+        arn,
+        region,
+        name,
+        ...retryOnGone(context, arn, {
+          async start(input: unknown, callOptions: ExecutionOptions = {}): Promise<ExecutionStarted> {
+            const request = await prepare(input, callOptions)
+            const { sdk, client } = await sender()
+            const output = await client
+              .send(new sdk.StartExecutionCommand(request), sendOptions(callOptions.signal))
+              .catch(refused(label, 'Step Functions', 'StartExecution', arn))
+            return { executionArn: output.executionArn ?? '', startDate: output.startDate ?? new Date() }
+          },
+          async run(input: unknown, callOptions: ExecutionOptions = {}) {
+            const request = await prepare(input, callOptions)
+            const { sdk, client } = await sender()
+            const output = await client
+              .send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
+              .catch(refused(label, 'Step Functions', 'StartSyncExecution', arn))
+            const status: string = output.status ?? 'UNKNOWN'
+            if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
+            const result = validate(label, 'output', outputSchema, decodeJson(label, 'output', output.output))
+            return result instanceof Promise ? await result : result
+          },
+        }),
+        executionArn(executionName: string): string {
+          return `arn:${partition}:states:${region}:${account}:execution:${name}:${checkName(label, executionName)}`
         },
-        async run(input: unknown, callOptions: ExecutionOptions = {}) {
-          const request = await prepare(input, callOptions)
-          const { sdk, client } = await sender()
-          const output = await client
-            .send(new sdk.StartSyncExecutionCommand(request), sendOptions(callOptions.signal))
-            .catch(refused(label, 'Step Functions', 'StartSyncExecution', arn))
-          const status: string = output.status ?? 'UNKNOWN'
-          if (status !== 'SUCCEEDED') throw new ExecutionFailedError(label, output.executionArn ?? '', status, output.error, output.cause)
-          const result = validate(label, 'output', outputSchema, decodeJson(label, 'output', output.output))
-          return result instanceof Promise ? await result : result
-        },
-      }),
-      executionArn(executionName: string): string {
-        return `arn:${partition}:states:${region}:${account}:execution:${name}:${checkName(label, executionName)}`
-      },
-    }))
-  }, undefined, loadSfnSdk)
+      }))
+    },
+    undefined,
+    loadSfnSdk,
+  )
 }

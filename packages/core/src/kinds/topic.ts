@@ -200,48 +200,55 @@ function defineTopic<M extends Schema | undefined, A extends Schema | undefined,
   const messageSchema = options.message as Schema | undefined
   const attributesSchema = options.attributes as Schema<InferOutput<A, RawAttributes>> | undefined
 
-  return defineDependency('topic', address, options, (registered, context) => {
-    const { label, policy } = context
-    checkType(label, registered, 'sns')
-    const { arn, region, resource } = requireArn(label, registered, 'sns', policy)
-    // A subscription ARN (`topic:uuid`) is an sns ARN too, but cannot be published to.
-    if (resource.includes(':') || region === '') {
-      throw new AttributeValidationError(label, registered.instanceId, [
-        { path: ['arn'], message: `"${arn}" is not a topic ARN with a region` },
-      ])
-    }
-    const fifo = arn.endsWith('.fifo')
-    // The client is made on the first call, after its messages passed every check (the SDK module may be loaded already: see warmDependency).
-    const sender = lazySender(
-      { label, address: context.address, kind: 'topic' },
-      loadSnsSdk,
-      clientPool(context.clients, context.awsClientCapture).client('sns', region, context.clients?.sns, loadSnsClient),
-    )
+  return defineDependency(
+    'topic',
+    address,
+    options,
+    (registered, context) => {
+      const { label, policy } = context
+      checkType(label, registered, 'sns')
+      const { arn, region, resource } = requireArn(label, registered, 'sns', policy)
+      // A subscription ARN (`topic:uuid`) is an sns ARN too, but cannot be published to.
+      if (resource.includes(':') || region === '') {
+        throw new AttributeValidationError(label, registered.instanceId, [
+          { path: ['arn'], message: `"${arn}" is not a topic ARN with a region` },
+        ])
+      }
+      const fifo = arn.endsWith('.fifo')
+      // The client is made on the first call, after its messages passed every check (the SDK module may be loaded already: see warmDependency).
+      const sender = lazySender(
+        { label, address: context.address, kind: 'topic' },
+        loadSnsSdk,
+        clientPool(context.clients, context.awsClientCapture).client('sns', region, context.clients?.sns, loadSnsClient),
+      )
 
-    /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
-    const prepare = (message: unknown, publishOptions: PublishOptions, what: string): Entry | Promise<Entry> =>
-      andThen(validate(label, what, messageSchema, message), (value) => {
-        const { subject, attributes, groupId, deduplicationId } = publishOptions
-        if (fifo && (groupId === undefined || groupId === '')) {
-          throw new MissingGroupIdError(label, what === 'message' ? 'topic' : `topic (${what})`)
-        }
-        const text = encodeJson(label, what, value, SNS_MESSAGE, attributesSize(attributes))
-        return {
-          Message: text,
-          ...(subject === undefined ? {} : { Subject: subject }),
-          ...(attributes === undefined ? {} : { MessageAttributes: toMessageAttributes(attributes) }),
-          ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
-          ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
-        }
-      })
+      /** Checks and encodes one message; synchronous for synchronous schemas. `what` names it in errors. */
+      const prepare = (message: unknown, publishOptions: PublishOptions, what: string): Entry | Promise<Entry> =>
+        andThen(validate(label, what, messageSchema, message), (value) => {
+          const { subject, attributes, groupId, deduplicationId } = publishOptions
+          if (fifo && (groupId === undefined || groupId === '')) {
+            throw new MissingGroupIdError(label, what === 'message' ? 'topic' : `topic (${what})`)
+          }
+          const text = encodeJson(label, what, value, SNS_MESSAGE, attributesSize(attributes))
+          return {
+            Message: text,
+            ...(subject === undefined ? {} : { Subject: subject }),
+            ...(attributes === undefined ? {} : { MessageAttributes: toMessageAttributes(attributes) }),
+            ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
+            ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
+          }
+        })
 
-    return bindResolved(registered, label, attributesSchema, () => ({
-      arn,
-      region,
-      fifo,
-      ...retryOnGone(context, arn, calls({ label, arn, fifo, sender, prepare })),
-    }))
-  }, undefined, loadSnsSdk)
+      return bindResolved(registered, label, attributesSchema, () => ({
+        arn,
+        region,
+        fifo,
+        ...retryOnGone(context, arn, calls({ label, arn, fifo, sender, prepare })),
+      }))
+    },
+    undefined,
+    loadSnsSdk,
+  )
 }
 
 /** `publish` of a bound topic. */
