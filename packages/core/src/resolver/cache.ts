@@ -221,6 +221,37 @@ export function track(flight: Promise<unknown>): void {
   )
 }
 
+/** Resolved when the next registry request goes on the wire; made on demand, shared by every waiter. */
+let nextSent: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined
+
+/**
+ * A promise that resolves when the next request to a registry is on the wire (its client's
+ * setup done): what a prefetch waits for before it loads anything else at init.
+ *
+ * @internal
+ */
+export function requestSent(): Promise<void> {
+  if (!nextSent) {
+    let resolve = () => {}
+    const promise = new Promise<void>((done) => {
+      resolve = done
+    })
+    nextSent = { promise, resolve }
+  }
+  return nextSent.promise
+}
+
+/**
+ * Tells {@link requestSent}'s waiters that a registry request is on the wire.
+ *
+ * @internal
+ */
+export function markRequestSent(): void {
+  const waiting = nextSent
+  nextSent = undefined
+  waiting?.resolve()
+}
+
 /** While an invocation's response is being made: the starts of the background refreshes it asked for. */
 let held: Array<() => void> | undefined
 

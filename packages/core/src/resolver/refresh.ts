@@ -5,7 +5,17 @@ import { inSpan, type SpanAttributes } from '../otel.js'
 import { isTransient } from '../transient.js'
 import type { Discovery } from '../types/registry.js'
 import type { ResolverSettings } from '../types/resolver.js'
-import { type Cache, type CacheEntry, cacheEpoch, entryChanged, heldStart, isNotRegistered, notRegisteredAnswer, track } from './cache.js'
+import {
+  type Cache,
+  type CacheEntry,
+  cacheEpoch,
+  entryChanged,
+  heldStart,
+  isNotRegistered,
+  markRequestSent,
+  notRegisteredAnswer,
+  track,
+} from './cache.js'
 import type { Plan } from './plan.js'
 import { isSnapshotAnswer } from './snapshot.js'
 import type { Telemetry } from './telemetry.js'
@@ -306,7 +316,10 @@ export class Refresher {
         if (!sent) abortIn(setupMs, `the registry's client did not send its request in ${setupMs} ms`)
       },
       onSent: () => {
-        if (!sent) abortIn(requestTimeoutMs, `no answer from the registry in ${requestTimeoutMs} ms`)
+        if (!sent) {
+          abortIn(requestTimeoutMs, `no answer from the registry in ${requestTimeoutMs} ms`)
+          markRequestSent()
+        }
         sent = true
       },
     }

@@ -14,7 +14,7 @@ import type { AwsClientCapture, CallClients } from '../types/calls.js'
 import type { AnyDependency, Dependency, PickStrategy } from '../types/dependency.js'
 import type { Discovery, DiscoveryQuery, HealthStatusFilter, Registry } from '../types/registry.js'
 import { NOT_READY, type NotReady, type ResolveOptions, type Resolver, type ResolverSettings } from '../types/resolver.js'
-import { cacheOf } from './cache.js'
+import { cacheOf, requestSent } from './cache.js'
 import { type PlannedResolver, Planner } from './plans.js'
 import { Refresher } from './refresh.js'
 import { snapshotSeed } from './snapshot.js'
@@ -224,10 +224,16 @@ class CachingResolver implements Resolver {
 
   async prefetch(dependencies: Iterable<AnyDependency>): Promise<void> {
     const all = Array.from(dependencies)
-    const prefetches = all.map((dependency) => this.#prefetch(dependency))
-    // The SDK modules the calls will send with load while Cloud Map answers (at init, the free phase).
-    for (const dependency of all) warmDependency(dependency)
-    await Promise.allSettled(prefetches)
+    const sent = requestSent()
+    const prefetched = Promise.allSettled(all.map((dependency) => this.#prefetch(dependency)))
+    // The SDK modules the calls will send with load while Cloud Map answers (at init, the free
+    // phase): once the first request is on the wire, so they do not delay it, or at once when the
+    // prefetch needs none (a snapshot).
+    const warm = () => {
+      for (const dependency of all) warmDependency(dependency)
+    }
+    Promise.race([sent, prefetched]).then(warm, warm)
+    await prefetched
   }
 
   /** A dependency the snapshot covers is bound from it, with no request: its first use refreshes it. */

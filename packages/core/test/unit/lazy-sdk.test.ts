@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals'
 import { z } from 'zod'
-import { until } from '../events.js'
+import type { Registry } from '../../src/index.js'
+import { gate, until } from '../events.js'
 
 // Stand-ins for the Lambda, SQS and SNS SDK modules that record when they are loaded (Jest
 // evaluates a module mock's factory when the module is first imported) and what is sent.
@@ -134,17 +135,36 @@ describe('Function: lazy SDK loading', () => {
     expect(sent.sort()).toEqual(['InvokeCommand', 'PublishCommand', 'SendMessageCommand', 'SendMessageCommand'])
   })
 
-  it('It should start loading the SDK of each prefetched dependency at prefetch, making no client and sending nothing', async () => {
-    // Prepare
+  it('It should start loading the SDK of each prefetched dependency once its Cloud Map request is on the wire, making no client and sending nothing', async () => {
+    // Prepare: a registry whose client takes its time to set up, and answers when told.
+    const setUp = gate()
+    const answer = gate()
+    let loadedWhenSent: string[] | undefined
+    const onTheWire: Registry = {
+      async discover(query, options = {}) {
+        options.onSetup?.()
+        await setUp.opened
+        loadedWhenSent = [...loaded]
+        options.onSent?.()
+        await answer.opened
+        return registry.discover(query)
+      },
+      revision: async () => undefined,
+    }
     const bus = core.eventBus('prod.scheduler->bus')
-    const loadedBefore = [...loaded]
 
     // Act
-    await resolver.prefetch([bus])
+    const prefetched = core.createResolver({ registry: onTheWire, logger: { warn: () => undefined } }).prefetch([bus])
+    for (let turn = 0; turn < 50; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
+    const loadedDuringSetup = [...loaded]
+    setUp.open()
     await until(() => loaded.includes('eventbridge'), 'the EventBridge SDK loaded')
+    answer.open()
+    await prefetched
 
-    // Assess
-    expect(loadedBefore).not.toContain('eventbridge')
+    // Assess: loaded while Cloud Map had not answered yet, not while the request was being set up.
+    expect(loadedDuringSetup).not.toContain('eventbridge')
+    expect(loadedWhenSent).not.toContain('eventbridge')
     expect(clients.map((client) => client.sdk)).not.toContain('eventbridge')
     expect(sent).not.toContain('PutEventsCommand')
   })
