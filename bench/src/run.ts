@@ -54,7 +54,18 @@ const benchmarks: ReadonlyArray<readonly [string, () => Promise<Section>]> = [
       fleet(
         quick
           ? { containers: 40, overload: 80, services: 5, rate: 40, burst: 80, budgetMs: 6_000, spreadMs: 1_000, seeds: 1, sweep: false }
-          : { containers: 200, overload: 400, services: 5, rate: 200, burst: 400, budgetMs: 6_000, spreadMs: 1_000, seeds: 3, sweep: true },
+          : {
+              containers: 200,
+              overload: 400,
+              services: 5,
+              rate: 200,
+              burst: 400,
+              budgetMs: 6_000,
+              spreadMs: 1_000,
+              seeds: 3,
+              headlineSeeds: 10,
+              sweep: true,
+            },
       ),
   ],
   [
