@@ -76,7 +76,7 @@ const benchmarks: ReadonlyArray<readonly [string, () => Promise<Section>]> = [
   [
     '9. Cold start in a Lambda environment',
     // Every request 20 ms away, as in the measurement of the figures before.
-    () => coldLambda({ runs: quick ? 2 : 15, latencyMs: 20 }),
+    () => coldLambda({ runs: quick ? 2 : 25, latencyMs: 20 }),
   ],
 ]
 

@@ -227,12 +227,15 @@ class CachingResolver implements Resolver {
     const sent = requestSent()
     const prefetched = Promise.allSettled(all.map((dependency) => this.#prefetch(dependency)))
     // The SDK modules the calls will send with load while Cloud Map answers (at init, the free
-    // phase): once the first request is on the wire, so they do not delay it, or at once when the
-    // prefetch needs none (a snapshot).
+    // phase): once the first request is on the wire, so they do not delay it, or as soon as the
+    // prefetch is done when it needs none (a snapshot).
     const warm = () => {
       for (const dependency of all) warmDependency(dependency)
     }
-    Promise.race([sent, prefetched]).then(warm, warm)
+    // Two turns after the request reached the HTTP handler: its connection is made and its bytes
+    // written before the imports (synchronous once their files are read) hold the event loop.
+    const written = sent.then(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))))
+    Promise.race([written, prefetched]).then(warm, warm)
     await prefetched
   }
 
