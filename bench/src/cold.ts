@@ -19,7 +19,7 @@ const INSTANCES = 3
 /** The dependencies every cloudMap() probe declares, and the stand-in Cloud Map serves. */
 const SLOTS = multiInstanceLayout(DEPENDENCIES, INSTANCES)
 
-const VARIANTS = ['cloudMap', 'sdk', 'sdk10', 'middySdk', 'kindSdks'] as const
+const VARIANTS = ['cloudMap', 'sdk', 'sdk10', 'middySdk'] as const
 type Variant = (typeof VARIANTS)[number]
 
 /** What a probe process prints: ms from its first statement (node's own start excluded). */
@@ -89,15 +89,6 @@ function probes(): Record<Variant, string> {
       `const answers = await Promise.all(${JSON.stringify(SLOTS.map((slot) => slot.service))}.map((ServiceName) => client.send(new DiscoverInstancesCommand({ NamespaceName: ${JSON.stringify(NAMESPACE)}, ServiceName, HealthStatus: 'HEALTHY_OR_ELSE_ALL' }))))`,
       'const total = performance.now()',
       `if (answers.some((answer) => answer.Instances.length !== ${INSTANCES})) throw new Error('instances missing')`,
-    ]),
-    // What the prefetch loads besides the Cloud Map client: the SDK modules of the declared kinds
-    // (lambda, topic), timed alone after the Cloud Map client (they share its core modules).
-    kindSdks: probe([
-      "await import('@aws-sdk/client-servicediscovery')",
-      'const imported = performance.now()',
-      "await Promise.all([import('@aws-sdk/client-lambda'), import('@aws-sdk/client-sns')])",
-      'const built = performance.now()',
-      'const total = built',
     ]),
     middySdk: probe([
       "const { default: middy } = await import('@middy/core')",
@@ -171,7 +162,6 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
     // What ten requests cost the SDK over one, in the same fresh-process conditions.
     const tenOverOne = total('sdk10') - total('sdk')
     const unexpected = requests.filter((n) => n !== DEPENDENCIES)
-    const kindSdks = of('kindSdks', (p) => p.built - p.imported)
 
     return {
       title: `2. Cold start from import (fresh process, ${DEPENDENCIES} dependencies × ${INSTANCES} instances, stand-in Cloud Map answering after ${options.delayMs} ms)`,
@@ -184,7 +174,7 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
           target: '≤ 1.15×',
           met: vsSdk.median <= 1.15,
           detail: `${ms(total('cloudMap'))} vs ${ms(total('sdk'))} to the handler body / the answer (medians)`,
-          why: `+${ms(extra)} in all: imports +${ms(importShare)} (${ms(imported('cloudMap'))} for @middy/core, our packages and the Cloud Map client vs ${ms(imported('sdk'))} for the client alone); ten requests instead of one, +${ms(tenOverOne)} with the SDK alone (its floor for ten services: ${ratio(vsSdk10.median)} of it is left); the rest, ~${ms(extra - importShare - tenOverOne)}, is building the handler, binding and the first invocation, and the prefetch loading the declared kinds' SDK modules while Cloud Map answers (@aws-sdk/client-lambda and client-sns: ${ms(kindSdks)} alone), which a body that calls them would load anyway and this one never calls`,
+          why: `+${ms(extra)} in all: imports +${ms(importShare)} (${ms(imported('cloudMap'))} for @middy/core, our packages and the Cloud Map client vs ${ms(imported('sdk'))} for the client alone); ten requests instead of one, +${ms(tenOverOne)} with the SDK alone (its floor for ten services: ${ratio(vsSdk10.median)} of it is left); the rest, ~${ms(extra - importShare - tenOverOne)}, is building the handler, binding and the first invocation`,
         },
         {
           figure: '… of which imports (@middy/core + @cloudmap-middy/* vs the SDK client alone)',
@@ -194,7 +184,7 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
         {
           figure: '… of which the rest (handler built / client made → body / answer)',
           measured: `${ms(network('cloudMap'))} vs ${ms(network('sdk'))}`,
-          detail: `cloudMap(): ${DEPENDENCIES} DiscoverInstances in parallel (prefetch at .use()), the kinds' SDK modules loaded meanwhile (${ms(kindSdks)} alone), bind, first invocation; the SDK alone: one request. ${options.delayMs} ms of each is the stand-in's delay`,
+          detail: `cloudMap(): ${DEPENDENCIES} DiscoverInstances in parallel (prefetch at .use()), bind, first invocation; the SDK alone: one request. ${options.delayMs} ms of each is the stand-in's delay`,
         },
         {
           figure: 'same, vs importing the SDK and ten DiscoverInstances in parallel',
