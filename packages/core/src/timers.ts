@@ -15,10 +15,10 @@ export function isTimeout(value: unknown): value is number {
   return typeof value === 'number' && value > 0 && value <= MAX_DELAY_MS
 }
 
-/** Why `value` is not a timeout, for an error that names the option: `"-1 is not ..."`. */
 /** A value as an error shows it: a string quoted, anything else as `String()` writes it. */
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value))
 
+/** Why `value` is not a timeout, for an error that names the option: `"-1 is not ..."`. */
 export function describeBadTimeout(value: unknown): string {
   return `${show(value)} is not a number of milliseconds above 0 and at most ${MAX_DELAY_MS} (a timer's limit)`
 }

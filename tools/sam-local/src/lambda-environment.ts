@@ -106,6 +106,9 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     this.#server = createServer((request, response) => {
       this.#route(request, response).catch((error: Error) => json(response, 500, { errorMessage: error.message }))
     })
+    // The runtime keeps one connection alive across invocations and freezes: never closed as idle,
+    // or its next call could meet a connection closing under it.
+    this.#server.keepAliveTimeout = 0
   }
 
   /** Starts the API server and the child process; the child's init runs in the background. */
@@ -161,7 +164,8 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     this.#frozen = false
     const args = [join(here, 'function-child.mjs'), entry, exportName, ...(preload === undefined ? [] : [preload])]
     const child = spawn(process.execPath, args, {
-      env: { ...env, AWS_LAMBDA_RUNTIME_API: this.#address },
+      // LAMBDA_TASK_ROOT as Lambda sets it (the function's code directory), unless the caller sets it.
+      env: { LAMBDA_TASK_ROOT: dirname(entry), ...env, AWS_LAMBDA_RUNTIME_API: this.#address },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.#child = child

@@ -44,16 +44,20 @@ export function defineDependency<Value>(
 const warmers = new WeakMap<object, () => Promise<unknown>>()
 
 /**
- * Starts loading the SDK module `dependency`'s calls send with, for a prefetch at init: the
- * import runs while the discovery waits for Cloud Map, instead of delaying the first call.
+ * Starts loading the SDK module `dependency`'s calls send with, for a prefetch at a Lambda
+ * init: the import runs while the discovery waits for Cloud Map, instead of delaying the first call.
  * Never throws: a module that cannot be loaded fails the first call, naming the package.
  *
  * @internal
  */
 export function warmDependency(dependency: object): void {
-  warmers
-    .get(dependency)?.()
-    .catch(() => undefined)
+  try {
+    warmers
+      .get(dependency)?.()
+      .catch(() => undefined)
+  } catch {
+    // Said by the first call, as a failed load is.
+  }
 }
 
 /**
@@ -104,5 +108,8 @@ export function bindResolved<A, Extra extends object>(
  */
 /* @__NO_SIDE_EFFECTS__ */
 export function optional<Value>(dependency: Dependency<Value>): Dependency<Value | undefined> {
-  return Object.freeze({ ...dependency, optional: true })
+  const made: Dependency<Value | undefined> = Object.freeze({ ...dependency, optional: true })
+  const warm = warmers.get(dependency)
+  if (warm) warmers.set(made, warm)
+  return made
 }

@@ -102,7 +102,7 @@ const BUS_RESOURCE = /^event-bus\/(.+)$/
 
 type Entry = Omit<PutEventsRequestEntry, 'EventBusName'>
 
-/** `EventBridgeClient`, loaded with its SDK on first use. */
+/** `EventBridgeClient`, made on its first use (its SDK module loaded then, or by a prefetch in Lambda). */
 const loadEventBridgeClient = async () => (await loadEventBridgeSdk()).EventBridgeClient
 
 /**
@@ -158,8 +158,8 @@ function locateBus(
  * `events` or `event-bus`, and its `arn`, or a bus `name` in the caller's region and
  * account). The instance is checked once per fetched set: type, ARN (account and region
  * within the resolver's `allowedAccounts` / `allowedRegions`) and attributes. The SDK
- * client is the one for the bus's region; `@aws-sdk/client-eventbridge` is loaded on the
- * first call.
+ * client is the one for the bus's region; `@aws-sdk/client-eventbridge` is loaded by a
+ * prefetch in Lambda or on the first call.
  *
  * @example
  * ```ts

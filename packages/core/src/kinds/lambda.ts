@@ -67,7 +67,7 @@ export interface LambdaFunction<Payload, Result, Attributes> extends ResolvedIns
   invoke(payload: Payload, options?: CallOptions): Promise<void>
 }
 
-/** `LambdaClient`, loaded with its SDK on first use. */
+/** `LambdaClient`, made on its first use (its SDK module loaded then, or by a prefetch in Lambda). */
 const loadLambdaClient = async () => (await loadLambdaSdk()).LambdaClient
 
 const encoder = new TextEncoder()

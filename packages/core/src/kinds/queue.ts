@@ -127,7 +127,7 @@ export interface Queue<Message, Body, Attributes> extends ResolvedInstance<Attri
  */
 export type QueueSender<Message, Attributes> = Omit<Queue<Message, unknown, Attributes>, 'sendBatch' | 'receive' | 'listen'>
 
-/** `SQSClient`, loaded with its SDK on first use. */
+/** `SQSClient`, made on its first use (its SDK module loaded then, or by a prefetch in Lambda). */
 const loadSqsClient = async () => (await loadSqsSdk()).SQSClient
 
 /** The SQS fields of the per-message options; absent ones are left out. */

@@ -118,7 +118,7 @@ function checkName(label: string, name: unknown): string {
   return name as string
 }
 
-/** `SFNClient`, loaded with its SDK on first use. */
+/** `SFNClient`, made on its first use (its SDK module loaded then, or by a prefetch in Lambda). */
 const loadSfnClient = async () => (await loadSfnSdk()).SFNClient
 
 /**
@@ -135,7 +135,7 @@ function hostPrefixConfig(clients: CallClients | undefined): Record<string, unkn
  * `stepfunctions`, `sfn` or `state-machine`, and its `arn`, which may name a version or an
  * alias). The instance is checked once per fetched set: type, ARN (account and region
  * within the resolver's `allowedAccounts` / `allowedRegions`) and attributes. The SDK
- * client is the one for the ARN's region; `@aws-sdk/client-sfn` is loaded at the prefetch or on the first call.
+ * client is the one for the ARN's region; `@aws-sdk/client-sfn` is loaded by a prefetch in Lambda or on the first call.
  *
  * @example
  * ```ts

@@ -100,7 +100,7 @@ export interface Topic<Message, Attributes> extends ResolvedInstance<Attributes>
  */
 export type TopicPublisher<Message, Attributes> = Omit<Topic<Message, Attributes>, 'publishBatch'>
 
-/** `SNSClient`, loaded with its SDK on first use. */
+/** `SNSClient`, made on its first use (its SDK module loaded then, or by a prefetch in Lambda). */
 const loadSnsClient = async () => (await loadSnsSdk()).SNSClient
 
 /**

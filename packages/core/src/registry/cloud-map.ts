@@ -72,7 +72,13 @@ let sdk: Promise<typeof CloudMapSdk> | undefined
  * response, and one that asks Cloud Map at init imports it while the other modules load.
  */
 function loadSdk(): Promise<typeof CloudMapSdk> {
-  sdk ??= import('@aws-sdk/client-servicediscovery')
+  sdk ??= import('@aws-sdk/client-servicediscovery').catch((cause: unknown) => {
+    // Not kept: the next request tries again (a package installed since, a transient read error).
+    sdk = undefined
+    throw new Error('@aws-sdk/client-servicediscovery could not be loaded: install it (npm install @aws-sdk/client-servicediscovery)', {
+      cause,
+    })
+  })
   return sdk
 }
 

@@ -351,6 +351,7 @@ export async function settleRefreshes(timeoutMs: number): Promise<void> {
  */
 export function clearCache(): void {
   releaseRefreshes(false)
+  nextSent = undefined
   epoch += 1
   generation += 1
   inflight.clear()

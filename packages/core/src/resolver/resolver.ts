@@ -224,18 +224,23 @@ class CachingResolver implements Resolver {
 
   async prefetch(dependencies: Iterable<AnyDependency>): Promise<void> {
     const all = Array.from(dependencies)
-    const sent = requestSent()
+    // In Lambda, where init is the phase made for it, the SDK modules the calls will send with
+    // load while Cloud Map answers; elsewhere (a test, a script) they load on the first call.
+    const sent = process.env.LAMBDA_TASK_ROOT ? requestSent() : undefined
     const prefetched = Promise.allSettled(all.map((dependency) => this.#prefetch(dependency)))
-    // The SDK modules the calls will send with load while Cloud Map answers (at init, the free
-    // phase): once the first request is on the wire, so they do not delay it, or as soon as the
-    // prefetch is done when it needs none (a snapshot).
-    const warm = () => {
-      for (const dependency of all) warmDependency(dependency)
+    if (sent) {
+      const warm = () => {
+        for (const dependency of all) warmDependency(dependency)
+      }
+      // Two turns after the first request reached the HTTP handler (a plain connection is made and
+      // the request written by then; a TLS handshake may still be under way, and the imports,
+      // synchronous once their files are read, then delay it by what they would cost at the first
+      // call anyway), or as soon as the prefetch is done when it needed none (a snapshot).
+      const written = sent.then(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))))
+      Promise.race([written, prefetched])
+        .then(warm, warm)
+        .catch(() => undefined)
     }
-    // Two turns after the request reached the HTTP handler: its connection is made and its bytes
-    // written before the imports (synchronous once their files are read) hold the event loop.
-    const written = sent.then(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))))
-    Promise.race([written, prefetched]).then(warm, warm)
     await prefetched
   }
 

@@ -15,8 +15,6 @@ import { METRICS, type MetricsSink } from '../metrics.js'
 import { isThrottling, isTransient } from '../transient.js'
 import type { DiscoveryQuery } from '../types/registry.js'
 
-/** The name of an error, for a log field: what it is, without a message that may quote data. */
-
 /**
  * What a resolver tells about its work, one method per fact: each writes its log line (fields,
  * a stable message), adds its metric and publishes its diagnostics_channel event, so a fact is

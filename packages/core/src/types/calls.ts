@@ -30,7 +30,8 @@ export type CallClientConfig = Pick<
  * The SDK clients the call helpers use: each one injected (one client, or a factory
  * by region) or created lazily, once per process and region, from `config`. A factory
  * is asked when an instance of its region is first bound; a client the library creates
- * itself (and its SDK module) waits for the first call that needs it.
+ * itself waits for the first call that needs it (its SDK module too, unless a prefetch in
+ * Lambda loaded it while Cloud Map answered).
  *
  * @example
  * ```ts

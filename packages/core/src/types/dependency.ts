@@ -35,7 +35,8 @@ export interface BindContext {
   /**
    * The SDK clients the resolver was given for the call helpers (`undefined`: none). A kind
    * turns them into a client pool (`clientPool(clients, awsClientCapture).client('sqs', region, clients?.sqs, load)`), whose clients, and SDK
-   * modules, are created on the first call that sends, so only a call that sends pays for them.
+   * modules, are created on the first call that sends (a prefetch in Lambda loads the modules
+   * while Cloud Map answers), so a handler that never sends makes no client.
    */
   readonly clients: CallClients | undefined
   /** Accounts and regions a registered ARN may point to. */

@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals'
 import { z } from 'zod'
 import type { Registry } from '../../src/index.js'
+import { withEnv } from '../env.js'
 import { gate, until } from '../events.js'
 
 // Stand-ins for the Lambda, SQS and SNS SDK modules that record when they are loaded (Jest
@@ -135,7 +136,18 @@ describe('Function: lazy SDK loading', () => {
     expect(sent.sort()).toEqual(['InvokeCommand', 'PublishCommand', 'SendMessageCommand', 'SendMessageCommand'])
   })
 
-  it('It should start loading the SDK of each prefetched dependency once its Cloud Map request is on the wire, making no client and sending nothing', async () => {
+  it('It should leave the SDK modules to the first call outside Lambda: a prefetch loads none', async () => {
+    // Act
+    await withEnv({ LAMBDA_TASK_ROOT: undefined }, async () => {
+      await resolver.prefetch([core.eventBus('prod.scheduler->bus')])
+      for (let turn = 0; turn < 50; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
+    })
+
+    // Assess
+    expect(loaded).not.toContain('eventbridge')
+  })
+
+  it('It should start loading the SDK of each dependency a prefetch in Lambda declares (optional ones too) once its Cloud Map request is on the wire, making no client and sending nothing', async () => {
     // Prepare: a registry whose client takes its time to set up, and answers when told.
     const setUp = gate()
     const answer = gate()
@@ -151,16 +163,19 @@ describe('Function: lazy SDK loading', () => {
       },
       revision: async () => undefined,
     }
-    const bus = core.eventBus('prod.scheduler->bus')
+    const bus = core.optional(core.eventBus('prod.scheduler->bus'))
 
     // Act
-    const prefetched = core.createResolver({ registry: onTheWire, logger: { warn: () => undefined } }).prefetch([bus])
-    for (let turn = 0; turn < 50; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
-    const loadedDuringSetup = [...loaded]
-    setUp.open()
-    await until(() => loaded.includes('eventbridge'), 'the EventBridge SDK loaded')
-    answer.open()
-    await prefetched
+    let loadedDuringSetup: string[] = []
+    await withEnv({ LAMBDA_TASK_ROOT: '/var/task' }, async () => {
+      const prefetched = core.createResolver({ registry: onTheWire, logger: { warn: () => undefined } }).prefetch([bus])
+      for (let turn = 0; turn < 50; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
+      loadedDuringSetup = [...loaded]
+      setUp.open()
+      await until(() => loaded.includes('eventbridge'), 'the EventBridge SDK loaded')
+      answer.open()
+      await prefetched
+    })
 
     // Assess: loaded while Cloud Map had not answered yet, not while the request was being set up.
     expect(loadedDuringSetup).not.toContain('eventbridge')

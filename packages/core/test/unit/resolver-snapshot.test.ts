@@ -248,6 +248,8 @@ describe('Function: holdRefreshes', () => {
       await nextTurns()
       const sentWhileHeld = discoverCalls()
       releaseRefreshes(true)
+      // Microtasks only: whatever the release started synchronously would have sent by now.
+      for (let step = 0; step < 50; step++) await Promise.resolve()
       const sentInTheReleasingTurn = discoverCalls()
       await settleRefreshes(1_000)
 
