@@ -5,9 +5,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type GateProxy, startGateProxy } from '@cloudmap-middy/moto-harness'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { type LocalApp, startLocalApp } from '../src/index.js'
+import { LambdaEnvironment, type LocalApp, startLocalApp } from '../src/index.js'
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/refresh/template.yaml')
+const handler = join(dirname(fixture), 'handler.ts')
 const isDiscovery = (target: string | string[] | undefined) => String(target).endsWith('.DiscoverInstances')
 
 let proxy: GateProxy
@@ -73,5 +74,47 @@ describe('sam-local: a function in its Lambda environment, with the library as a
     expect(openAtFreeze).toBe(0)
     expect(environment.extensions).toEqual(['cloudmap-middy'])
     expect(lines).toContain('read-settings: extension cloudmap-middy registered (INVOKE)')
+  }, 60_000)
+
+  it('It should not freeze an environment before its first invocation while the prefetch of its init is in flight', async () => {
+    const atInit = await startGateProxy(app.moto.endpoint, { hold: (request) => isDiscovery(request.headers['x-amz-target']) })
+    const environment = await LambdaEnvironment.start({
+      entry: handler,
+      exportName: 'handler',
+      functionName: 'read-settings-ahead',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:read-settings-ahead',
+      timeoutMs: 10_000,
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SERVICEDISCOVERY: atInit.endpoint,
+      },
+      log: () => undefined,
+    })
+    try {
+      const initDone = new Promise<void>((resolve) => environment.once('init', () => resolve()))
+      // The prefetch's request is held at the proxy, and the runtime has asked for its first invocation.
+      await atInit.holding()
+      await initDone
+      const frozenWhileHeld = environment.frozen
+      let openAtFreeze = -1
+      const frozen = new Promise<void>((resolve) =>
+        environment.once('freeze', () => {
+          openAtFreeze = atInit.open
+          resolve()
+        }),
+      )
+      atInit.release()
+      await frozen
+
+      expect(frozenWhileHeld).toBe(false)
+      expect(openAtFreeze).toBe(0)
+      expect(await environment.invoke({})).toEqual({ table: 'settings-table' })
+    } finally {
+      await environment.stop()
+      await atInit.close()
+    }
   }, 60_000)
 })

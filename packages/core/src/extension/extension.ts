@@ -19,6 +19,9 @@ const MAX_EARLY = 16
 // earlier middleware answered early, as @middy/warmup does): the extension lets go, and a
 // middleware that begins later awaits its own refreshes instead.
 const BEGIN_GRACE_MS = 25
+// How long init waits for the requests the handler module's prefetch made (one request with its
+// timeout and a retry, within the default retry budget); Lambda allows init 10 s.
+const INIT_SETTLE_MS = 3_000
 // Logged where a registration fails, whatever the way (a bundler keeps each copy of a literal).
 const NOT_REGISTERED = 'cloudmap-middy: not registered as a Lambda extension; refreshes are awaited before each response'
 
@@ -159,6 +162,13 @@ function endOf(requestId: string, deadlineMs: number): Promise<number> {
 /** Asks for events until the API fails (then the invocations await their refreshes again). */
 async function run(address: string, id: string, logger: Logger): Promise<void> {
   const mine = generation
+  // Init: the rest of the handler module evaluates in the turn the registration returns to, and
+  // its prefetch starts its requests there. The first event is asked for once they settle, so an
+  // environment frozen before its first invocation (provisioned concurrency, a runner that starts
+  // functions ahead) holds none of them half-sent; an on-demand cold start's first invocation
+  // would wait for them anyway.
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  if (pendingRefreshes() > 0) await settleRefreshes(INIT_SETTLE_MS)
   for (;;) {
     let event: InvokeEvent
     try {
