@@ -18,6 +18,7 @@ const NETWORK = new Set(
   ENETUNREACH ENETDOWN EAI_AGAIN ENOTFOUND UND_ERR_SOCKET UND_ERR_CONNECT_TIMEOUT`.split(/\s+/),
 )
 
+const WRAPPED = /^AWS SDK error wrapper for (\w+)/
 const NETWORK_IN_TEXT = new RegExp(`\\b(?:${[...NETWORK].join('|')})\\b`)
 
 interface SdkLikeError {
@@ -47,9 +48,14 @@ export function isTransient(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 3) return false
   const e = error as SdkLikeError
   if (THROTTLING.has(e.name as string) || TIMEOUTS.has(e.name as string) || NETWORK.has(e.code as string)) return true
-  // Some wrappers keep only the text of a network error ("AWS SDK error wrapper for Error: connect ECONNREFUSED ...").
+  // Some wrappers keep only the text of a network error ("AWS SDK error wrapper for Error: connect ECONNREFUSED ...",
+  // "... for TimeoutError: socket hang up": the SDK wraps an error of another realm, a Jest module's, so).
   const message = (error as { message?: unknown }).message
-  if (typeof message === 'string' && NETWORK_IN_TEXT.test(message)) return true
+  if (typeof message === 'string') {
+    if (NETWORK_IN_TEXT.test(message) || message.includes('socket hang up')) return true
+    const wrapped = WRAPPED.exec(message)?.[1] ?? ''
+    if (THROTTLING.has(wrapped) || TIMEOUTS.has(wrapped)) return true
+  }
   if (e.$retryable) return true
   const status = e.$metadata?.httpStatusCode
   if (status !== undefined && (status >= 500 || status === 429)) return true
