@@ -249,8 +249,6 @@ export function cloudMap<const S extends Services>(
   const cloudMapMiddlewareBefore = (request: Request<unknown, unknown, Error, CloudMapContext<S>>): Promise<void> | undefined => {
     // Before any refresh starts: the Lambda extension then holds the freeze for this invocation,
     // and the refreshes of stale answers start once the response is out.
-    // What an earlier invocation left held (a later middleware answered early: no after ran) starts now.
-    releaseRefreshes(false)
     if (invocationBegan(request.context.awsRequestId)) holdRefreshes()
     const ready = set.resolveSync(resolver)
     if (ready === NOT_READY) return resolveSlowly(request)

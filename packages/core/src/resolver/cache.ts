@@ -260,7 +260,8 @@ let held: Array<() => void> | undefined
  * due) until {@link releaseRefreshes}: they count as under way for {@link pendingRefreshes}
  * and {@link settleRefreshes}, but send nothing, so preparing their requests takes no time
  * from the response. A caller that must wait for one of them (nothing left to serve) starts it
- * at once. For a middleware whose refreshes an extension lets finish after the response.
+ * at once. Refreshes still held from an earlier call, never released, start now. For a
+ * middleware whose refreshes an extension lets finish after the response.
  *
  * @example
  * ```ts
@@ -268,7 +269,9 @@ let held: Array<() => void> | undefined
  * ```
  */
 export function holdRefreshes(): void {
-  held ??= []
+  // What an earlier invocation left held (a later middleware answered early: no release ran) starts now.
+  releaseRefreshes(false)
+  held = []
 }
 
 /**
