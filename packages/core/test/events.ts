@@ -21,3 +21,8 @@ export async function until(condition: () => boolean, what: string, turns = 1_00
   }
   if (!condition()) throw new Error(`waited ${turns} turns of the event loop for ${what}`)
 }
+
+/** Resolves after `count` turns of the event loop (no timer): what was scheduled with setImmediate meanwhile has run. */
+export async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await nextTurn()
+}

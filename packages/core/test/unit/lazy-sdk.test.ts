@@ -2,7 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals'
 import { z } from 'zod'
 import type { Registry } from '../../src/index.js'
 import { withEnv } from '../env.js'
-import { gate, until } from '../events.js'
+import { gate, turns, until } from '../events.js'
 
 // Stand-ins for the Lambda, SQS and SNS SDK modules that record when they are loaded (Jest
 // evaluates a module mock's factory when the module is first imported) and what is sent.
@@ -140,7 +140,7 @@ describe('Function: lazy SDK loading', () => {
     // Act
     await withEnv({ LAMBDA_TASK_ROOT: undefined }, async () => {
       await resolver.prefetch([core.eventBus('prod.scheduler->bus')])
-      for (let turn = 0; turn < 50; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
+      await turns(50)
     })
 
     // Assess
@@ -169,7 +169,7 @@ describe('Function: lazy SDK loading', () => {
     let loadedDuringSetup: string[] = []
     await withEnv({ LAMBDA_TASK_ROOT: '/var/task' }, async () => {
       const prefetched = core.createResolver({ registry: onTheWire, logger: { warn: () => undefined } }).prefetch([bus])
-      for (let turn = 0; turn < 50; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
+      await turns(50)
       loadedDuringSetup = [...loaded]
       setUp.open()
       await until(() => loaded.includes('eventbridge'), 'the EventBridge SDK loaded')

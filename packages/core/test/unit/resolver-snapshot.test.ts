@@ -5,6 +5,7 @@ import { holdRefreshes, pendingRefreshes, releaseRefreshes, settleRefreshes } fr
 import { createResolver, instance, lambda, NOT_READY } from '../../src/index.js'
 import { clearCache, staticRegistry } from '../../src/testing/index.js'
 import { withEnv } from '../env.js'
+import { turns } from '../events.js'
 
 process.env.AWS_REGION ??= 'us-east-1'
 
@@ -230,11 +231,6 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
 })
 
 describe('Function: holdRefreshes', () => {
-  /** Resolves after the event loop's current turn and the one after: anything started by setImmediate has sent. */
-  const nextTurns = async () => {
-    for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve))
-  }
-
   it('It should send a held refresh of a stale answer only once released, after the current turn, and count it as under way meanwhile', async () => {
     await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed') } }) }, async () => {
       cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))
@@ -245,7 +241,7 @@ describe('Function: holdRefreshes', () => {
       holdRefreshes()
       const served = resolver.resolveSync(job)
       const underWay = pendingRefreshes()
-      await nextTurns()
+      await turns(2)
       const sentWhileHeld = discoverCalls()
       releaseRefreshes(true)
       // Microtasks only: whatever the release started synchronously would have sent by now.
@@ -290,7 +286,7 @@ describe('Function: holdRefreshes', () => {
       releaseRefreshes(true)
 
       resolver.resolveSync(job)
-      await nextTurns()
+      await turns(2)
 
       expect(discoverCalls()).toBe(1)
     })
