@@ -65,6 +65,8 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
+
 async function startFunction(
   logicalId: string,
   name: string,
@@ -75,7 +77,7 @@ async function startFunction(
   trace: Trace,
   preload: string | undefined,
 ): Promise<FunctionHost> {
-  const arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
+  const arn = functionArn(name)
   const environment = await LambdaEnvironment.start({
     entry,
     exportName,
@@ -260,6 +262,8 @@ export async function startLocalApp(options: {
   const polling = new AbortController()
   const pollers: Promise<void>[] = []
   const registered: string[] = []
+  /** Each function's start, in template order, run once every resource is created. */
+  const starts: Array<() => Promise<void>> = []
   const namespaces = new Map<string, string>()
   const services = new Map<string, { namespace: string; name: string }>()
   const queues = new Map<string, { url: string; arn: string }>()
@@ -364,26 +368,29 @@ export async function startLocalApp(options: {
         }
         delete env.NODE_OPTIONS
         const timeoutMs = Number(merged.Timeout ?? 3) * 1000
-        const fn = await startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace, options.preload)
-        functions.set(logicalId, fn)
-        resolver.provided.set(logicalId, { ref: name, attributes: { Arn: fn.arn } })
-        trace('lambda', `function ${name} <- ${module}.${exportName}`)
-        for (const [, source] of Object.entries(
-          (props.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>,
-        )) {
-          if (source.Type === 'HttpApi') {
-            const path = String(source.Properties.Path)
-            const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '')
-            const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, '([^/]+)')}$`)
-            routes.push({ method: String(source.Properties.Method).toUpperCase(), path, pattern, names, fn })
-            trace('http-api', `route ${String(source.Properties.Method).toUpperCase()} ${path} -> ${name}`)
-          } else if (source.Type === 'SQS') {
-            const queue = queues.get(String(source.Properties.Queue))
-            if (!queue) throw new Error(`${logicalId}: SQS event source ${String(source.Properties.Queue)} is not a queue of this template`)
-            pollers.push(pollQueue(aws, queue, fn, Number(source.Properties.BatchSize ?? 10), trace, polling.signal))
-            trace('sqs', `event source ${queue.url.split('/').pop()} -> ${name}`)
+        resolver.provided.set(logicalId, { ref: name, attributes: { Arn: functionArn(name) } })
+        starts.push(async () => {
+          const fn = await startFunction(logicalId, name, entry, exportName, timeoutMs, env, trace, options.preload)
+          functions.set(logicalId, fn)
+          trace('lambda', `function ${name} <- ${module}.${exportName}`)
+          for (const [, source] of Object.entries(
+            (props.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+          )) {
+            if (source.Type === 'HttpApi') {
+              const path = String(source.Properties.Path)
+              const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '')
+              const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, '([^/]+)')}$`)
+              routes.push({ method: String(source.Properties.Method).toUpperCase(), path, pattern, names, fn })
+              trace('http-api', `route ${String(source.Properties.Method).toUpperCase()} ${path} -> ${name}`)
+            } else if (source.Type === 'SQS') {
+              const queue = queues.get(String(source.Properties.Queue))
+              if (!queue)
+                throw new Error(`${logicalId}: SQS event source ${String(source.Properties.Queue)} is not a queue of this template`)
+              pollers.push(pollQueue(aws, queue, fn, Number(source.Properties.BatchSize ?? 10), trace, polling.signal))
+              trace('sqs', `event source ${queue.url.split('/').pop()} -> ${name}`)
+            }
           }
-        }
+        })
       },
       'AWS::ServiceDiscovery::Instance': async (_logicalId, props) => {
         const service = services.get(String(props.ServiceId))
@@ -420,6 +427,9 @@ export async function startLocalApp(options: {
       if (waiting.length === pending.length) throw new Error(`template: cannot resolve ${waiting.map(([id]) => id).join(', ')}`)
       pending = waiting
     }
+    // The functions start once every resource exists, as after a deploy: an init never meets a
+    // registry still being filled (which the function would cache as not registered for a TTL).
+    for (const start of starts) await start()
     return { apiUrl, lambdaEndpoint, moto, aws, functions, registered, stop }
   } catch (error) {
     await stop()
