@@ -2,13 +2,13 @@
  * The endpoint URL the AWS SDK takes from the environment for a service: env
  * `AWS_ENDPOINT_URL_<SERVICE>` (`AWS_ENDPOINT_URL_SQS`), else `AWS_ENDPOINT_URL`; an empty
  * value counts as unset. With `honourIgnore`, none when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
- * is `true` or `1`, as the SDK reads it.
+ * is `true` or `1`, as the SDK reads it. `env`: the environment to read, `process.env` by default.
  *
  * @internal
  */
-export function environmentEndpointUrl(service: string, honourIgnore: boolean): string | undefined {
-  if (honourIgnore && ['true', '1'].includes(process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined
-  return process.env[`AWS_ENDPOINT_URL_${service}`] || process.env.AWS_ENDPOINT_URL || undefined
+export function environmentEndpointUrl(service: string, honourIgnore: boolean, env = process.env): string | undefined {
+  if (honourIgnore && ['true', '1'].includes(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined
+  return env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined
 }
 
 /**

@@ -9,8 +9,10 @@ import { describeAddress } from '../address/address.js'
 import { environmentEndpointUrl } from '../endpoints.js'
 import { NamespaceNotFoundError, ServiceNotFoundError } from '../errors.js'
 import { capturedClient, untracedOutsideInvocation } from '../tracing.js'
+import { isTransient } from '../transient.js'
 import type { AwsClientCapture } from '../types/calls.js'
 import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from '../types/registry.js'
+import { discoverDirect } from './direct.js'
 
 /** How to reach Cloud Map: an injected client, or the configuration of a new one (never both). */
 export type CloudMapRegistryOptions =
@@ -66,6 +68,12 @@ export function cloudMapClientConfig(config: ServiceDiscoveryClientConfig): Serv
 }
 
 let sdk: Promise<typeof CloudMapSdk> | undefined
+/**
+ * Whether the process-wide registry may send DiscoverInstances without the SDK while the SDK is
+ * not loaded (registry/direct.ts). Off for good once such a request met an answer that says
+ * nothing of Cloud Map (a refused signature, a body that is not Cloud Map's): the SDK sends instead.
+ */
+let direct = true
 /**
  * `@aws-sdk/client-servicediscovery`, imported when the first request is made rather than with
  * the handler: a cold start served from the deploy-time snapshot needs it only after its first
@@ -148,21 +156,39 @@ class CloudMapRegistry implements Registry {
     return client
   }
 
+  /** DiscoverInstances without the SDK (registry/direct.ts) when this is the process-wide registry and it may; else `undefined`. */
+  #direct(query: DiscoveryQuery, options: RegistryCallOptions): Promise<DiscoverInstancesCommandOutput | undefined> | undefined {
+    const pending = direct && sdk === undefined && this === shared ? discoverDirect(query, options) : undefined
+    return pending?.then(
+      (output) => output as DiscoverInstancesCommandOutput,
+      (error: unknown) => {
+        // Cloud Map's own answers and transient failures stand, as they would from the SDK.
+        if (isTransient(error) || (error instanceof Error && /^(?:Namespace|Service)NotFound$/.test(error.name))) rethrow(query, error)
+        direct = false
+        return undefined
+      },
+    )
+  }
+
   async discover(query: DiscoveryQuery, options: RegistryCallOptions = {}): Promise<Discovery> {
-    const output = await send<DiscoverInstancesCommandOutput>(
-      (loaded) => this.#clientFor(loaded, options.awsClientCapture),
-      (loaded) =>
-        new loaded.DiscoverInstancesCommand({
-          NamespaceName: query.namespace,
-          ServiceName: query.service,
-          HealthStatus: query.healthStatus,
-          QueryParameters: query.queryParameters,
-          OptionalParameters: query.optionalParameters,
-          MaxResults: query.maxResults,
-          OwnerAccount: query.account,
-        }),
-      options,
-    ).catch((error: unknown) => rethrow(query, error))
+    // No await when nothing goes direct: the SDK's request starts in this turn, as it always has.
+    const direct = this.#direct(query, options)
+    const output =
+      (direct && (await direct)) ??
+      (await send<DiscoverInstancesCommandOutput>(
+        (loaded) => this.#clientFor(loaded, options.awsClientCapture),
+        (loaded) =>
+          new loaded.DiscoverInstancesCommand({
+            NamespaceName: query.namespace,
+            ServiceName: query.service,
+            HealthStatus: query.healthStatus,
+            QueryParameters: query.queryParameters,
+            OptionalParameters: query.optionalParameters,
+            MaxResults: query.maxResults,
+            OwnerAccount: query.account,
+          }),
+        options,
+      ).catch((error: unknown) => rethrow(query, error)))
     const instances = (output.Instances ?? []).map((summary) => ({
       instanceId: summary.InstanceId ?? '',
       attributes: summary.Attributes ?? {},
