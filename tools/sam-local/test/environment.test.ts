@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from '@jest/globals'
 import { LambdaEnvironment } from '../src/index.js'
 
-const echo = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/echo')
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
+const echo = join(fixtures, 'echo')
 
 describe('sam-local: LambdaEnvironment', () => {
   it.each([
@@ -32,6 +33,37 @@ describe('sam-local: LambdaEnvironment', () => {
       }
 
       expect(seen).toEqual(['init', '{"echo":{"n":1}}', '{"echo":{"n":2}}'])
+    },
+    60_000,
+  )
+
+  it.each([
+    ['PassThrough', undefined, '0'],
+    ['Active', 'Active' as const, '1'],
+  ])(
+    'It should hand each invocation its X-Ray trace as the runtime client does, in _X_AMZN_TRACE_ID, sampled only when tracing is %s',
+    async (_, tracing, sampled) => {
+      const environment = await LambdaEnvironment.start({
+        entry: join(fixtures, 'trace/handler.mjs'),
+        exportName: 'handler',
+        functionName: 'trace',
+        arn: 'arn:aws:lambda:us-east-1:123456789012:function:trace',
+        timeoutMs: 30_000,
+        env: { PATH: process.env.PATH ?? '' },
+        log: () => undefined,
+        ...(tracing ? { tracing } : {}),
+      })
+      const traces: string[] = []
+      try {
+        for (let n = 0; n < 2; n++) traces.push(((await environment.invoke({})) as { trace: string }).trace)
+      } finally {
+        await environment.stop()
+      }
+
+      // Lambda's form, which the X-Ray SDK requires whole ("missing required information" without Parent).
+      for (const trace of traces)
+        expect(trace).toMatch(new RegExp(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=${sampled}$`))
+      expect(traces[0]).not.toBe(traces[1])
     },
     60_000,
   )
