@@ -2,7 +2,7 @@
 // and the check on the template `sls package` wrote. The plugin API that the Serverless Framework v4
 // and osls share (hooks, configSchemaHandler, provider.naming); no SDK v2 helper (osls v4 has none).
 import { join } from 'node:path'
-import { check, type Declaration, declarations } from '@cloudmap-middy/check'
+import { check, type Declaration, declarations, type Problem } from '@cloudmap-middy/check'
 import { SNAPSHOT_ENV } from '@cloudmap-middy/core/snapshot'
 import { type CloudMapConfig, CUSTOM_SCHEMA, FUNCTION_SCHEMA, type FunctionCloudMapConfig } from './config.js'
 import { type CfnResource, type CompiledRegistrations, compileRegistrations } from './registrations.js'
@@ -287,21 +287,36 @@ export class CloudMapPlugin {
     const { service } = this.#serverless
     const naming = this.#serverless.getProvider('aws').naming
     const calls: Record<string, readonly string[]> = {}
+    const external = new Map<string, ReadonlySet<string>>()
     for (const name of service.getAllFunctions()) {
-      for (const [dependency, list] of Object.entries(service.getFunction(name).cloudMap?.calls ?? {})) {
+      const config = service.getFunction(name).cloudMap
+      for (const [dependency, list] of Object.entries(config?.calls ?? {})) {
         calls[`${naming.getLambdaLogicalId(name)}/${dependency}`] = list
       }
+      if (config?.external !== undefined) external.set(naming.getLambdaLogicalId(name), new Set(config.external))
     }
     const report = await check(template, {
       parameters: { 'AWS::Region': this.#serverless.getProvider('aws').getRegion() },
       calls,
       ...(this.#config.timeoutMs === undefined ? {} : { timeoutMs: this.#config.timeoutMs }),
     })
-    if (report.ok) {
-      this.#log.info?.(`cloudmap-middy check: ${report.functions.length} functions, every declared dependency registered and permitted`)
+    // A dependency registered elsewhere (cloudMap.external) is not in this template: only its discovery is granted here.
+    const elsewhere = (p: Problem) => {
+      const names = external.get(p.function)
+      if (names === undefined || p.address === undefined || p.check === 'discover') return false
+      const fn = report.functions.find((f) => f.logicalId === p.function)
+      const at = fn?.dependencies.filter((d) => d.address === p.address) ?? []
+      return at.length > 0 && at.every((d) => d.name !== undefined && names.has(d.name))
+    }
+    const problems = report.problems.filter((p) => !elsewhere(p))
+    if (problems.length === 0) {
+      const skipped = report.problems.length === 0 ? '' : ' (those in cloudMap.external: discovery only)'
+      this.#log.info?.(
+        `cloudmap-middy check: ${report.functions.length} functions, every declared dependency registered and permitted${skipped}`,
+      )
       return
     }
-    const lines = report.problems.map((p) => `  ✗ ${p.function}${p.address === undefined ? '' : ` ${p.address}`}: ${p.detail}`)
+    const lines = problems.map((p) => `  ✗ ${p.function}${p.address === undefined ? '' : ` ${p.address}`}: ${p.detail}`)
     this.#fail(`the check failed on ${template} (skip it with custom.cloudMap.check: false):\n${lines.join('\n')}`)
   }
 }

@@ -64,9 +64,9 @@ for (;;) {
   const next = await call('GET', '/2018-06-01/runtime/invocation/next')
   const requestId = String(next.headers['lambda-runtime-aws-request-id'])
   const deadline = Number(next.headers['lambda-runtime-deadline-ms'])
-  // As the runtime interface client does: the invocation's trace header in the environment, which has none at init.
+  // As the runtime client does for each invocation: X-Ray (Powertools Tracer) reads the trace from here.
   const traceId = next.headers['lambda-runtime-trace-id']
-  if (traceId) process.env._X_AMZN_TRACE_ID = String(traceId)
+  if (typeof traceId === 'string' && traceId !== '') process.env._X_AMZN_TRACE_ID = traceId
   else delete process.env._X_AMZN_TRACE_ID
   const context = {
     functionName,

@@ -51,6 +51,8 @@ export interface EnvironmentOptions {
   readonly log: (line: string) => void
   /** A module the bootstrap imports before the handler module, as `--import` does in Lambda (an OpenTelemetry setup). */
   readonly preload?: string
+  /** The function's `TracingConfig.Mode`: `Active` samples every invocation's trace (default `PassThrough`: none sampled). */
+  readonly tracing?: 'Active' | 'PassThrough'
 }
 
 interface Invocation {
@@ -229,7 +231,8 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       'lambda-runtime-aws-request-id': current.id,
       'lambda-runtime-deadline-ms': String(deadlineMs),
       'lambda-runtime-invoked-function-arn': this.#options.arn,
-      'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)};Sampled=0`,
+      // Lambda's form (the X-Ray SDK refuses a header without Parent); sampled only with `tracing: 'Active'`.
+      'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)};Parent=${randomUUID().replaceAll('-', '').slice(0, 16)};Sampled=${this.#options.tracing === 'Active' ? 1 : 0}`,
     })
     runtime.end(JSON.stringify(current.event ?? {}))
     for (const extension of this.#extensions.values()) {

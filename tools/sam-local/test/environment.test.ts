@@ -37,26 +37,41 @@ describe('sam-local: LambdaEnvironment', () => {
     60_000,
   )
 
-  it("It should put each invocation's trace header in _X_AMZN_TRACE_ID, as the runtime interface client does, and none at init", async () => {
-    const environment = await LambdaEnvironment.start({
-      entry: join(fixtures, 'trace/handler.mjs'),
-      exportName: 'handler',
-      functionName: 'trace',
-      arn: 'arn:aws:lambda:us-east-1:123456789012:function:trace',
-      timeoutMs: 30_000,
-      env: { PATH: process.env.PATH ?? '' },
-      log: () => undefined,
-    })
-    try {
-      const first = (await environment.invoke({})) as { atInit: string | null; inInvocation: string }
-      const second = (await environment.invoke({})) as { inInvocation: string }
+  it.each([
+    ['PassThrough', undefined, '0'],
+    ['Active', 'Active' as const, '1'],
+  ])(
+    'It should hand each invocation its X-Ray trace as the runtime client does, in _X_AMZN_TRACE_ID (none at init), sampled only when tracing is %s',
+    async (_, tracing, sampled) => {
+      const environment = await LambdaEnvironment.start({
+        entry: join(fixtures, 'trace/handler.mjs'),
+        exportName: 'handler',
+        functionName: 'trace',
+        arn: 'arn:aws:lambda:us-east-1:123456789012:function:trace',
+        timeoutMs: 30_000,
+        env: { PATH: process.env.PATH ?? '' },
+        log: () => undefined,
+        ...(tracing ? { tracing } : {}),
+      })
+      const traces: string[] = []
+      let atInit: string | null = ''
+      try {
+        for (let n = 0; n < 2; n++) {
+          const seen = (await environment.invoke({})) as { atInit: string | null; trace: string }
+          traces.push(seen.trace)
+          atInit = seen.atInit
+        }
+      } finally {
+        await environment.stop()
+      }
 
-      expect(first.atInit).toBeNull()
-      expect(first.inInvocation).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Sampled=0$/)
-      expect(second.inInvocation).toMatch(/^Root=1-/)
-      expect(second.inInvocation).not.toBe(first.inInvocation)
-    } finally {
-      await environment.stop()
-    }
-  }, 60_000)
+      expect(atInit).toBeNull()
+
+      // Lambda's form, which the X-Ray SDK requires whole ("missing required information" without Parent).
+      for (const trace of traces)
+        expect(trace).toMatch(new RegExp(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=${sampled}$`))
+      expect(traces[0]).not.toBe(traces[1])
+    },
+    60_000,
+  )
 })

@@ -31,7 +31,9 @@ function operationOf(command: unknown): string {
 export function sendObserved<C, T>(peer: CallPeer, command: C, send: (command: C) => Promise<T>): Promise<T> {
   const { namespace, service } = peer.address
   const tagged = tagPeer(command, namespace, service)
-  const sending = tagged instanceof Promise ? tagged.then(send) : send(tagged)
+  // Always a promise: a stand-in client may answer or throw synchronously (aws-sdk-client-mock's
+  // `callsFake(input => ({ ... }))`, as its documentation writes it), and the kinds chain `.catch`.
+  const sending = tagged instanceof Promise ? tagged.then(send) : new Promise<T>((resolve) => resolve(send(tagged)))
   if (!callChannel.hasSubscribers) return sending
   const started = performance.now()
   const publish = (outcome: CallEvent['outcome'], error?: unknown) => {

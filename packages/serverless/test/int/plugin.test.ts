@@ -186,6 +186,49 @@ describe('CloudMapPlugin', () => {
     }
   }, 60_000)
 
+  it('It should pass the check on a dependency in cloudMap.external, which this template does not register, with its role as the plugin made it', async () => {
+    const folder = join(serviceDir, '.serverless')
+    mkdirSync(folder, { recursive: true })
+    const functions: Record<string, Fn> = {
+      billing: { name: 'billing-dev', handler: 'src/billing.handler', cloudMap: { external: ['charge'] } },
+      getJob: { name: 'get-job-dev', handler: 'src/idle.handler' },
+    }
+    const { sls, Resources } = serverless(registry, functions)
+    await run(new CloudMapPlugin(sls))
+    const fn = (name: string, handler: string, role: string) => ({
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        FunctionName: name,
+        Runtime: 'nodejs22.x',
+        Handler: handler,
+        Code: { S3Bucket: { Ref: 'ServerlessDeploymentBucket' }, S3Key: 'serverless/app/dev/1/app.zip' },
+        Role: { 'Fn::GetAtt': [role, 'Arn'] },
+        Environment: { Variables: { CLOUDMAP_NAMESPACE: 'dev' } },
+      },
+    })
+    const template = {
+      Resources: {
+        ...Resources,
+        ServerlessDeploymentBucket: { Type: 'AWS::S3::Bucket' },
+        Jobs: { Type: 'AWS::SQS::Queue' },
+        BillingLambdaFunction: fn('billing-dev', 'src/billing.handler', 'BillingIamRoleLambdaExecution'),
+        GetJobLambdaFunction: fn('get-job-dev', 'src/idle.handler', 'GetJobIamRoleLambdaExecution'),
+      },
+    }
+    writeFileSync(join(folder, 'cloudformation-template-update-stack.json'), JSON.stringify(template))
+    const info: string[] = []
+    try {
+      await new CloudMapPlugin(sls, {}, { log: { warning: () => undefined, info: (message) => info.push(message) } }).hooks[
+        'after:package:finalize'
+      ]?.()
+    } finally {
+      rmSync(folder, { recursive: true, force: true })
+    }
+    expect(info).toEqual([
+      'cloudmap-middy check: 2 functions, every declared dependency registered and permitted (those in cloudMap.external: discovery only)',
+    ])
+  }, 60_000)
+
   it('It should skip the check with check: false (no template is read)', async () => {
     const skipped = serverless({ ...registry, check: false }, {})
     await expect(new CloudMapPlugin(skipped.sls).hooks['after:package:finalize']?.()).resolves.toBeUndefined()
