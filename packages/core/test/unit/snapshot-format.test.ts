@@ -46,6 +46,26 @@ describe('Function: readSnapshot', () => {
     expect(problems).toEqual([expect.stringMatching(problem)])
   })
 
+  it('It should read __proto__ and constructor as names like any other, and change no prototype', () => {
+    const text =
+      '{"v":1,"ns":{"__proto__":{"constructor":{"__proto__":{"__proto__":"x","constructor":"y","type":"lambda"}}},' +
+      '"constructor":{"prototype":{"i":{"polluted":"yes"}}}}}'
+
+    const { services, problems } = readSnapshot(text)
+
+    expect(problems).toEqual([])
+    const [entry] = services.get(snapshotKey('__proto__', 'constructor')) ?? []
+    expect(entry?.instanceId).toBe('__proto__')
+    expect(Object.entries(entry?.attributes ?? {})).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+      ['type', 'lambda'],
+    ])
+    expect(services.get(snapshotKey('constructor', 'prototype'))).toEqual([{ instanceId: 'i', attributes: { polluted: 'yes' } }])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.getPrototypeOf(entry?.attributes)).toBe(Object.prototype)
+  })
+
   it('It should ignore only the malformed namespace or service, naming it', () => {
     const { services, problems } = readSnapshot(
       JSON.stringify({
