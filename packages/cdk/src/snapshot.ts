@@ -2,6 +2,7 @@ import type { AnyDependency } from '@cloudmap-middy/core'
 import {
   ATTRIBUTE_VALUE_MAX,
   deployedLength,
+  deployedVerbatim,
   environmentBytes,
   LAMBDA_ENVIRONMENT_BYTES,
   SNAPSHOT_ENV,
@@ -32,6 +33,13 @@ function standIn(scope: IConstruct, value: string, cap: number): string {
   if (!Token.isUnresolved(value)) return value
   const stack = Stack.of(scope)
   return 'x'.repeat(Math.min(cap, deployedLength(stack.resolve(value), resourceTypes(stack))))
+}
+
+/** True when a value needs no JSON escaping once deployed (core's deployedVerbatim), taken in the stack that defines it. */
+function verbatim(scope: IConstruct, value: string): boolean {
+  if (!Token.isUnresolved(value)) return true
+  const stack = Stack.of(scope)
+  return deployedVerbatim(stack.resolve(value), resourceTypes(stack))
 }
 
 /**
@@ -74,7 +82,16 @@ export function addSnapshot(
         `snapshot: ${key} (services.${names.join(', services.')}) is not registered in this app; it is left to discovery at cold start`,
       )
     }
-    included.push(...known)
+    for (const r of known) {
+      const unsafe = Object.keys(r.attributes).find((attribute) => !verbatim(r.construct, r.attributes[attribute] as string))
+      if (unsafe === undefined) included.push(r)
+      else {
+        annotations.addWarningV2(
+          `${WARNING}.value`,
+          `snapshot: instance ${r.instanceId} of ${key} is left out (discovered at cold start): its attribute "${unsafe}" is a deploy-time value (a parameter, an import) that may hold a quote and rewrite the snapshot's JSON`,
+        )
+      }
+    }
   }
   if (included.length === 0) return
   const stack = Stack.of(fn)

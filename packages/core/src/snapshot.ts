@@ -224,6 +224,44 @@ function deployedBounds(): Bounds {
   return bounds
 }
 
+/** The bound of a `Ref` of a pseudo parameter or known resource, or of a known `Fn::GetAtt`; `undefined` for anything else. */
+function knownBound(name: string | undefined, argument: unknown, types: ReadonlyMap<string, string>): number | undefined {
+  const { PSEUDO, RESOURCE } = deployedBounds()
+  if (name === 'Ref' && typeof argument === 'string') return PSEUDO[argument] ?? RESOURCE[types.get(argument) ?? '']?.Ref
+  if (name === 'Fn::GetAtt') {
+    const [id, attribute] = Array.isArray(argument) ? (argument as unknown[]) : String(argument).split('.')
+    return RESOURCE[types.get(String(id)) ?? '']?.[String(attribute)]
+  }
+  return undefined
+}
+
+/**
+ * True when a CloudFormation value is known to deploy as text that needs no escaping in JSON (no
+ * `"`, `\\` or control character): such a literal, a pseudo parameter, a `Ref` or `Fn::GetAtt` of
+ * a resource {@link deployedLength} knows (names, ARNs, URLs), or an `Fn::Join` of these.
+ * CloudFormation inserts a value as it is into the JSON text of a snapshot: anything else (a
+ * template parameter, an import, a dynamic reference) may end the string it stands in and write
+ * attributes of its own, so a writer leaves its instance out of the snapshot.
+ *
+ * @example
+ * ```ts
+ * deployedVerbatim({ 'Fn::GetAtt': ['Jobs', 'Arn'] }, new Map([['Jobs', 'AWS::SQS::Queue']])) // true
+ * deployedVerbatim({ Ref: 'Tier' }, new Map()) // false: a template parameter holds anything
+ * ```
+ */
+export function deployedVerbatim(value: unknown, types: ReadonlyMap<string, string>): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes
+  if (typeof value === 'string') return !/["\\\u0000-\u001f]/.test(value)
+  if (typeof value === 'number' || typeof value === 'boolean') return true
+  if (typeof value !== 'object' || value === null) return false
+  const [name, argument] = Object.entries(value)[0] ?? []
+  if (knownBound(name, argument, types) !== undefined) return true
+  if (name === 'Fn::Join' && Array.isArray(argument) && Array.isArray(argument[1])) {
+    return deployedVerbatim(argument[0], types) && (argument[1] as unknown[]).every((part) => deployedVerbatim(part, types))
+  }
+  return false
+}
+
 /**
  * The most characters a CloudFormation value can have once deployed, as JSON string content (no
  * value bounded here holds a `"` or `\\`: names, ARNs, URLs; a literal counts as it escapes): what
@@ -240,14 +278,8 @@ export function deployedLength(value: unknown, types: ReadonlyMap<string, string
   if (typeof value === 'number' || typeof value === 'boolean') return String(value).length
   if (typeof value !== 'object' || value === null) return UNKNOWN_MAX
   const [name, argument] = Object.entries(value)[0] ?? []
-  const { PSEUDO, RESOURCE } = deployedBounds()
-  if (name === 'Ref' && typeof argument === 'string') {
-    return PSEUDO[argument] ?? RESOURCE[types.get(argument) ?? '']?.Ref ?? UNKNOWN_MAX
-  }
-  if (name === 'Fn::GetAtt') {
-    const [id, attribute] = Array.isArray(argument) ? (argument as unknown[]) : String(argument).split('.')
-    return RESOURCE[types.get(String(id)) ?? '']?.[String(attribute)] ?? UNKNOWN_MAX
-  }
+  const known = knownBound(name, argument, types)
+  if (known !== undefined) return known
   if (name === 'Fn::Join' && Array.isArray(argument) && Array.isArray(argument[1])) {
     const parts = argument[1] as unknown[]
     return (

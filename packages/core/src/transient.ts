@@ -61,3 +61,13 @@ export function isTransient(error: unknown, depth = 0): boolean {
   if (status !== undefined && (status >= 500 || status === 429)) return true
   return e.cause !== undefined && isTransient(e.cause, depth + 1)
 }
+
+/**
+ * True when the SDK sent the request more than once (its own retries, counted in
+ * `$metadata.attempts`): whatever the last attempt answered, an earlier one that got no answer
+ * (a timeout, a dropped connection) may have been taken by the service.
+ */
+export function retriedBySdk(error: unknown): boolean {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | null | undefined)?.$metadata?.attempts
+  return typeof attempts === 'number' && attempts > 1
+}

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net'
 export interface HeldNext {
   readonly extensionId: string
   send(event: Record<string, unknown>): void
+  /** Answers 200 with `body` as it is (an event Lambda would never send). */
+  sendRaw(body: string): void
 }
 
 export interface FakeExtensionsApi {
@@ -50,9 +52,10 @@ export async function startFakeExtensionsApi(options: { refuse?: number; failNex
         }
         const held: HeldNext = {
           extensionId: String(request.headers['lambda-extension-identifier']),
-          send: (event) => {
+          send: (event) => held.sendRaw(JSON.stringify(event)),
+          sendRaw: (body) => {
             response.writeHead(200, { 'content-type': 'application/json', 'lambda-extension-event-identifier': 'e' })
-            response.end(JSON.stringify(event))
+            response.end(body)
           },
         }
         const take = takers.shift()

@@ -6,6 +6,7 @@ import type { Declaration } from '@cloudmap-middy/check'
 import {
   ATTRIBUTE_VALUE_MAX,
   deployedLength,
+  deployedVerbatim,
   environmentBytes,
   LAMBDA_ENVIRONMENT_BYTES,
   snapshotDocument,
@@ -90,7 +91,19 @@ export function functionSnapshot(
         `${where}: snapshot: ${key} (declared as ${labels.join(', ')}) is not registered in custom.cloudMap; it is left to discovery at cold start`,
       )
     }
-    included.push(...found)
+    for (const r of found) {
+      // A literal is escaped here; an intrinsic is inserted by CloudFormation as it is deployed.
+      const unsafe = Object.keys(r.attributes).find((attribute) => {
+        const value = r.attributes[attribute]
+        return typeof value !== 'string' && !deployedVerbatim(value, types)
+      })
+      if (unsafe === undefined) included.push(r)
+      else {
+        warnings.push(
+          `${where}: snapshot: instance ${r.instanceId} of ${key} is left out (discovered at cold start): its attribute "${unsafe}" is a deploy-time value (a parameter, an import) that may hold a quote and rewrite the snapshot's JSON`,
+        )
+      }
+    }
   }
   if (included.length === 0) return { registrations: included, warnings }
   const document = (leaf: (value: CfnValue) => string) =>

@@ -1,6 +1,6 @@
 import { lambda, optional, queue } from '@cloudmap-middy/core'
 import { describe, expect, it } from '@jest/globals'
-import type { Stack } from 'aws-cdk-lib'
+import { Aws, CfnParameter, Fn, type Stack } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
@@ -49,6 +49,25 @@ describe('Function: grantServices, with snapshot', () => {
         },
       },
     })
+  })
+
+  it('It should leave out an instance with a deploy-time value that may hold a quote (a parameter), with a warning naming it', () => {
+    const { stack, scheduler } = fixture()
+    const jobs = new sqs.Queue(stack, 'Jobs')
+    // Deployed as `x","arn":"arn:aws:lambda:…:evil`, it would rewrite the snapshot's arn.
+    const tier = new CfnParameter(stack, 'Tier')
+    registerInstance(scheduler, jobs, { instanceId: 'jobs', attributes: { tier: tier.valueAsString } })
+    registerInstance(scheduler, fn(stack, 'Worker'), { instanceId: 'worker', attributes: { stage: Fn.join('-', [Aws.REGION, 'blue']) } })
+    const handler = fn(stack, 'Api')
+
+    grantServices(handler, { jobs: queue('prod.scheduler->jobs'), work: lambda('prod.scheduler->worker') }, { snapshot: true })
+
+    const snapshot = deployedSnapshot(stack, handler) as { ns: { prod: { scheduler: Record<string, unknown> } } }
+    expect(Object.keys(snapshot.ns.prod.scheduler)).toEqual(['worker'])
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('snapshot: '))
+    expect(warnings.map((w) => w.entry.data)).toEqual([
+      expect.stringMatching(/instance jobs of prod\.scheduler is left out .*attribute "tier"/),
+    ])
   })
 
   it('It should leave a declared service the app does not register to discovery, with a warning naming it', () => {

@@ -1,5 +1,5 @@
 import { type BatchFailure, BatchSendError } from '../errors.js'
-import { isTransient } from '../transient.js'
+import { isTransient, retriedBySdk } from '../transient.js'
 
 /** What a batch call answers: `messageIds[i]` is the id of the i-th message handed in. */
 export interface BatchResult {
@@ -149,12 +149,13 @@ function describeError(error: unknown): Failure {
 }
 
 /**
- * False when the service refused the request (a client fault, a 4xx status): it took none of
- * it. True otherwise (a network error, a timeout, a server error): the answer is lost, and
- * the service may have taken some entries, or all.
+ * False when the service refused the request (a client fault, a 4xx status) the first time the
+ * SDK sent it: it took none of it. True otherwise (a network error, a timeout, a server error,
+ * or a refusal after SDK retries): an answer is lost, and the service may have taken some
+ * entries, or all.
  */
 function mayHaveArrived(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return true
+  if (typeof error !== 'object' || error === null || retriedBySdk(error)) return true
   const { $fault, $metadata } = error as { $fault?: string; $metadata?: { httpStatusCode?: number } }
   const status = $metadata?.httpStatusCode
   return $fault !== 'client' && !(status !== undefined && status >= 400 && status < 500)

@@ -1,4 +1,5 @@
 import { type BatchSendError, CallRefusedError, CloudMapMiddyError } from '../errors.js'
+import { retriedBySdk } from '../transient.js'
 import type { BindContext } from '../types/dependency.js'
 
 /**
@@ -18,17 +19,18 @@ const GONE = new Set([
 
 /**
  * True when a call was refused, as a whole and before anything was sent, because its target no
- * longer exists: a single call refused so, or a batch none of whose messages was sent, each
- * refused so.
+ * longer exists: a single call refused so the first time the SDK sent it (after SDK retries, an
+ * earlier attempt that got no answer may have been taken), or a batch none of whose messages was
+ * sent or may have been, each refused so.
  *
  * @internal
  */
 export function isTargetGone(error: unknown): boolean {
-  if (error instanceof CallRefusedError) return GONE.has(error.code)
+  if (error instanceof CallRefusedError) return GONE.has(error.code) && !retriedBySdk(error.cause)
   // By name, not instanceof: a bundle whose kinds send no batch then holds no BatchSendError.
   if (!(error instanceof CloudMapMiddyError) || error.name !== 'BatchSendError') return false
   const { sent, failures } = error as BatchSendError
-  return sent.length === 0 && failures.length > 0 && failures.every((failure) => GONE.has(failure.code))
+  return sent.length === 0 && failures.length > 0 && failures.every((failure) => GONE.has(failure.code) && failure.mayHaveBeenSent !== true)
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the calls' arguments and results are the kind's own
@@ -67,7 +69,15 @@ export function retryOnGone<M extends object>(context: BindContext, target: stri
       if (!(result instanceof Promise)) return result
       return result.catch(async (error: unknown) => {
         if (!isTargetGone(error)) throw error
-        const renewed = await renew().catch(() => undefined)
+        const renewed = await renew().catch((failure: unknown) => {
+          // The registry's new answer could not be bound (a target the policy refuses, say): the call fails with its own error.
+          logger.warn('cloudmap-middy: the target no longer exists, and what the registry names now cannot be used; not retried', {
+            address: label,
+            gone: target,
+            error: failure instanceof Error ? failure.message : String(failure),
+          })
+          return undefined
+        })
         const next = (renewed as Record<string, unknown> | undefined)?.[name]
         const nextTarget = targetOf(renewed)
         if (typeof next !== 'function' || nextTarget === undefined || nextTarget === target) throw error

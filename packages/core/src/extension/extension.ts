@@ -14,6 +14,8 @@ const API = '/2020-01-01/extension'
 const REGISTER_TIMEOUT_MS = 2_000
 // Invocations begun or ended before their INVOKE event arrived; a handful at most.
 const MAX_EARLY = 16
+// Unreadable events in a row before the extension gives up (an API that answers nothing else).
+const MAX_UNREADABLE = 3
 // How long an INVOKE waits for a middleware to say it began the invocation. The runtime gets
 // the event at the same moment; a middleware that has not begun by then may never run (an
 // earlier middleware answered early, as @middy/warmup does): the extension lets go, and a
@@ -159,6 +161,19 @@ function endOf(requestId: string, deadlineMs: number): Promise<number> {
   return Promise.resolve(early)
 }
 
+/** The event an answer's body holds, or what is wrong with it. */
+function readEvent(body: string): InvokeEvent | string {
+  let event: unknown
+  try {
+    event = JSON.parse(body)
+  } catch {
+    return `an event that is not JSON (${body.length} characters)`
+  }
+  return typeof event === 'object' && event !== null && !Array.isArray(event)
+    ? event
+    : `an event that is not an object (${body.length} characters)`
+}
+
 /** Asks for events until the API fails (then the invocations await their refreshes again). */
 async function run(address: string, id: string, logger: Logger): Promise<void> {
   const mine = generation
@@ -169,6 +184,7 @@ async function run(address: string, id: string, logger: Logger): Promise<void> {
   // would wait for them anyway.
   await new Promise<void>((resolve) => setImmediate(resolve))
   if (pendingRefreshes() > 0) await settleRefreshes(INIT_SETTLE_MS)
+  let unreadable = 0
   for (;;) {
     let event: InvokeEvent
     try {
@@ -179,7 +195,17 @@ async function run(address: string, id: string, logger: Logger): Promise<void> {
         keepsAlive: false,
       })
       if (answer.status !== 200) throw new Error(`status ${answer.status}: ${answer.body.slice(0, 200)}`)
-      event = JSON.parse(answer.body) as InvokeEvent
+      const body = readEvent(answer.body)
+      if (typeof body === 'string') {
+        // Lambda handed an event over (200) that cannot be read: only asking for the next one lets
+        // the environment move on; an extension that stops asking holds every invocation to its timeout.
+        if (++unreadable > MAX_UNREADABLE) throw new Error(`${unreadable} events in a row unreadable: ${body}`)
+        if (mine !== generation) return
+        logger.warn('cloudmap-middy: the Lambda extension could not read an event; asking for the next one', { error: body })
+        continue
+      }
+      unreadable = 0
+      event = body
     } catch (error) {
       if (mine !== generation) return
       active = false

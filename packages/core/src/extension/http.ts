@@ -31,25 +31,37 @@ function hostAndPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port }
 }
 
-/** The body of a chunked response: each chunk's size line, the chunk, CRLF; a zero-size chunk ends it. */
-function dechunk(raw: Buffer): Buffer {
+// The Extensions API answers in a few hundred bytes; anything much larger is not its answer.
+const MAX_ANSWER_BYTES = 16 * 1024
+// What must never reach a request head from a value it sends: it would end a header and start another.
+const HEAD_BREAK = /[\r\n\0]/
+
+/** The body of a chunked response, or `undefined` while it is incomplete: each chunk's size line, the chunk, CRLF; a zero-size chunk ends it. */
+function dechunk(raw: Buffer): Buffer | undefined {
   const parts: Buffer[] = []
   let at = 0
   for (;;) {
     const lineEnd = raw.indexOf('\r\n', at)
-    if (lineEnd < 0) throw new Error('truncated chunked body')
+    if (lineEnd < 0) return undefined
     const size = Number.parseInt(raw.toString('latin1', at, lineEnd), 16)
     if (!Number.isInteger(size) || size < 0) throw new Error('malformed chunk size')
     if (size === 0) return Buffer.concat(parts)
+    if (lineEnd + 2 + size + 2 > raw.length) return undefined
     parts.push(raw.subarray(lineEnd + 2, lineEnd + 2 + size))
     at = lineEnd + 2 + size + 2
   }
 }
 
-/** Parses a whole response (the connection closed after it). */
-function parse(raw: Buffer): ApiResponse {
+/**
+ * Parses a response: the answer once it is whole (by its Content-Length, its last chunk, or the
+ * connection closed after it), `undefined` while more may come, an error when `closed` and it is not.
+ */
+function parse(raw: Buffer, closed: boolean): ApiResponse | undefined {
   const headEnd = raw.indexOf('\r\n\r\n')
-  if (headEnd < 0) throw new Error('the connection closed before a whole response head')
+  if (headEnd < 0) {
+    if (closed) throw new Error('the connection closed before a whole response head')
+    return undefined
+  }
   const [statusLine = '', ...lines] = raw.toString('latin1', 0, headEnd).split('\r\n')
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1])
   if (!Number.isInteger(status)) throw new Error(`not an HTTP response: ${JSON.stringify(statusLine.slice(0, 40))}`)
@@ -58,25 +70,42 @@ function parse(raw: Buffer): ApiResponse {
     const colon = line.indexOf(':')
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
   }
-  let body = raw.subarray(headEnd + 4)
-  if (/chunked/i.test(headers.get('transfer-encoding') ?? '')) body = dechunk(body)
-  else if (headers.has('content-length')) {
+  let body: Buffer | undefined = raw.subarray(headEnd + 4)
+  if (/chunked/i.test(headers.get('transfer-encoding') ?? '')) {
+    body = dechunk(body)
+    if (body === undefined) {
+      if (closed) throw new Error('truncated chunked body')
+      return undefined
+    }
+  } else if (headers.has('content-length')) {
     const length = Number(headers.get('content-length'))
-    if (body.length < length) throw new Error(`the connection closed ${length - body.length} bytes into the body`)
+    if (!Number.isInteger(length) || length < 0)
+      throw new Error(`malformed Content-Length ${JSON.stringify(headers.get('content-length')?.slice(0, 20))}`)
+    if (body.length < length) {
+      if (closed) throw new Error(`the connection closed ${length - body.length} bytes into the body`)
+      return undefined
+    }
     body = body.subarray(0, length)
-  }
+  } else if (!closed) return undefined
   return { status, headers, body: body.toString('utf8') }
 }
 
 /**
  * Sends one request on its own connection (`Connection: close`) and resolves with the whole
- * answer once the server closes it. Rejects on any socket error, a malformed answer or the timeout.
+ * answer, as soon as it is whole (a server that keeps the connection open is not waited for).
+ * Rejects on any socket error, a malformed or oversized answer, a value that would break the
+ * request head, or the timeout (for the whole exchange, not per packet: a server that answers
+ * byte by byte does not hold it).
  */
 export function request(address: string, options: RequestOptions): Promise<ApiResponse> {
   return new Promise((resolve, reject) => {
     let target: { host: string; port: number }
+    const sent = [address, options.path, ...Object.entries(options.headers ?? {}).flat()]
     try {
       target = hostAndPort(address)
+      const broken = sent.find((value) => HEAD_BREAK.test(value))
+      if (broken !== undefined)
+        throw new Error(`a line break or NUL in a value of the request head: ${JSON.stringify(broken.slice(0, 80))}`)
     } catch (error) {
       reject(error)
       return
@@ -90,23 +119,49 @@ export function request(address: string, options: RequestOptions): Promise<ApiRe
       ...(options.method === 'POST' ? [`Content-Length: ${body.length}`] : []),
     ]
     const chunks: Buffer[] = []
+    let received = 0
+    let settled = false
     const socket = connect(target)
     if (!options.keepsAlive) socket.unref()
-    if (options.timeoutMs !== undefined) {
-      socket.setTimeout(options.timeoutMs, () => socket.destroy(new Error(`no answer within ${options.timeoutMs} ms`)))
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => socket.destroy(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs)
+    if (!options.keepsAlive) timer?.unref()
+    const settle = (closed: boolean) => {
+      if (settled) return
+      try {
+        const answer = parse(Buffer.concat(chunks), closed)
+        if (answer === undefined) return
+        settled = true
+        resolve(answer)
+      } catch (error) {
+        settled = true
+        reject(error)
+      }
+      clearTimeout(timer)
+      socket.destroy()
     }
     socket.on('connect', () => {
       socket.write(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]))
     })
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    socket.on('error', reject)
-    socket.on('close', (hadError) => {
-      if (hadError) return
-      try {
-        resolve(parse(Buffer.concat(chunks)))
-      } catch (error) {
-        reject(error)
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length
+      if (received > MAX_ANSWER_BYTES) {
+        socket.destroy(new Error(`an answer larger than ${MAX_ANSWER_BYTES} bytes`))
+        return
       }
+      chunks.push(chunk)
+      settle(false)
+    })
+    socket.on('error', (error) => {
+      clearTimeout(timer)
+      settled = true
+      reject(error)
+    })
+    socket.on('close', (hadError) => {
+      clearTimeout(timer)
+      if (!hadError) settle(true)
     })
   })
 }

@@ -3,7 +3,8 @@ import type { DiscoveryQuery } from '../types/registry.js'
 import { NOT_READY, type NotReady, type ResolverSettings } from '../types/resolver.js'
 import { type Cache, cacheGeneration } from './cache.js'
 import type { Plan } from './plan.js'
-import { type Refresher, servable } from './refresh.js'
+import { expired, type Refresher, servable } from './refresh.js'
+import { isSnapshotAnswer } from './snapshot.js'
 import type { Telemetry } from './telemetry.js'
 import { isMissing, pick, type View, type Views } from './views.js'
 
@@ -82,7 +83,7 @@ export class Planner implements PlannedResolver {
     if (data === undefined) return NOT_READY
     const { dependency } = plan
     const age = now - entry.fetchedAt
-    const stale = age > this.#settings.ttlMs
+    const stale = expired(entry, now, this.#settings)
     if (stale) {
       if (!servable(entry, now, this.#settings)) return NOT_READY
       this.#refresher.revalidate(entry, now)
@@ -107,7 +108,10 @@ export class Planner implements PlannedResolver {
   }
 
   freshUntil(plan: Plan): number {
-    return plan.entry === undefined ? Number.NEGATIVE_INFINITY : plan.entry.fetchedAt + this.#settings.ttlMs
+    const { entry } = plan
+    // Never fresh: the snapshot's answer (see `expired`).
+    if (entry === undefined || (entry.data !== undefined && isSnapshotAnswer(entry.data))) return Number.NEGATIVE_INFINITY
+    return entry.fetchedAt + this.#settings.ttlMs
   }
 
   plan(dependency: AnyDependency): Plan {

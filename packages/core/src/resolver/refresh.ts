@@ -57,6 +57,17 @@ function store(entry: CacheEntry, data: Discovery, fetchedAt: number): void {
 }
 
 /**
+ * True when `entry` is older than the resolver's TTL. The deploy-time snapshot's answer always
+ * is: the resolver that read it first dates it one of its own TTLs before init, which a resolver
+ * with a longer TTL would otherwise take for fresh.
+ *
+ * @internal
+ */
+export function expired(entry: CacheEntry, now: number, settings: ResolverSettings): boolean {
+  return now - entry.fetchedAt > settings.ttlMs || (entry.data !== undefined && isSnapshotAnswer(entry.data))
+}
+
+/**
  * True when `entry` may be served without waiting for the registry: fresh; or expired
  * but within `maxStaleMs` (stale-while-revalidate). An expired not-found answer is asked
  * again first, unless backoff holds it after a failed refresh (stale-if-error).
@@ -66,9 +77,8 @@ function store(entry: CacheEntry, data: Discovery, fetchedAt: number): void {
 export function servable(entry: CacheEntry, now: number, settings: ResolverSettings): boolean {
   const { data } = entry
   if (data === undefined) return false
-  const age = now - entry.fetchedAt
-  if (age <= settings.ttlMs) return true
-  return age <= settings.maxStaleMs && (now < entry.retryAt || !isNotRegistered(data))
+  if (!expired(entry, now, settings)) return true
+  return now - entry.fetchedAt <= settings.maxStaleMs && (now < entry.retryAt || !isNotRegistered(data))
 }
 
 /** Resolves after `ms`; rejects with the signal's reason when it aborts first. */
@@ -137,10 +147,10 @@ export class Refresher {
     const settings = this.#settings
     const now = Date.now()
     const entry = this.#cache.entry(plan.key, plan.query, settings.maxStaleMs, now)
-    const mustAsk = revalidateExpired && now - entry.fetchedAt > settings.ttlMs && now >= entry.retryAt
+    const mustAsk = revalidateExpired && expired(entry, now, settings) && now >= entry.retryAt
     if (!mustAsk && servable(entry, now, settings)) {
       const age = now - entry.fetchedAt
-      if (age > settings.ttlMs) {
+      if (expired(entry, now, settings)) {
         this.#telemetry.stale(plan.dependency.label, age, now < entry.retryAt ? 'refresh-failed' : 'revalidating')
         this.revalidate(entry, now)
       }

@@ -195,6 +195,37 @@ describe('Function: registerLambdaExtension', () => {
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('stopped'), { error: expect.stringContaining('status 500') })
   })
 
+  it.each([
+    ['not JSON', '{"eventType":'],
+    ['null', 'null'],
+    ['an array', '[]'],
+  ])('It should ask for the next event, without crashing, after an answer whose event is %s', async (_name, body) => {
+    api = await startFakeExtensionsApi()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+
+    ;(await api.nextRequest()).sendRaw(body)
+    const next = await api.nextRequest()
+
+    expect(lambdaExtensionActive()).toBe(true)
+    expect(next.extensionId).toBe('ext-1')
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('could not read an event'), {
+      error: expect.stringContaining(`${body.length} characters`),
+    })
+  })
+
+  it('It should stop after a few unreadable events in a row', async () => {
+    api = await startFakeExtensionsApi()
+    await registerLambdaExtension({ runtimeApi: api.address, logger })
+
+    for (let i = 0; i < 4; i++) (await api.nextRequest()).sendRaw('nope')
+    for (let i = 0; i < 1_000 && lambdaExtensionActive(); i++) await nextTurn()
+
+    expect(lambdaExtensionActive()).toBe(false)
+    expect(logger.warn).toHaveBeenLastCalledWith(expect.stringContaining('stopped'), {
+      error: expect.stringContaining('4 events in a row'),
+    })
+  })
+
   it('It should stop, and let invocations await their refreshes again, when the API fails', async () => {
     api = await startFakeExtensionsApi()
     await registerLambdaExtension({ runtimeApi: api.address, logger })
@@ -213,6 +244,8 @@ describe('Function: request (the Extensions API client)', () => {
   /** A server that answers every connection with `raw`, then closes it. */
   async function answering(raw: string): Promise<{ address: string; close: () => void }> {
     const server = createNetServer((socket) => {
+      // The client may hang up first (an oversized answer).
+      socket.on('error', () => undefined)
       socket.once('data', () => socket.end(raw))
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -252,10 +285,74 @@ describe('Function: request (the Extensions API client)', () => {
     ['not HTTP', 'SSH-2.0-OpenSSH\r\n\r\n', /not an HTTP response/],
     ['a truncated chunked body', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel', /truncated chunked body|malformed/],
     ['a malformed chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /malformed chunk size/],
+    ['a malformed Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', /malformed Content-Length/],
   ])('It should reject %s', async (_name, raw, error) => {
     const server = await answering(raw)
     try {
       await expect(request(server.address, { method: 'GET', path: '/', keepsAlive: false })).rejects.toThrow(error)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('It should resolve once the answer is whole, when the server keeps the connection open', async () => {
+    const server = createNetServer((socket) => {
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: id-1\r\nContent-Length: 2\r\n\r\n{}'))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const answer = await request(address, { method: 'POST', path: '/', keepsAlive: true, timeoutMs: 60_000 })
+      expect(answer).toMatchObject({ status: 200, body: '{}' })
+      expect(answer.headers.get('lambda-extension-identifier')).toBe('id-1')
+    } finally {
+      server.close()
+    }
+  })
+
+  it('It should count its timeout for the whole answer, not per packet: a server answering byte by byte does not hold it', async () => {
+    const raw = 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n'
+    const server = createNetServer((socket) => {
+      let at = 0
+      const drip = setInterval(() => {
+        if (socket.destroyed) clearInterval(drip)
+        else socket.write(raw[at++ % raw.length] as string)
+      }, 5)
+      socket.on('close', () => clearInterval(drip))
+      socket.on('error', () => clearInterval(drip))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await expect(request(address, { method: 'POST', path: '/', keepsAlive: true, timeoutMs: 100 })).rejects.toThrow(
+        /no answer within 100 ms/,
+      )
+    } finally {
+      server.close()
+    }
+  })
+
+  it('It should refuse an oversized answer', async () => {
+    const server = await answering(`HTTP/1.1 200 OK\r\n\r\n${'x'.repeat(100_000)}`)
+    try {
+      await expect(request(server.address, { method: 'GET', path: '/', keepsAlive: false })).rejects.toThrow(/larger than 16384 bytes/)
+    } finally {
+      server.close()
+    }
+  })
+
+  it.each([
+    ['a header value', { headers: { 'Lambda-Extension-Identifier': 'id\nX-Injected: 1' } }],
+    ['a header value (CRLF)', { headers: { 'Lambda-Extension-Identifier': 'id\r\nX-Injected: 1' } }],
+    ['the path', { path: '/next HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET /' }],
+  ])('It should send nothing when %s would break the request head', async (_name, overrides) => {
+    const received: Buffer[] = []
+    const server = createNetServer((socket) => socket.on('data', (chunk: Buffer) => received.push(chunk)))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await expect(request(address, { method: 'GET', path: '/', keepsAlive: false, ...overrides })).rejects.toThrow(/line break or NUL/)
+      expect(received).toEqual([])
     } finally {
       server.close()
     }

@@ -76,6 +76,60 @@ describe('Class: Resolver, with CLOUDMAP_MIDDY_SNAPSHOT', () => {
     })
   })
 
+  it('It should never count the snapshot as fresh for a resolver with a longer TTL than the one that read it first', async () => {
+    // A text no other test seeds with: each text is read once per process.
+    await withEnv(
+      { CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed'), ttl: 'first' } }) },
+      async () => {
+        cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))
+        createResolver({ logger, ttlMs: 1_000 })
+        const resolver = createResolver({ logger, ttlMs: TTL })
+        const job = lambda('example.com.prod.scheduler->get-job')
+
+        const served = await resolver.resolve(job)
+        await settleRefreshes(1_000)
+
+        expect(served).toMatchObject({ arn: arn('deployed') })
+        expect(discoverCalls()).toBe(1)
+        expect(resolver.resolveSync(job)).toMatchObject({ arn: arn('current') })
+      },
+    )
+  })
+
+  it('It should ask Cloud Map for a snapshot the target policy empties, whatever TTL the resolver that read it first had', async () => {
+    await withEnv(
+      { CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('elsewhere', '999999999999') } }) },
+      async () => {
+        cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))
+        createResolver({ logger, ttlMs: 1_000 })
+        const resolver = createResolver({ logger, ttlMs: TTL, allowedAccounts: ['123456789012'] })
+
+        const served = await resolver.resolve(lambda('example.com.prod.scheduler->get-job'))
+
+        expect(served).toMatchObject({ arn: arn('current') })
+      },
+    )
+  })
+
+  it('It should ask Cloud Map when the snapshot lacks the pinned instance, or holds none for the service', async () => {
+    const text = JSON.stringify({
+      v: 1,
+      ns: { 'example.com.prod': { scheduler: { other: { type: 'lambda', arn: arn('other') } }, empty: {} } },
+    })
+    await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: text }, async () => {
+      cloudMap.on(DiscoverInstancesCommand, { ServiceName: 'scheduler' }).resolves(registered('get-job', 'current'))
+      cloudMap.on(DiscoverInstancesCommand, { ServiceName: 'empty' }).resolves({
+        Instances: [
+          { InstanceId: 'i', NamespaceName: 'example.com.prod', ServiceName: 'empty', Attributes: { type: 'lambda', arn: arn('e') } },
+        ],
+      })
+      const resolver = createResolver({ logger })
+
+      expect(await resolver.resolve(lambda('example.com.prod.scheduler->get-job'))).toMatchObject({ arn: arn('current') })
+      expect(await resolver.resolve(lambda('example.com.prod.empty'))).toMatchObject({ arn: arn('e') })
+    })
+  })
+
   it('It should serve the snapshot for maxStaleMs − ttlMs after init, and wait for Cloud Map after that', async () => {
     await withEnv({ CLOUDMAP_MIDDY_SNAPSHOT: snapshot({ 'get-job': { type: 'lambda', arn: arn('deployed') } }) }, async () => {
       cloudMap.on(DiscoverInstancesCommand).resolves(registered('get-job', 'current'))

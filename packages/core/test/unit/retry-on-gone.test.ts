@@ -176,3 +176,70 @@ describe('Function: retryOnGone, through each kind', () => {
     ])
   })
 })
+
+describe('Function: retryOnGone, never sending twice', () => {
+  it('It should not retry a Lambda Event invoke whose SDK made more than one attempt (an earlier one may have been accepted)', async () => {
+    const { resolver, reregister } = setup({ type: 'lambda', arn: fn('old') })
+    // What the SDK's retry middleware throws after a timed-out first attempt and a second one refused.
+    lambdaMock.on(InvokeCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: { attempts: 2 } }))
+    const job = await resolver.resolve(lambda('prod.deps->x'))
+    reregister({ type: 'lambda', arn: fn('new') })
+
+    await expect(job.invoke({ id: 1 })).rejects.toMatchObject({ code: 'ResourceNotFoundException', target: fn('old') })
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(1)
+  })
+
+  it('It should not retry an SQS send whose SDK made more than one attempt', async () => {
+    const { resolver, reregister } = setup(sqs('old'))
+    sqsMock.on(SendMessageCommand).rejects(new QueueDoesNotExist({ message: 'gone', $metadata: { attempts: 3 } }))
+    const jobs = await resolver.resolve(queue('prod.deps->x'))
+    reregister(sqs('new'))
+
+    await expect(jobs.send({ id: 1 })).rejects.toMatchObject({ code: 'QueueDoesNotExist' })
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1)
+  })
+
+  it('It should not retry an SQS batch an attempt of which got no answer before the queue was found gone', async () => {
+    const { resolver, reregister } = setup(sqs('old'))
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .rejects(new QueueDoesNotExist({ message: 'gone', ...meta }))
+    const jobs = await resolver.resolve(queue('prod.deps->x'))
+    reregister(sqs('new'))
+
+    const error = await jobs.sendBatch([{ id: 1 }]).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(BatchSendError)
+    expect((error as BatchSendError).failures).toEqual([expect.objectContaining({ code: 'QueueDoesNotExist', mayHaveBeenSent: true })])
+    expect(sqsMock.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.QueueUrl)).toEqual([
+      sqs('old').url,
+      sqs('old').url,
+    ])
+  })
+
+  it('It should not retry an SQS batch whose request the SDK sent more than once', async () => {
+    const { resolver, reregister } = setup(sqs('old'))
+    sqsMock.on(SendMessageBatchCommand).rejects(new QueueDoesNotExist({ message: 'gone', $metadata: { attempts: 2 } }))
+    const jobs = await resolver.resolve(queue('prod.deps->x'))
+    reregister(sqs('new'))
+
+    const error = await jobs.sendBatch([{ id: 1 }]).catch((caught: unknown) => caught)
+    expect((error as BatchSendError).failures).toEqual([expect.objectContaining({ code: 'QueueDoesNotExist', mayHaveBeenSent: true })])
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(1)
+  })
+
+  it('It should not send to a new target the target policy refuses, and say why it did not retry', async () => {
+    const registry = staticRegistry({ 'prod.deps': { x: { type: 'lambda', arn: fn('old') } } })
+    const resolver = createResolver({ registry, clients, logger, allowedAccounts: [account] })
+    lambdaMock.on(InvokeCommand).rejects(new ResourceNotFoundException({ message: 'gone', ...meta }))
+    const job = await resolver.resolve(lambda('prod.deps->x'))
+    registry.register('prod.deps', 'x', { type: 'lambda', arn: 'arn:aws:lambda:eu-west-1:999999999999:function:evil' })
+
+    await expect(job.invoke({ id: 1 })).rejects.toMatchObject({ code: 'ResourceNotFoundException', target: fn('old') })
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(1)
+    expect(warnings).toContainEqual([
+      expect.stringContaining('not retried'),
+      { address: 'prod.deps->x', gone: fn('old'), error: expect.stringContaining('999999999999') },
+    ])
+  })
+})

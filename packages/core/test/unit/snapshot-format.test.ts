@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { deployedLength, environmentBytes, readSnapshot, snapshotDocument, snapshotKey } from '../../src/snapshot.js'
+import { deployedLength, deployedVerbatim, environmentBytes, readSnapshot, snapshotDocument, snapshotKey } from '../../src/snapshot.js'
 
 const queue = {
   type: 'sqs',
@@ -46,6 +46,26 @@ describe('Function: readSnapshot', () => {
     expect(problems).toEqual([expect.stringMatching(problem)])
   })
 
+  it('It should read __proto__ and constructor as names like any other, and change no prototype', () => {
+    const text =
+      '{"v":1,"ns":{"__proto__":{"constructor":{"__proto__":{"__proto__":"x","constructor":"y","type":"lambda"}}},' +
+      '"constructor":{"prototype":{"i":{"polluted":"yes"}}}}}'
+
+    const { services, problems } = readSnapshot(text)
+
+    expect(problems).toEqual([])
+    const [entry] = services.get(snapshotKey('__proto__', 'constructor')) ?? []
+    expect(entry?.instanceId).toBe('__proto__')
+    expect(Object.entries(entry?.attributes ?? {})).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+      ['type', 'lambda'],
+    ])
+    expect(services.get(snapshotKey('constructor', 'prototype'))).toEqual([{ instanceId: 'i', attributes: { polluted: 'yes' } }])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.getPrototypeOf(entry?.attributes)).toBe(Object.prototype)
+  })
+
   it('It should ignore only the malformed namespace or service, naming it', () => {
     const { services, problems } = readSnapshot(
       JSON.stringify({
@@ -90,5 +110,32 @@ describe('Function: deployedLength', () => {
     ['null', null, 1024],
   ])('It should bound %s', (_what, value, expected) => {
     expect(deployedLength(value, types)).toBe(expected)
+  })
+})
+
+describe('Function: deployedVerbatim', () => {
+  const types = new Map([
+    ['Jobs', 'AWS::SQS::Queue'],
+    ['Tier', 'AWS::CloudFormation::Parameter'],
+  ])
+
+  it.each([
+    ['a known resource attribute', { 'Fn::GetAtt': ['Jobs', 'Arn'] }],
+    ['a known resource Ref', { Ref: 'Jobs' }],
+    ['a pseudo parameter', { Ref: 'AWS::Region' }],
+    ['a join of these and plain literals', { 'Fn::Join': ['-', [{ Ref: 'AWS::Region' }, 'blue']] }],
+  ])('It should trust %s', (_name, value) => {
+    expect(deployedVerbatim(value, types)).toBe(true)
+  })
+
+  it.each([
+    ['a template parameter', { Ref: 'Tier' }],
+    ['an import', { 'Fn::ImportValue': 'shared-arn' }],
+    ['a dynamic reference', { 'Fn::Sub': '{{resolve:ssm:/tier}}' }],
+    ['an unknown attribute', { 'Fn::GetAtt': ['Jobs', 'Anything'] }],
+    ['a join holding a quote', { 'Fn::Join': ['', ['x"', { Ref: 'AWS::Region' }]] }],
+    ['a join holding a parameter', { 'Fn::Join': ['', ['x', { Ref: 'Tier' }]] }],
+  ])('It should not trust %s', (_name, value) => {
+    expect(deployedVerbatim(value, types)).toBe(false)
   })
 })

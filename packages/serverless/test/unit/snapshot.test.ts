@@ -78,6 +78,18 @@ describe('functionSnapshot', () => {
     expect(reading.services.size).toBe(1)
   })
 
+  it('leaves out, with a warning naming it, an instance with a deploy-time value that may hold a quote (a parameter)', () => {
+    const tiered: Registration = { ...getJob, attributes: { ...getJob.attributes, tier: { Ref: 'Tier' } } }
+    const snapshot = functionSnapshot('functions.api', [declared('jobs', 'dev', 'scheduler')], [tiered, queue], types)
+
+    // Deployed as `x","arn":"arn:aws:lambda:…:evil`, the parameter would have rewritten get-job's arn.
+    const text = deployed(snapshot.value, () => 'x')
+    expect(Object.keys((JSON.parse(text) as { ns: { dev: { scheduler: object } } }).ns.dev.scheduler)).toEqual(['scheduler-queue'])
+    expect(snapshot.warnings).toEqual([
+      expect.stringMatching(/^functions\.api: snapshot: instance get-job of dev\.scheduler is left out .*attribute "tier"/),
+    ])
+  })
+
   it('is the JSON text itself when every value is literal', () => {
     const snapshot = functionSnapshot('functions.api', [declared('billing', 'dev', 'billing')], [getJob, other], types)
     expect(snapshot.value).toBe('{"v":1,"ns":{"dev":{"billing":{"api":{"type":"http","url":"https://b.example"}}}}}')
