@@ -16,14 +16,14 @@ const ROOT = resolve(BENCH, '..')
  * Lower a limit with the change that shrinks its handler.
  */
 const HANDLERS = [
-  { label: 'only `instance()`', entry: join(BENCH, 'fixtures/instance-handler.ts'), before: '24.6 KiB', targetKiB: 16, limitKiB: 44.5 },
-  { label: 'only `lambda()`', entry: join(BENCH, 'fixtures/lambda-handler.ts'), before: '31.5 KiB', targetKiB: 20, limitKiB: 53.5 },
+  { label: 'only `instance()`', entry: join(BENCH, 'fixtures/instance-handler.ts'), before: '24.6 KiB', targetKiB: 16, limitKiB: 45.5 },
+  { label: 'only `lambda()`', entry: join(BENCH, 'fixtures/lambda-handler.ts'), before: '31.5 KiB', targetKiB: 20, limitKiB: 55 },
   {
     label: "the scheduler's schedule-job (instance, queue, topic)",
     entry: join(ROOT, 'examples/scheduler/src/handlers/schedule-job.ts'),
     before: '41.5 KiB',
     targetKiB: 28,
-    limitKiB: 57,
+    limitKiB: 58.5,
   },
 ] as const
 
