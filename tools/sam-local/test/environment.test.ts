@@ -2,10 +2,23 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from '@jest/globals'
-import { LambdaEnvironment } from '../src/index.js'
+import { type EnvironmentOptions, LambdaEnvironment } from '../src/index.js'
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
 const echo = join(fixtures, 'echo')
+
+/** An environment running the handler `entry` exports as `handler`, its function named `name`. */
+const start = (entry: string, name: string, options: Partial<EnvironmentOptions> = {}) =>
+  LambdaEnvironment.start({
+    entry,
+    exportName: 'handler',
+    functionName: name,
+    arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+    timeoutMs: 30_000,
+    env: { PATH: process.env.PATH ?? '' },
+    log: () => undefined,
+    ...options,
+  })
 
 describe('sam-local: LambdaEnvironment', () => {
   it.each([
@@ -15,15 +28,7 @@ describe('sam-local: LambdaEnvironment', () => {
     'It should run %s, reporting the end of init once, before the first invocation reaches the handler',
     async (_, file) => {
       const seen: string[] = []
-      const environment = await LambdaEnvironment.start({
-        entry: join(echo, file),
-        exportName: 'handler',
-        functionName: 'echo',
-        arn: 'arn:aws:lambda:us-east-1:123456789012:function:echo',
-        timeoutMs: 30_000,
-        env: { PATH: process.env.PATH ?? '' },
-        log: () => undefined,
-      })
+      const environment = await start(join(echo, file), 'echo')
       try {
         environment.on('init', () => seen.push('init'))
         seen.push(JSON.stringify(await environment.invoke({ n: 1 })))
@@ -43,16 +48,7 @@ describe('sam-local: LambdaEnvironment', () => {
   ])(
     'It should hand each invocation its X-Ray trace as the runtime client does, in _X_AMZN_TRACE_ID (none at init), sampled only when tracing is %s',
     async (_, tracing, sampled) => {
-      const environment = await LambdaEnvironment.start({
-        entry: join(fixtures, 'trace/handler.mjs'),
-        exportName: 'handler',
-        functionName: 'trace',
-        arn: 'arn:aws:lambda:us-east-1:123456789012:function:trace',
-        timeoutMs: 30_000,
-        env: { PATH: process.env.PATH ?? '' },
-        log: () => undefined,
-        ...(tracing ? { tracing } : {}),
-      })
+      const environment = await start(join(fixtures, 'trace/handler.mjs'), 'trace', tracing ? { tracing } : {})
       const traces: string[] = []
       let atInit: string | null = ''
       try {

@@ -12,7 +12,7 @@ import { capturedClient, untracedOutsideInvocation } from '../tracing.js'
 import { isTransient } from '../transient.js'
 import type { AwsClientCapture } from '../types/calls.js'
 import type { Discovery, DiscoveryQuery, Registry, RegistryCallOptions } from '../types/registry.js'
-import { discoverDirect } from './direct.js'
+import { discoverDirect, discoverInput } from './direct.js'
 
 /** How to reach Cloud Map: an injected client, or the configuration of a new one (never both). */
 export type CloudMapRegistryOptions =
@@ -177,16 +177,7 @@ class CloudMapRegistry implements Registry {
       (direct && (await direct)) ??
       (await send<DiscoverInstancesCommandOutput>(
         (loaded) => this.#clientFor(loaded, options.awsClientCapture),
-        (loaded) =>
-          new loaded.DiscoverInstancesCommand({
-            NamespaceName: query.namespace,
-            ServiceName: query.service,
-            HealthStatus: query.healthStatus,
-            QueryParameters: query.queryParameters,
-            OptionalParameters: query.optionalParameters,
-            MaxResults: query.maxResults,
-            OwnerAccount: query.account,
-          }),
+        (loaded) => new loaded.DiscoverInstancesCommand(discoverInput(query)),
         options,
       ).catch((error: unknown) => rethrow(query, error)))
     const instances = (output.Instances ?? []).map((summary) => ({

@@ -6,7 +6,7 @@
 // credential source, FIPS or dual-stack endpoints, another partition, a request in an
 // invocation) goes through the SDK.
 import { createHash, createHmac } from 'node:crypto'
-import type { DiscoverInstancesResponse } from '@aws-sdk/client-servicediscovery'
+import type { DiscoverInstancesRequest, DiscoverInstancesResponse } from '@aws-sdk/client-servicediscovery'
 import { environmentEndpointUrl } from '../endpoints.js'
 import { outsideInvocation } from '../tracing.js'
 import type { DiscoveryQuery, RegistryCallOptions } from '../types/registry.js'
@@ -49,6 +49,24 @@ export function signedHeaders(host: string, body: string, region: string, env: N
 }
 
 /**
+ * The DiscoverInstances request for `query`, as the SDK's command takes it and as its JSON body
+ * carries it (members left `undefined` are not sent).
+ *
+ * @internal
+ */
+export function discoverInput(query: DiscoveryQuery): DiscoverInstancesRequest {
+  return {
+    NamespaceName: query.namespace,
+    ServiceName: query.service,
+    HealthStatus: query.healthStatus,
+    QueryParameters: query.queryParameters,
+    OptionalParameters: query.optionalParameters,
+    MaxResults: query.maxResults,
+    OwnerAccount: query.account,
+  }
+}
+
+/**
  * Where the SDK's default client would send DiscoverInstances in the environment `env`, when it
  * would sign with the credentials in it and nothing else steers it; else `undefined`.
  *
@@ -80,15 +98,7 @@ export function discoverDirect(query: DiscoveryQuery, options: RegistryCallOptio
   const env = process.env
   const url = outsideInvocation() ? directEndpoint(env) : undefined
   if (!url) return undefined
-  const body = JSON.stringify({
-    NamespaceName: query.namespace,
-    ServiceName: query.service,
-    HealthStatus: query.healthStatus,
-    QueryParameters: query.queryParameters,
-    OptionalParameters: query.optionalParameters,
-    MaxResults: query.maxResults,
-    OwnerAccount: query.account,
-  })
+  const body = JSON.stringify(discoverInput(query))
   const headers = signedHeaders(url.host, body, env.AWS_REGION as string, env, new Date())
   options.onSetup?.()
   return (url.protocol === 'https:' ? import('node:https') : import('node:http')).then(

@@ -3,8 +3,7 @@ import type { DiscoveryQuery } from '../types/registry.js'
 import { NOT_READY, type NotReady, type ResolverSettings } from '../types/resolver.js'
 import { type Cache, cacheGeneration } from './cache.js'
 import type { Plan } from './plan.js'
-import { expired, type Refresher, servable } from './refresh.js'
-import { isSnapshotAnswer } from './snapshot.js'
+import { expired, freshUntil, type Refresher, servable } from './refresh.js'
 import type { Telemetry } from './telemetry.js'
 import { isMissing, pick, type View, type Views } from './views.js'
 
@@ -108,10 +107,7 @@ export class Planner implements PlannedResolver {
   }
 
   freshUntil(plan: Plan): number {
-    const { entry } = plan
-    // Never fresh: the snapshot's answer (see `expired`).
-    if (entry === undefined || (entry.data !== undefined && isSnapshotAnswer(entry.data))) return Number.NEGATIVE_INFINITY
-    return entry.fetchedAt + this.#settings.ttlMs
+    return plan.entry === undefined ? Number.NEGATIVE_INFINITY : freshUntil(plan.entry, this.#settings)
   }
 
   plan(dependency: AnyDependency): Plan {

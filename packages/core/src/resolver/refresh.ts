@@ -57,14 +57,24 @@ function store(entry: CacheEntry, data: Discovery, fetchedAt: number): void {
 }
 
 /**
- * True when `entry` is older than the resolver's TTL. The deploy-time snapshot's answer always
- * is: the resolver that read it first dates it one of its own TTLs before init, which a resolver
- * with a longer TTL would otherwise take for fresh.
+ * When `entry`'s answer stops being fresh for a resolver with these settings: its TTL after it
+ * was fetched. The deploy-time snapshot's answer never is fresh: the resolver that read it first
+ * dates it one of its own TTLs before init, which a resolver with a longer TTL would otherwise
+ * take for fresh.
+ *
+ * @internal
+ */
+export function freshUntil(entry: CacheEntry, settings: ResolverSettings): number {
+  return entry.data !== undefined && isSnapshotAnswer(entry.data) ? Number.NEGATIVE_INFINITY : entry.fetchedAt + settings.ttlMs
+}
+
+/**
+ * True when `entry` is no longer fresh at `now` (see {@link freshUntil}).
  *
  * @internal
  */
 export function expired(entry: CacheEntry, now: number, settings: ResolverSettings): boolean {
-  return now - entry.fetchedAt > settings.ttlMs || (entry.data !== undefined && isSnapshotAnswer(entry.data))
+  return now > freshUntil(entry, settings)
 }
 
 /**

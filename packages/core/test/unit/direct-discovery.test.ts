@@ -3,29 +3,16 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { SignatureV4 } from '@smithy/signature-v4'
+import { fakeCloudMapSdk, type SeenByFakeSdk } from '../fake-cloud-map-sdk.js'
 
-// A stand-in for the Cloud Map SDK module that records whether it is loaded (Jest evaluates a
-// module mock's factory when the module is first imported) and what it sends.
-const loaded: string[] = []
-const sdkSent: Array<Record<string, unknown>> = []
+// The Cloud Map SDK module's stand-in records whether it is loaded and what it sends.
+const seen: SeenByFakeSdk = { loaded: [], configs: [], sent: [] }
+const { loaded, sent: sdkSent } = seen
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:get-job'
 
-jest.unstable_mockModule('@aws-sdk/client-servicediscovery', () => {
-  loaded.push('@aws-sdk/client-servicediscovery')
-  const stack = () => ({ add: () => undefined })
-  class ServiceDiscoveryClient {
-    readonly middlewareStack = stack()
-    async send(command: { readonly input: Record<string, unknown> }) {
-      sdkSent.push(command.input)
-      return { Instances: [{ InstanceId: 'from-sdk', Attributes: { type: 'lambda', arn: ARN } }] }
-    }
-  }
-  class Command {
-    readonly middlewareStack = stack()
-    constructor(readonly input: unknown) {}
-  }
-  return { ServiceDiscoveryClient, DiscoverInstancesCommand: Command, DiscoverInstancesRevisionCommand: Command }
-})
+jest.unstable_mockModule('@aws-sdk/client-servicediscovery', () =>
+  fakeCloudMapSdk(seen, [{ InstanceId: 'from-sdk', Attributes: { type: 'lambda', arn: ARN } }]),
+)
 
 /** Cloud Map over HTTP on loopback: answers each request with the next of `answers`, and records them. */
 interface Received {

@@ -1,31 +1,14 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals'
+import { fakeCloudMapSdk, type SeenByFakeSdk } from '../fake-cloud-map-sdk.js'
 
-// A stand-in for the Cloud Map SDK module that records when it is loaded (Jest evaluates a
-// module mock's factory when the module is first imported), the clients made and what is sent.
-const loaded: string[] = []
-const configs: Array<Record<string, unknown>> = []
-const sent: unknown[] = []
+// The Cloud Map SDK module's stand-in records when it is loaded, the clients made and what is sent.
+const seen: SeenByFakeSdk = { loaded: [], configs: [], sent: [] }
+const { loaded, configs, sent } = seen
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:current'
 
-jest.unstable_mockModule('@aws-sdk/client-servicediscovery', () => {
-  loaded.push('@aws-sdk/client-servicediscovery')
-  const stack = () => ({ add: () => undefined })
-  class ServiceDiscoveryClient {
-    readonly middlewareStack = stack()
-    constructor(config: Record<string, unknown>) {
-      configs.push(config)
-    }
-    async send(command: { readonly input: unknown }) {
-      sent.push(command.input)
-      return { Instances: [{ InstanceId: 'get-job', Attributes: { type: 'lambda', arn: ARN } }] }
-    }
-  }
-  class Command {
-    readonly middlewareStack = stack()
-    constructor(readonly input: unknown) {}
-  }
-  return { ServiceDiscoveryClient, DiscoverInstancesCommand: Command, DiscoverInstancesRevisionCommand: Command }
-})
+jest.unstable_mockModule('@aws-sdk/client-servicediscovery', () =>
+  fakeCloudMapSdk(seen, [{ InstanceId: 'get-job', Attributes: { type: 'lambda', arn: ARN } }]),
+)
 
 const saved = { ...process.env }
 process.env.AWS_REGION = 'us-east-1'

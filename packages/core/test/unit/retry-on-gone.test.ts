@@ -1,30 +1,19 @@
-import { ResourceNotFoundException as BusNotFound, EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge'
-import { InvalidParameterValueException, InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda'
-import { SFNClient, StartExecutionCommand, StateMachineDoesNotExist } from '@aws-sdk/client-sfn'
-import { NotFoundException, PublishCommand, SNSClient } from '@aws-sdk/client-sns'
-import { QueueDoesNotExist, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { ResourceNotFoundException as BusNotFound, PutEventsCommand } from '@aws-sdk/client-eventbridge'
+import { InvalidParameterValueException, InvokeCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda'
+import { StartExecutionCommand, StateMachineDoesNotExist } from '@aws-sdk/client-sfn'
+import { NotFoundException, PublishCommand } from '@aws-sdk/client-sns'
+import { QueueDoesNotExist, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { mockClient } from 'aws-sdk-client-mock'
 import { BatchSendError } from '../../src/errors.js'
 import { createResolver, eventBus, lambda, queue, stateMachine, topic } from '../../src/index.js'
 import { clearCache, staticRegistry } from '../../src/testing/index.js'
+import { mockCallClients } from '../call-clients.js'
 
 const warnings: unknown[][] = []
 const logger = { warn: (...args: unknown[]) => void warnings.push(args) }
 const meta = { $metadata: {} }
 
-const lambdaMock = mockClient(LambdaClient)
-const sqsMock = mockClient(SQSClient)
-const snsMock = mockClient(SNSClient)
-const sfnMock = mockClient(SFNClient)
-const eventsMock = mockClient(EventBridgeClient)
-const clients = {
-  lambda: new LambdaClient({ region: 'eu-west-1' }),
-  sqs: new SQSClient({ region: 'eu-west-1' }),
-  sns: new SNSClient({ region: 'eu-west-1' }),
-  stepFunctions: new SFNClient({ region: 'eu-west-1' }),
-  eventBridge: new EventBridgeClient({ region: 'eu-west-1' }),
-}
+const { lambdaMock, sqsMock, snsMock, sfnMock, eventsMock, clients } = mockCallClients()
 
 const account = '123456789012'
 const fn = (name: string) => `arn:aws:lambda:eu-west-1:${account}:function:${name}`

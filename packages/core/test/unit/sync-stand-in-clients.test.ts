@@ -1,29 +1,18 @@
 // aws-sdk-client-mock's documentation writes `callsFake(input => ({ ... }))` and throws from it:
 // the stubbed `send` then answers or throws synchronously, which no real SDK client does.
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge'
-import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda'
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn'
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge'
+import { InvokeCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda'
+import { StartExecutionCommand } from '@aws-sdk/client-sfn'
+import { PublishCommand } from '@aws-sdk/client-sns'
+import { SendMessageCommand } from '@aws-sdk/client-sqs'
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { mockClient } from 'aws-sdk-client-mock'
 import { createResolver, eventBus, lambda, queue, stateMachine, topic } from '../../src/index.js'
 import { clearCache, staticRegistry } from '../../src/testing/index.js'
+import { mockCallClients } from '../call-clients.js'
 
 const account = '123456789012'
 const fn = (name: string) => `arn:aws:lambda:eu-west-1:${account}:function:${name}`
-const lambdaMock = mockClient(LambdaClient)
-const sqsMock = mockClient(SQSClient)
-const snsMock = mockClient(SNSClient)
-const sfnMock = mockClient(SFNClient)
-const eventsMock = mockClient(EventBridgeClient)
-const clients = {
-  lambda: new LambdaClient({ region: 'eu-west-1' }),
-  sqs: new SQSClient({ region: 'eu-west-1' }),
-  sns: new SNSClient({ region: 'eu-west-1' }),
-  stepFunctions: new SFNClient({ region: 'eu-west-1' }),
-  eventBridge: new EventBridgeClient({ region: 'eu-west-1' }),
-}
+const { lambdaMock, sqsMock, snsMock, sfnMock, eventsMock, clients } = mockCallClients()
 const registry = staticRegistry({
   'prod.deps': {
     fn: { type: 'lambda', arn: fn('get-job') },
